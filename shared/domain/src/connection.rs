@@ -1,0 +1,188 @@
+//! A seat's authorization of its mailbox or calendar, and what happens to it over time.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::access::{DeauthorizationReason, Effect, ReconnectReason};
+use crate::contract::Provider;
+use crate::ids::{ContractId, EmailAddress, SeatId};
+use crate::time;
+
+/// A seat authorizes its email and its calendar separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConnectionKind {
+    Email,
+    Calendar,
+}
+
+impl ConnectionKind {
+    pub const ALL: [ConnectionKind; 2] = [ConnectionKind::Email, ConnectionKind::Calendar];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ConnectionKind::Email => "email",
+            ConnectionKind::Calendar => "calendar",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum ConnectionState {
+    Authorized,
+    Deauthorized { reason: DeauthorizationReason },
+    NeedsReconnect { reason: ReconnectReason },
+}
+
+/// Where incremental sync resumes, per stream (a Graph folder's delta link, a Gmail history
+/// id, a Calendar sync token). The values are opaque provider tokens: never compared, only
+/// replaced.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Cursor(pub BTreeMap<String, String>);
+
+impl Cursor {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// What a grant looked like when the provider confirmed it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grant {
+    pub provider: Provider,
+    /// The mailbox or calendar address the provider reported for the grant.
+    pub address: EmailAddress,
+    pub scopes: BTreeSet<String>,
+}
+
+/// How syncing starts after an authorization.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncStart {
+    /// Pick up from the stored cursor.
+    Resume,
+    /// Run a historical sync anchored at this authorization.
+    Historical,
+}
+
+/// How long after a deauthorization a reauthorization still resumes from the cursor.
+pub const RESUME_WINDOW_MONTHS: i32 = 6;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    pub contract_id: ContractId,
+    pub seat_id: SeatId,
+    pub kind: ConnectionKind,
+    pub grant: Grant,
+    pub state: ConnectionState,
+    pub first_authorized_at: Timestamp,
+    pub last_authorized_at: Timestamp,
+    pub deauthorized_at: Option<Timestamp>,
+    /// The authorization that started the latest historical sync; the lookback is counted
+    /// from here.
+    pub historical_anchor: Timestamp,
+    pub cursor: Cursor,
+}
+
+impl Connection {
+    /// The first authorization of this kind for this seat: a historical sync follows.
+    pub fn first(
+        contract_id: ContractId,
+        seat_id: SeatId,
+        kind: ConnectionKind,
+        grant: Grant,
+        now: Timestamp,
+    ) -> Self {
+        Self {
+            contract_id,
+            seat_id,
+            kind,
+            grant,
+            state: ConnectionState::Authorized,
+            first_authorized_at: now,
+            last_authorized_at: now,
+            deauthorized_at: None,
+            historical_anchor: now,
+            cursor: Cursor::default(),
+        }
+    }
+
+    pub fn is_authorized(&self) -> bool {
+        self.state == ConnectionState::Authorized
+    }
+
+    /// Decides how syncing starts if the seat authorizes again at `now` with `grant`.
+    ///
+    /// Syncing resumes from the stored cursor when the grant is for the same mailbox with the
+    /// same provider, a cursor exists, and the seat comes back within six months (inclusive)
+    /// of losing authorization. Anything else starts a new historical sync: a different
+    /// mailbox's cursor means nothing, and a cursor older than six months would skip what the
+    /// retention sweep has removed in between.
+    pub fn sync_start_on_reauthorization(&self, grant: &Grant, now: Timestamp) -> SyncStart {
+        let same_mailbox =
+            grant.provider == self.grant.provider && grant.address == self.grant.address;
+        if !same_mailbox || self.cursor.is_empty() {
+            return SyncStart::Historical;
+        }
+        match self.deauthorized_at {
+            // Still authorized (a re-consent, e.g. to add the send scope): nothing was missed.
+            None => SyncStart::Resume,
+            Some(lost) if now <= time::add_months(lost, RESUME_WINDOW_MONTHS) => SyncStart::Resume,
+            Some(_) => SyncStart::Historical,
+        }
+    }
+
+    /// Records a new authorization and returns how syncing starts.
+    pub fn reauthorize(&mut self, grant: Grant, now: Timestamp) -> SyncStart {
+        let start = self.sync_start_on_reauthorization(&grant, now);
+        if start == SyncStart::Historical {
+            self.cursor = Cursor::default();
+            self.historical_anchor = now;
+        }
+        self.grant = grant;
+        self.state = ConnectionState::Authorized;
+        self.last_authorized_at = now;
+        self.deauthorized_at = None;
+        start
+    }
+
+    /// The seat (or a seat change) removes the authorization. Returns whether it lost its
+    /// authorization by this; a connection that is not authorized stays as it is.
+    pub fn deauthorize(&mut self, reason: DeauthorizationReason, now: Timestamp) -> bool {
+        if !self.is_authorized() {
+            return false;
+        }
+        self.state = ConnectionState::Deauthorized { reason };
+        self.deauthorized_at = Some(now);
+        true
+    }
+
+    /// The connection cannot be used until the seat authorizes again. Returns whether it
+    /// lost its authorization by this (a deauthorized connection changes state but had
+    /// nothing left to lose).
+    pub fn require_reconnect(&mut self, reason: ReconnectReason, now: Timestamp) -> bool {
+        let was_authorized = self.is_authorized();
+        if was_authorized {
+            self.deauthorized_at = Some(now);
+        }
+        self.state = ConnectionState::NeedsReconnect { reason };
+        was_authorized
+    }
+
+    /// Applies one effect of a settings or seat change. Returns whether this connection lost
+    /// its authorization by it, and so whether its tokens must be revoked and its push
+    /// subscriptions stopped. The caller persists the connection whenever it differs.
+    pub fn apply(&mut self, effect: &Effect, now: Timestamp) -> bool {
+        match *effect {
+            Effect::Deauthorize { kind, reason } if kind == self.kind => {
+                self.deauthorize(reason, now)
+            }
+            Effect::RequireReconnect { reason } => self.require_reconnect(reason, now),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! A customer's contract and the settings its admin controls.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::access::{self, Effect};
+use crate::ids::ContractId;
+
+/// The mail and calendar provider an admin selects for the whole contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    Microsoft365,
+    GoogleWorkspace,
+}
+
+/// The email access level. The order of the variants is the order of the levels:
+/// `Off < ViewOnly < SendAndView`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EmailAccess {
+    Off,
+    ViewOnly,
+    SendAndView,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContractStatus {
+    Active,
+    Suspended,
+}
+
+/// What the admin has chosen. A new contract has no provider, email off and calendar off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContractSettings {
+    pub provider: Option<Provider>,
+    pub email_access: EmailAccess,
+    pub calendar_enabled: bool,
+}
+
+impl Default for ContractSettings {
+    fn default() -> Self {
+        Self {
+            provider: None,
+            email_access: EmailAccess::Off,
+            calendar_enabled: false,
+        }
+    }
+}
+
+/// An admin's change of settings; `None` leaves a setting as it is. A provider, once chosen,
+/// can be changed but not cleared.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettingsUpdate {
+    pub provider: Option<Provider>,
+    pub email_access: Option<EmailAccess>,
+    pub calendar_enabled: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum SettingsError {
+    #[error("contract {0} is suspended; its settings cannot change until it is reactivated")]
+    Suspended(ContractId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contract {
+    pub id: ContractId,
+    pub status: ContractStatus,
+    pub settings: ContractSettings,
+}
+
+impl Contract {
+    /// A new, active contract with nothing enabled.
+    pub fn new(id: ContractId) -> Self {
+        Self {
+            id,
+            status: ContractStatus::Active,
+            settings: ContractSettings::default(),
+        }
+    }
+
+    pub fn is_active(&self) -> bool {
+        self.status == ContractStatus::Active
+    }
+
+    /// Applies an admin's change and returns the effects to carry out, in order.
+    /// Applying the same update twice yields no effects the second time.
+    pub fn change_settings(
+        &mut self,
+        update: SettingsUpdate,
+    ) -> Result<Vec<Effect>, SettingsError> {
+        if !self.is_active() {
+            return Err(SettingsError::Suspended(self.id.clone()));
+        }
+        let before = self.settings;
+        let after = ContractSettings {
+            provider: update.provider.or(before.provider),
+            email_access: update.email_access.unwrap_or(before.email_access),
+            calendar_enabled: update.calendar_enabled.unwrap_or(before.calendar_enabled),
+        };
+        let mut effects = access::provider_change(before.provider, after.provider);
+        effects.extend(access::email_access_change(
+            before.email_access,
+            after.email_access,
+        ));
+        effects.extend(access::calendar_change(
+            before.calendar_enabled,
+            after.calendar_enabled,
+        ));
+        self.settings = after;
+        Ok(effects)
+    }
+
+    /// Suspends the contract; the caller purges all third-party data. Idempotent.
+    pub fn suspend(&mut self) -> bool {
+        let changed = self.status != ContractStatus::Suspended;
+        self.status = ContractStatus::Suspended;
+        changed
+    }
+
+    /// Reactivates a suspended contract. Idempotent. Nothing purged comes back: every seat
+    /// authorizes again.
+    pub fn reactivate(&mut self) -> bool {
+        let changed = self.status != ContractStatus::Active;
+        self.status = ContractStatus::Active;
+        changed
+    }
+}

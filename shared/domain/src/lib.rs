@@ -1,0 +1,18 @@
+//! The product rules of hiresync as pure Rust.
+//!
+//! Nothing in this crate performs I/O, touches AWS or reads the clock: every instant a rule
+//! needs arrives as a [`Timestamp`] parameter, so the rules are tested at fixed instants.
+
+pub mod access;
+pub mod booking;
+pub mod capability;
+pub mod connection;
+pub mod contract;
+pub mod directory;
+pub mod ids;
+pub mod mail;
+pub mod scopes;
+pub mod seat;
+pub mod time;
+
+pub use jiff::Timestamp;
