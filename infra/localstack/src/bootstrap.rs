@@ -1,0 +1,241 @@
+//! Creates the template's tables and queues in the local emulators.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+};
+use aws_sdk_sqs::types::QueueAttributeName;
+
+use crate::template::{Binding, KeyDef, QueueDef, TableDef, Template};
+
+/// The physical names given to the template's resources in one local run.
+#[derive(Debug, Clone, Default)]
+pub struct Resources {
+    /// Table logical id -> table name.
+    pub tables: BTreeMap<String, String>,
+    /// Queue logical id -> queue URL.
+    pub queues: BTreeMap<String, String>,
+    /// Queue logical id -> queue ARN.
+    pub queue_arns: BTreeMap<String, String>,
+}
+
+impl Resources {
+    /// The function environment of the template, resolved to these resources. Variables
+    /// bound to resources the local stack does not create are left out.
+    pub fn environment(&self, template: &Template) -> BTreeMap<String, String> {
+        template
+            .environment
+            .iter()
+            .filter_map(|(name, binding)| {
+                let value = match binding {
+                    Binding::Resource(id) => {
+                        self.tables.get(id).or_else(|| self.queues.get(id)).cloned()
+                    }
+                    Binding::Parameter { default, .. } => default.clone(),
+                    Binding::Literal(v) => Some(v.clone()),
+                };
+                value.map(|v| (name.clone(), v))
+            })
+            .collect()
+    }
+
+    pub fn table(&self, logical_id: &str) -> anyhow::Result<&str> {
+        self.tables
+            .get(logical_id)
+            .map(String::as_str)
+            .ok_or_else(|| anyhow::anyhow!("no table {logical_id} in the template"))
+    }
+
+    pub fn queue(&self, logical_id: &str) -> anyhow::Result<&str> {
+        self.queues
+            .get(logical_id)
+            .map(String::as_str)
+            .ok_or_else(|| anyhow::anyhow!("no queue {logical_id} in the template"))
+    }
+}
+
+fn key_elements(key: &KeyDef) -> anyhow::Result<Vec<KeySchemaElement>> {
+    let mut out = vec![KeySchemaElement::builder()
+        .attribute_name(&key.hash)
+        .key_type(KeyType::Hash)
+        .build()?];
+    if let Some(range) = &key.range {
+        out.push(
+            KeySchemaElement::builder()
+                .attribute_name(range)
+                .key_type(KeyType::Range)
+                .build()?,
+        );
+    }
+    Ok(out)
+}
+
+/// Creates one table as the template declares it (keys, indexes, TTL).
+pub async fn create_table(
+    client: &aws_sdk_dynamodb::Client,
+    def: &TableDef,
+    name: &str,
+) -> anyhow::Result<()> {
+    let mut request = client
+        .create_table()
+        .table_name(name)
+        .billing_mode(BillingMode::PayPerRequest)
+        .set_key_schema(Some(key_elements(&def.key)?));
+    for (attribute, kind) in &def.attributes {
+        request = request.attribute_definitions(
+            AttributeDefinition::builder()
+                .attribute_name(attribute)
+                .attribute_type(ScalarAttributeType::from(kind.as_str()))
+                .build()?,
+        );
+    }
+    for index in &def.indexes {
+        request = request.global_secondary_indexes(
+            GlobalSecondaryIndex::builder()
+                .index_name(&index.name)
+                .set_key_schema(Some(key_elements(&index.key)?))
+                .projection(
+                    Projection::builder()
+                        .projection_type(ProjectionType::from(index.projection.as_str()))
+                        .build(),
+                )
+                .build()?,
+        );
+    }
+    request.send().await.map_err(|e| {
+        anyhow::anyhow!(
+            "creating table {name}: {}",
+            aws_sdk_dynamodb::error::DisplayErrorContext(e)
+        )
+    })?;
+    if let Some(attribute) = &def.ttl_attribute {
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(
+                TimeToLiveSpecification::builder()
+                    .attribute_name(attribute)
+                    .enabled(true)
+                    .build()?,
+            )
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "enabling TTL on {name}: {}",
+                    aws_sdk_dynamodb::error::DisplayErrorContext(e)
+                )
+            })?;
+    }
+    Ok(())
+}
+
+fn queue_name(prefix: &str, def: &QueueDef) -> String {
+    let base = format!("{prefix}-{}", def.logical_id);
+    // SQS names are at most 80 characters, ".fifo" included.
+    let base: String = base.chars().take(if def.fifo { 75 } else { 80 }).collect();
+    if def.fifo {
+        format!("{base}.fifo")
+    } else {
+        base
+    }
+}
+
+async fn create_queue(
+    client: &aws_sdk_sqs::Client,
+    def: &QueueDef,
+    name: &str,
+    dlq_arn: Option<&str>,
+) -> anyhow::Result<String> {
+    let mut request = client.create_queue().queue_name(name);
+    for (attribute, value) in &def.attributes {
+        request = request.attributes(QueueAttributeName::from(attribute.as_str()), value);
+    }
+    if let (Some(arn), Some((_, count))) = (dlq_arn, &def.redrive) {
+        request = request.attributes(
+            QueueAttributeName::RedrivePolicy,
+            serde_json::json!({ "deadLetterTargetArn": arn, "maxReceiveCount": count }).to_string(),
+        );
+    }
+    let out = request.send().await.map_err(|e| {
+        anyhow::anyhow!(
+            "creating queue {name}: {}",
+            aws_sdk_sqs::error::DisplayErrorContext(e)
+        )
+    })?;
+    out.queue_url
+        .ok_or_else(|| anyhow::anyhow!("queue {name} was created without a URL"))
+}
+
+async fn queue_arn(client: &aws_sdk_sqs::Client, url: &str) -> anyhow::Result<String> {
+    let out = client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "reading {url}: {}",
+                aws_sdk_sqs::error::DisplayErrorContext(e)
+            )
+        })?;
+    out.attributes
+        .and_then(|mut a| a.remove(&QueueAttributeName::QueueArn))
+        .ok_or_else(|| anyhow::anyhow!("{url} has no ARN"))
+}
+
+/// Creates every table of `template`, named `<prefix>-<LogicalId>`.
+pub async fn create_tables(
+    template: &Template,
+    config: &aws_config::SdkConfig,
+    prefix: &str,
+    resources: &mut Resources,
+) -> anyhow::Result<()> {
+    let dynamo = aws_sdk_dynamodb::Client::new(config);
+    for def in &template.tables {
+        let name = format!("{prefix}-{}", def.logical_id);
+        create_table(&dynamo, def, &name).await?;
+        resources.tables.insert(def.logical_id.clone(), name);
+    }
+    Ok(())
+}
+
+/// Creates every table and queue of `template`, named `<prefix>-<LogicalId>`. Dead-letter
+/// queues are created before the queues that redrive into them.
+pub async fn bootstrap(
+    template: &Template,
+    config: &aws_config::SdkConfig,
+    prefix: &str,
+) -> anyhow::Result<Resources> {
+    let sqs = aws_sdk_sqs::Client::new(config);
+    let mut resources = Resources::default();
+    create_tables(template, config, prefix, &mut resources).await?;
+
+    let (plain, redriving): (Vec<&QueueDef>, Vec<&QueueDef>) =
+        template.queues.iter().partition(|q| q.redrive.is_none());
+    for def in plain.into_iter().chain(redriving) {
+        let dlq_arn = match &def.redrive {
+            Some((dlq, _)) => Some(resources.queue_arns.get(dlq).cloned().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{} redrives into {dlq}, which itself redrives",
+                    def.logical_id
+                )
+            })?),
+            None => None,
+        };
+        let url = create_queue(&sqs, def, &queue_name(prefix, def), dlq_arn.as_deref()).await?;
+        let arn = queue_arn(&sqs, &url).await?;
+        resources.queues.insert(def.logical_id.clone(), url);
+        resources.queue_arns.insert(def.logical_id.clone(), arn);
+    }
+    Ok(resources)
+}
+
+/// A prefix no other run uses: tests get fresh resources each.
+pub fn unique_prefix(label: &str) -> String {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    format!("{label}-{}", &id[..10])
+}

@@ -1,0 +1,376 @@
+//! Reads the parts of template.yaml the local stack recreates: tables, queues and the
+//! environment every function receives.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde_yaml::Value;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TemplateError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("template.yaml is not valid YAML: {0}")]
+    Yaml(#[from] serde_yaml::Error),
+    #[error("resource {resource}: {problem}")]
+    Resource { resource: String, problem: String },
+}
+
+fn bad(resource: &str, problem: impl Into<String>) -> TemplateError {
+    TemplateError::Resource {
+        resource: resource.to_owned(),
+        problem: problem.into(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyDef {
+    pub hash: String,
+    pub range: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexDef {
+    pub name: String,
+    pub key: KeyDef,
+    /// `ALL`, `KEYS_ONLY` or `INCLUDE`.
+    pub projection: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableDef {
+    pub logical_id: String,
+    /// Attribute name -> DynamoDB scalar type (`S`, `N`, `B`).
+    pub attributes: BTreeMap<String, String>,
+    pub key: KeyDef,
+    pub indexes: Vec<IndexDef>,
+    pub ttl_attribute: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QueueDef {
+    pub logical_id: String,
+    pub fifo: bool,
+    /// SQS attributes other than the redrive policy, as SQS names them.
+    pub attributes: BTreeMap<String, String>,
+    /// Logical id of the dead-letter queue and the receive count that moves a message there.
+    pub redrive: Option<(String, u32)>,
+}
+
+/// What a `Globals` environment variable is bound to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Binding {
+    /// `!Ref LogicalId` of a resource.
+    Resource(String),
+    /// `!Ref Parameter`, with the parameter's default.
+    Parameter {
+        name: String,
+        default: Option<String>,
+    },
+    Literal(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub tables: Vec<TableDef>,
+    pub queues: Vec<QueueDef>,
+    /// Resource logical id -> type, for every resource.
+    pub resource_types: BTreeMap<String, String>,
+    /// The environment every function gets (`Globals.Function.Environment.Variables`).
+    pub environment: BTreeMap<String, Binding>,
+}
+
+/// The repository's template.yaml.
+pub fn repository_template_path() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../template.yaml")
+}
+
+fn tag<'a>(value: &'a Value, name: &str) -> Option<&'a Value> {
+    match value {
+        Value::Tagged(t) if t.tag == name => Some(&t.value),
+        _ => None,
+    }
+}
+
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn key_schema(resource: &str, value: Option<&Value>) -> Result<KeyDef, TemplateError> {
+    let items = value
+        .and_then(Value::as_sequence)
+        .ok_or_else(|| bad(resource, "KeySchema missing"))?;
+    let mut hash = None;
+    let mut range = None;
+    for item in items {
+        let name = item.get("AttributeName").and_then(text);
+        match item.get("KeyType").and_then(Value::as_str) {
+            Some("HASH") => hash = name,
+            Some("RANGE") => range = name,
+            _ => return Err(bad(resource, "KeySchema entry without KeyType")),
+        }
+    }
+    Ok(KeyDef {
+        hash: hash.ok_or_else(|| bad(resource, "KeySchema without HASH key"))?,
+        range,
+    })
+}
+
+fn table(logical_id: &str, props: &Value) -> Result<TableDef, TemplateError> {
+    let attributes = props
+        .get("AttributeDefinitions")
+        .and_then(Value::as_sequence)
+        .ok_or_else(|| bad(logical_id, "AttributeDefinitions missing"))?
+        .iter()
+        .map(|a| {
+            match (
+                a.get("AttributeName").and_then(text),
+                a.get("AttributeType").and_then(text),
+            ) {
+                (Some(n), Some(t)) => Ok((n, t)),
+                _ => Err(bad(logical_id, "malformed AttributeDefinitions entry")),
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    let indexes = props
+        .get("GlobalSecondaryIndexes")
+        .and_then(Value::as_sequence)
+        .map(|gsis| {
+            gsis.iter()
+                .map(|g| {
+                    Ok(IndexDef {
+                        name: g
+                            .get("IndexName")
+                            .and_then(text)
+                            .ok_or_else(|| bad(logical_id, "index without IndexName"))?,
+                        key: key_schema(logical_id, g.get("KeySchema"))?,
+                        projection: g
+                            .get("Projection")
+                            .and_then(|p| p.get("ProjectionType"))
+                            .and_then(text)
+                            .unwrap_or_else(|| "ALL".into()),
+                    })
+                })
+                .collect::<Result<Vec<_>, TemplateError>>()
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let ttl_attribute = props.get("TimeToLiveSpecification").and_then(|t| {
+        (t.get("Enabled").and_then(Value::as_bool) == Some(true))
+            .then(|| t.get("AttributeName").and_then(text))
+            .flatten()
+    });
+    Ok(TableDef {
+        logical_id: logical_id.to_owned(),
+        attributes,
+        key: key_schema(logical_id, props.get("KeySchema"))?,
+        indexes,
+        ttl_attribute,
+    })
+}
+
+fn queue(logical_id: &str, props: &Value) -> Result<QueueDef, TemplateError> {
+    let mut attributes = BTreeMap::new();
+    let mut fifo = false;
+    if let Some(map) = props.as_mapping() {
+        for (k, v) in map {
+            let Some(k) = k.as_str() else { continue };
+            match k {
+                "RedrivePolicy" => {}
+                "FifoQueue" => {
+                    fifo = v.as_bool() == Some(true);
+                    attributes.insert(k.to_owned(), fifo.to_string());
+                }
+                _ => {
+                    let v = text(v).ok_or_else(|| {
+                        bad(
+                            logical_id,
+                            format!("{k} must be a literal for the local stack"),
+                        )
+                    })?;
+                    attributes.insert(k.to_owned(), v);
+                }
+            }
+        }
+    }
+    let redrive = match props.get("RedrivePolicy") {
+        None => None,
+        Some(policy) => {
+            let target = policy
+                .get("deadLetterTargetArn")
+                .and_then(|v| tag(v, "!GetAtt"))
+                .and_then(Value::as_str)
+                .and_then(|s| s.strip_suffix(".Arn"))
+                .ok_or_else(|| {
+                    bad(
+                        logical_id,
+                        "deadLetterTargetArn must be !GetAtt <Queue>.Arn",
+                    )
+                })?;
+            let count = policy
+                .get("maxReceiveCount")
+                .and_then(Value::as_u64)
+                .and_then(|n| u32::try_from(n).ok())
+                .ok_or_else(|| bad(logical_id, "maxReceiveCount missing"))?;
+            Some((target.to_owned(), count))
+        }
+    };
+    Ok(QueueDef {
+        logical_id: logical_id.to_owned(),
+        fifo,
+        attributes,
+        redrive,
+    })
+}
+
+impl Template {
+    pub fn load(path: &Path) -> Result<Self, TemplateError> {
+        let text = std::fs::read_to_string(path).map_err(|source| TemplateError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Self::parse(&text)
+    }
+
+    pub fn parse(source: &str) -> Result<Self, TemplateError> {
+        let doc: Value = serde_yaml::from_str(source)?;
+        let mut tables = Vec::new();
+        let mut queues = Vec::new();
+        let mut resource_types = BTreeMap::new();
+        let resources = doc
+            .get("Resources")
+            .and_then(Value::as_mapping)
+            .ok_or_else(|| bad("Resources", "missing"))?;
+        for (id, resource) in resources {
+            let id = id
+                .as_str()
+                .ok_or_else(|| bad("Resources", "non-string id"))?;
+            let kind = resource
+                .get("Type")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad(id, "Type missing"))?;
+            resource_types.insert(id.to_owned(), kind.to_owned());
+            let empty = Value::Mapping(Default::default());
+            let props = resource.get("Properties").unwrap_or(&empty);
+            match kind {
+                "AWS::DynamoDB::Table" => tables.push(table(id, props)?),
+                "AWS::SQS::Queue" => queues.push(queue(id, props)?),
+                _ => {}
+            }
+        }
+        let parameters = doc.get("Parameters").and_then(Value::as_mapping);
+        let mut environment = BTreeMap::new();
+        if let Some(vars) = doc
+            .get("Globals")
+            .and_then(|g| g.get("Function"))
+            .and_then(|f| f.get("Environment"))
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_mapping)
+        {
+            for (name, value) in vars {
+                let name = name
+                    .as_str()
+                    .ok_or_else(|| bad("Globals", "non-string variable"))?;
+                let binding = if let Some(target) = tag(value, "!Ref").and_then(Value::as_str) {
+                    match parameters.and_then(|p| p.get(target)) {
+                        Some(param) => Binding::Parameter {
+                            name: target.to_owned(),
+                            default: param.get("Default").and_then(text),
+                        },
+                        None => Binding::Resource(target.to_owned()),
+                    }
+                } else {
+                    Binding::Literal(text(value).ok_or_else(|| {
+                        bad("Globals", format!("{name} is neither a literal nor a !Ref"))
+                    })?)
+                };
+                environment.insert(name.to_owned(), binding);
+            }
+        }
+        Ok(Self {
+            tables,
+            queues,
+            resource_types,
+            environment,
+        })
+    }
+
+    pub fn table(&self, logical_id: &str) -> Option<&TableDef> {
+        self.tables.iter().find(|t| t.logical_id == logical_id)
+    }
+
+    pub fn queue(&self, logical_id: &str) -> Option<&QueueDef> {
+        self.queues.iter().find(|q| q.logical_id == logical_id)
+    }
+
+    /// The `Globals` variable bound to a resource, if any.
+    pub fn variable_for(&self, logical_id: &str) -> Option<&str> {
+        self.environment.iter().find_map(|(name, b)| match b {
+            Binding::Resource(id) if id == logical_id => Some(name.as_str()),
+            _ => None,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_repository_template_parses_with_its_tables_queues_and_environment() {
+        let t = Template::load(&repository_template_path()).unwrap();
+        let tenancy = t.table("TenancyTable").unwrap();
+        assert_eq!(tenancy.key.hash, "pk");
+        assert_eq!(tenancy.key.range.as_deref(), Some("sk"));
+        let sync = t.queue("SyncJobsQueue").unwrap();
+        assert!(sync.fifo);
+        assert_eq!(
+            sync.redrive,
+            Some(("SyncJobsDeadLetterQueue".to_owned(), 5))
+        );
+        assert!(t.queue("SyncJobsDeadLetterQueue").unwrap().fifo);
+        assert_eq!(t.variable_for("TenancyTable"), Some("TENANCY_TABLE"));
+        assert!(matches!(
+            t.environment.get("RUST_LOG"),
+            Some(Binding::Parameter { default: Some(d), .. }) if d == "info"
+        ));
+    }
+
+    #[test]
+    fn every_redrive_target_is_a_queue_of_the_same_kind() {
+        let t = Template::load(&repository_template_path()).unwrap();
+        for q in &t.queues {
+            if let Some((dlq, _)) = &q.redrive {
+                let target = t
+                    .queue(dlq)
+                    .unwrap_or_else(|| panic!("{dlq} is not a queue"));
+                assert_eq!(
+                    target.fifo, q.fifo,
+                    "{} and its DLQ differ in FIFO-ness",
+                    q.logical_id
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_definitions_are_reported_with_the_resource() {
+        let err = Template::parse(
+            "Resources:\n  T:\n    Type: AWS::DynamoDB::Table\n    Properties:\n      AttributeDefinitions: []\n",
+        )
+        .unwrap_err();
+        assert!(
+            err.to_string().contains("resource T: KeySchema missing"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! Batch writes that finish the job: DynamoDB may accept a batch only in part, returning
+//! the rest as unprocessed items, which are retried with backoff until none remain.
+
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::WriteRequest;
+use aws_sdk_dynamodb::Client;
+
+use crate::error::StoreError;
+
+/// DynamoDB's own limit on one BatchWriteItem call.
+pub const MAX_BATCH: usize = 25;
+
+#[derive(Debug, Clone, Copy)]
+pub struct BatchPolicy {
+    /// Calls per chunk before giving up, the first included.
+    pub max_attempts: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for BatchPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 8,
+            base_delay: Duration::from_millis(50),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl BatchPolicy {
+    /// Full-jitter exponential backoff before retry number `retry` (1-based).
+    fn delay(&self, retry: u32) -> Duration {
+        let ceiling = self
+            .base_delay
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.max_delay);
+        ceiling.mul_f64(fastrand::f64())
+    }
+}
+
+/// Writes every request, in chunks of 25, retrying what DynamoDB leaves unprocessed.
+pub async fn batch_write(
+    client: &Client,
+    table: &str,
+    requests: Vec<WriteRequest>,
+    policy: BatchPolicy,
+) -> Result<(), StoreError> {
+    let mut requests = requests.into_iter().peekable();
+    while requests.peek().is_some() {
+        let mut pending: Vec<WriteRequest> = requests.by_ref().take(MAX_BATCH).collect();
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            attempt += 1;
+            if attempt > policy.max_attempts {
+                return Err(StoreError::BatchIncomplete {
+                    table: table.to_owned(),
+                    remaining: pending.len(),
+                    attempts: policy.max_attempts,
+                });
+            }
+            if attempt > 1 {
+                tokio::time::sleep(policy.delay(attempt - 1)).await;
+            }
+            let out = client
+                .batch_write_item()
+                .request_items(table, std::mem::take(&mut pending))
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("BatchWriteItem", e))?;
+            pending = out
+                .unprocessed_items
+                .and_then(|mut u| u.remove(table))
+                .unwrap_or_default();
+            if !pending.is_empty() {
+                tracing::debug!(
+                    table,
+                    unprocessed = pending.len(),
+                    attempt,
+                    "batch partly processed; retrying"
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_is_capped() {
+        let p = BatchPolicy {
+            max_attempts: 5,
+            base_delay: Duration::from_millis(100),
+            max_delay: Duration::from_millis(700),
+        };
+        for retry in 1..20 {
+            let d = p.delay(retry);
+            assert!(d <= Duration::from_millis(700), "retry {retry}: {d:?}");
+        }
+    }
+}

@@ -1,0 +1,194 @@
+use std::collections::BTreeSet;
+
+use aws_sdk_dynamodb::Client;
+use hiresync_domain::connection::{Connection, ConnectionKind, ConnectionState, Cursor, Grant};
+use hiresync_domain::contract::Provider;
+use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+use hiresync_domain::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::items::{Items, Record};
+use crate::keys;
+use crate::page::{Page, PageToken};
+use crate::versioned::Versioned;
+
+#[derive(Serialize, Deserialize)]
+struct ConnectionRecord {
+    pk: String,
+    sk: String,
+    version: u64,
+    contract_id: ContractId,
+    seat_id: SeatId,
+    kind: ConnectionKind,
+    provider: Provider,
+    address: EmailAddress,
+    scopes: BTreeSet<String>,
+    status: ConnectionState,
+    first_authorized_at: Timestamp,
+    last_authorized_at: Timestamp,
+    deauthorized_at: Option<Timestamp>,
+    historical_anchor: Timestamp,
+    cursor: Cursor,
+}
+
+impl Record for ConnectionRecord {
+    const ENTITY: &'static str = "connection";
+}
+
+impl ConnectionRecord {
+    fn new(c: &Connection, version: u64) -> Self {
+        Self {
+            pk: keys::contract_pk(&c.contract_id),
+            sk: keys::connection_sk(&c.seat_id, c.kind),
+            version,
+            contract_id: c.contract_id.clone(),
+            seat_id: c.seat_id.clone(),
+            kind: c.kind,
+            provider: c.grant.provider,
+            address: c.grant.address.clone(),
+            scopes: c.grant.scopes.clone(),
+            status: c.state,
+            first_authorized_at: c.first_authorized_at,
+            last_authorized_at: c.last_authorized_at,
+            deauthorized_at: c.deauthorized_at,
+            historical_anchor: c.historical_anchor,
+            cursor: c.cursor.clone(),
+        }
+    }
+
+    fn into_domain(self) -> Versioned<Connection> {
+        Versioned {
+            version: self.version,
+            value: Connection {
+                contract_id: self.contract_id,
+                seat_id: self.seat_id,
+                kind: self.kind,
+                grant: Grant {
+                    provider: self.provider,
+                    address: self.address,
+                    scopes: self.scopes,
+                },
+                state: self.status,
+                first_authorized_at: self.first_authorized_at,
+                last_authorized_at: self.last_authorized_at,
+                deauthorized_at: self.deauthorized_at,
+                historical_anchor: self.historical_anchor,
+                cursor: self.cursor,
+            },
+        }
+    }
+}
+
+/// Each seat's email and calendar connections. They live in the contract's partition so
+/// that a settings change reaches every connection of the contract with one query.
+#[derive(Clone)]
+pub struct DynamoConnectionStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoConnectionStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn items(&self) -> Items<'_> {
+        Items {
+            client: &self.client,
+            table: &self.table,
+        }
+    }
+
+    /// Stores a seat's first connection of a kind; `AlreadyExists` if it has one.
+    pub async fn create(
+        &self,
+        connection: &Connection,
+    ) -> Result<Versioned<Connection>, StoreError> {
+        self.items()
+            .create(&ConnectionRecord::new(connection, 1))
+            .await?;
+        Ok(Versioned {
+            value: connection.clone(),
+            version: 1,
+        })
+    }
+
+    pub async fn get(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Option<Versioned<Connection>>, StoreError> {
+        Ok(self
+            .items()
+            .get::<ConnectionRecord>(
+                &keys::contract_pk(contract),
+                &keys::connection_sk(seat, kind),
+            )
+            .await?
+            .map(ConnectionRecord::into_domain))
+    }
+
+    pub async fn update(
+        &self,
+        read: &Versioned<Connection>,
+        connection: &Connection,
+    ) -> Result<Versioned<Connection>, StoreError> {
+        let version = read.version + 1;
+        self.items()
+            .replace(&ConnectionRecord::new(connection, version), read.version)
+            .await?;
+        Ok(Versioned {
+            value: connection.clone(),
+            version,
+        })
+    }
+
+    /// One page of every connection of a contract (both kinds, every seat).
+    pub async fn list_by_contract(
+        &self,
+        contract: &ContractId,
+        limit: i32,
+        start: Option<&PageToken>,
+    ) -> Result<Page<Versioned<Connection>>, StoreError> {
+        let page = self
+            .items()
+            .query_prefix::<ConnectionRecord>(
+                &keys::contract_pk(contract),
+                keys::CONNECTION_PREFIX,
+                limit,
+                start,
+            )
+            .await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(ConnectionRecord::into_domain)
+                .collect(),
+            next: page.next,
+        })
+    }
+
+    /// A seat's connections, at most one per kind.
+    pub async fn list_for_seat(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+    ) -> Result<Vec<Versioned<Connection>>, StoreError> {
+        Ok(self
+            .items()
+            .query_all::<ConnectionRecord>(
+                &keys::contract_pk(contract),
+                &keys::seat_connections_prefix(seat),
+            )
+            .await?
+            .into_iter()
+            .map(ConnectionRecord::into_domain)
+            .collect())
+    }
+}

@@ -1,0 +1,114 @@
+use aws_sdk_dynamodb::Client;
+use hiresync_domain::contract::{
+    Contract, ContractSettings, ContractStatus, EmailAccess, Provider,
+};
+use hiresync_domain::ids::ContractId;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::items::{Items, Record};
+use crate::keys;
+use crate::versioned::Versioned;
+
+#[derive(Serialize, Deserialize)]
+struct ContractRecord {
+    pk: String,
+    sk: String,
+    version: u64,
+    contract_id: ContractId,
+    status: ContractStatus,
+    provider: Option<Provider>,
+    email_access: EmailAccess,
+    calendar_enabled: bool,
+}
+
+impl Record for ContractRecord {
+    const ENTITY: &'static str = "contract";
+}
+
+impl ContractRecord {
+    fn new(c: &Contract, version: u64) -> Self {
+        Self {
+            pk: keys::contract_pk(&c.id),
+            sk: keys::CONTRACT_SK.to_owned(),
+            version,
+            contract_id: c.id.clone(),
+            status: c.status,
+            provider: c.settings.provider,
+            email_access: c.settings.email_access,
+            calendar_enabled: c.settings.calendar_enabled,
+        }
+    }
+
+    fn into_domain(self) -> Versioned<Contract> {
+        Versioned {
+            version: self.version,
+            value: Contract {
+                id: self.contract_id,
+                status: self.status,
+                settings: ContractSettings {
+                    provider: self.provider,
+                    email_access: self.email_access,
+                    calendar_enabled: self.calendar_enabled,
+                },
+            },
+        }
+    }
+}
+
+/// Contracts and their admin settings.
+#[derive(Clone)]
+pub struct DynamoContractStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoContractStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn items(&self) -> Items<'_> {
+        Items {
+            client: &self.client,
+            table: &self.table,
+        }
+    }
+
+    pub async fn create(&self, contract: &Contract) -> Result<Versioned<Contract>, StoreError> {
+        self.items()
+            .create(&ContractRecord::new(contract, 1))
+            .await?;
+        Ok(Versioned {
+            value: contract.clone(),
+            version: 1,
+        })
+    }
+
+    pub async fn get(&self, id: &ContractId) -> Result<Option<Versioned<Contract>>, StoreError> {
+        Ok(self
+            .items()
+            .get::<ContractRecord>(&keys::contract_pk(id), keys::CONTRACT_SK)
+            .await?
+            .map(ContractRecord::into_domain))
+    }
+
+    /// Writes `contract` over the version that was read; `Conflict` if it changed since.
+    pub async fn update(
+        &self,
+        read: &Versioned<Contract>,
+        contract: &Contract,
+    ) -> Result<Versioned<Contract>, StoreError> {
+        let version = read.version + 1;
+        self.items()
+            .replace(&ContractRecord::new(contract, version), read.version)
+            .await?;
+        Ok(Versioned {
+            value: contract.clone(),
+            version,
+        })
+    }
+}

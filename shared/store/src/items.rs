@@ -1,0 +1,196 @@
+//! The conditional reads and writes every repository shares.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::operation::put_item::PutItemError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::error::StoreError;
+use crate::page::{Page, PageToken};
+
+/// A persistence record: one item shape of a table.
+pub(crate) trait Record: Serialize + DeserializeOwned {
+    const ENTITY: &'static str;
+}
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+pub(crate) fn key(pk: &str, sk: &str) -> Item {
+    HashMap::from([
+        ("pk".to_owned(), AttributeValue::S(pk.to_owned())),
+        ("sk".to_owned(), AttributeValue::S(sk.to_owned())),
+    ])
+}
+
+pub(crate) fn encode<R: Record>(record: &R) -> Result<Item, StoreError> {
+    serde_dynamo::to_item(record).map_err(|source| StoreError::Encode {
+        entity: R::ENTITY,
+        source,
+    })
+}
+
+pub(crate) fn decode<R: Record>(item: Item) -> Result<R, StoreError> {
+    let key = describe(&item);
+    serde_dynamo::from_item(item).map_err(|source| StoreError::Decode {
+        entity: R::ENTITY,
+        key,
+        source: Box::new(source),
+    })
+}
+
+fn describe(item: &Item) -> String {
+    let part = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(s)) => s.as_str(),
+        _ => "?",
+    };
+    format!("{}/{}", part("pk"), part("sk"))
+}
+
+fn version_of(item: &Item) -> Option<u64> {
+    match item.get("version") {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Copy)]
+pub(crate) struct Items<'a> {
+    pub client: &'a Client,
+    pub table: &'a str,
+}
+
+impl Items<'_> {
+    pub async fn get<R: Record>(&self, pk: &str, sk: &str) -> Result<Option<R>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(self.table)
+            .set_key(Some(key(pk, sk)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("GetItem", e))?;
+        out.item.map(decode).transpose()
+    }
+
+    /// Writes a new item; fails with `AlreadyExists` if the key is taken.
+    pub async fn create<R: Record>(&self, record: &R) -> Result<(), StoreError> {
+        let item = encode(record)?;
+        let key = describe(&item);
+        match self
+            .client
+            .put_item()
+            .table_name(self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(PutItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Err(StoreError::AlreadyExists {
+                    entity: R::ENTITY,
+                    key,
+                })
+            }
+            Err(e) => Err(StoreError::dynamo("PutItem", e)),
+        }
+    }
+
+    /// Replaces an item only if it still has `expected` as its version. The record must
+    /// already carry its new version.
+    pub async fn replace<R: Record>(&self, record: &R, expected: u64) -> Result<(), StoreError> {
+        let item = encode(record)?;
+        let key = describe(&item);
+        let result = self
+            .client
+            .put_item()
+            .table_name(self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_exists(pk) AND version = :expected")
+            .expression_attribute_values(":expected", AttributeValue::N(expected.to_string()))
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) => match e.into_service_error() {
+                PutItemError::ConditionalCheckFailedException(failed) => match failed.item {
+                    Some(current) => Err(StoreError::Conflict {
+                        entity: R::ENTITY,
+                        key,
+                        expected,
+                        found: version_of(&current),
+                    }),
+                    None => Err(StoreError::NotFound {
+                        entity: R::ENTITY,
+                        key,
+                    }),
+                },
+                other => Err(StoreError::Dynamo {
+                    operation: "PutItem",
+                    source: Box::new(other),
+                }),
+            },
+        }
+    }
+
+    /// One page of the items of `pk` whose sort key starts with `prefix`, in key order.
+    pub async fn query_prefix<R: Record>(
+        &self,
+        pk: &str,
+        prefix: &str,
+        limit: i32,
+        start: Option<&PageToken>,
+    ) -> Result<Page<R>, StoreError> {
+        let out = self
+            .client
+            .query()
+            .table_name(self.table)
+            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
+            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
+            .limit(limit.max(1))
+            .set_exclusive_start_key(start.map(|t| key(pk, t.as_str())))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("Query", e))?;
+        let items = out
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(decode)
+            .collect::<Result<Vec<R>, _>>()?;
+        // Stop on a missing LastEvaluatedKey, never on an empty page.
+        let next = out.last_evaluated_key.and_then(|k| match k.get("sk") {
+            Some(AttributeValue::S(sk)) => Some(PageToken(sk.clone())),
+            _ => None,
+        });
+        Ok(Page { items, next })
+    }
+
+    /// Every item of `pk` under `prefix`, following pages to the end.
+    pub async fn query_all<R: Record>(&self, pk: &str, prefix: &str) -> Result<Vec<R>, StoreError> {
+        let mut all = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .query_prefix::<R>(pk, prefix, 1000, token.as_ref())
+                .await?;
+            all.extend(page.items);
+            match page.next {
+                Some(next) => token = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+}

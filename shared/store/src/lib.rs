@@ -1,0 +1,28 @@
+//! DynamoDB repositories for hiresync.
+//!
+//! This is the only crate that knows table names, keys and indexes (see
+//! docs/data-model.md). Every write that could race is conditional: updates carry the
+//! version they read and fail with [`StoreError::Conflict`] instead of losing someone
+//! else's change.
+
+mod batch;
+mod connections;
+mod contracts;
+mod directory;
+mod error;
+mod items;
+pub mod keys;
+mod page;
+mod seats;
+pub mod tables;
+mod versioned;
+
+pub use batch::{batch_write, BatchPolicy};
+pub use connections::DynamoConnectionStore;
+pub use contracts::DynamoContractStore;
+pub use directory::{DirectoryWrite, DynamoDirectoryStore};
+pub use error::StoreError;
+pub use page::{Page, PageToken};
+pub use seats::DynamoSeatStore;
+pub use tables::{TableNames, TableSpec, TABLES};
+pub use versioned::Versioned;

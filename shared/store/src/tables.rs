@@ -1,0 +1,66 @@
+//! The tables this crate uses, as the template must declare them.
+//!
+//! A test in this crate compares these specs with template.yaml, so a key or index renamed
+//! on one side only fails the build's tests rather than production.
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndexSpec {
+    pub name: &'static str,
+    pub hash: &'static str,
+    pub range: Option<&'static str>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSpec {
+    /// The table's logical id in template.yaml.
+    pub logical_id: &'static str,
+    /// The environment variable that carries its name to every function.
+    pub env_var: &'static str,
+    pub hash: &'static str,
+    pub range: Option<&'static str>,
+    pub indexes: &'static [IndexSpec],
+    pub ttl_attribute: Option<&'static str>,
+}
+
+/// Contracts, seats, connections, subscriptions and the candidate directory.
+pub const TENANCY: TableSpec = TableSpec {
+    logical_id: "TenancyTable",
+    env_var: "TENANCY_TABLE",
+    hash: "pk",
+    range: Some("sk"),
+    indexes: &[IndexSpec {
+        name: "by-renewal",
+        hash: "renewal_pk",
+        range: Some("renewal_sk"),
+    }],
+    ttl_attribute: None,
+};
+
+/// Every table the code of this crate reads or writes.
+pub const TABLES: &[TableSpec] = &[TENANCY];
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("environment variable {0} is not set (it names a DynamoDB table; template.yaml sets it for every function)")]
+pub struct MissingTable(pub &'static str);
+
+/// The physical table names of one deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    pub tenancy: String,
+}
+
+impl TableNames {
+    /// Reads the names through `lookup` (usually `std::env::var`), naming any missing variable.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, MissingTable> {
+        let get = |spec: &TableSpec| lookup(spec.env_var).ok_or(MissingTable(spec.env_var));
+        Ok(Self {
+            tenancy: get(&TENANCY)?,
+        })
+    }
+
+    pub fn from_env() -> Result<Self, MissingTable> {
+        Self::from_lookup(|v| std::env::var(v).ok())
+    }
+}
