@@ -1,0 +1,170 @@
+//! Configuration from the environment, read once at cold start.
+//!
+//! A function's typed configuration reads every variable it needs through [`Env`], which
+//! collects *all* missing or malformed variables and reports them together by name, so a
+//! misconfigured deployment fails at cold start with one clear message.
+
+use std::fmt;
+use std::str::FromStr;
+
+use thiserror::Error;
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub struct ConfigError {
+    pub missing: Vec<String>,
+    pub invalid: Vec<(String, String)>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("configuration is incomplete:")?;
+        if !self.missing.is_empty() {
+            write!(
+                f,
+                " missing environment variable(s) {}",
+                self.missing.join(", ")
+            )?;
+        }
+        for (name, problem) in &self.invalid {
+            write!(f, "; {name} is invalid: {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads variables through a lookup function and remembers every problem.
+pub struct Env<L> {
+    lookup: L,
+    error: ConfigError,
+}
+
+impl Env<fn(&str) -> Option<String>> {
+    /// The process environment.
+    pub fn process() -> Self {
+        fn get(name: &str) -> Option<String> {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        }
+        Self::new(get)
+    }
+}
+
+impl<L: Fn(&str) -> Option<String>> Env<L> {
+    pub fn new(lookup: L) -> Self {
+        Self {
+            lookup,
+            error: ConfigError {
+                missing: vec![],
+                invalid: vec![],
+            },
+        }
+    }
+
+    /// A required variable; an empty string counts as missing.
+    pub fn required(&mut self, name: &str) -> String {
+        match (self.lookup)(name).filter(|v| !v.is_empty()) {
+            Some(v) => v,
+            None => {
+                self.error.missing.push(name.to_owned());
+                String::new()
+            }
+        }
+    }
+
+    pub fn optional(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.is_empty())
+    }
+
+    /// An optional variable parsed as `T`, with a default.
+    pub fn parsed_or<T: FromStr>(&mut self, name: &str, default: T) -> T
+    where
+        T::Err: fmt::Display,
+    {
+        match self.optional(name) {
+            None => default,
+            Some(raw) => match raw.parse() {
+                Ok(v) => v,
+                Err(e) => {
+                    self.error.invalid.push((name.to_owned(), e.to_string()));
+                    default
+                }
+            },
+        }
+    }
+
+    /// The configuration built from the values read, or every problem found.
+    pub fn finish<T>(self, value: T) -> Result<T, ConfigError> {
+        if self.error.missing.is_empty() && self.error.invalid.is_empty() {
+            Ok(value)
+        } else {
+            Err(self.error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[derive(Debug, PartialEq)]
+    struct Cfg {
+        table: String,
+        queue: String,
+        batch: u32,
+    }
+
+    fn load(vars: &[(&str, &str)]) -> Result<Cfg, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let mut env = Env::new(|k: &str| map.get(k).cloned());
+        let cfg = Cfg {
+            table: env.required("TENANCY_TABLE"),
+            queue: env.required("SYNC_JOBS_QUEUE_URL"),
+            batch: env.parsed_or("BATCH", 10),
+        };
+        env.finish(cfg)
+    }
+
+    #[test]
+    fn every_missing_variable_is_named_at_once() {
+        let err = load(&[("TENANCY_TABLE", "")]).unwrap_err();
+        assert_eq!(err.missing, vec!["TENANCY_TABLE", "SYNC_JOBS_QUEUE_URL"]);
+        assert_eq!(
+            err.to_string(),
+            "configuration is incomplete: missing environment variable(s) TENANCY_TABLE, SYNC_JOBS_QUEUE_URL"
+        );
+    }
+
+    #[test]
+    fn malformed_values_are_reported_with_their_name() {
+        let err = load(&[
+            ("TENANCY_TABLE", "t"),
+            ("SYNC_JOBS_QUEUE_URL", "q"),
+            ("BATCH", "ten"),
+        ])
+        .unwrap_err();
+        assert!(err.missing.is_empty());
+        assert_eq!(err.invalid[0].0, "BATCH");
+        assert!(err.to_string().contains("BATCH is invalid"));
+    }
+
+    #[test]
+    fn a_complete_environment_yields_the_configuration() {
+        let cfg = load(&[
+            ("TENANCY_TABLE", "t"),
+            ("SYNC_JOBS_QUEUE_URL", "q"),
+            ("BATCH", "3"),
+        ])
+        .unwrap();
+        assert_eq!(
+            cfg,
+            Cfg {
+                table: "t".into(),
+                queue: "q".into(),
+                batch: 3
+            }
+        );
+    }
+}

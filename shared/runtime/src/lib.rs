@@ -1,0 +1,14 @@
+//! The small pieces every hiresync function shares: logging, configuration, AWS clients,
+//! and SQS batch processing with per-record failures.
+
+pub mod config;
+pub mod queues;
+pub mod sqs_batch;
+pub mod telemetry;
+
+/// The SDK configuration from the environment. The SDK itself honours `AWS_ENDPOINT_URL`
+/// and `AWS_ENDPOINT_URL_<SERVICE>`, so the same code talks to AWS in production and to the
+/// local emulators in development; there is no test-only path.
+pub async fn aws_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
