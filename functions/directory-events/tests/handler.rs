@@ -1,5 +1,7 @@
 //! The handler, fed the SQS events Lambda would deliver, against a real DynamoDB Local.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use aws_lambda_events::event::sqs::SqsEvent;
 use directory_events::handle;
 use hiresync_domain::directory::Degree;

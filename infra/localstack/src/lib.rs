@@ -4,6 +4,7 @@
 //! Development and test tooling only; never deployed.
 
 pub mod bootstrap;
+pub mod poller;
 pub mod template;
 
 pub use bootstrap::{bootstrap, create_tables, unique_prefix, Resources};

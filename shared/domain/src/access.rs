@@ -68,6 +68,16 @@ pub enum Effect {
     },
 }
 
+impl std::fmt::Display for Feature {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Feature::EmailView => "email viewing",
+            Feature::EmailSend => "email sending",
+            Feature::Calendar => "the calendar",
+        })
+    }
+}
+
 fn email_features(level: EmailAccess) -> &'static [Feature] {
     match level {
         EmailAccess::Off => &[],

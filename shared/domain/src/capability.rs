@@ -16,13 +16,13 @@ pub enum Denial {
     ContractSuspended,
     #[error("an admin must select the contract's email and calendar provider first")]
     NoProvider,
-    #[error("an admin has turned {feature:?} off for the contract")]
+    #[error("an admin has turned {feature} off for the contract")]
     FeatureOff { feature: Feature },
-    #[error("the seat has not authorized its {kind:?}")]
+    #[error("the seat has not authorized its {kind}")]
     NotAuthorized { kind: ConnectionKind },
-    #[error("the seat's {kind:?} authorization is no longer valid and must be renewed")]
+    #[error("the seat's {kind} authorization is no longer valid and must be renewed")]
     NeedsReconnect { kind: ConnectionKind },
-    #[error("the {kind:?} was authorized with another provider than the contract's")]
+    #[error("the {kind} was authorized with another provider than the contract's")]
     ProviderMismatch { kind: ConnectionKind },
     #[error("the authorization lacks the {scope} permission")]
     MissingScope { scope: String },

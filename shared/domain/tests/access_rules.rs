@@ -1,5 +1,7 @@
 //! The admin's settings and what follows from them, pair by pair.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::collections::BTreeSet;
 
 use hiresync_domain::access::{self, DeauthorizationReason, Effect, Feature, ReconnectReason};

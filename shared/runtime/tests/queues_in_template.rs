@@ -1,6 +1,8 @@
 //! Every queue the code refers to is declared in template.yaml, with the same FIFO-ness,
 //! a dead-letter queue, and the variable that carries its URL.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use hiresync_localstack::{repository_template_path, Template};
 use hiresync_runtime::queues::QUEUES;
 

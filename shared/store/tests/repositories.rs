@@ -1,6 +1,8 @@
 //! The repositories against a real DynamoDB Local, with fresh tables per test.
 //! Run through `make test`, which starts the emulators.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use hiresync_domain::access::DeauthorizationReason;

@@ -1,5 +1,7 @@
 //! The tables the code uses are the tables the template declares, key for key.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
 use hiresync_localstack::{repository_template_path, Template};
 use hiresync_store::TABLES;
 

