@@ -19,6 +19,8 @@ pub struct Resources {
     pub queues: BTreeMap<String, String>,
     /// Queue logical id -> queue ARN.
     pub queue_arns: BTreeMap<String, String>,
+    /// KMS key logical id -> key id.
+    pub keys: BTreeMap<String, String>,
 }
 
 impl Resources {
@@ -46,6 +48,13 @@ impl Resources {
             .get(logical_id)
             .map(String::as_str)
             .ok_or_else(|| anyhow::anyhow!("no table {logical_id} in the template"))
+    }
+
+    pub fn key(&self, logical_id: &str) -> anyhow::Result<&str> {
+        self.keys
+            .get(logical_id)
+            .map(String::as_str)
+            .ok_or_else(|| anyhow::anyhow!("no KMS key {logical_id} in the template"))
     }
 
     pub fn queue(&self, logical_id: &str) -> anyhow::Result<&str> {
@@ -203,6 +212,35 @@ pub async fn create_tables(
     Ok(())
 }
 
+/// Creates every KMS key of `template` (moto serves KMS locally).
+pub async fn create_keys(
+    template: &Template,
+    config: &aws_config::SdkConfig,
+    prefix: &str,
+    resources: &mut Resources,
+) -> anyhow::Result<()> {
+    let kms = aws_sdk_kms::Client::new(config);
+    for id in &template.keys {
+        let out = kms
+            .create_key()
+            .description(format!("{prefix}-{id}"))
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "creating key {id}: {}",
+                    aws_sdk_kms::error::DisplayErrorContext(e)
+                )
+            })?;
+        let key_id = out
+            .key_metadata
+            .map(|m| m.key_id)
+            .ok_or_else(|| anyhow::anyhow!("key {id} was created without metadata"))?;
+        resources.keys.insert(id.clone(), key_id);
+    }
+    Ok(())
+}
+
 /// Creates every table and queue of `template`, named `<prefix>-<LogicalId>`. Dead-letter
 /// queues are created before the queues that redrive into them.
 pub async fn bootstrap(
@@ -213,6 +251,7 @@ pub async fn bootstrap(
     let sqs = aws_sdk_sqs::Client::new(config);
     let mut resources = Resources::default();
     create_tables(template, config, prefix, &mut resources).await?;
+    create_keys(template, config, prefix, &mut resources).await?;
 
     let (plain, redriving): (Vec<&QueueDef>, Vec<&QueueDef>) =
         template.queues.iter().partition(|q| q.redrive.is_none());

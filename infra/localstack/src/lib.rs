@@ -7,7 +7,7 @@ pub mod bootstrap;
 pub mod poller;
 pub mod template;
 
-pub use bootstrap::{bootstrap, create_tables, unique_prefix, Resources};
+pub use bootstrap::{bootstrap, create_keys, create_tables, unique_prefix, Resources};
 pub use template::{repository_template_path, Template};
 
 /// The SDK configuration from the environment (`AWS_ENDPOINT_URL*`, region, credentials),
@@ -51,4 +51,15 @@ pub async fn fresh_tables(label: &str) -> anyhow::Result<(aws_config::SdkConfig,
     let mut resources = Resources::default();
     create_tables(&template, &config, &unique_prefix(label), &mut resources).await?;
     Ok((config, resources))
+}
+
+/// A fresh KMS key in moto, for tests of envelope encryption.
+pub async fn fresh_key(label: &str) -> anyhow::Result<(aws_config::SdkConfig, String)> {
+    require_local_endpoints()?;
+    let template = Template::load(&repository_template_path())?;
+    let config = aws_config().await;
+    let mut resources = Resources::default();
+    create_keys(&template, &config, &unique_prefix(label), &mut resources).await?;
+    let key = resources.key("TokenKey")?.to_owned();
+    Ok((config, key))
 }

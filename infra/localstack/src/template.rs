@@ -78,6 +78,8 @@ pub enum Binding {
 pub struct Template {
     pub tables: Vec<TableDef>,
     pub queues: Vec<QueueDef>,
+    /// Logical ids of the KMS keys.
+    pub keys: Vec<String>,
     /// Resource logical id -> type, for every resource.
     pub resource_types: BTreeMap<String, String>,
     /// The environment every function gets (`Globals.Function.Environment.Variables`).
@@ -245,6 +247,7 @@ impl Template {
         let doc: Value = serde_yaml::from_str(source)?;
         let mut tables = Vec::new();
         let mut queues = Vec::new();
+        let mut keys = Vec::new();
         let mut resource_types = BTreeMap::new();
         let resources = doc
             .get("Resources")
@@ -264,6 +267,7 @@ impl Template {
             match kind {
                 "AWS::DynamoDB::Table" => tables.push(table(id, props)?),
                 "AWS::SQS::Queue" => queues.push(queue(id, props)?),
+                "AWS::KMS::Key" => keys.push(id.to_owned()),
                 _ => {}
             }
         }
@@ -299,6 +303,7 @@ impl Template {
         Ok(Self {
             tables,
             queues,
+            keys,
             resource_types,
             environment,
         })

@@ -124,7 +124,7 @@ async fn change_settings(
         for read in page.items {
             let mut c = read.value.clone();
             for effect in &effects {
-                if c.apply(effect, now) {
+                if c.apply(effect, now, now) {
                     lost += 1;
                 }
             }

@@ -185,7 +185,14 @@ impl Connection {
     /// Applies one effect of a settings or seat change. Returns whether this connection lost
     /// its authorization by it, and so whether its tokens must be revoked and its push
     /// subscriptions stopped. The caller persists the connection whenever it differs.
-    pub fn apply(&mut self, effect: &Effect, now: Timestamp) -> bool {
+    ///
+    /// `issued_at` is when the change was made: an authorization granted after it (the seat
+    /// reconnected while the change was still being carried out) is left alone, so a late
+    /// or redelivered effect never undoes a newer grant.
+    pub fn apply(&mut self, effect: &Effect, issued_at: Timestamp, now: Timestamp) -> bool {
+        if self.last_authorized_at > issued_at {
+            return false;
+        }
         match *effect {
             Effect::Deauthorize { kind, reason } if kind == self.kind => {
                 self.deauthorize(reason, now)

@@ -199,8 +199,8 @@ fn effects_reach_only_the_connections_they_name() {
         ),
     );
     for effect in access::email_access_change(SendAndView, ViewOnly) {
-        email.apply(&effect, now);
-        cal.apply(&effect, now);
+        email.apply(&effect, now, now);
+        cal.apply(&effect, now, now);
     }
     assert_eq!(
         email.state,
@@ -215,7 +215,7 @@ fn effects_reach_only_the_connections_they_name() {
     );
 
     for effect in access::calendar_change(true, false) {
-        assert!(!cal.apply(&effect, now));
+        assert!(!cal.apply(&effect, now, now));
     }
     assert!(cal.is_authorized(), "calendar off revokes nothing");
 
@@ -224,11 +224,11 @@ fn effects_reach_only_the_connections_they_name() {
         Some(Provider::GoogleWorkspace),
     );
     assert!(
-        cal.apply(&switch[0], now),
+        cal.apply(&switch[0], now, now),
         "an authorized connection loses its grant"
     );
     assert!(
-        !email.apply(&switch[0], now),
+        !email.apply(&switch[0], now, now),
         "a deauthorized one had nothing left to lose"
     );
     for c in [&email, &cal] {
@@ -424,4 +424,24 @@ fn a_seat_keeps_its_data_but_not_its_holders_grants() {
     assert!(seat.is_parked());
     assert!(matches!(seat.park(), Err(SeatError::AlreadyParked(_))));
     assert_eq!(seat.transfer(alice).unwrap(), vec![]);
+}
+
+#[test]
+fn a_late_effect_never_undoes_a_newer_authorization() {
+    let g = grant(
+        Provider::Microsoft365,
+        "r@acme.com",
+        &["Mail.Read", "User.Read"],
+    );
+    let mut email = connection(ConnectionKind::Email, g.clone());
+    let issued = ts("2026-02-01T10:00:00Z");
+    // The seat reconnected after the admin's downgrade was issued.
+    email.reauthorize(g, ts("2026-02-01T10:00:01Z"));
+    for effect in access::email_access_change(SendAndView, ViewOnly) {
+        assert!(!email.apply(&effect, issued, ts("2026-02-01T10:05:00Z")));
+    }
+    assert!(email.is_authorized());
+    // The same effect issued after the reconnection applies.
+    let later = ts("2026-02-01T11:00:00Z");
+    assert!(email.apply(&DEAUTH_EMAIL, later, later));
 }
