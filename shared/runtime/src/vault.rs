@@ -16,23 +16,7 @@ use aws_sdk_kms::types::DataKeySpec;
 use secrecy::{ExposeSecret, SecretString};
 use thiserror::Error;
 
-/// A token as stored: nothing here is secret without KMS.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Sealed {
-    pub key_id: String,
-    pub wrapped_key: Vec<u8>,
-    pub nonce: Vec<u8>,
-    pub ciphertext: Vec<u8>,
-}
-
-impl std::fmt::Debug for Sealed {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Sealed")
-            .field("key_id", &self.key_id)
-            .field("ciphertext_len", &self.ciphertext.len())
-            .finish_non_exhaustive()
-    }
-}
+pub use hiresync_domain::sealed::Sealed;
 
 #[derive(Debug, Error)]
 pub enum VaultError {

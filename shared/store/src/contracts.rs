@@ -56,6 +56,19 @@ impl ContractRecord {
     }
 }
 
+/// What the store has learned about a contract's Microsoft tenant.
+#[derive(Serialize, Deserialize)]
+struct LearnedGraphRecord {
+    pk: String,
+    sk: String,
+    /// The longest subscription lifetime Graph accepted from this tenant, in minutes.
+    subscription_ceiling_minutes: u32,
+}
+
+impl Record for LearnedGraphRecord {
+    const ENTITY: &'static str = "learned graph limits";
+}
+
 /// Contracts and their admin settings.
 #[derive(Clone)]
 pub struct DynamoContractStore {
@@ -94,6 +107,36 @@ impl DynamoContractStore {
             .get::<ContractRecord>(&keys::contract_pk(id), keys::CONTRACT_SK)
             .await?
             .map(ContractRecord::into_domain))
+    }
+
+    /// The Graph subscription lifetime this contract's tenant is known to accept, if Graph
+    /// ever refused a longer one.
+    pub async fn graph_ceiling(&self, id: &ContractId) -> Result<Option<u32>, StoreError> {
+        Ok(self
+            .items()
+            .get::<LearnedGraphRecord>(&keys::contract_pk(id), keys::LEARNED_GRAPH_SK)
+            .await?
+            .map(|r| r.subscription_ceiling_minutes))
+    }
+
+    pub async fn remember_graph_ceiling(
+        &self,
+        id: &ContractId,
+        minutes: u32,
+    ) -> Result<(), StoreError> {
+        let item = crate::items::encode(&LearnedGraphRecord {
+            pk: keys::contract_pk(id),
+            sk: keys::LEARNED_GRAPH_SK.to_owned(),
+            subscription_ceiling_minutes: minutes,
+        })?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", e))?;
+        Ok(())
     }
 
     /// Writes `contract` over the version that was read; `Conflict` if it changed since.

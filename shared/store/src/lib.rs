@@ -5,6 +5,7 @@
 //! version they read and fail with [`StoreError::Conflict`] instead of losing someone
 //! else's change.
 
+mod authorizations;
 mod batch;
 mod connections;
 mod contracts;
@@ -14,9 +15,12 @@ mod items;
 pub mod keys;
 mod page;
 mod seats;
+mod subscriptions;
 pub mod tables;
+mod tokens;
 mod versioned;
 
+pub use authorizations::DynamoAuthorizationStore;
 pub use batch::{batch_write, BatchPolicy};
 pub use connections::DynamoConnectionStore;
 pub use contracts::DynamoContractStore;
@@ -24,5 +28,7 @@ pub use directory::{DirectoryWrite, DynamoDirectoryStore};
 pub use error::StoreError;
 pub use page::{Page, PageToken};
 pub use seats::DynamoSeatStore;
+pub use subscriptions::DynamoSubscriptionStore;
 pub use tables::{TableNames, TableSpec, TABLES};
+pub use tokens::{DynamoTokenStore, StoredToken};
 pub use versioned::Versioned;

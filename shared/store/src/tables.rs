@@ -35,7 +35,7 @@ pub const TENANCY: TableSpec = TableSpec {
         hash: "renewal_pk",
         range: Some("renewal_sk"),
     }],
-    ttl_attribute: None,
+    ttl_attribute: Some("ttl"),
 };
 
 /// Every table the code of this crate reads or writes.

@@ -1,0 +1,230 @@
+//! Push subscriptions: found by the id a notification carries, by connection (to stop them),
+//! and by renewal time (through the sharded `by-renewal` index, never a scan).
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::Client;
+use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::ids::{ContractId, SeatId};
+use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
+use hiresync_domain::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::items::{encode, key, Items, Record};
+use crate::keys;
+
+#[derive(Serialize, Deserialize)]
+struct SubscriptionRecord {
+    pk: String,
+    sk: String,
+    id: String,
+    kind: SubscriptionKind,
+    contract_id: ContractId,
+    seat_id: SeatId,
+    resource_id: Option<String>,
+    secret_hash: Option<String>,
+    expires_at: Timestamp,
+    renewed_at: Timestamp,
+    renew_at: Timestamp,
+    renewal_pk: String,
+    renewal_sk: String,
+}
+
+impl Record for SubscriptionRecord {
+    const ENTITY: &'static str = "subscription";
+}
+
+#[derive(Serialize, Deserialize)]
+struct SubscriptionRef {
+    pk: String,
+    sk: String,
+    id: String,
+}
+
+impl Record for SubscriptionRef {
+    const ENTITY: &'static str = "subscription reference";
+}
+
+impl SubscriptionRecord {
+    fn into_domain(self) -> PushSubscription {
+        PushSubscription {
+            id: self.id,
+            kind: self.kind,
+            contract_id: self.contract_id,
+            seat_id: self.seat_id,
+            resource_id: self.resource_id,
+            secret_hash: self.secret_hash,
+            expires_at: self.expires_at,
+            renewed_at: self.renewed_at,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct DynamoSubscriptionStore {
+    client: Client,
+    table: String,
+}
+
+fn transact_error(e: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>) -> StoreError {
+    StoreError::dynamo("TransactWriteItems", e)
+}
+
+impl DynamoSubscriptionStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn items(&self) -> Items<'_> {
+        Items {
+            client: &self.client,
+            table: &self.table,
+        }
+    }
+
+    fn reference(sub: &PushSubscription) -> SubscriptionRef {
+        SubscriptionRef {
+            pk: keys::contract_pk(&sub.contract_id),
+            sk: keys::subscription_ref_sk(&sub.seat_id, sub.kind.connection_kind(), &sub.id),
+            id: sub.id.clone(),
+        }
+    }
+
+    /// Stores (or replaces) a subscription, due for renewal at `renew_at`, with the pointer
+    /// from its connection, in one transaction.
+    pub async fn put(&self, sub: &PushSubscription, renew_at: Timestamp) -> Result<(), StoreError> {
+        let record = SubscriptionRecord {
+            pk: keys::subscription_pk(&sub.id),
+            sk: keys::SUBSCRIPTION_SK.to_owned(),
+            id: sub.id.clone(),
+            kind: sub.kind,
+            contract_id: sub.contract_id.clone(),
+            seat_id: sub.seat_id.clone(),
+            resource_id: sub.resource_id.clone(),
+            secret_hash: sub.secret_hash.clone(),
+            expires_at: sub.expires_at,
+            renewed_at: sub.renewed_at,
+            renew_at,
+            renewal_pk: keys::renewal_pk(&sub.id),
+            renewal_sk: keys::renewal_sk(renew_at, &sub.id),
+        };
+        let put = |item| {
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item))
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(|e| StoreError::Dynamo {
+                    operation: "TransactWriteItems",
+                    source: Box::new(e),
+                })
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(put(encode(&record)?)?)
+            .transact_items(put(encode(&Self::reference(sub))?)?)
+            .send()
+            .await
+            .map_err(transact_error)?;
+        Ok(())
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Option<PushSubscription>, StoreError> {
+        Ok(self
+            .items()
+            .get::<SubscriptionRecord>(&keys::subscription_pk(id), keys::SUBSCRIPTION_SK)
+            .await?
+            .map(SubscriptionRecord::into_domain))
+    }
+
+    /// Removes a subscription and its pointer. Removing one that is gone is fine.
+    pub async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError> {
+        let reference = Self::reference(sub);
+        let delete = |pk: &str, sk: &str| {
+            Delete::builder()
+                .table_name(&self.table)
+                .set_key(Some(key(pk, sk)))
+                .build()
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+                .map_err(|e| StoreError::Dynamo {
+                    operation: "TransactWriteItems",
+                    source: Box::new(e),
+                })
+        };
+        self.client
+            .transact_write_items()
+            .transact_items(delete(
+                &keys::subscription_pk(&sub.id),
+                keys::SUBSCRIPTION_SK,
+            )?)
+            .transact_items(delete(&reference.pk, &reference.sk)?)
+            .send()
+            .await
+            .map_err(transact_error)?;
+        Ok(())
+    }
+
+    /// The subscriptions of one connection.
+    pub async fn for_connection(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        let refs = self
+            .items()
+            .query_all::<SubscriptionRef>(
+                &keys::contract_pk(contract),
+                &keys::subscription_refs_prefix(seat, kind),
+            )
+            .await?;
+        let mut subs = Vec::with_capacity(refs.len());
+        for r in refs {
+            if let Some(sub) = self.get(&r.id).await? {
+                subs.push(sub);
+            }
+        }
+        Ok(subs)
+    }
+
+    /// Subscriptions due for renewal at `now`, oldest first within each shard, at most
+    /// `per_shard` from each of the index's shards.
+    pub async fn due(
+        &self,
+        now: Timestamp,
+        per_shard: i32,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        let upper = format!("{}#\u{10FFFF}", keys::sortable_instant(now));
+        let mut due = Vec::new();
+        for shard in 0..keys::RENEWAL_SHARDS {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by-renewal")
+                .key_condition_expression("renewal_pk = :pk AND renewal_sk <= :upper")
+                .expression_attribute_values(":pk", AttributeValue::S(format!("RENEW#{shard}")))
+                .expression_attribute_values(":upper", AttributeValue::S(upper.clone()))
+                .limit(per_shard.max(1))
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?;
+            for item in out.items.unwrap_or_default() {
+                let Some(AttributeValue::S(pk)) = item.get("pk") else {
+                    continue;
+                };
+                let Some(id) = pk.strip_prefix("SUB#") else {
+                    continue;
+                };
+                if let Some(sub) = self.get(id).await? {
+                    due.push(sub);
+                }
+            }
+        }
+        Ok(due)
+    }
+}

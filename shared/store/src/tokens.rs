@@ -1,0 +1,163 @@
+//! Sealed refresh tokens, one per connection.
+
+use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::ids::{ContractId, SeatId};
+use hiresync_domain::sealed::Sealed;
+use hiresync_domain::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::error::StoreError;
+use crate::items::{key, Items, Record};
+use crate::keys;
+
+#[derive(Serialize, Deserialize)]
+struct TokenRecord {
+    pk: String,
+    sk: String,
+    key_id: String,
+    wrapped_key: String,
+    nonce: String,
+    ciphertext: String,
+    /// The authorization this token came from; a deauthorization issued before a newer
+    /// authorization must not delete the newer token.
+    authorized_at: Timestamp,
+    /// The same instant as a number, for conditions (strings with fractions do not sort).
+    authorized_ms: i64,
+}
+
+impl Record for TokenRecord {
+    const ENTITY: &'static str = "token";
+}
+
+/// A sealed token and the authorization it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    pub sealed: Sealed,
+    pub authorized_at: Timestamp,
+}
+
+#[derive(Clone)]
+pub struct DynamoTokenStore {
+    client: Client,
+    table: String,
+}
+
+fn bytes(field: &str, value: &str) -> Result<Vec<u8>, StoreError> {
+    B64.decode(value).map_err(|e| StoreError::Decode {
+        entity: TokenRecord::ENTITY,
+        key: field.to_owned(),
+        source: Box::new(e),
+    })
+}
+
+impl DynamoTokenStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    fn items(&self) -> Items<'_> {
+        Items {
+            client: &self.client,
+            table: &self.table,
+        }
+    }
+
+    /// Stores the token of the latest authorization, or its rotated successor.
+    pub async fn put(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        token: &StoredToken,
+    ) -> Result<(), StoreError> {
+        let record = TokenRecord {
+            pk: keys::contract_pk(contract),
+            sk: keys::token_sk(seat, kind),
+            key_id: token.sealed.key_id.clone(),
+            wrapped_key: B64.encode(&token.sealed.wrapped_key),
+            nonce: B64.encode(&token.sealed.nonce),
+            ciphertext: B64.encode(&token.sealed.ciphertext),
+            authorized_at: token.authorized_at,
+            authorized_ms: token.authorized_at.as_millisecond(),
+        };
+        let item = crate::items::encode(&record)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", e))?;
+        Ok(())
+    }
+
+    pub async fn get(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Option<StoredToken>, StoreError> {
+        let Some(r) = self
+            .items()
+            .get::<TokenRecord>(&keys::contract_pk(contract), &keys::token_sk(seat, kind))
+            .await?
+        else {
+            return Ok(None);
+        };
+        Ok(Some(StoredToken {
+            sealed: Sealed {
+                key_id: r.key_id,
+                wrapped_key: bytes("wrapped_key", &r.wrapped_key)?,
+                nonce: bytes("nonce", &r.nonce)?,
+                ciphertext: bytes("ciphertext", &r.ciphertext)?,
+            },
+            authorized_at: r.authorized_at,
+        }))
+    }
+
+    /// Deletes the token unless it belongs to an authorization newer than `issued_at`.
+    /// Returns whether a token was deleted.
+    pub async fn delete_unless_newer(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        issued_at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(
+                &keys::contract_pk(contract),
+                &keys::token_sk(seat, kind),
+            )))
+            .condition_expression("attribute_exists(pk) AND authorized_ms <= :issued")
+            .expression_attribute_values(
+                ":issued",
+                AttributeValue::N(issued_at.as_millisecond().to_string()),
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e)
+                if matches!(
+                    e.as_service_error(),
+                    Some(DeleteItemError::ConditionalCheckFailedException(_))
+                ) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(StoreError::dynamo("DeleteItem", e)),
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Storage of the connect flow: pending authorizations, sealed tokens, push subscriptions.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use hiresync_domain::authorization::PendingAuthorization;
+use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::contract::{EmailAccess, Provider};
+use hiresync_domain::ids::{ContractId, SeatId, UserId};
+use hiresync_domain::sealed::Sealed;
+use hiresync_domain::subscription::{Lifetimes, PushSubscription, SubscriptionKind};
+use hiresync_domain::Timestamp;
+use hiresync_store::{
+    DynamoAuthorizationStore, DynamoContractStore, DynamoSubscriptionStore, DynamoTokenStore,
+    StoredToken,
+};
+use secrecy::{ExposeSecret, SecretString};
+
+async fn tenancy(label: &str) -> (aws_sdk_dynamodb::Client, String) {
+    let (config, resources) = hiresync_localstack::fresh_tables(label).await.unwrap();
+    let table = resources.table("TenancyTable").unwrap().to_owned();
+    (aws_sdk_dynamodb::Client::new(&config), table)
+}
+
+fn ts(s: &str) -> Timestamp {
+    s.parse().unwrap()
+}
+fn acme() -> ContractId {
+    ContractId::parse("acme").unwrap()
+}
+fn seat(s: &str) -> SeatId {
+    SeatId::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn a_pending_authorization_can_be_taken_exactly_once() {
+    let (client, table) = tenancy("auth").await;
+    let store = DynamoAuthorizationStore::new(client, table);
+    let pending = PendingAuthorization::new(
+        "a1b2c3".into(),
+        acme(),
+        seat("seat-1"),
+        UserId::parse("user-1").unwrap(),
+        ConnectionKind::Email,
+        Provider::GoogleWorkspace,
+        EmailAccess::ViewOnly,
+        ts("2026-03-02T09:00:00Z"),
+    );
+    store
+        .create(&pending, &SecretString::from("verifier-xyz"))
+        .await
+        .unwrap();
+    let (taken, verifier) = store.take("a1b2c3").await.unwrap().unwrap();
+    assert_eq!(taken, pending);
+    assert_eq!(verifier.expose_secret(), "verifier-xyz");
+    assert!(store.take("a1b2c3").await.unwrap().is_none(), "single use");
+    assert!(store.take("never-issued").await.unwrap().is_none());
+}
+
+fn sealed(n: u8) -> Sealed {
+    Sealed {
+        key_id: "key-1".into(),
+        wrapped_key: vec![n; 32],
+        nonce: vec![n; 12],
+        ciphertext: vec![n, 1, 2, 3],
+    }
+}
+
+#[tokio::test]
+async fn a_deauthorization_never_deletes_the_token_of_a_newer_authorization() {
+    let (client, table) = tenancy("tokens").await;
+    let store = DynamoTokenStore::new(client, table);
+    let (c, s, k) = (acme(), seat("seat-1"), ConnectionKind::Email);
+    let first = StoredToken {
+        sealed: sealed(1),
+        authorized_at: ts("2026-03-02T09:00:00.250Z"),
+    };
+    store.put(&c, &s, k, &first).await.unwrap();
+    assert_eq!(store.get(&c, &s, k).await.unwrap(), Some(first.clone()));
+
+    // A deauthorization issued before the token's authorization leaves it in place ...
+    assert!(!store
+        .delete_unless_newer(&c, &s, k, ts("2026-03-02T09:00:00.100Z"))
+        .await
+        .unwrap());
+    assert!(store.get(&c, &s, k).await.unwrap().is_some());
+    // ... one issued after removes it, once.
+    assert!(store
+        .delete_unless_newer(&c, &s, k, ts("2026-03-02T09:00:01Z"))
+        .await
+        .unwrap());
+    assert!(store.get(&c, &s, k).await.unwrap().is_none());
+    assert!(!store
+        .delete_unless_newer(&c, &s, k, ts("2026-03-02T09:00:01Z"))
+        .await
+        .unwrap());
+}
+
+fn subscription(
+    id: &str,
+    kind: SubscriptionKind,
+    seat_id: &str,
+    expires: &str,
+) -> PushSubscription {
+    PushSubscription {
+        id: id.into(),
+        kind,
+        contract_id: acme(),
+        seat_id: seat(seat_id),
+        resource_id: None,
+        secret_hash: Some("ab12".into()),
+        expires_at: ts(expires),
+        renewed_at: ts("2026-03-02T00:00:00Z"),
+    }
+}
+
+#[tokio::test]
+async fn subscriptions_are_found_by_id_by_connection_and_by_renewal_time() {
+    let (client, table) = tenancy("subs").await;
+    let store = DynamoSubscriptionStore::new(client, table);
+    let lifetimes = Lifetimes::default();
+    let inbox = subscription(
+        "graph-inbox-1",
+        SubscriptionKind::GraphInbox,
+        "seat-1",
+        "2026-03-04T22:00:00Z",
+    );
+    let sent = subscription(
+        "graph-sent-1",
+        SubscriptionKind::GraphSentItems,
+        "seat-1",
+        "2026-03-04T22:00:00Z",
+    );
+    let events = subscription(
+        "graph-events-1",
+        SubscriptionKind::GraphEvents,
+        "seat-1",
+        "2026-03-06T00:00:00Z",
+    );
+    let other = subscription(
+        "graph-inbox-2",
+        SubscriptionKind::GraphInbox,
+        "seat-10",
+        "2026-03-10T00:00:00Z",
+    );
+    // Enough others to land in many shards of the renewal index.
+    let many: Vec<_> = (0..40)
+        .map(|n| {
+            subscription(
+                &format!("bulk-{n}"),
+                SubscriptionKind::GraphInbox,
+                &format!("bulk-{n}"),
+                "2026-03-04T23:00:00Z",
+            )
+        })
+        .collect();
+    for s in [&inbox, &sent, &events, &other]
+        .into_iter()
+        .chain(many.iter())
+    {
+        store.put(s, s.renew_at(&lifetimes)).await.unwrap();
+    }
+
+    assert_eq!(
+        store.get("graph-inbox-1").await.unwrap(),
+        Some(inbox.clone())
+    );
+    let mail = store
+        .for_connection(
+            &acme(),
+            &seat("seat-1"),
+            hiresync_domain::connection::ConnectionKind::Email,
+        )
+        .await
+        .unwrap();
+    let mut ids: Vec<_> = mail.iter().map(|s| s.id.as_str()).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec!["graph-inbox-1", "graph-sent-1"],
+        "seat-10's subscription is not seat-1's"
+    );
+
+    // Renewal due 24 h before expiry: at 2026-03-03T23:30 the inbox, sent and the 40 bulk
+    // ones are due; events (due 03-05) and seat-10's (due 03-09) are not.
+    let due = store.due(ts("2026-03-03T23:30:00Z"), 100).await.unwrap();
+    assert_eq!(due.len(), 2 + 40);
+    assert!(due
+        .iter()
+        .all(|s| s.id != "graph-events-1" && s.id != "graph-inbox-2"));
+
+    // Renewed, it leaves the due set; deleted, it is gone with its pointer.
+    let mut renewed = inbox.clone();
+    renewed.expires_at = ts("2026-03-07T00:00:00Z");
+    store
+        .put(&renewed, renewed.renew_at(&lifetimes))
+        .await
+        .unwrap();
+    store.delete(&sent).await.unwrap();
+    let due = store.due(ts("2026-03-03T23:30:00Z"), 100).await.unwrap();
+    assert_eq!(due.len(), 40);
+    let mail = store
+        .for_connection(
+            &acme(),
+            &seat("seat-1"),
+            hiresync_domain::connection::ConnectionKind::Email,
+        )
+        .await
+        .unwrap();
+    assert_eq!(mail, vec![renewed]);
+}
+
+#[tokio::test]
+async fn a_tenants_graph_ceiling_is_remembered() {
+    let (client, table) = tenancy("ceiling").await;
+    let store = DynamoContractStore::new(client, table);
+    assert_eq!(store.graph_ceiling(&acme()).await.unwrap(), None);
+    store.remember_graph_ceiling(&acme(), 4230).await.unwrap();
+    assert_eq!(store.graph_ceiling(&acme()).await.unwrap(), Some(4230));
+}
