@@ -4,6 +4,7 @@
 //! needs arrives as a [`Timestamp`] parameter, so the rules are tested at fixed instants.
 
 pub mod access;
+pub mod authorization;
 pub mod booking;
 pub mod capability;
 pub mod connection;
@@ -12,7 +13,9 @@ pub mod directory;
 pub mod ids;
 pub mod mail;
 pub mod scopes;
+pub mod sealed;
 pub mod seat;
+pub mod subscription;
 pub mod time;
 
 pub use jiff::Timestamp;
