@@ -50,7 +50,9 @@ impl PendingAuthorization {
             provider,
             email_access,
             created_at: now,
-            expires_at: now.saturating_add(AUTHORIZATION_LIFETIME).unwrap_or(Timestamp::MAX),
+            expires_at: now
+                .saturating_add(AUTHORIZATION_LIFETIME)
+                .unwrap_or(Timestamp::MAX),
         }
     }
 

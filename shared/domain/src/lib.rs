@@ -7,6 +7,7 @@ pub mod access;
 pub mod authorization;
 pub mod booking;
 pub mod capability;
+pub mod connect_error;
 pub mod connection;
 pub mod contract;
 pub mod directory;

@@ -150,16 +150,30 @@ mod tests {
         let l = Lifetimes::default();
         let now = ts("2026-03-02T00:00:00Z");
         assert_eq!(l.graph_expiration(now, None), ts("2026-03-04T22:00:00Z"));
-        assert_eq!(l.graph_expiration(now, Some(1_440)), ts("2026-03-03T00:00:00Z"));
-        assert_eq!(l.graph_expiration(now, Some(10_070)), ts("2026-03-04T22:00:00Z"));
+        assert_eq!(
+            l.graph_expiration(now, Some(1_440)),
+            ts("2026-03-03T00:00:00Z")
+        );
+        assert_eq!(
+            l.graph_expiration(now, Some(10_070)),
+            ts("2026-03-04T22:00:00Z")
+        );
     }
 
     #[test]
     fn renewal_is_due_a_margin_before_expiry_and_daily_for_gmail() {
         let l = Lifetimes::default();
-        let graph = sub_of(SubscriptionKind::GraphInbox, "2026-03-02T00:00:00Z", "2026-03-04T22:00:00Z");
+        let graph = sub_of(
+            SubscriptionKind::GraphInbox,
+            "2026-03-02T00:00:00Z",
+            "2026-03-04T22:00:00Z",
+        );
         assert_eq!(graph.renew_at(&l), ts("2026-03-03T22:00:00Z"));
-        let gmail = sub_of(SubscriptionKind::GmailWatch, "2026-03-02T00:00:00Z", "2026-03-09T00:00:00Z");
+        let gmail = sub_of(
+            SubscriptionKind::GmailWatch,
+            "2026-03-02T00:00:00Z",
+            "2026-03-09T00:00:00Z",
+        );
         assert_eq!(gmail.renew_at(&l), ts("2026-03-03T00:00:00Z"));
         assert!(!graph.lapsed(ts("2026-03-04T21:59:59Z")));
         assert!(graph.lapsed(ts("2026-03-04T22:00:00Z")));
@@ -167,7 +181,13 @@ mod tests {
 
     #[test]
     fn kinds_belong_to_their_connection() {
-        assert_eq!(SubscriptionKind::GraphSentItems.connection_kind(), ConnectionKind::Email);
-        assert_eq!(SubscriptionKind::CalendarChannel.connection_kind(), ConnectionKind::Calendar);
+        assert_eq!(
+            SubscriptionKind::GraphSentItems.connection_kind(),
+            ConnectionKind::Email
+        );
+        assert_eq!(
+            SubscriptionKind::CalendarChannel.connection_kind(),
+            ConnectionKind::Calendar
+        );
     }
 }

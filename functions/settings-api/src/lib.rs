@@ -1,0 +1,397 @@
+//! The settings API: admin settings, and each seat's connect / callback / disconnect.
+//!
+//! Every route but the OAuth callback needs a bearer token, and checks that the caller's
+//! contract and seat own what is asked for; the callback is authenticated by its signed,
+//! single-use `state`. Errors are `{code, message}` (plus `admin_action` where an admin can
+//! fix it) with a status that fits; internal causes are logged, never returned.
+
+pub mod auth;
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hiresync_connect::{Callback, Connector, Failure};
+use hiresync_domain::capability::capabilities;
+use hiresync_domain::connection::{ConnectionKind, ConnectionState};
+use hiresync_domain::contract::{Contract, EmailAccess, Provider, SettingsUpdate};
+use hiresync_domain::ids::{ContractId, SeatId};
+use hiresync_domain::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tracing::{error, info_span, Instrument};
+
+use crate::auth::{AuthError, Authenticator, Caller, Role};
+
+/// Every route, as `(method, path)`; the OpenAPI document must list exactly these.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/v1/contracts/{contract}/settings"),
+    ("PUT", "/v1/contracts/{contract}/settings"),
+    ("GET", "/v1/contracts/{contract}/seats/{seat}/connections"),
+    (
+        "POST",
+        "/v1/contracts/{contract}/seats/{seat}/connections/{kind}/authorize",
+    ),
+    (
+        "DELETE",
+        "/v1/contracts/{contract}/seats/{seat}/connections/{kind}",
+    ),
+    ("GET", "/v1/oauth/callback"),
+];
+
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+pub struct App {
+    pub connector: Connector,
+    pub auth: Authenticator,
+    /// Read once per request.
+    pub clock: Clock,
+}
+
+/// An API error: the stable body and its status.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: serde_json::Value,
+}
+
+impl ApiError {
+    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            body: json!({ "code": code, "message": message.into() }),
+        }
+    }
+
+    fn bad_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
+    }
+
+    fn forbidden() -> Self {
+        Self::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "your token does not allow this on that contract or seat",
+        )
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.status, Json(self.body)).into_response()
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let code = match e {
+            AuthError::Missing => "unauthenticated",
+            AuthError::Invalid => "invalid_token",
+            AuthError::Expired => "token_expired",
+        };
+        Self::new(StatusCode::UNAUTHORIZED, code, e.to_string())
+    }
+}
+
+impl From<Failure> for ApiError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::Refused(e) => {
+                let mut body = json!({ "code": e.code(), "message": e.message() });
+                if let Some(action) = e.admin_action() {
+                    body["admin_action"] = json!(action);
+                }
+                Self {
+                    status: StatusCode::from_u16(e.http_status())
+                        .unwrap_or(StatusCode::BAD_REQUEST),
+                    body,
+                }
+            }
+            Failure::NotFound(what) => Self::new(
+                StatusCode::NOT_FOUND,
+                "not_found",
+                format!("{what} not found"),
+            ),
+            internal @ Failure::Internal { .. } => {
+                error!(error = ?internal, "request failed");
+                Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "something failed on our side; try again shortly",
+                )
+            }
+        }
+    }
+}
+
+type ApiResult<T> = Result<T, ApiError>;
+
+fn caller(app: &App, headers: &HeaderMap, now: Timestamp) -> ApiResult<Caller> {
+    let header = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    Ok(app.auth.verify(header, now)?)
+}
+
+fn contract_of(caller: &Caller, raw: &str) -> ApiResult<ContractId> {
+    let id = ContractId::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if id != caller.contract {
+        return Err(ApiError::forbidden());
+    }
+    Ok(id)
+}
+
+/// The seat itself may act on its connections; an admin of the contract may read them.
+fn seat_of(caller: &Caller, raw: &str, admin_may: bool) -> ApiResult<SeatId> {
+    let id = SeatId::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    if id == caller.seat || (admin_may && caller.role == Role::Admin) {
+        Ok(id)
+    } else {
+        Err(ApiError::forbidden())
+    }
+}
+
+fn kind_of(raw: &str) -> ApiResult<ConnectionKind> {
+    match raw {
+        "email" => Ok(ConnectionKind::Email),
+        "calendar" => Ok(ConnectionKind::Calendar),
+        other => Err(ApiError::bad_request(format!(
+            "{other:?} is not a connection kind; use \"email\" or \"calendar\""
+        ))),
+    }
+}
+
+#[derive(Serialize)]
+struct SettingsBody {
+    contract: String,
+    status: &'static str,
+    provider: Option<Provider>,
+    email_access: EmailAccess,
+    calendar_enabled: bool,
+}
+
+fn settings_body(c: &Contract) -> SettingsBody {
+    SettingsBody {
+        contract: c.id.to_string(),
+        status: if c.is_active() { "active" } else { "suspended" },
+        provider: c.settings.provider,
+        email_access: c.settings.email_access,
+        calendar_enabled: c.settings.calendar_enabled,
+    }
+}
+
+async fn get_settings(
+    State(app): State<Arc<App>>,
+    Path(contract): Path<String>,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
+    let now = (app.clock)();
+    let caller = caller(&app, &headers, now)?;
+    let id = contract_of(&caller, &contract)?;
+    let c = app.connector.settings(&id).await?;
+    Ok(Json(json!(settings_body(&c))))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SettingsRequest {
+    provider: Option<Provider>,
+    email_access: Option<EmailAccess>,
+    calendar_enabled: Option<bool>,
+}
+
+async fn put_settings(
+    State(app): State<Arc<App>>,
+    Path(contract): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<SettingsRequest>, JsonRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let now = (app.clock)();
+    let caller = caller(&app, &headers, now)?;
+    let id = contract_of(&caller, &contract)?;
+    if caller.role != Role::Admin {
+        return Err(ApiError::forbidden());
+    }
+    let Json(request) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let update = SettingsUpdate {
+        provider: request.provider,
+        email_access: request.email_access,
+        calendar_enabled: request.calendar_enabled,
+    };
+    let change = app
+        .connector
+        .change_settings(&id, update, now)
+        .instrument(info_span!("settings", contract = %id))
+        .await?;
+    Ok(Json(json!({
+        "settings": settings_body(&change.contract),
+        "effects": change.effects,
+    })))
+}
+
+async fn list_connections(
+    State(app): State<Arc<App>>,
+    Path((contract, seat)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
+    let now = (app.clock)();
+    let caller = caller(&app, &headers, now)?;
+    let contract_id = contract_of(&caller, &contract)?;
+    let seat_id = seat_of(&caller, &seat, true)?;
+    let c = app.connector.settings(&contract_id).await?;
+    let conns = app
+        .connector
+        .stores
+        .connections
+        .list_for_seat(&contract_id, &seat_id)
+        .await
+        .map_err(Failure::from)?;
+    let find = |k| conns.iter().find(|v| v.value.kind == k).map(|v| &v.value);
+    let caps = capabilities(
+        &c,
+        find(ConnectionKind::Email),
+        find(ConnectionKind::Calendar),
+    );
+    let ability = |r: &Result<(), hiresync_domain::capability::Denial>| match r {
+        Ok(()) => json!({ "allowed": true }),
+        Err(d) => json!({ "allowed": false, "reason": d.to_string() }),
+    };
+    let connections: Vec<_> = conns
+        .iter()
+        .map(|v| {
+            let c = &v.value;
+            let (state, reason) = match c.state {
+                ConnectionState::Authorized => ("authorized", None),
+                ConnectionState::Deauthorized { reason } => ("deauthorized", Some(json!(reason))),
+                ConnectionState::NeedsReconnect { reason } => {
+                    ("needs_reconnect", Some(json!(reason)))
+                }
+            };
+            json!({
+                "kind": c.kind.as_str(),
+                "state": state,
+                "reason": reason,
+                "provider": c.grant.provider,
+                "address": c.grant.address.as_str(),
+                "first_authorized_at": c.first_authorized_at,
+                "last_authorized_at": c.last_authorized_at,
+                "deauthorized_at": c.deauthorized_at,
+            })
+        })
+        .collect();
+    Ok(Json(json!({
+        "connections": connections,
+        "capabilities": {
+            "view_email": ability(&caps.view_email),
+            "send_email": ability(&caps.send_email),
+            "calendar": ability(&caps.calendar),
+        }
+    })))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct AuthorizeRequest {
+    login_hint: Option<String>,
+}
+
+async fn authorize(
+    State(app): State<Arc<App>>,
+    Path((contract, seat, kind)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Option<Json<AuthorizeRequest>>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let now = (app.clock)();
+    let caller = caller(&app, &headers, now)?;
+    let contract_id = contract_of(&caller, &contract)?;
+    let seat_id = seat_of(&caller, &seat, false)?;
+    let kind = kind_of(&kind)?;
+    let request = body.map(|Json(b)| b).unwrap_or_default();
+    let start = app
+        .connector
+        .start_authorization(
+            &contract_id,
+            &seat_id,
+            &caller.user,
+            kind,
+            request.login_hint.as_deref(),
+            now,
+        )
+        .instrument(info_span!("authorize", contract = %contract_id, seat = %seat_id))
+        .await?;
+    Ok(Json(
+        json!({ "authorization_url": start.url, "expires_at": start.expires_at }),
+    ))
+}
+
+#[derive(Deserialize)]
+struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+async fn callback(
+    State(app): State<Arc<App>>,
+    Query(q): Query<CallbackQuery>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let now = (app.clock)();
+    let connected = app
+        .connector
+        .complete_authorization(
+            &Callback {
+                state: q.state,
+                code: q.code,
+                error: q.error,
+                error_description: q.error_description,
+            },
+            now,
+        )
+        .await?;
+    Ok(Json(json!({
+        "contract": connected.contract.as_str(),
+        "seat": connected.seat.as_str(),
+        "kind": connected.kind.as_str(),
+        "address": connected.address.as_str(),
+        "sync": connected.sync,
+    })))
+}
+
+async fn deauthorize(
+    State(app): State<Arc<App>>,
+    Path((contract, seat, kind)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Response> {
+    let now = (app.clock)();
+    let caller = caller(&app, &headers, now)?;
+    let contract_id = contract_of(&caller, &contract)?;
+    let seat_id = seat_of(&caller, &seat, false)?;
+    let kind = kind_of(&kind)?;
+    app.connector
+        .deauthorize(&contract_id, &seat_id, kind, now)
+        .instrument(info_span!("deauthorize", contract = %contract_id, seat = %seat_id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+}
+
+/// The API as one router, served by Lambda in production and by a local listener in
+/// development and tests.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route(ROUTES[0].1, get(get_settings).put(put_settings))
+        .route(ROUTES[2].1, get(list_connections))
+        .route(ROUTES[3].1, post(authorize))
+        .route(ROUTES[4].1, axum::routing::delete(deauthorize))
+        .route(ROUTES[5].1, get(callback))
+        .fallback(not_found)
+        .with_state(app)
+}

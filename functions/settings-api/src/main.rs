@@ -1,0 +1,26 @@
+//! Composition root: logging, configuration and clients once per cold start, then the
+//! router under Lambda's HTTP adapter.
+#![recursion_limit = "256"]
+
+use std::sync::Arc;
+
+use hiresync_connect::config::ConnectConfig;
+use hiresync_connect::Connector;
+use settings_api::auth::Authenticator;
+use settings_api::{router, App};
+
+#[tokio::main]
+async fn main() -> Result<(), lambda_http::Error> {
+    hiresync_runtime::telemetry::init();
+    let config = ConnectConfig::from_env()?;
+    let keys = std::env::var("API_AUTH_KEYS").unwrap_or_default();
+    let auth = Authenticator::from_spec(&keys)?;
+    let aws = hiresync_runtime::aws_config().await;
+    let connector = Connector::from_config(&aws, &config)?;
+    let app = Arc::new(App {
+        connector,
+        auth,
+        clock: Arc::new(jiff::Timestamp::now),
+    });
+    lambda_http::run(router(app)).await
+}

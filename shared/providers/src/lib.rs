@@ -1,0 +1,28 @@
+//! HTTP clients for the provider APIs hiresync calls when it connects a mailbox or a
+//! calendar: Microsoft Graph, Gmail and Google Calendar, plus Google token revocation.
+//!
+//! Each client takes an access token (getting one is the OAuth code's job) and a base URL
+//! from configuration, so tests and the local stack can point it at a stub. Calls retry
+//! throttling and transient failures per [`RetryPolicy`]; everything else comes back as
+//! an [`ApiError`] carrying the provider's status, code and reason for the caller to act
+//! on. Tokens and client secrets are `SecretString`s, and nothing here logs a token or a
+//! body.
+
+pub mod calendar;
+pub mod gmail;
+pub mod graph;
+mod http;
+/// OAuth 2 code flow (maintained alongside, by the connect work).
+pub mod oauth;
+pub mod revoke;
+
+pub use calendar::{Channel, GoogleCalendar, GoogleCalendarClient, WatchRequest, CALENDAR_BASE};
+pub use gmail::{GmailClient, GmailProfile, GmailWatch, GMAIL_BASE};
+pub use graph::{
+    resources, Created, GraphCalendar, GraphClient, GraphUser, Subscription, SubscriptionRequest,
+    ALL_CHANGES, GRAPH_BASE,
+};
+pub use http::{
+    http_client, Api, ApiError, InvalidBaseUrl, RetryPolicy, CONNECT_TIMEOUT, REQUEST_TIMEOUT,
+};
+pub use revoke::{revoke_google, GOOGLE_REVOKE_URL};
