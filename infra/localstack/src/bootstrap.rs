@@ -32,9 +32,12 @@ impl Resources {
             .iter()
             .filter_map(|(name, binding)| {
                 let value = match binding {
-                    Binding::Resource(id) => {
-                        self.tables.get(id).or_else(|| self.queues.get(id)).cloned()
-                    }
+                    Binding::Resource(id) => self
+                        .tables
+                        .get(id)
+                        .or_else(|| self.queues.get(id))
+                        .or_else(|| self.keys.get(id))
+                        .cloned(),
                     Binding::Parameter { default, .. } => default.clone(),
                     Binding::Literal(v) => Some(v.clone()),
                 };

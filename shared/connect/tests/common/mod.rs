@@ -1,0 +1,301 @@
+//! A connector wired to the local AWS (fresh tables, queues and key per test) and to a
+//! wiremock server speaking the providers' documented shapes.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use hiresync_connect::config::ConnectConfig;
+use hiresync_connect::{Callback, Connector};
+use hiresync_localstack::{Resources, Template};
+use hiresync_providers::RetryPolicy;
+use hiresync_runtime::config::Env;
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+pub const NOW: &str = "2026-03-02T09:00:00Z";
+
+pub fn ts(s: &str) -> jiff::Timestamp {
+    s.parse().unwrap()
+}
+
+pub struct Harness {
+    pub connector: Connector,
+    pub server: MockServer,
+    pub resources: Resources,
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+impl Harness {
+    pub async fn new(label: &str) -> Self {
+        let (config, resources) = hiresync_localstack::fresh_stack(label).await.unwrap();
+        let server = MockServer::start().await;
+        let template = Template::load(&hiresync_localstack::repository_template_path()).unwrap();
+        let mut env = resources.environment(&template);
+        let base = server.uri();
+        for (k, v) in [
+            (
+                "OAUTH_REDIRECT_URL",
+                "https://app.example/v1/oauth/callback".to_owned(),
+            ),
+            ("MICROSOFT_CLIENT_ID", "ms-client".to_owned()),
+            (
+                "MICROSOFT_CLIENT_SECRET",
+                "ms-client-secret-value".to_owned(),
+            ),
+            ("MICROSOFT_AUTHORIZE_URL", format!("{base}/ms/authorize")),
+            ("MICROSOFT_TOKEN_URL", format!("{base}/ms/token")),
+            ("GOOGLE_CLIENT_ID", "google-client".to_owned()),
+            (
+                "GOOGLE_CLIENT_SECRET",
+                "google-client-secret-value".to_owned(),
+            ),
+            ("GOOGLE_AUTHORIZE_URL", format!("{base}/google/authorize")),
+            ("GOOGLE_TOKEN_URL", format!("{base}/google/token")),
+            ("GOOGLE_REVOKE_URL", format!("{base}/google/revoke")),
+            ("GRAPH_BASE_URL", format!("{base}/graph")),
+            ("GMAIL_BASE_URL", format!("{base}/gmail")),
+            ("CALENDAR_BASE_URL", format!("{base}/calendar")),
+            ("WEBHOOK_BASE_URL", "https://hooks.example".to_owned()),
+            (
+                "GMAIL_PUBSUB_TOPIC",
+                "projects/hiresync/topics/gmail-push".to_owned(),
+            ),
+            ("OAUTH_STATE_KEY", B64.encode([42u8; 32])),
+        ] {
+            env.insert(k.to_owned(), v);
+        }
+        let cfg = ConnectConfig::from_lookup(Env::new(move |k: &str| env.get(k).cloned())).unwrap();
+        let mut connector = Connector::from_config(&config, &cfg).unwrap();
+        connector.providers.retry = RetryPolicy {
+            max_attempts: 2,
+            base: std::time::Duration::from_millis(1),
+            cap: std::time::Duration::from_millis(5),
+        };
+        Self {
+            connector,
+            server,
+            resources,
+            sqs: aws_sdk_sqs::Client::new(&config),
+        }
+    }
+
+    /// Every message waiting on a queue (received and deleted).
+    pub async fn drain(&self, queue: &str) -> Vec<Value> {
+        let url = self.resources.queue(queue).unwrap();
+        let mut out = Vec::new();
+        loop {
+            let got = self
+                .sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+                .send()
+                .await
+                .unwrap();
+            let messages = got.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return out;
+            }
+            for m in messages {
+                let mut v: Value = serde_json::from_str(m.body.as_deref().unwrap()).unwrap();
+                if let Some(group) = m.attributes.as_ref().and_then(|a| {
+                    a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::MessageGroupId)
+                }) {
+                    v["_group"] = json!(group);
+                }
+                out.push(v);
+                self.sqs
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(m.receipt_handle.unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+
+    pub async fn requests(&self) -> Vec<Request> {
+        self.server.received_requests().await.unwrap()
+    }
+
+    pub async fn requests_to(&self, verb: &str, p: &str) -> Vec<Request> {
+        self.requests()
+            .await
+            .into_iter()
+            .filter(|r| r.method.as_str() == verb && r.url.path() == p)
+            .collect()
+    }
+
+    pub async fn mount(&self, verb: &str, p: &str, response: ResponseTemplate) {
+        Mock::given(method(verb))
+            .and(path(p))
+            .respond_with(response)
+            .mount(&self.server)
+            .await;
+    }
+
+    pub async fn mount_with(&self, verb: &str, p: &str, responder: impl Respond + 'static) {
+        Mock::given(method(verb))
+            .and(path(p))
+            .respond_with(responder)
+            .mount(&self.server)
+            .await;
+    }
+
+    /// A Microsoft 365 tenant that grants `scope` and whose user has `mail`.
+    pub async fn microsoft_tenant(&self, refresh: &str, scope: &str, mail: &str) {
+        self.mount(
+            "POST",
+            "/ms/token",
+            ResponseTemplate::new(200).set_body_json(json!({
+                "token_type": "Bearer", "expires_in": 3599, "scope": scope,
+                "access_token": "ms-access-token-1", "refresh_token": refresh
+            })),
+        )
+        .await;
+        self.mount(
+            "GET",
+            "/graph/me",
+            ResponseTemplate::new(200).set_body_json(json!({
+                "id": "0f1e2d3c", "mail": mail, "userPrincipalName": mail
+            })),
+        )
+        .await;
+        self.mount(
+            "GET",
+            "/graph/me/mailboxSettings",
+            ResponseTemplate::new(200).set_body_json(json!({"timeZone": "UTC"})),
+        )
+        .await;
+        self.mount(
+            "GET",
+            "/graph/me/calendar",
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "cal-1", "owner": {"name": "R", "address": mail}})),
+        )
+        .await;
+        self.mount_with(
+            "POST",
+            "/graph/subscriptions",
+            GraphSubscriptions::default(),
+        )
+        .await;
+        Mock::given(method("DELETE"))
+            .and(wiremock::matchers::path_regex(
+                r"^/graph/subscriptions/[^/]+$",
+            ))
+            .respond_with(ResponseTemplate::new(204))
+            .mount(&self.server)
+            .await;
+    }
+
+    /// A Google Workspace account that grants `scope` and whose address is `mail`.
+    pub async fn google_account(&self, refresh: &str, scope: &str, mail: &str) {
+        self.mount(
+            "POST",
+            "/google/token",
+            ResponseTemplate::new(200).set_body_json(json!({
+                "token_type": "Bearer", "expires_in": 3599, "scope": scope,
+                "access_token": "google-access-token-1", "refresh_token": refresh
+            })),
+        )
+        .await;
+        self.mount(
+            "GET",
+            "/gmail/users/me/profile",
+            ResponseTemplate::new(200).set_body_json(json!({"emailAddress": mail, "historyId": "1234", "messagesTotal": 1, "threadsTotal": 1})),
+        )
+        .await;
+        self.mount(
+            "POST",
+            "/gmail/users/me/watch",
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"historyId": "1234", "expiration": "1773046800000"})),
+        )
+        .await;
+        self.mount("POST", "/gmail/users/me/stop", ResponseTemplate::new(204))
+            .await;
+        self.mount(
+            "GET",
+            "/calendar/calendars/primary",
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": mail, "timeZone": "Europe/Berlin"})),
+        )
+        .await;
+        self.mount_with(
+            "POST",
+            "/calendar/calendars/primary/events/watch",
+            CalendarChannels::default(),
+        )
+        .await;
+        self.mount(
+            "POST",
+            "/calendar/channels/stop",
+            ResponseTemplate::new(204),
+        )
+        .await;
+        self.mount("POST", "/google/revoke", ResponseTemplate::new(200))
+            .await;
+    }
+}
+
+/// Graph's subscription create: echoes the resource with a fresh id, expiring as asked.
+#[derive(Default)]
+pub struct GraphSubscriptions(AtomicUsize);
+
+impl Respond for GraphSubscriptions {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, Ordering::SeqCst);
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        ResponseTemplate::new(201).set_body_json(json!({
+            "id": format!("graph-sub-{n}"),
+            "resource": body["resource"],
+            "expirationDateTime": body["expirationDateTime"],
+            "changeType": body["changeType"],
+            "notificationUrl": body["notificationUrl"],
+        }))
+    }
+}
+
+/// Calendar's events.watch: echoes the channel id with a resource id.
+#[derive(Default)]
+pub struct CalendarChannels(AtomicUsize);
+
+impl Respond for CalendarChannels {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let n = self.0.fetch_add(1, Ordering::SeqCst);
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        ResponseTemplate::new(200).set_body_json(json!({
+            "kind": "api#channel",
+            "id": body["id"],
+            "resourceId": format!("resource-{n}"),
+            "resourceUri": "https://www.googleapis.com/calendar/v3/calendars/primary/events",
+            "expiration": "1773046800000",
+        }))
+    }
+}
+
+/// The query parameters of an authorization URL.
+pub fn query(url: &str) -> HashMap<String, String> {
+    url::Url::parse(url)
+        .unwrap()
+        .query_pairs()
+        .into_owned()
+        .collect()
+}
+
+/// What the provider sends back when the seat consents.
+pub fn consent(authorization_url: &str, code: &str) -> Callback {
+    Callback {
+        state: query(authorization_url).get("state").cloned(),
+        code: Some(code.to_owned()),
+        error: None,
+        error_description: None,
+    }
+}
