@@ -1,0 +1,494 @@
+//! Token refresh with rotation, refused grants, push-subscription renewal, and a check that
+//! no token ever reaches a log line.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use common::{consent, ts, Harness, NOW};
+use hiresync_connect::Failure;
+use hiresync_domain::access::ReconnectReason;
+use hiresync_domain::connection::{ConnectionKind, ConnectionState};
+use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
+use hiresync_domain::ids::{ContractId, SeatId, UserId};
+use hiresync_domain::subscription::SubscriptionKind;
+use secrecy::ExposeSecret;
+use serde_json::json;
+use tracing_subscriber::fmt::MakeWriter;
+use wiremock::matchers::{method, path, path_regex};
+use wiremock::{Mock, ResponseTemplate};
+
+fn acme() -> ContractId {
+    ContractId::parse("acme").unwrap()
+}
+fn seat(s: &str) -> SeatId {
+    SeatId::parse(s).unwrap()
+}
+
+async fn connected(h: &Harness, provider: Provider, kind: ConnectionKind) {
+    h.connector
+        .change_settings(
+            &acme(),
+            SettingsUpdate {
+                provider: Some(provider),
+                email_access: Some(EmailAccess::ViewOnly),
+                calendar_enabled: Some(true),
+            },
+            ts(NOW),
+        )
+        .await
+        .unwrap();
+    let start = h
+        .connector
+        .start_authorization(
+            &acme(),
+            &seat("s1"),
+            &UserId::parse("u1").unwrap(),
+            kind,
+            None,
+            ts(NOW),
+        )
+        .await
+        .unwrap();
+    h.connector
+        .complete_authorization(&consent(&start.url, "code-1"), ts(NOW))
+        .await
+        .unwrap();
+    h.drain("SyncJobsQueue").await;
+}
+
+async fn connection(h: &Harness, kind: ConnectionKind) -> hiresync_domain::connection::Connection {
+    h.connector
+        .stores
+        .connections
+        .get(&acme(), &seat("s1"), kind)
+        .await
+        .unwrap()
+        .unwrap()
+        .value
+}
+
+#[tokio::test]
+async fn microsofts_rotated_refresh_token_replaces_the_stored_one() {
+    let h = Harness::new("rotation").await;
+    h.microsoft_tenant("rt-original", "Mail.Read User.Read", "r@acme.example")
+        .await;
+    connected(&h, Provider::Microsoft365, ConnectionKind::Email).await;
+    // From now on the token endpoint rotates (mounted first wins in wiremock, so reset).
+    h.server.reset().await;
+    h.mount(
+        "POST",
+        "/ms/token",
+        ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "Bearer", "expires_in": 3599, "scope": "Mail.Read User.Read",
+            "access_token": "at-2", "refresh_token": "rt-rotated"
+        })),
+    )
+    .await;
+    let conn = connection(&h, ConnectionKind::Email).await;
+    let access = h
+        .connector
+        .access_token(&conn, ts("2026-03-03T00:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(access.expose_secret(), "at-2");
+    let form = String::from_utf8(h.requests_to("POST", "/ms/token").await[0].body.clone()).unwrap();
+    assert!(
+        form.contains("grant_type=refresh_token") && form.contains("refresh_token=rt-original")
+    );
+    let stored = h
+        .connector
+        .stores
+        .tokens
+        .get(&acme(), &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap()
+        .unwrap();
+    let opened = h
+        .connector
+        .vault
+        .open(
+            &stored.sealed,
+            &[("contract", "acme"), ("seat", "s1"), ("kind", "email")],
+        )
+        .await
+        .unwrap();
+    assert_eq!(opened.expose_secret(), "rt-rotated");
+    assert_eq!(
+        stored.authorized_at,
+        ts(NOW),
+        "rotation keeps the authorization instant"
+    );
+}
+
+#[tokio::test]
+async fn a_refused_grant_marks_the_connection_and_tells_the_seat_once() {
+    let h = Harness::new("invalid-grant").await;
+    h.google_account(
+        "rt-1",
+        "openid https://www.googleapis.com/auth/gmail.readonly",
+        "g@acme.example",
+    )
+    .await;
+    connected(&h, Provider::GoogleWorkspace, ConnectionKind::Email).await;
+    h.server.reset().await;
+    h.mount(
+        "POST",
+        "/google/token",
+        ResponseTemplate::new(400).set_body_json(json!({"error": "invalid_grant", "error_description": "Token has been expired or revoked."})),
+    )
+    .await;
+    let conn = connection(&h, ConnectionKind::Email).await;
+    let result = h
+        .connector
+        .access_token(&conn, ts("2026-03-05T00:00:00Z"))
+        .await;
+    assert!(matches!(result, Err(Failure::Refused(_))), "{result:?}");
+    assert_eq!(
+        connection(&h, ConnectionKind::Email).await.state,
+        ConnectionState::NeedsReconnect {
+            reason: ReconnectReason::GrantRevoked
+        }
+    );
+    // A second refusal does not notify again.
+    let _ = h
+        .connector
+        .access_token(&conn, ts("2026-03-05T00:01:00Z"))
+        .await;
+    let notices = h.drain("NotificationsQueue").await;
+    assert_eq!(notices.len(), 1);
+    assert_eq!(notices[0]["type"], "reauthorization_needed");
+    assert_eq!(notices[0]["seat"], "s1");
+    assert_eq!(notices[0]["kind"], "email");
+}
+
+#[tokio::test]
+async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recreated_when_gone() {
+    let h = Harness::new("renew-graph").await;
+    h.microsoft_tenant("rt", "Mail.Read User.Read", "r@acme.example")
+        .await;
+    connected(&h, Provider::Microsoft365, ConnectionKind::Email).await;
+    let subs = h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap();
+    let inbox = subs
+        .iter()
+        .find(|s| s.kind == SubscriptionKind::GraphInbox)
+        .unwrap()
+        .clone();
+    let sent = subs
+        .iter()
+        .find(|s| s.kind == SubscriptionKind::GraphSentItems)
+        .unwrap()
+        .clone();
+    // Created with the configured 4,200 minutes: due a day before.
+    assert_eq!(inbox.expires_at, ts("2026-03-05T07:00:00Z"));
+
+    // Graph refuses more than 4,000 minutes for the Inbox one (clamp and retry), and has
+    // dropped the Sent Items one (404: recreate and catch up).
+    let inbox_path = format!("/graph/subscriptions/{}", inbox.id);
+    Mock::given(method("PATCH"))
+        .and(path(inbox_path.as_str()))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"code": "ExtensionError", "message": "Subscription expiration can only be 4000 minutes in the future."}})))
+        .up_to_n_times(1)
+        .mount(&h.server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(inbox_path.as_str()))
+        .respond_with(|r: &wiremock::Request| {
+            let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            ResponseTemplate::new(200).set_body_json(json!({"id": "kept", "resource": "me/mailFolders('Inbox')/messages", "expirationDateTime": body["expirationDateTime"]}))
+        })
+        .mount(&h.server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path_regex(r"^/graph/subscriptions/.+$"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"error": {"code": "ResourceNotFound", "message": "gone"}})),
+        )
+        .mount(&h.server)
+        .await;
+
+    let now = ts("2026-03-04T08:00:00Z");
+    // Not due yet an hour earlier.
+    let early = h
+        .connector
+        .renew_due(ts("2026-03-04T06:59:00Z"), 50)
+        .await
+        .unwrap();
+    assert_eq!(early.renewed + early.recreated, 0);
+    let report = h.connector.renew_due(now, 50).await.unwrap();
+    assert_eq!(
+        (report.renewed, report.recreated, report.failed),
+        (1, 1, 0),
+        "{report:?}"
+    );
+
+    assert_eq!(
+        h.connector
+            .stores
+            .contracts
+            .graph_ceiling(&acme())
+            .await
+            .unwrap(),
+        Some(4000)
+    );
+    let renewed = h
+        .connector
+        .stores
+        .subscriptions
+        .get(&inbox.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        renewed.expires_at,
+        ts("2026-03-07T02:40:00Z"),
+        "now + 4,000 minutes"
+    );
+    assert!(h
+        .connector
+        .stores
+        .subscriptions
+        .get(&sent.id)
+        .await
+        .unwrap()
+        .is_none());
+    let now_subs = h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap();
+    assert_eq!(now_subs.len(), 2);
+    assert!(now_subs
+        .iter()
+        .any(|s| s.kind == SubscriptionKind::GraphSentItems && s.id != sent.id));
+    let jobs = h.drain("SyncJobsQueue").await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["reason"], "catch_up");
+}
+
+#[tokio::test]
+async fn calendar_channels_are_replaced_and_stale_subscriptions_dropped() {
+    let h = Harness::new("renew-cal").await;
+    h.google_account(
+        "rt",
+        "openid https://www.googleapis.com/auth/calendar.events https://www.googleapis.com/auth/calendar.freebusy",
+        "g@acme.example",
+    )
+    .await;
+    connected(&h, Provider::GoogleWorkspace, ConnectionKind::Calendar).await;
+    let old = h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Calendar)
+        .await
+        .unwrap();
+    assert_eq!(old.len(), 1);
+    let old = old[0].clone();
+    assert_eq!(old.kind, SubscriptionKind::CalendarChannel);
+    let watch = &h
+        .requests_to("POST", "/calendar/calendars/primary/events/watch")
+        .await[0];
+    let body: serde_json::Value = serde_json::from_slice(&watch.body).unwrap();
+    assert_eq!(body["type"], "web_hook");
+    assert_eq!(body["address"], "https://hooks.example/webhooks/calendar");
+    assert_eq!(body["params"]["ttl"], "604800");
+
+    // Channel expires 2026-03-09T09:00Z: renewed (replaced) a day before.
+    let report = h
+        .connector
+        .renew_due(ts("2026-03-08T10:00:00Z"), 50)
+        .await
+        .unwrap();
+    assert_eq!(report.recreated, 1, "{report:?}");
+    let now = h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Calendar)
+        .await
+        .unwrap();
+    assert_eq!(now.len(), 1);
+    assert_ne!(now[0].id, old.id, "a new channel id");
+    let stop = &h.requests_to("POST", "/calendar/channels/stop").await[0];
+    let stopped: serde_json::Value = serde_json::from_slice(&stop.body).unwrap();
+    assert_eq!(stopped["id"], old.id.as_str());
+    assert_eq!(
+        stopped["resourceId"],
+        old.resource_id.clone().unwrap().as_str()
+    );
+
+    // A subscription whose connection is no longer authorized is dropped, not renewed.
+    h.connector
+        .deauthorize(
+            &acme(),
+            &seat("s1"),
+            ConnectionKind::Calendar,
+            ts("2026-03-08T11:00:00Z"),
+        )
+        .await
+        .unwrap();
+    assert!(h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Calendar)
+        .await
+        .unwrap()
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_subscription_that_failed_at_connect_is_created_by_the_next_renewal() {
+    let h = Harness::new("renew-placeholder").await;
+    // Gmail watch fails at connect (Pub/Sub topic not granted yet).
+    h.mount(
+        "POST",
+        "/gmail/users/me/watch",
+        ResponseTemplate::new(403).set_body_json(json!({"error": {"code": 403, "status": "PERMISSION_DENIED", "message": "User not authorized to perform this action."}})),
+    )
+    .await;
+    h.google_account(
+        "rt",
+        "openid https://www.googleapis.com/auth/gmail.readonly",
+        "g@acme.example",
+    )
+    .await;
+    connected(&h, Provider::GoogleWorkspace, ConnectionKind::Email).await;
+    let subs = h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap();
+    assert_eq!(subs.len(), 1);
+    assert!(subs[0].id.starts_with("pending:"));
+    assert!(
+        connection(&h, ConnectionKind::Email).await.is_authorized(),
+        "the connection stands"
+    );
+
+    // The topic is fixed; the next renewal run creates the watch and catches up.
+    h.server.reset().await;
+    h.google_account(
+        "rt",
+        "openid https://www.googleapis.com/auth/gmail.readonly",
+        "g@acme.example",
+    )
+    .await;
+    let report = h
+        .connector
+        .renew_due(ts("2026-03-02T10:00:00Z"), 50)
+        .await
+        .unwrap();
+    assert_eq!(report.recreated, 1, "{report:?}");
+    let subs = h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].id, "gmail:g@acme.example");
+    assert_eq!(subs[0].kind, SubscriptionKind::GmailWatch);
+    let jobs = h.drain("SyncJobsQueue").await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["reason"], "catch_up");
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn no_token_or_secret_reaches_any_log_line() {
+    let captured = Captured::default();
+    let subscriber = hiresync_runtime::telemetry::json_subscriber(captured.clone(), "trace");
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let h = Harness::new("log-capture").await;
+    h.microsoft_tenant(
+        "rt-SECRET-refresh-7731",
+        "Mail.Read User.Read Calendars.ReadWrite",
+        "r@acme.example",
+    )
+    .await;
+    connected(&h, Provider::Microsoft365, ConnectionKind::Email).await;
+    let conn = connection(&h, ConnectionKind::Email).await;
+    h.connector
+        .access_token(&conn, ts("2026-03-03T00:00:00Z"))
+        .await
+        .unwrap();
+    h.connector
+        .renew_due(ts("2026-03-05T00:00:00Z"), 50)
+        .await
+        .unwrap();
+    h.connector
+        .change_settings(
+            &acme(),
+            SettingsUpdate {
+                email_access: Some(EmailAccess::Off),
+                ..Default::default()
+            },
+            ts("2026-03-05T01:00:00Z"),
+        )
+        .await
+        .unwrap();
+    for m in h.drain("DeauthorizationsQueue").await {
+        h.connector
+            .fan_out_page(
+                &serde_json::from_value(m).unwrap(),
+                ts("2026-03-05T01:00:01Z"),
+            )
+            .await
+            .unwrap();
+    }
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    if std::env::var_os("SHOW_LOGS").is_some() {
+        eprintln!("{logs}");
+    }
+    assert!(logs.lines().count() > 5, "the flows did log: {logs}");
+    for secret in [
+        "rt-SECRET-refresh-7731",
+        "ms-access-token-1",
+        "ms-client-secret-value",
+        "code-1",
+    ] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs");
+    }
+    for b in h.requests_to("POST", "/graph/subscriptions").await {
+        let body: serde_json::Value = serde_json::from_slice(&b.body).unwrap();
+        let state = body["clientState"].as_str().unwrap();
+        assert!(!logs.contains(state), "a client state leaked into the logs");
+    }
+}
