@@ -156,6 +156,7 @@ pub struct PushSettings {
     pub lifetimes: Lifetimes,
 }
 
+#[derive(Clone)]
 pub struct Connector {
     pub stores: Stores,
     pub vault: TokenVault,

@@ -11,8 +11,9 @@ use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
 
+#[derive(Clone)]
 pub struct StateSigner {
-    key: SecretBox<[u8]>,
+    key: std::sync::Arc<SecretBox<[u8]>>,
 }
 
 impl std::fmt::Debug for StateSigner {
@@ -36,7 +37,7 @@ impl StateSigner {
     /// `key` must be at least 32 bytes.
     pub fn new(key: Vec<u8>) -> Option<Self> {
         (key.len() >= 32).then(|| Self {
-            key: SecretBox::new(key.into_boxed_slice()),
+            key: std::sync::Arc::new(SecretBox::new(key.into_boxed_slice())),
         })
     }
 

@@ -1,0 +1,417 @@
+//! The settings API over its router, as API Gateway would call it: bearer tokens, JSON
+//! bodies, the OAuth callback, errors as `{code, message}` with the right status; against
+//! the local AWS and a provider stub.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+#[path = "../../../shared/connect/tests/common/mod.rs"]
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use base64::Engine;
+use common::{query, ts, Harness, NOW};
+use http_body_util::BodyExt;
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{json, Value};
+use settings_api::auth::Authenticator;
+use settings_api::{router, App, ROUTES};
+use tower::ServiceExt;
+
+const KEY: [u8; 32] = [9u8; 32];
+
+fn token(kid: &str, key: &[u8], sub: &str, seat: &str, role: &str, exp: &str) -> String {
+    let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some(kid.to_owned());
+    jsonwebtoken::encode(
+        &header,
+        &json!({"sub": sub, "contract": "acme", "seat": seat, "role": role, "aud": "hiresync", "exp": ts(exp).as_second()}),
+        &EncodingKey::from_secret(key),
+    )
+    .unwrap()
+}
+
+fn admin() -> String {
+    token(
+        "k1",
+        &KEY,
+        "ada",
+        "seat-admin",
+        "admin",
+        "2026-03-02T10:00:00Z",
+    )
+}
+fn recruiter(seat: &str) -> String {
+    token(
+        "k1",
+        &KEY,
+        &format!("user-{seat}"),
+        seat,
+        "recruiter",
+        "2026-03-02T10:00:00Z",
+    )
+}
+
+struct Api {
+    harness: Harness,
+    router: axum::Router,
+}
+
+impl Api {
+    async fn new(label: &str) -> Self {
+        let harness = Harness::new(label).await;
+        let spec = format!(
+            "k1:{}",
+            base64::engine::general_purpose::STANDARD.encode(KEY)
+        );
+        let app = Arc::new(App {
+            connector: harness.connector.clone(),
+            auth: Authenticator::from_spec(&spec).unwrap(),
+            clock: Arc::new(|| ts(NOW)),
+        });
+        Self {
+            router: router(app),
+            harness,
+        }
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(t) = bearer {
+            request = request.header("authorization", format!("Bearer {t}"));
+        }
+        let body = match body {
+            Some(v) => {
+                request = request.header("content-type", "application/json");
+                Body::from(v.to_string())
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .router
+            .clone()
+            .oneshot(request.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let value = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes).unwrap()
+        };
+        (status, value)
+    }
+}
+
+#[tokio::test]
+async fn callers_are_authenticated_and_kept_to_their_contract_seat_and_role() {
+    let api = Api::new("api-auth").await;
+    let url = "/v1/contracts/acme/settings";
+    let (s, b) = api.call("GET", url, None, None).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+    let forged = token(
+        "k1",
+        &[1u8; 32],
+        "ada",
+        "seat-admin",
+        "admin",
+        "2026-03-02T10:00:00Z",
+    );
+    assert_eq!(
+        api.call("GET", url, Some(&forged), None).await.1["code"],
+        "invalid_token"
+    );
+    let unknown_kid = token(
+        "k9",
+        &KEY,
+        "ada",
+        "seat-admin",
+        "admin",
+        "2026-03-02T10:00:00Z",
+    );
+    assert_eq!(
+        api.call("GET", url, Some(&unknown_kid), None).await.1["code"],
+        "invalid_token"
+    );
+    let expired = token(
+        "k1",
+        &KEY,
+        "ada",
+        "seat-admin",
+        "admin",
+        "2026-03-02T09:00:00Z",
+    );
+    assert_eq!(
+        api.call("GET", url, Some(&expired), None).await.1["code"],
+        "token_expired"
+    );
+
+    assert_eq!(
+        api.call("GET", url, Some(&admin()), None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.call("GET", "/v1/contracts/globex/settings", Some(&admin()), None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, b) = api
+        .call(
+            "PUT",
+            url,
+            Some(&recruiter("s1")),
+            Some(json!({"email_access": "off"})),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    let other_seat = "/v1/contracts/acme/seats/s2/connections";
+    assert_eq!(
+        api.call("GET", other_seat, Some(&recruiter("s1")), None)
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.call("GET", other_seat, Some(&admin()), None).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        api.call(
+            "POST",
+            "/v1/contracts/acme/seats/s2/connections/email/authorize",
+            Some(&recruiter("s1")),
+            None
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_error_and_changes_nothing() {
+    let api = Api::new("api-input").await;
+    let url = "/v1/contracts/acme/settings";
+    for body in [
+        json!({"email_access": "sometimes"}),
+        json!({"email": "off"}),
+        json!([1, 2]),
+    ] {
+        let (s, b) = api
+            .call("PUT", url, Some(&admin()), Some(body.clone()))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(b["code"], "bad_request");
+        assert!(!b["message"].as_str().unwrap().is_empty());
+    }
+    let (_, settings) = api.call("GET", url, Some(&admin()), None).await;
+    assert_eq!(settings["email_access"], "off");
+    assert_eq!(settings["provider"], Value::Null);
+
+    let (s, b) = api
+        .call(
+            "POST",
+            "/v1/contracts/acme/seats/s1/connections/fax/authorize",
+            Some(&recruiter("s1")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+    let (s, b) = api.call("GET", "/v1/nowhere", Some(&admin()), None).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+    let (s, b) = api
+        .call(
+            "DELETE",
+            "/v1/contracts/acme/seats/s1/connections/email",
+            Some(&recruiter("s1")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
+}
+
+#[tokio::test]
+async fn the_connect_path_over_http() {
+    let api = Api::new("api-flow").await;
+    let h = &api.harness;
+    h.microsoft_tenant("rt-api", "Mail.Read User.Read", "rita@acme.example")
+        .await;
+
+    // Before a provider is chosen, authorizing is refused with the precise reason.
+    let authorize = "/v1/contracts/acme/seats/s1/connections/email/authorize";
+    let (s, b) = api
+        .call("POST", authorize, Some(&recruiter("s1")), None)
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("no_provider"))
+    );
+
+    let (s, b) = api
+        .call(
+            "PUT",
+            "/v1/contracts/acme/settings",
+            Some(&admin()),
+            Some(json!({"provider": "microsoft365", "email_access": "view_only"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["settings"]["provider"], "microsoft365");
+    assert_eq!(
+        b["effects"][0],
+        json!({"effect": "start_feature", "feature": "email_view"})
+    );
+
+    let (s, b) = api
+        .call(
+            "POST",
+            authorize,
+            Some(&recruiter("s1")),
+            Some(json!({"login_hint": "rita@acme.example"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let url = b["authorization_url"].as_str().unwrap();
+    let q = query(url);
+    let scopes: BTreeSet<&str> = q["scope"].split(' ').collect();
+    assert!(!scopes.contains("Mail.Send"), "no send scope at View only");
+
+    // The provider redirects back (no bearer token on this route).
+    let callback = format!(
+        "/v1/oauth/callback?state={}&code=the-code",
+        url::form_urlencoded::byte_serialize(q["state"].as_bytes()).collect::<String>()
+    );
+    let (s, b) = api.call("GET", &callback, None, None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b,
+        json!({"contract": "acme", "seat": "s1", "kind": "email", "address": "rita@acme.example", "sync": "historical"})
+    );
+    let (s, b) = api.call("GET", &callback, None, None).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (
+            StatusCode::BAD_REQUEST,
+            Some("authorization_request_expired")
+        )
+    );
+
+    let connections = "/v1/contracts/acme/seats/s1/connections";
+    let (_, b) = api
+        .call("GET", connections, Some(&recruiter("s1")), None)
+        .await;
+    assert_eq!(b["connections"][0]["state"], "authorized");
+    assert_eq!(b["connections"][0]["address"], "rita@acme.example");
+    assert_eq!(b["capabilities"]["view_email"]["allowed"], true);
+    assert_eq!(b["capabilities"]["send_email"]["allowed"], false);
+
+    let (s, _) = api
+        .call(
+            "DELETE",
+            "/v1/contracts/acme/seats/s1/connections/email",
+            Some(&recruiter("s1")),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, b) = api
+        .call("GET", connections, Some(&recruiter("s1")), None)
+        .await;
+    assert_eq!(b["connections"][0]["state"], "deauthorized");
+    assert_eq!(b["connections"][0]["reason"], "seat_requested");
+}
+
+#[tokio::test]
+async fn a_provider_refusal_on_the_callback_is_the_table_row_with_its_admin_action() {
+    let api = Api::new("api-refusal").await;
+    api.call(
+        "PUT",
+        "/v1/contracts/acme/settings",
+        Some(&admin()),
+        Some(json!({"provider": "google_workspace", "email_access": "view_only"})),
+    )
+    .await;
+    let (_, b) = api
+        .call(
+            "POST",
+            "/v1/contracts/acme/seats/s1/connections/email/authorize",
+            Some(&recruiter("s1")),
+            None,
+        )
+        .await;
+    let q = query(b["authorization_url"].as_str().unwrap());
+    let callback = format!(
+        "/v1/oauth/callback?state={}&error=admin_policy_enforced",
+        url::form_urlencoded::byte_serialize(q["state"].as_bytes()).collect::<String>()
+    );
+    let (s, b) = api.call("GET", &callback, None, None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    assert_eq!(b["code"], "need_admin_approval");
+    assert!(b["admin_action"].as_str().unwrap().len() > 10);
+}
+
+/// `(METHOD, path)` of every operation in the OpenAPI document.
+fn documented() -> BTreeSet<(String, String)> {
+    let path = format!(
+        "{}/../../docs/openapi/settings-api.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let doc: serde_yaml::Value =
+        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut ops = BTreeSet::new();
+    for (p, item) in doc["paths"].as_mapping().unwrap() {
+        for (m, _) in item.as_mapping().unwrap() {
+            let m = m.as_str().unwrap();
+            if ["get", "put", "post", "delete", "patch"].contains(&m) {
+                ops.insert((m.to_uppercase(), p.as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    ops
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_exactly_the_routes_the_router_serves() {
+    let routes: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented(), routes);
+
+    // And the router really serves each (a route it lacks answers our "no such route").
+    let api = Api::new("api-routes").await;
+    for (m, p) in ROUTES {
+        let uri = p
+            .replace("{contract}", "acme")
+            .replace("{seat}", "s1")
+            .replace("{kind}", "email");
+        let (s, b) = api.call(m, &uri, None, None).await;
+        assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{m} {p}");
+        assert_ne!(b["message"], "no such route", "{m} {p}");
+    }
+}
