@@ -6,7 +6,7 @@ LOCAL_AWS := infra/scripts/local-aws.sh
 # cargo-nextest ships with this machine kind; plain cargo test is the fallback.
 TEST_RUNNER := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-.PHONY: run test lint fmt clippy cfn-lint ci tools build-lambda clean-local
+.PHONY: run test lint fmt clippy cfn-lint sam-validate ci tools build-lambda clean-local
 
 ## run: start the local AWS from template.yaml and play the contract scenario through the real store and queues
 run:
@@ -16,8 +16,8 @@ run:
 test:
 	$(LOCAL_AWS) exec $(TEST_RUNNER)
 
-## lint: formatting, clippy with warnings as errors, and cfn-lint on template.yaml
-lint: fmt clippy cfn-lint
+## lint: formatting, clippy with warnings as errors, cfn-lint and SAM's validator on template.yaml
+lint: fmt clippy cfn-lint sam-validate
 
 fmt:
 	cargo fmt --all -- --check
@@ -27,6 +27,9 @@ clippy:
 
 cfn-lint:
 	infra/scripts/cfn-lint.sh template.yaml
+
+sam-validate:
+	infra/scripts/sam-validate.sh
 
 ## ci: what CI runs
 ci:
