@@ -6,6 +6,8 @@
 //! run prints the same tables.
 #![recursion_limit = "256"]
 
+mod connect;
+
 use std::collections::BTreeSet;
 
 use anyhow::Context;
@@ -32,7 +34,7 @@ fn at(s: &str) -> anyhow::Result<Timestamp> {
     s.parse().with_context(|| format!("bad instant {s}"))
 }
 
-fn heading(text: &str) {
+pub(crate) fn heading(text: &str) {
     println!("\n== {text}");
 }
 
@@ -388,6 +390,8 @@ async fn main() -> anyhow::Result<()> {
         jane.discoverable_by(&SeatId::parse("alice")?),
         jane.discoverable_by(&SeatId::parse("bob")?)
     );
+
+    connect::run(&config, &template, &resources).await?;
 
     println!(
         "\nDone: every row above was read back from DynamoDB Local (tables prefixed {prefix})."

@@ -1,0 +1,425 @@
+//! A provider sandbox: Microsoft's and Google's OAuth endpoints, and the Graph, Gmail and
+//! Calendar calls hiresync makes when it connects, each with the documented shapes.
+//!
+//! Accounts are seeded with a behaviour, so the local suite can show both the happy path
+//! and the provider's refusals (admin approval needed, an inactive mailbox, a partial
+//! consent). The authorize endpoints consent at once for the account named by
+//! `login_hint` and redirect back, as a person clicking "Accept" would. PKCE is checked.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+/// How a seeded account behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Consents to everything; has a mailbox and a calendar.
+    Normal,
+    /// The tenant requires admin consent (Microsoft AADSTS90094 / Google admin_policy_enforced).
+    NeedsAdminApproval,
+    /// Graph answers MailboxNotEnabledForRESTAPI (inactive, soft-deleted or on-premises).
+    InactiveMailbox,
+    /// Google: the seat unticks every scope but the first feature scope.
+    PartialConsent,
+}
+
+#[derive(Debug, Clone)]
+struct Grant {
+    address: String,
+    scopes: String,
+    challenge: String,
+}
+
+#[derive(Default)]
+struct World {
+    accounts: HashMap<String, Behaviour>,
+    codes: HashMap<String, Grant>,
+    /// access or refresh token -> address
+    tokens: HashMap<String, String>,
+    counter: u64,
+    subscriptions: HashMap<String, Value>,
+}
+
+#[derive(Clone, Default)]
+pub struct Sandbox {
+    world: Arc<Mutex<World>>,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Seeds an account (its address is its login).
+    pub fn account(&self, address: &str, behaviour: Behaviour) -> &Self {
+        self.lock()
+            .accounts
+            .insert(address.to_lowercase(), behaviour);
+        self
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, World> {
+        match self.world.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    fn next(&self, prefix: &str) -> String {
+        let mut w = self.lock();
+        w.counter += 1;
+        format!("{prefix}-{}", w.counter)
+    }
+
+    pub fn router(&self) -> Router {
+        Router::new()
+            .route("/ms/authorize", get(authorize_microsoft))
+            .route("/ms/token", post(token))
+            .route("/google/authorize", get(authorize_google))
+            .route("/google/token", post(token))
+            .route("/google/revoke", post(revoke))
+            .route("/graph/me", get(graph_me))
+            .route("/graph/me/mailboxSettings", get(graph_mailbox))
+            .route("/graph/me/calendar", get(graph_calendar))
+            .route("/graph/subscriptions", post(graph_subscribe))
+            .route(
+                "/graph/subscriptions/{id}",
+                delete(graph_unsubscribe).patch(graph_renew),
+            )
+            .route("/gmail/users/me/profile", get(gmail_profile))
+            .route("/gmail/users/me/watch", post(gmail_watch))
+            .route("/gmail/users/me/stop", post(no_content))
+            .route("/calendar/calendars/primary", get(calendar_primary))
+            .route(
+                "/calendar/calendars/{id}/events/watch",
+                post(calendar_watch),
+            )
+            .route("/calendar/channels/stop", post(no_content))
+            .with_state(self.clone())
+    }
+
+    /// Serves the sandbox on `listener` until the process ends.
+    pub async fn serve(self, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).await
+    }
+}
+
+#[derive(Deserialize)]
+struct AuthorizeQuery {
+    redirect_uri: String,
+    state: String,
+    scope: String,
+    code_challenge: Option<String>,
+    login_hint: Option<String>,
+}
+
+fn redirect(base: &str, params: &[(&str, &str)]) -> Response {
+    let mut url = match url::Url::parse(base) {
+        Ok(u) => u,
+        Err(_) => return (StatusCode::BAD_REQUEST, "bad redirect_uri").into_response(),
+    };
+    url.query_pairs_mut().extend_pairs(params);
+    Redirect::to(url.as_str()).into_response()
+}
+
+fn consent(
+    sandbox: &Sandbox,
+    q: &AuthorizeQuery,
+    refuse: &[(&str, &str)],
+    scopes: String,
+) -> Response {
+    let address = q.login_hint.clone().unwrap_or_default().to_lowercase();
+    let behaviour = sandbox.lock().accounts.get(&address).copied();
+    match behaviour {
+        None => redirect(
+            &q.redirect_uri,
+            &[("state", &q.state), ("error", "access_denied")],
+        ),
+        Some(Behaviour::NeedsAdminApproval) => {
+            let mut params = vec![("state", q.state.as_str())];
+            params.extend_from_slice(refuse);
+            redirect(&q.redirect_uri, &params)
+        }
+        Some(_) => {
+            let code = sandbox.next("code");
+            sandbox.lock().codes.insert(
+                code.clone(),
+                Grant {
+                    address,
+                    scopes,
+                    challenge: q.code_challenge.clone().unwrap_or_default(),
+                },
+            );
+            redirect(&q.redirect_uri, &[("state", &q.state), ("code", &code)])
+        }
+    }
+}
+
+async fn authorize_microsoft(
+    State(s): State<Sandbox>,
+    Query(q): Query<AuthorizeQuery>,
+) -> Response {
+    let scopes = q.scope.clone();
+    consent(
+        &s,
+        &q,
+        &[
+            ("error", "access_denied"),
+            (
+                "error_description",
+                "AADSTS90094: The grant requires admin permission.",
+            ),
+        ],
+        scopes,
+    )
+}
+
+async fn authorize_google(State(s): State<Sandbox>, Query(q): Query<AuthorizeQuery>) -> Response {
+    let address = q.login_hint.clone().unwrap_or_default().to_lowercase();
+    let partial = s.lock().accounts.get(&address) == Some(&Behaviour::PartialConsent);
+    let scopes = if partial {
+        // Granular consent: the seat kept only the first feature scope.
+        q.scope
+            .split(' ')
+            .filter(|x| !x.starts_with("https://"))
+            .chain(q.scope.split(' ').find(|x| x.starts_with("https://")))
+            .collect::<Vec<_>>()
+            .join(" ")
+    } else {
+        q.scope.clone()
+    };
+    consent(&s, &q, &[("error", "admin_policy_enforced")], scopes)
+}
+
+#[derive(Deserialize)]
+struct TokenForm {
+    grant_type: String,
+    code: Option<String>,
+    code_verifier: Option<String>,
+    refresh_token: Option<String>,
+}
+
+fn oauth_error(error: &str, description: &str) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        Json(json!({ "error": error, "error_description": description })),
+    )
+        .into_response()
+}
+
+async fn token(State(s): State<Sandbox>, Form(f): Form<TokenForm>) -> Response {
+    let (address, scopes) = match f.grant_type.as_str() {
+        "authorization_code" => {
+            let Some(grant) = f.code.as_deref().and_then(|c| s.lock().codes.remove(c)) else {
+                return oauth_error("invalid_grant", "unknown or used authorization code");
+            };
+            let verifier = f.code_verifier.unwrap_or_default();
+            if B64.encode(Sha256::digest(verifier.as_bytes())) != grant.challenge {
+                return oauth_error("invalid_grant", "PKCE verification failed");
+            }
+            (grant.address, grant.scopes)
+        }
+        "refresh_token" => {
+            let address = f
+                .refresh_token
+                .as_deref()
+                .and_then(|t| s.lock().tokens.get(t).cloned());
+            match address {
+                Some(a) => (a, String::new()),
+                None => return oauth_error("invalid_grant", "Token has been expired or revoked."),
+            }
+        }
+        _ => return oauth_error("unsupported_grant_type", "only code and refresh grants"),
+    };
+    let access = s.next("access");
+    let refresh = s.next("refresh");
+    {
+        let mut w = s.lock();
+        w.tokens.insert(access.clone(), address.clone());
+        w.tokens.insert(refresh.clone(), address);
+    }
+    let mut body = json!({
+        "token_type": "Bearer", "expires_in": 3599,
+        "access_token": access, "refresh_token": refresh,
+    });
+    if !scopes.is_empty() {
+        body["scope"] = json!(scopes);
+    }
+    Json(body).into_response()
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    token: String,
+}
+
+async fn revoke(State(s): State<Sandbox>, Form(f): Form<RevokeForm>) -> Response {
+    let known = s.lock().tokens.remove(&f.token).is_some();
+    if known {
+        StatusCode::OK.into_response()
+    } else {
+        oauth_error("invalid_token", "Token expired or revoked")
+    }
+}
+
+/// The account behind a bearer token, or the provider's 401.
+fn caller(s: &Sandbox, headers: &HeaderMap) -> Result<(String, Behaviour), Response> {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    let w = s.lock();
+    let address = w.tokens.get(token).cloned();
+    match address {
+        Some(a) => {
+            let b = w.accounts.get(&a).copied().unwrap_or(Behaviour::Normal);
+            Ok((a, b))
+        }
+        None => Err((
+            StatusCode::UNAUTHORIZED,
+            Json(json!({"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}})),
+        )
+            .into_response()),
+    }
+}
+
+async fn graph_me(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
+    match caller(&s, &headers) {
+        Ok((a, _)) => Json(json!({"id": format!("oid-{a}"), "mail": a, "userPrincipalName": a}))
+            .into_response(),
+        Err(r) => r,
+    }
+}
+
+fn inactive() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Json(json!({"error": {"code": "MailboxNotEnabledForRESTAPI", "message": "The mailbox is either inactive, soft-deleted, or is hosted on-premise."}})),
+    )
+        .into_response()
+}
+
+async fn graph_mailbox(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
+    match caller(&s, &headers) {
+        Ok((_, Behaviour::InactiveMailbox)) => inactive(),
+        Ok(_) => Json(json!({"timeZone": "UTC"})).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn graph_calendar(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
+    match caller(&s, &headers) {
+        Ok((_, Behaviour::InactiveMailbox)) => inactive(),
+        Ok((a, _)) => {
+            Json(json!({"id": "calendar-1", "owner": {"name": a, "address": a}})).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn graph_subscribe(
+    State(s): State<Sandbox>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Err(r) = caller(&s, &headers) {
+        return r;
+    }
+    let id = s.next("graph-subscription");
+    let stored = json!({
+        "id": id, "resource": body["resource"], "changeType": body["changeType"],
+        "notificationUrl": body["notificationUrl"], "expirationDateTime": body["expirationDateTime"],
+    });
+    s.lock().subscriptions.insert(id, stored.clone());
+    (StatusCode::CREATED, Json(stored)).into_response()
+}
+
+async fn graph_renew(
+    State(s): State<Sandbox>,
+    Path(id): Path<String>,
+    Json(body): Json<Value>,
+) -> Response {
+    let mut w = s.lock();
+    match w.subscriptions.get_mut(&id) {
+        Some(sub) => {
+            sub["expirationDateTime"] = body["expirationDateTime"].clone();
+            Json(sub.clone()).into_response()
+        }
+        None => (
+            StatusCode::NOT_FOUND,
+            Json(
+                json!({"error": {"code": "ResourceNotFound", "message": "subscription not found"}}),
+            ),
+        )
+            .into_response(),
+    }
+}
+
+async fn graph_unsubscribe(State(s): State<Sandbox>, Path(id): Path<String>) -> Response {
+    match s.lock().subscriptions.remove(&id) {
+        Some(_) => StatusCode::NO_CONTENT.into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+fn week_from_now_ms() -> String {
+    (jiff::Timestamp::now().as_millisecond() + 7 * 24 * 3600 * 1000).to_string()
+}
+
+async fn gmail_profile(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
+    match caller(&s, &headers) {
+        Ok((a, _)) => Json(
+            json!({"emailAddress": a, "historyId": "1000", "messagesTotal": 0, "threadsTotal": 0}),
+        )
+        .into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn gmail_watch(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
+    match caller(&s, &headers) {
+        Ok(_) => {
+            Json(json!({"historyId": "1000", "expiration": week_from_now_ms()})).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+async fn calendar_primary(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
+    match caller(&s, &headers) {
+        Ok((a, _)) => Json(json!({"id": a, "timeZone": "Europe/Berlin"})).into_response(),
+        Err(r) => r,
+    }
+}
+
+async fn calendar_watch(
+    State(s): State<Sandbox>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
+    if let Err(r) = caller(&s, &headers) {
+        return r;
+    }
+    let resource = s.next("resource");
+    Json(json!({
+        "kind": "api#channel", "id": body["id"], "resourceId": resource,
+        "resourceUri": "https://www.googleapis.com/calendar/v3/calendars/primary/events",
+        "expiration": week_from_now_ms(),
+    }))
+    .into_response()
+}
+
+async fn no_content() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
