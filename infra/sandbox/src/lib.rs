@@ -272,33 +272,37 @@ async fn revoke(State(s): State<Sandbox>, Form(f): Form<RevokeForm>) -> Response
     }
 }
 
-/// The account behind a bearer token, or the provider's 401.
-fn caller(s: &Sandbox, headers: &HeaderMap) -> Result<(String, Behaviour), Response> {
+/// The account behind a bearer token.
+fn caller(s: &Sandbox, headers: &HeaderMap) -> Option<(String, Behaviour)> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
     let w = s.lock();
-    let address = w.tokens.get(token).cloned();
-    match address {
-        Some(a) => {
-            let b = w.accounts.get(&a).copied().unwrap_or(Behaviour::Normal);
-            Ok((a, b))
-        }
-        None => Err((
-            StatusCode::UNAUTHORIZED,
-            Json(json!({"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}})),
-        )
-            .into_response()),
-    }
+    let address = w.tokens.get(token).cloned()?;
+    let behaviour = w
+        .accounts
+        .get(&address)
+        .copied()
+        .unwrap_or(Behaviour::Normal);
+    Some((address, behaviour))
+}
+
+/// The provider's answer to a missing or unknown access token.
+fn unauthorized() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        Json(json!({"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}})),
+    )
+        .into_response()
 }
 
 async fn graph_me(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
     match caller(&s, &headers) {
-        Ok((a, _)) => Json(json!({"id": format!("oid-{a}"), "mail": a, "userPrincipalName": a}))
+        Some((a, _)) => Json(json!({"id": format!("oid-{a}"), "mail": a, "userPrincipalName": a}))
             .into_response(),
-        Err(r) => r,
+        None => unauthorized(),
     }
 }
 
@@ -312,19 +316,19 @@ fn inactive() -> Response {
 
 async fn graph_mailbox(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
     match caller(&s, &headers) {
-        Ok((_, Behaviour::InactiveMailbox)) => inactive(),
-        Ok(_) => Json(json!({"timeZone": "UTC"})).into_response(),
-        Err(r) => r,
+        Some((_, Behaviour::InactiveMailbox)) => inactive(),
+        Some(_) => Json(json!({"timeZone": "UTC"})).into_response(),
+        None => unauthorized(),
     }
 }
 
 async fn graph_calendar(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
     match caller(&s, &headers) {
-        Ok((_, Behaviour::InactiveMailbox)) => inactive(),
-        Ok((a, _)) => {
+        Some((_, Behaviour::InactiveMailbox)) => inactive(),
+        Some((a, _)) => {
             Json(json!({"id": "calendar-1", "owner": {"name": a, "address": a}})).into_response()
         }
-        Err(r) => r,
+        None => unauthorized(),
     }
 }
 
@@ -333,8 +337,8 @@ async fn graph_subscribe(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Err(r) = caller(&s, &headers) {
-        return r;
+    if caller(&s, &headers).is_none() {
+        return unauthorized();
     }
     let id = s.next("graph-subscription");
     let stored = json!({
@@ -379,27 +383,27 @@ fn week_from_now_ms() -> String {
 
 async fn gmail_profile(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
     match caller(&s, &headers) {
-        Ok((a, _)) => Json(
+        Some((a, _)) => Json(
             json!({"emailAddress": a, "historyId": "1000", "messagesTotal": 0, "threadsTotal": 0}),
         )
         .into_response(),
-        Err(r) => r,
+        None => unauthorized(),
     }
 }
 
 async fn gmail_watch(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
     match caller(&s, &headers) {
-        Ok(_) => {
+        Some(_) => {
             Json(json!({"historyId": "1000", "expiration": week_from_now_ms()})).into_response()
         }
-        Err(r) => r,
+        None => unauthorized(),
     }
 }
 
 async fn calendar_primary(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
     match caller(&s, &headers) {
-        Ok((a, _)) => Json(json!({"id": a, "timeZone": "Europe/Berlin"})).into_response(),
-        Err(r) => r,
+        Some((a, _)) => Json(json!({"id": a, "timeZone": "Europe/Berlin"})).into_response(),
+        None => unauthorized(),
     }
 }
 
@@ -408,8 +412,8 @@ async fn calendar_watch(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if let Err(r) = caller(&s, &headers) {
-        return r;
+    if caller(&s, &headers).is_none() {
+        return unauthorized();
     }
     let resource = s.next("resource");
     Json(json!({
