@@ -118,8 +118,8 @@ fn outcome(status: u16, body: &Value) -> String {
 async fn show_connections(c: &Client, seats: &[&str]) -> anyhow::Result<()> {
     let admin = c.token("ada", "admin-seat", "admin")?;
     println!(
-        "   {:<6} {:<9} {:<16} {:<28} {}",
-        "seat", "kind", "state", "address", "reason"
+        "   {:<6} {:<9} {:<16} {:<28} reason",
+        "seat", "kind", "state", "address"
     );
     for seat in seats {
         let (_, body) = c
