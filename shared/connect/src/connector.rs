@@ -3,7 +3,9 @@ use std::collections::BTreeSet;
 use hiresync_domain::access::{DeauthorizationReason, Effect, ReconnectReason};
 use hiresync_domain::authorization::PendingAuthorization;
 use hiresync_domain::capability::may_authorize;
-use hiresync_domain::connect_error::{classify, ConnectError, ProviderSignal, StaleReason};
+use hiresync_domain::connect_error::{
+    account_mismatch, classify, AccountClaims, ConnectError, ProviderSignal, StaleReason,
+};
 use hiresync_domain::connection::{Connection, ConnectionKind, Grant, SyncStart};
 use hiresync_domain::contract::{Contract, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
@@ -686,6 +688,25 @@ impl Connector {
                 kind,
                 ProviderSignal::ScopesNotGranted(missing),
             ));
+        }
+        // A personal or outside account signed in where the contract's provider expects a
+        // work account of its own: refuse before touching the mailbox.
+        if let Some(identity) = &tokens.identity {
+            let claims = AccountClaims {
+                tenant_id: identity.tid.clone(),
+                hosted_domain: identity.hd.clone(),
+                email: identity
+                    .email
+                    .clone()
+                    .or_else(|| identity.preferred_username.clone()),
+            };
+            if let Some(foreign) = account_mismatch(provider, &claims) {
+                return Err(refused(
+                    provider,
+                    kind,
+                    ProviderSignal::ForeignAccount(foreign),
+                ));
+            }
         }
         let address = self.grant_address(provider, kind, &tokens).await?;
 

@@ -816,3 +816,104 @@ async fn a_seat_deauthorizes_its_mailbox_and_keeps_its_calendar() {
         Err(Failure::NotFound(_))
     ));
 }
+
+fn id_token(claims: serde_json::Value) -> String {
+    let enc = |v: serde_json::Value| {
+        base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            v.to_string(),
+        )
+    };
+    format!(
+        "{}.{}.signature",
+        enc(json!({"alg": "RS256", "kid": "k"})),
+        enc(claims)
+    )
+}
+
+#[tokio::test]
+async fn a_personal_account_where_a_work_account_is_expected_is_the_provider_mismatch_row() {
+    let h = Harness::new("mismatch").await;
+    enable(&h, Provider::GoogleWorkspace, EmailAccess::ViewOnly, true).await;
+    h.mount(
+        "POST",
+        "/google/token",
+        ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "Bearer", "expires_in": 3599,
+            "scope": "openid https://www.googleapis.com/auth/gmail.readonly",
+            "access_token": "at", "refresh_token": "rt",
+            "id_token": id_token(json!({"iss": "https://accounts.google.com", "email": "someone@gmail.com", "email_verified": true}))
+        })),
+    )
+    .await;
+    let start = h
+        .connector
+        .start_authorization(
+            &acme(),
+            &seat("s1"),
+            &user("u1"),
+            ConnectionKind::Email,
+            None,
+            ts(NOW),
+        )
+        .await
+        .unwrap();
+    let e = refused(
+        h.connector
+            .complete_authorization(&consent(&start.url, "c"), ts(NOW))
+            .await,
+    );
+    assert_eq!(e.code(), "address_provider_mismatch");
+    assert_eq!(e.http_status(), 409);
+    assert!(
+        h.requests_to("GET", "/gmail/users/me/profile")
+            .await
+            .is_empty(),
+        "refused before reading the mailbox"
+    );
+    assert!(h
+        .connector
+        .stores
+        .connections
+        .get(&acme(), &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap()
+        .is_none());
+
+    // A Workspace account (with its hosted domain) is welcome.
+    h.server.reset().await;
+    h.mount(
+        "POST",
+        "/google/token",
+        ResponseTemplate::new(200).set_body_json(json!({
+            "token_type": "Bearer", "expires_in": 3599,
+            "scope": "openid https://www.googleapis.com/auth/gmail.readonly",
+            "access_token": "at", "refresh_token": "rt-2",
+            "id_token": id_token(json!({"email": "w@acme.example", "hd": "acme.example"}))
+        })),
+    )
+    .await;
+    // Mounted after: the token answer above (with the id_token) takes precedence.
+    h.google_account(
+        "rt-2",
+        "openid https://www.googleapis.com/auth/gmail.readonly",
+        "w@acme.example",
+    )
+    .await;
+    let start = h
+        .connector
+        .start_authorization(
+            &acme(),
+            &seat("s1"),
+            &user("u1"),
+            ConnectionKind::Email,
+            None,
+            ts(NOW),
+        )
+        .await
+        .unwrap();
+    h.connector
+        .complete_authorization(&consent(&start.url, "c2"), ts(NOW))
+        .await
+        .unwrap();
+}

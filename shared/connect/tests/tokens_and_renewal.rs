@@ -4,9 +4,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
-
 use common::{consent, ts, Harness, NOW};
 use hiresync_connect::Failure;
 use hiresync_domain::access::ReconnectReason;
@@ -16,7 +13,6 @@ use hiresync_domain::ids::{ContractId, SeatId, UserId};
 use hiresync_domain::subscription::SubscriptionKind;
 use secrecy::ExposeSecret;
 use serde_json::json;
-use tracing_subscriber::fmt::MakeWriter;
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -409,32 +405,8 @@ async fn a_subscription_that_failed_at_connect_is_created_by_the_next_renewal() 
     assert_eq!(jobs[0]["reason"], "catch_up");
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
-}
-
 #[tokio::test]
 async fn no_token_or_secret_reaches_any_log_line() {
-    let captured = Captured::default();
-    let subscriber = hiresync_runtime::telemetry::json_subscriber(captured.clone(), "trace");
-    let _guard = tracing::subscriber::set_default(subscriber);
-
     let h = Harness::new("log-capture").await;
     h.microsoft_tenant(
         "rt-SECRET-refresh-7731",
@@ -473,7 +445,7 @@ async fn no_token_or_secret_reaches_any_log_line() {
             .unwrap();
     }
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = h.logs();
     if std::env::var_os("SHOW_LOGS").is_some() {
         eprintln!("{logs}");
     }

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use hiresync_domain::contract::Provider;
 use oauth2::basic::{
-    BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenResponse,
+    BasicRevocationErrorResponse, BasicTokenIntrospectionResponse, BasicTokenType,
 };
 use oauth2::{
     AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
@@ -45,9 +45,44 @@ impl fmt::Display for TokenErrorBody {
 
 impl oauth2::ErrorResponse for TokenErrorBody {}
 
+/// The OpenID Connect `id_token` that comes with the token response when `openid` was asked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdTokenField {
+    #[serde(default)]
+    pub id_token: Option<String>,
+}
+
+impl oauth2::ExtraTokenFields for IdTokenField {}
+
+type IdTokenResponse = oauth2::StandardTokenResponse<IdTokenField, BasicTokenType>;
+
+/// The identity claims hiresync reads from an `id_token`: which kind of account signed in.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct IdClaims {
+    /// Microsoft: the tenant (the consumer tenant means a personal account).
+    pub tid: Option<String>,
+    /// Google: the Workspace domain; absent for consumer accounts.
+    pub hd: Option<String>,
+    pub email: Option<String>,
+    /// Microsoft's sign-in name.
+    pub preferred_username: Option<String>,
+}
+
+/// Reads the claims of an `id_token` received straight from the token endpoint over TLS.
+/// OpenID Connect lets a client that got the token this way rely on TLS instead of checking
+/// the signature (Core 3.1.3.7); the token is never accepted from anywhere else.
+fn id_claims(id_token: &str) -> Option<IdClaims> {
+    use base64::Engine;
+    let payload = id_token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload.trim_end_matches('='))
+        .ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
 type Client = oauth2::Client<
     TokenErrorBody,
-    BasicTokenResponse,
+    IdTokenResponse,
     BasicTokenIntrospectionResponse,
     StandardRevocableToken,
     BasicRevocationErrorResponse,
@@ -114,6 +149,8 @@ pub struct TokenSet {
     /// The scopes the provider says it granted (Google's granular consent may grant fewer
     /// than requested); `None` when the response does not say.
     pub granted_scopes: Option<BTreeSet<String>>,
+    /// Who signed in, when the response carried an `id_token`.
+    pub identity: Option<IdClaims>,
 }
 
 impl fmt::Debug for TokenSet {
@@ -122,6 +159,7 @@ impl fmt::Debug for TokenSet {
             .field("has_refresh_token", &self.refresh_token.is_some())
             .field("expires_in", &self.expires_in)
             .field("granted_scopes", &self.granted_scopes)
+            .field("identity", &self.identity)
             .finish_non_exhaustive()
     }
 }
@@ -250,7 +288,7 @@ impl OAuthApp {
     }
 }
 
-fn token_set(response: &BasicTokenResponse) -> TokenSet {
+fn token_set(response: &IdTokenResponse) -> TokenSet {
     TokenSet {
         access_token: SecretString::from(response.access_token().secret().clone()),
         refresh_token: response
@@ -260,6 +298,11 @@ fn token_set(response: &BasicTokenResponse) -> TokenSet {
         granted_scopes: response
             .scopes()
             .map(|scopes| scopes.iter().map(|s| s.to_string()).collect()),
+        identity: response
+            .extra_fields()
+            .id_token
+            .as_deref()
+            .and_then(id_claims),
     }
 }
 
@@ -272,5 +315,37 @@ fn classify<RE: std::error::Error + Send + Sync + 'static>(
         // Never keep the response bytes: a malformed success response may hold a token.
         RequestTokenError::Parse(e, _) => OAuthError::Malformed(Box::new(e)),
         RequestTokenError::Other(message) => OAuthError::Malformed(message.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn jwt(claims: serde_json::Value) -> String {
+        let enc = |v: &serde_json::Value| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string())
+        };
+        format!(
+            "{}.{}.sig",
+            enc(&serde_json::json!({"alg": "RS256"})),
+            enc(&claims)
+        )
+    }
+
+    #[test]
+    fn identity_claims_are_read_from_the_id_token() {
+        let t = jwt(
+            serde_json::json!({"tid": "9188040d-6c67-4c5b-b112-36a304b66dad", "preferred_username": "x@outlook.com"}),
+        );
+        let c = id_claims(&t).unwrap();
+        assert_eq!(
+            c.tid.as_deref(),
+            Some("9188040d-6c67-4c5b-b112-36a304b66dad")
+        );
+        assert_eq!(c.preferred_username.as_deref(), Some("x@outlook.com"));
+        assert!(id_claims("not-a-jwt").is_none());
+        assert!(id_claims("a.!!!.c").is_none());
     }
 }

@@ -3,7 +3,9 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -22,15 +24,64 @@ pub fn ts(s: &str) -> jiff::Timestamp {
     s.parse().unwrap()
 }
 
+/// Every log line of the test, as JSON lines.
+#[derive(Clone, Default)]
+pub struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Captured {
+        self.clone()
+    }
+}
+
+/// Secrets every harness knows; each test's own tokens are added as it mounts them.
+const KNOWN_SECRETS: &[&str] = &["ms-client-secret-value", "google-client-secret-value"];
+
+/// Every test that builds a harness captures its log lines at trace level (the SDK's and
+/// the HTTP stack's included) and fails if a token or client secret appears in any.
 pub struct Harness {
     pub connector: Connector,
     pub server: MockServer,
     pub resources: Resources,
     pub sqs: aws_sdk_sqs::Client,
+    logs: Captured,
+    secrets: Mutex<Vec<String>>,
+    _log_guard: tracing::subscriber::DefaultGuard,
+}
+
+impl Drop for Harness {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let logs = self.logs();
+        for secret in self.secrets.lock().unwrap().iter() {
+            assert!(
+                !logs.contains(secret.as_str()),
+                "a secret ({} characters) reached the logs",
+                secret.len()
+            );
+        }
+    }
 }
 
 impl Harness {
     pub async fn new(label: &str) -> Self {
+        let logs = Captured::default();
+        let log_guard = tracing::subscriber::set_default(
+            hiresync_runtime::telemetry::json_subscriber(logs.clone(), "trace"),
+        );
         let (config, resources) = hiresync_localstack::fresh_stack(label).await.unwrap();
         let server = MockServer::start().await;
         let template = Template::load(&hiresync_localstack::repository_template_path()).unwrap();
@@ -80,7 +131,20 @@ impl Harness {
             server,
             resources,
             sqs: aws_sdk_sqs::Client::new(&config),
+            logs,
+            secrets: Mutex::new(KNOWN_SECRETS.iter().map(|s| (*s).to_owned()).collect()),
+            _log_guard: log_guard,
         }
+    }
+
+    /// Everything logged so far.
+    pub fn logs(&self) -> String {
+        String::from_utf8(self.logs.0.lock().unwrap().clone()).unwrap()
+    }
+
+    /// A secret the logs must never contain.
+    pub fn secret(&self, value: &str) {
+        self.secrets.lock().unwrap().push(value.to_owned());
     }
 
     /// Every message waiting on a queue (received and deleted).
@@ -150,6 +214,9 @@ impl Harness {
 
     /// A Microsoft 365 tenant that grants `scope` and whose user has `mail`.
     pub async fn microsoft_tenant(&self, refresh: &str, scope: &str, mail: &str) {
+        let refresh = &distinctive(refresh);
+        self.secret(refresh);
+        self.secret("ms-access-token-1");
         self.mount(
             "POST",
             "/ms/token",
@@ -197,6 +264,9 @@ impl Harness {
 
     /// A Google Workspace account that grants `scope` and whose address is `mail`.
     pub async fn google_account(&self, refresh: &str, scope: &str, mail: &str) {
+        let refresh = &distinctive(refresh);
+        self.secret(refresh);
+        self.secret("google-access-token-1");
         self.mount(
             "POST",
             "/google/token",
@@ -242,6 +312,16 @@ impl Harness {
         .await;
         self.mount("POST", "/google/revoke", ResponseTemplate::new(200))
             .await;
+    }
+}
+
+/// A token long enough that finding it in a log line means it leaked (a one-letter test
+/// token would match any log line).
+fn distinctive(token: &str) -> String {
+    if token.len() >= 8 {
+        token.to_owned()
+    } else {
+        format!("refresh-token-{token}-value")
     }
 }
 
