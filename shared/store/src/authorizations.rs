@@ -1,7 +1,6 @@
 //! Pending authorizations: written when a seat starts the OAuth flow, taken exactly once.
 
 use aws_sdk_dynamodb::types::ReturnValue;
-use aws_sdk_dynamodb::Client;
 use hiresync_domain::authorization::PendingAuthorization;
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::contract::{EmailAccess, Provider};
@@ -11,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::items::{decode, key, Items, Record};
+use crate::items::{decode, key, Record};
 use crate::keys;
 
 #[derive(Serialize, Deserialize)]
@@ -37,20 +36,9 @@ impl Record for AuthorizationRecord {
     const ENTITY: &'static str = "pending authorization";
 }
 
-#[derive(Clone)]
-pub struct DynamoAuthorizationStore {
-    client: Client,
-    table: String,
-}
+crate::items::dynamo_store!(DynamoAuthorizationStore);
 
 impl DynamoAuthorizationStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-
     pub async fn create(
         &self,
         pending: &PendingAuthorization,
@@ -71,12 +59,7 @@ impl DynamoAuthorizationStore {
             pkce_verifier: pkce_verifier.expose_secret().to_owned(),
             ttl: pending.expires_at.as_second() + 3600,
         };
-        Items {
-            client: &self.client,
-            table: &self.table,
-        }
-        .create(&record)
-        .await
+        self.items().create(&record).await
     }
 
     /// Removes and returns the pending authorization: a second take of the same id finds

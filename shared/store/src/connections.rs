@@ -1,6 +1,5 @@
 use std::collections::BTreeSet;
 
-use aws_sdk_dynamodb::Client;
 use hiresync_domain::connection::{Connection, ConnectionKind, ConnectionState, Cursor, Grant};
 use hiresync_domain::contract::Provider;
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
@@ -8,7 +7,7 @@ use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::items::{Items, Record};
+use crate::items::Record;
 use crate::keys;
 use crate::page::{Page, PageToken};
 use crate::versioned::Versioned;
@@ -80,29 +79,13 @@ impl ConnectionRecord {
     }
 }
 
-/// Each seat's email and calendar connections. They live in the contract's partition so
-/// that a settings change reaches every connection of the contract with one query.
-#[derive(Clone)]
-pub struct DynamoConnectionStore {
-    client: Client,
-    table: String,
-}
+crate::items::dynamo_store!(
+    /// Each seat's email and calendar connections. They live in the contract's partition so
+    /// that a settings change reaches every connection of the contract with one query.
+    DynamoConnectionStore
+);
 
 impl DynamoConnectionStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-
-    fn items(&self) -> Items<'_> {
-        Items {
-            client: &self.client,
-            table: &self.table,
-        }
-    }
-
     /// Stores a seat's first connection of a kind; `AlreadyExists` if it has one.
     pub async fn create(
         &self,

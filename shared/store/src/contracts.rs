@@ -1,4 +1,3 @@
-use aws_sdk_dynamodb::Client;
 use hiresync_domain::contract::{
     Contract, ContractSettings, ContractStatus, EmailAccess, Provider,
 };
@@ -6,7 +5,7 @@ use hiresync_domain::ids::ContractId;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::items::{Items, Record};
+use crate::items::Record;
 use crate::keys;
 use crate::versioned::Versioned;
 
@@ -69,28 +68,12 @@ impl Record for LearnedGraphRecord {
     const ENTITY: &'static str = "learned graph limits";
 }
 
-/// Contracts and their admin settings.
-#[derive(Clone)]
-pub struct DynamoContractStore {
-    client: Client,
-    table: String,
-}
+crate::items::dynamo_store!(
+    /// Contracts and their admin settings.
+    DynamoContractStore
+);
 
 impl DynamoContractStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-
-    fn items(&self) -> Items<'_> {
-        Items {
-            client: &self.client,
-            table: &self.table,
-        }
-    }
-
     pub async fn create(&self, contract: &Contract) -> Result<Versioned<Contract>, StoreError> {
         self.items()
             .create(&ContractRecord::new(contract, 1))

@@ -6,13 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use aws_sdk_dynamodb::Client;
 use hiresync_domain::directory::{Degree, DirectoryEntry, DiscoverySetting};
 use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId};
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::items::{encode, key, Items, Record};
+use crate::items::{encode, key, Record};
 use crate::keys;
 
 /// A transaction holds at most 100 writes; one is the candidate itself.
@@ -72,11 +71,7 @@ impl Record for CandidateEmailRecord {
     const ENTITY: &'static str = "candidate email";
 }
 
-#[derive(Clone)]
-pub struct DynamoDirectoryStore {
-    client: Client,
-    table: String,
-}
+crate::items::dynamo_store!(DynamoDirectoryStore);
 
 fn invalid(problem: String) -> StoreError {
     StoreError::Invalid {
@@ -86,20 +81,6 @@ fn invalid(problem: String) -> StoreError {
 }
 
 impl DynamoDirectoryStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-
-    fn items(&self) -> Items<'_> {
-        Items {
-            client: &self.client,
-            table: &self.table,
-        }
-    }
-
     async fn current(
         &self,
         contract: &ContractId,

@@ -56,6 +56,36 @@ fn version_of(item: &Item) -> Option<u64> {
     }
 }
 
+/// Declares a repository over one table: the struct, its constructor and its `Items`.
+macro_rules! dynamo_store {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone)]
+        pub struct $name {
+            client: aws_sdk_dynamodb::Client,
+            table: String,
+        }
+
+        impl $name {
+            pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+                Self {
+                    client,
+                    table: table.into(),
+                }
+            }
+
+            #[allow(dead_code)]
+            fn items(&self) -> crate::items::Items<'_> {
+                crate::items::Items {
+                    client: &self.client,
+                    table: &self.table,
+                }
+            }
+        }
+    };
+}
+pub(crate) use dynamo_store;
+
 #[derive(Clone, Copy)]
 pub(crate) struct Items<'a> {
     pub client: &'a Client,

@@ -1,12 +1,11 @@
 use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-use aws_sdk_dynamodb::Client;
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
 use hiresync_domain::seat::Seat;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{batch_write, BatchPolicy};
 use crate::error::StoreError;
-use crate::items::{encode, Items, Record};
+use crate::items::{encode, Record};
 use crate::keys;
 use crate::page::{Page, PageToken};
 use crate::versioned::Versioned;
@@ -45,28 +44,12 @@ impl SeatRecord {
     }
 }
 
-/// The seats of each contract, listed without a scan from the contract's partition.
-#[derive(Clone)]
-pub struct DynamoSeatStore {
-    client: Client,
-    table: String,
-}
+crate::items::dynamo_store!(
+    /// The seats of each contract, listed without a scan from the contract's partition.
+    DynamoSeatStore
+);
 
 impl DynamoSeatStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-
-    fn items(&self) -> Items<'_> {
-        Items {
-            client: &self.client,
-            table: &self.table,
-        }
-    }
-
     pub async fn create(&self, seat: &Seat) -> Result<Versioned<Seat>, StoreError> {
         self.items().create(&SeatRecord::new(seat, 1)).await?;
         Ok(Versioned {

@@ -3,7 +3,6 @@
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
-use aws_sdk_dynamodb::Client;
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
@@ -11,7 +10,7 @@ use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::items::{encode, key, Items, Record};
+use crate::items::{encode, key, Record};
 use crate::keys;
 
 #[derive(Serialize, Deserialize)]
@@ -61,31 +60,13 @@ impl SubscriptionRecord {
     }
 }
 
-#[derive(Clone)]
-pub struct DynamoSubscriptionStore {
-    client: Client,
-    table: String,
-}
+crate::items::dynamo_store!(DynamoSubscriptionStore);
 
 fn transact_error(e: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>) -> StoreError {
     StoreError::dynamo("TransactWriteItems", e)
 }
 
 impl DynamoSubscriptionStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-
-    fn items(&self) -> Items<'_> {
-        Items {
-            client: &self.client,
-            table: &self.table,
-        }
-    }
-
     fn reference(sub: &PushSubscription) -> SubscriptionRef {
         SubscriptionRef {
             pk: keys::contract_pk(&sub.contract_id),

@@ -2,7 +2,6 @@
 
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
-use aws_sdk_dynamodb::Client;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hiresync_domain::connection::ConnectionKind;
@@ -12,7 +11,7 @@ use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::items::{key, Items, Record};
+use crate::items::{key, Record};
 use crate::keys;
 
 #[derive(Serialize, Deserialize)]
@@ -41,11 +40,7 @@ pub struct StoredToken {
     pub authorized_at: Timestamp,
 }
 
-#[derive(Clone)]
-pub struct DynamoTokenStore {
-    client: Client,
-    table: String,
-}
+crate::items::dynamo_store!(DynamoTokenStore);
 
 fn bytes(field: &str, value: &str) -> Result<Vec<u8>, StoreError> {
     B64.decode(value).map_err(|e| StoreError::Decode {
@@ -56,20 +51,6 @@ fn bytes(field: &str, value: &str) -> Result<Vec<u8>, StoreError> {
 }
 
 impl DynamoTokenStore {
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
-        Self {
-            client,
-            table: table.into(),
-        }
-    }
-
-    fn items(&self) -> Items<'_> {
-        Items {
-            client: &self.client,
-            table: &self.table,
-        }
-    }
-
     /// Stores the token of the latest authorization, or its rotated successor.
     pub async fn put(
         &self,
