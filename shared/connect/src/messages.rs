@@ -31,6 +31,8 @@ pub enum SyncReason {
     Resume,
     /// A push subscription lapsed or was recreated: changes may have been missed.
     CatchUp,
+    /// A provider pushed a change notification.
+    Push,
 }
 
 /// A sync job (`SyncJobsQueue`, FIFO, one message group per connection).

@@ -13,6 +13,7 @@ pub mod contract;
 pub mod directory;
 pub mod ids;
 pub mod mail;
+pub mod policy;
 pub mod scopes;
 pub mod sealed;
 pub mod seat;

@@ -1,0 +1,378 @@
+//! Webhook intake: provider pushes in, sync jobs out.
+//!
+//! Notifications are hints, never data: each accepted one becomes a sync job for its
+//! connection on the FIFO `sync-jobs` queue (one group per connection, a deduplication id
+//! from the notification's identity), and the answer goes back only once the job is queued
+//! (5xx if it could not be, so the provider retries). Forged, unknown or malformed input
+//! enqueues nothing and leaves one structured log line.
+
+pub mod google_jwt;
+pub mod jobs;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use base64::Engine;
+use hiresync_connect::messages::{SyncJob, SyncReason};
+use hiresync_domain::subscription::PushSubscription;
+use hiresync_domain::Timestamp;
+use hiresync_store::DynamoSubscriptionStore;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+use tracing::{error, info, warn};
+
+use crate::google_jwt::GooglePushVerifier;
+use crate::jobs::{Job, SyncJobs};
+
+pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
+
+pub struct Intake {
+    pub subscriptions: DynamoSubscriptionStore,
+    pub jobs: SyncJobs,
+    pub google: GooglePushVerifier,
+    pub clock: Clock,
+}
+
+/// Every route, as `(method, path)`.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("POST", "/webhooks/graph"),
+    ("POST", "/webhooks/graph/lifecycle"),
+    ("POST", "/webhooks/gmail"),
+    ("POST", "/webhooks/calendar"),
+];
+
+pub fn router(intake: Arc<Intake>) -> Router {
+    Router::new()
+        .route(ROUTES[0].1, post(graph))
+        .route(ROUTES[1].1, post(graph_lifecycle))
+        .route(ROUTES[2].1, post(gmail))
+        .route(ROUTES[3].1, post(calendar))
+        .with_state(intake)
+}
+
+fn hash_hex(secret: &str) -> String {
+    Sha256::digest(secret.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Whether `presented` is the secret whose hash was stored, in constant time.
+fn secret_matches(sub: &PushSubscription, presented: Option<&str>) -> bool {
+    match (&sub.secret_hash, presented) {
+        (Some(stored), Some(presented)) => {
+            bool::from(stored.as_bytes().ct_eq(hash_hex(presented).as_bytes()))
+        }
+        _ => false,
+    }
+}
+
+fn job_for(sub: &PushSubscription, key: String, now: Timestamp) -> Job {
+    Job {
+        job: SyncJob {
+            contract: sub.contract_id.clone(),
+            seat: sub.seat_id.clone(),
+            kind: sub.kind.connection_kind(),
+            reason: SyncReason::Push,
+            requested_at: now,
+        },
+        notification_key: key,
+    }
+}
+
+async fn enqueue(intake: &Intake, jobs: Vec<Job>, accepted: StatusCode) -> Response {
+    match intake.jobs.enqueue(jobs).await {
+        Ok(_) => accepted.into_response(),
+        Err(e) => {
+            error!(error = ?e, "sync jobs not enqueued; asking the provider to retry");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        }
+    }
+}
+
+/// Graph's validation handshake: the token, URL-decoded, echoed exactly as plain text.
+fn validation(query: &HashMap<String, String>) -> Option<Response> {
+    query.get("validationToken").map(|token| {
+        (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "text/plain")],
+            token.clone(),
+        )
+            .into_response()
+    })
+}
+
+#[derive(Deserialize)]
+struct Collection<T> {
+    value: Vec<T>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ResourceData {
+    id: Option<String>,
+    #[serde(rename = "@odata.etag")]
+    etag: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ChangeNotification {
+    subscription_id: String,
+    client_state: Option<String>,
+    change_type: Option<String>,
+    resource_data: Option<ResourceData>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LifecycleNotification {
+    subscription_id: String,
+    client_state: Option<String>,
+    lifecycle_event: String,
+}
+
+/// Looks up the subscription a notification names and checks its secret; `None` (logged)
+/// for an unknown or forged one.
+async fn authentic(
+    intake: &Intake,
+    id: &str,
+    client_state: Option<&str>,
+    route: &'static str,
+) -> Result<Option<PushSubscription>, Response> {
+    let sub = match intake.subscriptions.get(id).await {
+        Ok(sub) => sub,
+        Err(e) => {
+            error!(route, error = ?e, "subscription lookup failed");
+            return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
+        }
+    };
+    match sub {
+        None => {
+            warn!(route, "notification for an unknown subscription dropped");
+            Ok(None)
+        }
+        Some(sub) if !secret_matches(&sub, client_state) => {
+            warn!(route, contract = %sub.contract_id, seat = %sub.seat_id, "notification with a wrong client state dropped");
+            Ok(None)
+        }
+        Some(sub) => Ok(Some(sub)),
+    }
+}
+
+async fn graph(
+    State(intake): State<Arc<Intake>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = validation(&query) {
+        return r;
+    }
+    let now = (intake.clock)();
+    let Ok(delivery) = serde_json::from_slice::<Collection<ChangeNotification>>(&body) else {
+        warn!(route = "graph", "malformed notification body rejected");
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let mut jobs = Vec::new();
+    // A delivery may batch notifications of several subscriptions: each stands alone.
+    for n in delivery.value {
+        let sub = match authentic(
+            &intake,
+            &n.subscription_id,
+            n.client_state.as_deref(),
+            "graph",
+        )
+        .await
+        {
+            Ok(Some(sub)) => sub,
+            Ok(None) => continue,
+            Err(r) => return r,
+        };
+        let data = n.resource_data.as_ref();
+        let key = format!(
+            "graph:{}:{}:{}:{}",
+            n.subscription_id,
+            n.change_type.as_deref().unwrap_or(""),
+            data.and_then(|d| d.id.as_deref()).unwrap_or(""),
+            data.and_then(|d| d.etag.as_deref()).unwrap_or("")
+        );
+        jobs.push(job_for(&sub, key, now));
+    }
+    info!(route = "graph", jobs = jobs.len(), "notifications accepted");
+    enqueue(&intake, jobs, StatusCode::ACCEPTED).await
+}
+
+async fn graph_lifecycle(
+    State(intake): State<Arc<Intake>>,
+    Query(query): Query<HashMap<String, String>>,
+    body: Bytes,
+) -> Response {
+    if let Some(r) = validation(&query) {
+        return r;
+    }
+    let now = (intake.clock)();
+    let Ok(delivery) = serde_json::from_slice::<Collection<LifecycleNotification>>(&body) else {
+        warn!(
+            route = "graph-lifecycle",
+            "malformed lifecycle body rejected"
+        );
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let mut jobs = Vec::new();
+    for n in delivery.value {
+        let sub = match authentic(
+            &intake,
+            &n.subscription_id,
+            n.client_state.as_deref(),
+            "graph-lifecycle",
+        )
+        .await
+        {
+            Ok(Some(sub)) => sub,
+            Ok(None) => continue,
+            Err(r) => return r,
+        };
+        match n.lifecycle_event.as_str() {
+            // Reauthorize (a renewal does) or recreate: the renewal job does either, at
+            // once, since the subscription is now due; changes meanwhile are caught up.
+            "reauthorizationRequired" | "subscriptionRemoved" => {
+                if let Err(e) = intake.subscriptions.put(&sub, now).await {
+                    error!(route = "graph-lifecycle", error = ?e, "could not mark the subscription due");
+                    return StatusCode::SERVICE_UNAVAILABLE.into_response();
+                }
+            }
+            "missed" => {}
+            other => {
+                warn!(
+                    route = "graph-lifecycle",
+                    event = other,
+                    "unknown lifecycle event ignored"
+                );
+                continue;
+            }
+        }
+        let job = Job {
+            job: SyncJob {
+                reason: SyncReason::CatchUp,
+                ..job_for(&sub, String::new(), now).job
+            },
+            notification_key: format!(
+                "lifecycle:{}:{}:{}",
+                n.subscription_id,
+                n.lifecycle_event,
+                now.as_second() / 60
+            ),
+        };
+        info!(route = "graph-lifecycle", event = %n.lifecycle_event, contract = %sub.contract_id, seat = %sub.seat_id, "lifecycle event handled");
+        jobs.push(job);
+    }
+    enqueue(&intake, jobs, StatusCode::ACCEPTED).await
+}
+
+#[derive(Deserialize)]
+struct PubSubMessage {
+    data: Option<String>,
+    #[serde(alias = "message_id", rename = "messageId")]
+    message_id: String,
+}
+
+#[derive(Deserialize)]
+struct PubSubPush {
+    message: PubSubMessage,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GmailChange {
+    email_address: String,
+}
+
+/// `message.data` in either base64 alphabet, padded or not.
+fn decode_data(data: &str) -> Option<Vec<u8>> {
+    let trimmed = data.trim().trim_end_matches('=');
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .decode(trimmed)
+        .or_else(|_| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(trimmed))
+        .ok()
+}
+
+async fn gmail(State(intake): State<Arc<Intake>>, headers: HeaderMap, body: Bytes) -> Response {
+    let now = (intake.clock)();
+    let auth = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if let Err(e) = intake.google.verify(auth, now.as_second()).await {
+        warn!(route = "gmail", reason = %e, "push rejected");
+        return if e == google_jwt::PushAuthError::KeysUnavailable {
+            StatusCode::SERVICE_UNAVAILABLE
+        } else {
+            StatusCode::UNAUTHORIZED
+        }
+        .into_response();
+    }
+    let change = serde_json::from_slice::<PubSubPush>(&body)
+        .ok()
+        .and_then(|push| {
+            let data = decode_data(push.message.data.as_deref()?)?;
+            let change: GmailChange = serde_json::from_slice(&data).ok()?;
+            Some((push.message.message_id, change))
+        });
+    let Some((message_id, change)) = change else {
+        // Acknowledged so Pub/Sub stops redelivering a message that can never be read.
+        warn!(route = "gmail", "malformed push acknowledged and dropped");
+        return StatusCode::NO_CONTENT.into_response();
+    };
+    let id = PushSubscription::gmail_watch_id(&change.email_address);
+    let sub = match intake.subscriptions.get(&id).await {
+        Ok(Some(sub)) => sub,
+        Ok(None) => {
+            warn!(
+                route = "gmail",
+                "push for a mailbox without a watch acknowledged and dropped"
+            );
+            return StatusCode::NO_CONTENT.into_response();
+        }
+        Err(e) => {
+            error!(route = "gmail", error = ?e, "subscription lookup failed");
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+    };
+    // Redeliveries keep their messageId: the same job, deduplicated.
+    let job = job_for(&sub, format!("gmail:{message_id}"), now);
+    info!(route = "gmail", contract = %sub.contract_id, seat = %sub.seat_id, "push accepted");
+    enqueue(&intake, vec![job], StatusCode::NO_CONTENT).await
+}
+
+async fn calendar(State(intake): State<Arc<Intake>>, headers: HeaderMap) -> Response {
+    let now = (intake.clock)();
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let (Some(channel), Some(state)) = (h("x-goog-channel-id"), h("x-goog-resource-state")) else {
+        warn!(
+            route = "calendar",
+            "notification without channel headers rejected"
+        );
+        return StatusCode::BAD_REQUEST.into_response();
+    };
+    let sub = match authentic(&intake, channel, h("x-goog-channel-token"), "calendar").await {
+        Ok(Some(sub)) => sub,
+        // No retry happens for a 4xx: Google only retries 5xx.
+        Ok(None) => return StatusCode::FORBIDDEN.into_response(),
+        Err(r) => return r,
+    };
+    if state == "sync" {
+        return StatusCode::OK.into_response();
+    }
+    let key = format!(
+        "calendar:{channel}:{}",
+        h("x-goog-message-number").unwrap_or("")
+    );
+    info!(route = "calendar", contract = %sub.contract_id, seat = %sub.seat_id, "notification accepted");
+    enqueue(&intake, vec![job_for(&sub, key, now)], StatusCode::OK).await
+}

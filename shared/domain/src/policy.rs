@@ -1,0 +1,514 @@
+//! The sync policy: whether one message pulled from a seat's mailbox is kept, and if not,
+//! exactly why.
+//!
+//! [`decide`] is the single answer the ingest worker acts on. It is pure: the worker fills
+//! [`MessageFacts`] from Graph or Gmail metadata, passes the stored [`ThreadState`] (if the
+//! thread is stored), the seat's email [`Connection`], a pre-fetched [`DirectoryLookup`] and
+//! the instant it read the clock. The answer is a [`Decision`]:
+//!
+//! - [`Decision::Sync`]: store the message, attached to its counterpart (and profile);
+//! - [`Decision::Skip`]: leave this message out, for the [`SkipReason`] given;
+//! - [`Decision::RemoveThread`]: the thread was stored, but this message shows that it breaks
+//!   a rule (a third participant appeared), so every stored message of the thread leaves.
+//!
+//! # The rules, in the order they are checked
+//!
+//! The first rule that fails gives the reason, so the order decides which reason a recruiter
+//! reads when several apply. It goes from the most fundamental to the most incidental: first
+//! whether there is a one-to-one conversation at all, then who the other person is, then
+//! whether the seat may see them, and only then when the message was sent.
+//!
+//! | # | rule | reason code | product-started exception |
+//! |---|---|---|---|
+//! | 0 | the connection is authorized | `not_authorized` | no |
+//! | 1 | at most two distinct participants, the seat included (thread-wide if stored) | `too_many_participants` (or the thread leaves) | no |
+//! | 1 | someone besides the seat | `no_counterpart` | no |
+//! | 2 | the counterpart's domain is not the seat's | `same_domain` | no |
+//! | 4 | a profile of the contract has the counterpart's address | `no_profile` | yes |
+//! | 3 | that profile is in the active pipeline | `not_in_pipeline` | yes |
+//! | 5 | the candidate's discovery setting admits the seat | `discovery_restricted` | no |
+//! | 6 | the message is not older than [`lookback_start`] | `before_lookback` | no |
+//! | 7 | the thread had activity within six months before `now` | `thread_inactive` | no |
+//! | 8 | a thread removed for inactivity syncs only what came after the removal | `before_reactivation` | no |
+//!
+//! Why this order:
+//!
+//! - **0** comes first: a mailbox that lost its authorization syncs nothing new, whatever the
+//!   message. (A queued job can still be running when the seat deauthorizes.)
+//! - **1** is structural: rules 2 to 5 are about *the* counterpart, and only a conversation
+//!   with exactly one other person has one. It is also the only rule that removes a whole
+//!   thread, and a thread that has become a group conversation must leave even when this
+//!   particular message would have been skipped for another reason.
+//! - **2** before the directory: a colleague is not a candidate, and "internal" is the precise
+//!   reason, where "no profile" would send the recruiter looking for a missing candidate.
+//! - **4 before 3**: both look at the directory entry of the counterpart. No entry at all is
+//!   `no_profile` (rule 4); an entry that exists but is not in the active pipeline is
+//!   `not_in_pipeline` (rule 3). Asking "is there a profile?" first is the only order in
+//!   which each reason states exactly what is missing. A conversation started from the
+//!   product (the message, or the stored thread) is exempt from both, as the product rules
+//!   say; it then syncs without a profile when no entry exists.
+//! - **5** needs the candidate's entry, so it follows 3 and 4. The product rules grant the
+//!   product-started exception to the pipeline and profile rules only, so a candidate's
+//!   discovery setting is honoured even for conversations the recruiter started from the
+//!   product. With no entry there is no setting to honour.
+//! - **6, 7, 8**: when the message or thread happened. The lookback (6) bounds the historical
+//!   sync and concerns the message alone; activity (7) concerns the thread; the
+//!   reactivation rule (8) only matters for a thread that passes everything else.
+//!
+//! # What the caller must provide
+//!
+//! - `ThreadState::participants` holds every address seen on the thread, and the worker
+//!   keeps it (with `last_activity_at` and `removed_for_inactivity_at`) after a thread is
+//!   removed, as a tombstone: otherwise a later one-to-one message of a thread that was
+//!   removed for a third participant would start it again.
+//! - During a historical sync, feed a thread's messages newest first: the newest message
+//!   decides whether the thread is active (rule 7), and the thread state it creates lets
+//!   the older messages of an active thread through.
+//! - The connection is the seat's email connection; its `grant.address` is the only address
+//!   of the seat the policy knows. Aliases of the seat count as other people.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use crate::connection::{Connection, ConnectionState};
+use crate::directory::{DirectoryEntry, DiscoverySetting};
+use crate::ids::{EmailAddress, ProfileId};
+use crate::mail::INACTIVITY_MONTHS;
+use crate::time;
+
+/// How far back before the historical anchor a message may be and still sync.
+pub const LOOKBACK_YEARS: i16 = 1;
+
+/// Connections first authorized strictly before this instant (2025-02-05T00:00:00Z) also
+/// never sync anything before [`HISTORY_FLOOR`].
+pub const HISTORY_FLOOR_FOR_FIRST_AUTHORIZED_BEFORE: Timestamp =
+    Timestamp::constant(1_738_713_600, 0);
+
+/// The earliest instant (2024-02-06T00:00:00Z, included) synced for connections first
+/// authorized before [`HISTORY_FLOOR_FOR_FIRST_AUTHORIZED_BEFORE`].
+pub const HISTORY_FLOOR: Timestamp = Timestamp::constant(1_707_177_600, 0);
+
+/// A thread is imported only if it had activity within this many months before now; the
+/// same period after which the retention sweep removes an idle thread.
+pub const ACTIVITY_MONTHS: i32 = INACTIVITY_MONTHS;
+
+/// What the ingest worker knows about one message from the provider's metadata.
+/// Addresses are parsed (and so lower-cased) at the edge.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageFacts {
+    /// The provider's stable id (Graph immutable id, Gmail message id).
+    pub provider_id: String,
+    /// The provider's thread or conversation id.
+    pub thread_id: String,
+    pub from: EmailAddress,
+    pub to: Vec<EmailAddress>,
+    pub cc: Vec<EmailAddress>,
+    pub bcc: Vec<EmailAddress>,
+    /// When the message was sent (for the seat's own mail) or received.
+    pub at: Timestamp,
+    /// The product sent this message on the seat's behalf.
+    pub started_from_product: bool,
+}
+
+impl MessageFacts {
+    /// Every address on the message (sender, to, cc, bcc), duplicates included.
+    pub fn addresses(&self) -> impl Iterator<Item = &EmailAddress> {
+        std::iter::once(&self.from)
+            .chain(&self.to)
+            .chain(&self.cc)
+            .chain(&self.bcc)
+    }
+
+    /// The distinct addresses on the message, as the worker stores them in
+    /// [`ThreadState::participants`].
+    pub fn participants(&self) -> BTreeSet<EmailAddress> {
+        self.addresses().cloned().collect()
+    }
+}
+
+/// What is stored about a thread the message belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadState {
+    /// The conversation was started from the product.
+    pub started_from_product: bool,
+    /// The latest message instant of the thread.
+    pub last_activity_at: Timestamp,
+    /// Every distinct address seen on the thread; the seat's own address may or may not be
+    /// among them (the policy counts it either way).
+    pub participants: BTreeSet<EmailAddress>,
+    /// When the retention sweep last removed the thread for inactivity, if it did.
+    pub removed_for_inactivity_at: Option<Timestamp>,
+}
+
+/// The candidate directory of the connection's contract, as the worker pre-fetched it.
+pub trait DirectoryLookup {
+    /// The candidate whose profile lists `address`, if any.
+    fn candidate(&self, address: &EmailAddress) -> Option<&DirectoryEntry>;
+}
+
+impl DirectoryLookup for BTreeMap<EmailAddress, DirectoryEntry> {
+    fn candidate(&self, address: &EmailAddress) -> Option<&DirectoryEntry> {
+        self.get(address)
+    }
+}
+
+impl<S: std::hash::BuildHasher> DirectoryLookup for HashMap<EmailAddress, DirectoryEntry, S> {
+    fn candidate(&self, address: &EmailAddress) -> Option<&DirectoryEntry> {
+        self.get(address)
+    }
+}
+
+/// Why a message is not synced (or why its thread leaves). Serialized with its
+/// [`code`](SkipReason::code) in the `code` field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "code", rename_all = "snake_case")]
+pub enum SkipReason {
+    /// The mailbox's authorization was lost (deauthorized, or must be reconnected).
+    NotAuthorized { state: ConnectionState },
+    /// The conversation involves more than two distinct people, the seat included. For a
+    /// stored thread, `participants` counts the whole thread.
+    TooManyParticipants { participants: usize },
+    /// The seat wrote to itself only.
+    NoCounterpart,
+    /// The counterpart's domain is the domain of the seat's authorized address.
+    SameDomain {
+        counterpart: EmailAddress,
+        domain: String,
+    },
+    /// No profile of the contract has the counterpart's address, and the conversation was
+    /// not started from the product.
+    NoProfile { counterpart: EmailAddress },
+    /// The counterpart's profile is not in the contract's active pipeline, and the
+    /// conversation was not started from the product.
+    NotInPipeline {
+        counterpart: EmailAddress,
+        profile: ProfileId,
+    },
+    /// The candidate's discovery setting does not admit the seat.
+    DiscoveryRestricted {
+        counterpart: EmailAddress,
+        profile: ProfileId,
+        discovery: DiscoverySetting,
+    },
+    /// The message is older than the start of the synced history.
+    BeforeLookback { at: Timestamp, cutoff: Timestamp },
+    /// The thread's latest activity is before `active_since` (six months before now).
+    ThreadInactive {
+        last_activity_at: Timestamp,
+        active_since: Timestamp,
+    },
+    /// The thread was removed for inactivity at `removed_at` and then became active again:
+    /// only messages after the removal sync.
+    BeforeReactivation {
+        at: Timestamp,
+        removed_at: Timestamp,
+    },
+}
+
+impl SkipReason {
+    /// The stable machine code, snake_case (the serialized `code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            SkipReason::NotAuthorized { .. } => "not_authorized",
+            SkipReason::TooManyParticipants { .. } => "too_many_participants",
+            SkipReason::NoCounterpart => "no_counterpart",
+            SkipReason::SameDomain { .. } => "same_domain",
+            SkipReason::NoProfile { .. } => "no_profile",
+            SkipReason::NotInPipeline { .. } => "not_in_pipeline",
+            SkipReason::DiscoveryRestricted { .. } => "discovery_restricted",
+            SkipReason::BeforeLookback { .. } => "before_lookback",
+            SkipReason::ThreadInactive { .. } => "thread_inactive",
+            SkipReason::BeforeReactivation { .. } => "before_reactivation",
+        }
+    }
+
+    /// What the recruiter reads when asking why an email did not sync.
+    pub fn message(&self) -> String {
+        match self {
+            SkipReason::NotAuthorized { state } => match state {
+                ConnectionState::NeedsReconnect { .. } => "Your mailbox has to be reconnected: \
+                     no new email syncs until you authorize it again."
+                    .to_owned(),
+                ConnectionState::Deauthorized { .. } | ConnectionState::Authorized => {
+                    "Your mailbox is not authorized: no new email syncs until you authorize \
+                     it again. Emails synced before stay."
+                        .to_owned()
+                }
+            },
+            SkipReason::TooManyParticipants { participants } => format!(
+                "This conversation involves {participants} people, you included. Only \
+                 one-to-one conversations between you and a candidate are synced."
+            ),
+            SkipReason::NoCounterpart => "This email was only to and from your own address, so \
+                 there is no candidate to show it for."
+                .to_owned(),
+            SkipReason::SameDomain {
+                counterpart,
+                domain,
+            } => format!(
+                "{counterpart} has the same email domain as you ({domain}). Conversations \
+                 inside your own organization are not synced."
+            ),
+            SkipReason::NoProfile { counterpart } => format!(
+                "No candidate profile in your contract has the address {counterpart}, and the \
+                 conversation was not started from the product. Add the address to the \
+                 candidate's profile, or write to them from the product."
+            ),
+            SkipReason::NotInPipeline { counterpart, .. } => format!(
+                "The candidate with the address {counterpart} is not in your contract's \
+                 active pipeline, and the conversation was not started from the product. \
+                 Add them to the pipeline for their new emails to sync."
+            ),
+            SkipReason::DiscoveryRestricted {
+                counterpart,
+                discovery,
+                ..
+            } => {
+                let who = match discovery {
+                    DiscoverySetting::Nobody => "nobody",
+                    DiscoverySetting::FirstDegree => {
+                        "only their first-degree connections, and you are not one"
+                    }
+                    DiscoverySetting::SecondDegree => {
+                        "only their first- and second-degree connections, and you are neither"
+                    }
+                    DiscoverySetting::Anyone => "only some people, and you are not among them",
+                };
+                format!(
+                    "The candidate with the address {counterpart} lets {who} see their email \
+                     address, so emails with them are not synced for you."
+                )
+            }
+            SkipReason::BeforeLookback { at, cutoff } => format!(
+                "This email is from {at}, before {cutoff}, where the email history synced for \
+                 your mailbox begins."
+            ),
+            SkipReason::ThreadInactive {
+                last_activity_at,
+                active_since,
+            } => format!(
+                "The latest email of this conversation is from {last_activity_at}. Only \
+                 conversations with an email sent or received since {active_since} (the last \
+                 six months) are synced; a new email brings the conversation back."
+            ),
+            SkipReason::BeforeReactivation { at, removed_at } => format!(
+                "This conversation was removed on {removed_at} after six months without \
+                 activity. It is active again, but only emails after that date sync, and \
+                 this one is from {at}."
+            ),
+        }
+    }
+}
+
+impl fmt::Display for SkipReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+/// What the ingest worker does with a message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum Decision {
+    /// Store the message in its thread with `counterpart`; `profile` is `None` only for a
+    /// conversation started from the product with an address no profile has yet.
+    Sync {
+        counterpart: EmailAddress,
+        profile: Option<ProfileId>,
+    },
+    /// Leave this message out; the thread (if stored) stays.
+    Skip(SkipReason),
+    /// The thread was stored, but this message makes it break a rule: remove every stored
+    /// message of the thread, and this one is not stored.
+    RemoveThread(SkipReason),
+}
+
+impl Decision {
+    pub fn is_sync(&self) -> bool {
+        matches!(self, Decision::Sync { .. })
+    }
+
+    /// Why the message is not synced, unless it is.
+    pub fn reason(&self) -> Option<&SkipReason> {
+        match self {
+            Decision::Sync { .. } => None,
+            Decision::Skip(reason) | Decision::RemoveThread(reason) => Some(reason),
+        }
+    }
+}
+
+/// The one other person of a one-to-one message: the single distinct address on `message`
+/// that is not `seat`. `None` when the seat wrote only to itself, or when the message has
+/// more than one other participant.
+pub fn counterpart(message: &MessageFacts, seat: &EmailAddress) -> Option<EmailAddress> {
+    let others: BTreeSet<&EmailAddress> = message.addresses().filter(|a| *a != seat).collect();
+    let mut others = others.into_iter();
+    match (others.next(), others.next()) {
+        (Some(only), None) => Some(only.clone()),
+        _ => None,
+    }
+}
+
+/// The earliest instant synced for `connection`, included: a message at this instant syncs,
+/// one a nanosecond earlier does not. The ingest worker bounds its historical queries by it.
+///
+/// It is one calendar year (UTC) before [`Connection::historical_anchor`], the authorization
+/// that started the latest historical sync: the first authorization, or a later one that
+/// started over. A year back from 29 February lands on 28 February.
+///
+/// For connections first authorized strictly before 2025-02-05T00:00:00Z it is also never
+/// before 2024-02-06T00:00:00Z: the cutoff is `max(anchor - 1 year, 2024-02-06T00:00:00Z)`.
+/// Both limits hold together; neither widens the window the other sets:
+///
+/// - first authorized 2024-06-01: a year back is 2023-06-01, so the floor decides:
+///   2024-02-06;
+/// - first authorized 2025-02-04T23:59:59Z: a year back is 2024-02-04T23:59:59Z, the floor
+///   decides: 2024-02-06T00:00:00Z;
+/// - first authorized 2025-02-05T00:00:00Z: the floor no longer applies, a year back is
+///   2024-02-05T00:00:00Z (a day earlier than for the connection one second older: the
+///   product rule has this seam and it is kept as written);
+/// - first authorized 2024-06-01, new historical sync anchored 2026-03-01: a year back is
+///   2025-03-01, later than the floor, so 2025-03-01. Taking the floor alone would reach
+///   back two years; the one-year limit is never lifted.
+///
+/// Whether the floor applies depends on the *first* authorization, never on the anchor: a
+/// connection keeps the rule it was first authorized under.
+pub fn lookback_start(connection: &Connection) -> Timestamp {
+    let one_year = time::sub_years(connection.historical_anchor, LOOKBACK_YEARS);
+    if connection.first_authorized_at < HISTORY_FLOOR_FOR_FIRST_AUTHORIZED_BEFORE {
+        one_year.max(HISTORY_FLOOR)
+    } else {
+        one_year
+    }
+}
+
+/// The earliest latest-activity instant, included, for which a thread counts as active at
+/// `now`: six calendar months (UTC) before `now`, clamped to the month end (six months
+/// before 31 August is 28 or 29 February).
+pub fn active_since(now: Timestamp) -> Timestamp {
+    time::sub_months(now, ACTIVITY_MONTHS)
+}
+
+/// Decides whether `message`, pulled from the mailbox of `connection`'s seat, syncs. `thread`
+/// is the stored state of its thread (`None` when the thread is not stored). `directory` is
+/// the candidate directory of the connection's contract; an entry of another contract
+/// counts as no entry. See the [module documentation](self) for the rules and their order.
+pub fn decide(
+    message: &MessageFacts,
+    thread: Option<&ThreadState>,
+    connection: &Connection,
+    directory: &dyn DirectoryLookup,
+    now: Timestamp,
+) -> Decision {
+    // 0. A mailbox that lost its authorization syncs nothing new.
+    if !connection.is_authorized() {
+        return Decision::Skip(SkipReason::NotAuthorized {
+            state: connection.state,
+        });
+    }
+    let seat = &connection.grant.address;
+
+    // 1. One-to-one only. The seat counts as a participant even when it is not listed (mail
+    // that reached it through a list or an alias), so such mail never looks one-to-one.
+    let mut people: BTreeSet<&EmailAddress> = message.addresses().collect();
+    people.insert(seat);
+    match thread {
+        Some(thread) => {
+            let whole_thread = people.iter().copied().chain(&thread.participants);
+            let count = whole_thread.collect::<BTreeSet<_>>().len();
+            if count > 2 {
+                return Decision::RemoveThread(SkipReason::TooManyParticipants {
+                    participants: count,
+                });
+            }
+        }
+        None if people.len() > 2 => {
+            return Decision::Skip(SkipReason::TooManyParticipants {
+                participants: people.len(),
+            });
+        }
+        None => {}
+    }
+    let Some(counterpart) = people.into_iter().find(|a| *a != seat) else {
+        return Decision::Skip(SkipReason::NoCounterpart);
+    };
+
+    // 2. Internal mail: the exact domain after the '@'. A subdomain is another domain.
+    if counterpart.domain().eq_ignore_ascii_case(seat.domain()) {
+        return Decision::Skip(SkipReason::SameDomain {
+            counterpart: counterpart.clone(),
+            domain: seat.domain().to_owned(),
+        });
+    }
+
+    // 4, then 3. Who the counterpart is, unless the conversation started from the product.
+    let started_from_product =
+        message.started_from_product || thread.is_some_and(|t| t.started_from_product);
+    let entry = directory
+        .candidate(counterpart)
+        .filter(|entry| entry.contract_id == connection.contract_id);
+    if !started_from_product {
+        match entry {
+            None => {
+                return Decision::Skip(SkipReason::NoProfile {
+                    counterpart: counterpart.clone(),
+                })
+            }
+            Some(entry) if !entry.in_pipeline => {
+                return Decision::Skip(SkipReason::NotInPipeline {
+                    counterpart: counterpart.clone(),
+                    profile: entry.profile_id.clone(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+
+    // 5. The candidate's discovery setting, with no exception.
+    if let Some(entry) = entry {
+        if !entry.discoverable_by(&connection.seat_id) {
+            return Decision::Skip(SkipReason::DiscoveryRestricted {
+                counterpart: counterpart.clone(),
+                profile: entry.profile_id.clone(),
+                discovery: entry.discovery,
+            });
+        }
+    }
+
+    // 6. The lookback: the cutoff itself is included.
+    let cutoff = lookback_start(connection);
+    if message.at < cutoff {
+        return Decision::Skip(SkipReason::BeforeLookback {
+            at: message.at,
+            cutoff,
+        });
+    }
+
+    // 7. Activity: this message is activity too, so a recent message always passes.
+    let last_activity_at = thread.map_or(message.at, |t| t.last_activity_at.max(message.at));
+    let since = active_since(now);
+    if last_activity_at < since {
+        return Decision::Skip(SkipReason::ThreadInactive {
+            last_activity_at,
+            active_since: since,
+        });
+    }
+
+    // 8. After a removal for inactivity, only what came later.
+    if let Some(removed_at) = thread.and_then(|t| t.removed_for_inactivity_at) {
+        if message.at <= removed_at {
+            return Decision::Skip(SkipReason::BeforeReactivation {
+                at: message.at,
+                removed_at,
+            });
+        }
+    }
+
+    Decision::Sync {
+        counterpart: counterpart.clone(),
+        profile: entry.map(|entry| entry.profile_id.clone()),
+    }
+}
