@@ -1,4 +1,4 @@
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use hiresync_domain::access::{DeauthorizationReason, Effect, ReconnectReason};
 use hiresync_domain::authorization::PendingAuthorization;
@@ -1103,8 +1103,12 @@ impl Connector {
         per_shard: i32,
     ) -> Result<RenewalReport, Failure> {
         let mut report = RenewalReport::default();
+        // One token refresh per connection per run, however many of its subscriptions are
+        // due (a Microsoft mailbox has two).
+        let mut tokens: HashMap<(ContractId, SeatId, ConnectionKind), SecretString> =
+            HashMap::new();
         for sub in self.stores.subscriptions.due(now, per_shard).await? {
-            match self.renew_one(&sub, now, &mut report).await {
+            match self.renew_one(&sub, now, &mut report, &mut tokens).await {
                 Ok(()) => {}
                 Err(e) => {
                     report.failed += 1;
@@ -1120,6 +1124,7 @@ impl Connector {
         sub: &PushSubscription,
         now: Timestamp,
         report: &mut RenewalReport,
+        tokens: &mut HashMap<(ContractId, SeatId, ConnectionKind), SecretString>,
     ) -> Result<(), Failure> {
         let kind = sub.kind.connection_kind();
         let conn = self
@@ -1136,8 +1141,17 @@ impl Connector {
                 return Ok(());
             }
         };
-        let access = match self.access_token(&conn, now).await {
-            Ok(a) => a,
+        let cache_key = (sub.contract_id.clone(), sub.seat_id.clone(), kind);
+        let cached = tokens.get(&cache_key).cloned();
+        let fetched = match cached {
+            Some(a) => Ok(a),
+            None => self.access_token(&conn, now).await,
+        };
+        let access = match fetched {
+            Ok(a) => {
+                tokens.insert(cache_key, a.clone());
+                a
+            }
             Err(Failure::Refused(_)) => {
                 self.stores.subscriptions.delete(sub).await?;
                 report.stopped += 1;

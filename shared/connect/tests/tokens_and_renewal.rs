@@ -220,7 +220,13 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
         .await
         .unwrap();
     assert_eq!(early.renewed + early.recreated, 0);
+    let refreshes_before = h.requests_to("POST", "/ms/token").await.len();
     let report = h.connector.renew_due(now, 50).await.unwrap();
+    assert_eq!(
+        h.requests_to("POST", "/ms/token").await.len() - refreshes_before,
+        1,
+        "one token refresh for the connection's two subscriptions"
+    );
     assert_eq!(
         (report.renewed, report.recreated, report.failed),
         (1, 1, 0),
