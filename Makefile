@@ -6,11 +6,15 @@ LOCAL_AWS := infra/scripts/local-aws.sh
 # cargo-nextest ships with this machine kind; plain cargo test is the fallback.
 TEST_RUNNER := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-.PHONY: run test lint fmt clippy cfn-lint sam-validate ci tools build-lambda clean-local
+.PHONY: run serve test lint fmt clippy cfn-lint sam-validate ci tools build-lambda clean-local
 
 ## run: start the local AWS from template.yaml and play the contract scenario through the real store and queues
 run:
 	$(LOCAL_AWS) exec cargo run --quiet -p hiresync-scenario
+
+## serve: the same local suite kept running for a person to poke at (Ctrl-C stops it)
+serve:
+	$(LOCAL_AWS) exec cargo run --quiet -p hiresync-scenario -- serve
 
 ## test: every test of the workspace, with emulators started (and stopped) on free loopback ports
 test:

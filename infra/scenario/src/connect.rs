@@ -27,22 +27,15 @@ fn random_key() -> Vec<u8> {
     key
 }
 
-struct Client {
+struct Client<'a> {
     http: reqwest::Client,
     base: String,
-    signing: Vec<u8>,
+    suite: &'a Suite,
 }
 
-impl Client {
+impl Client<'_> {
     fn token(&self, user: &str, seat: &str, role: &str) -> anyhow::Result<String> {
-        let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
-        header.kid = Some("local".into());
-        let exp = jiff::Timestamp::now().as_second() + 3600;
-        Ok(jsonwebtoken::encode(
-            &header,
-            &json!({"sub": user, "contract": "globex", "seat": seat, "role": role, "aud": "hiresync", "exp": exp}),
-            &EncodingKey::from_secret(&self.signing),
-        )?)
+        self.suite.token(user, seat, role)
     }
 
     async fn call(
@@ -115,7 +108,7 @@ fn outcome(status: u16, body: &Value) -> String {
     }
 }
 
-async fn show_connections(c: &Client, seats: &[&str]) -> anyhow::Result<()> {
+async fn show_connections(c: &Client<'_>, seats: &[&str]) -> anyhow::Result<()> {
     let admin = c.token("ada", "admin-seat", "admin")?;
     println!(
         "   {:<6} {:<9} {:<16} {:<28} reason",
@@ -148,7 +141,7 @@ async fn show_connections(c: &Client, seats: &[&str]) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn drain_fan_out(
+pub async fn drain_fan_out(
     connector: &Connector,
     sqs: &aws_sdk_sqs::Client,
     resources: &Resources,
@@ -168,19 +161,47 @@ async fn drain_fan_out(
     }
 }
 
-pub async fn run(
+/// The local HTTP suite: the provider sandbox, and the settings API (with `GET /healthz`) on
+/// 127.0.0.1:${HIRESYNC_PORT:-3000}, wired to the local AWS.
+pub struct Suite {
+    pub api: String,
+    pub providers: String,
+    pub connector: Connector,
+    signing: Vec<u8>,
+}
+
+impl Suite {
+    /// A bearer token for the local API, as the product's identity system would mint it.
+    pub fn token(&self, user: &str, seat: &str, role: &str) -> anyhow::Result<String> {
+        let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some("local".into());
+        let exp = jiff::Timestamp::now().as_second() + 12 * 3600;
+        Ok(jsonwebtoken::encode(
+            &header,
+            &json!({"sub": user, "contract": "globex", "seat": seat, "role": role, "aud": "hiresync", "exp": exp}),
+            &EncodingKey::from_secret(&self.signing),
+        )?)
+    }
+}
+
+/// The accounts the sandbox knows, with how each behaves.
+pub const ACCOUNTS: &[(&str, Behaviour)] = &[
+    ("ana@globex.example", Behaviour::Normal),
+    ("ben@globex.example", Behaviour::Normal),
+    ("cleo@globex.example", Behaviour::NeedsAdminApproval),
+    ("dev@globex.example", Behaviour::InactiveMailbox),
+    ("eve@globex.example", Behaviour::PartialConsent),
+];
+
+pub async fn start(
     config: &aws_config::SdkConfig,
     template: &Template,
     resources: &Resources,
-) -> anyhow::Result<()> {
-    // The provider sandbox, with its seeded accounts.
+) -> anyhow::Result<Suite> {
     let sandbox = Sandbox::new();
-    sandbox
-        .account("ana@globex.example", Behaviour::Normal)
-        .account("ben@globex.example", Behaviour::Normal)
-        .account("cleo@globex.example", Behaviour::NeedsAdminApproval)
-        .account("dev@globex.example", Behaviour::InactiveMailbox)
-        .account("eve@globex.example", Behaviour::PartialConsent);
+    for (address, behaviour) in ACCOUNTS {
+        sandbox.account(address, *behaviour);
+    }
     let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let providers = format!("http://{}", sandbox_listener.local_addr()?);
     tokio::spawn(sandbox.serve(sandbox_listener));
@@ -229,14 +250,31 @@ pub async fn run(
         auth: Authenticator::from_spec(&format!("local:{}", B64.encode(&signing)))?,
         clock: Arc::new(jiff::Timestamp::now),
     });
-    tokio::spawn(async move { axum::serve(api_listener, router(app)).await });
+    let routes = router(app).route("/healthz", axum::routing::get(|| async { "ok" }));
+    tokio::spawn(async move { axum::serve(api_listener, routes).await });
+    Ok(Suite {
+        api,
+        providers,
+        connector,
+        signing,
+    })
+}
+
+pub async fn run(
+    config: &aws_config::SdkConfig,
+    template: &Template,
+    resources: &Resources,
+) -> anyhow::Result<()> {
+    let suite = start(config, template, resources).await?;
+    let connector = suite.connector.clone();
+    let api = suite.api.clone();
 
     let c = Client {
         http: reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()?,
         base: api.clone(),
-        signing,
+        suite: &suite,
     };
     let sqs = aws_sdk_sqs::Client::new(config);
     let admin = c.token("ada", "admin-seat", "admin")?;

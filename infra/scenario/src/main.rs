@@ -161,6 +161,73 @@ fn grant(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    match std::env::args().nth(1).as_deref() {
+        None | Some("run") => run().await,
+        Some("serve") => serve().await,
+        Some(other) => anyhow::bail!("unknown command {other:?}: use `run` or `serve`"),
+    }
+}
+
+/// `make serve`: the local suite stays up for a person to poke at, with the queues polled
+/// and the renewal timer ticking as AWS would, until Ctrl-C.
+async fn serve() -> anyhow::Result<()> {
+    hiresync_localstack::require_local_endpoints()?;
+    let template = Template::load(&repository_template_path())?;
+    let config = hiresync_localstack::aws_config().await;
+    let resources = hiresync_localstack::bootstrap(
+        &template,
+        &config,
+        &hiresync_localstack::unique_prefix("serve"),
+    )
+    .await?;
+    let suite = connect::start(&config, &template, &resources).await?;
+    let admin = suite.token("ada", "admin-seat", "admin")?;
+    let ana = suite.token("user-ana", "ana", "recruiter")?;
+    println!("hiresync local suite");
+    println!("  API            {}  (GET /healthz)", suite.api);
+    println!(
+        "  providers      {}  (sandbox accounts below)",
+        suite.providers
+    );
+    for (address, behaviour) in connect::ACCOUNTS {
+        println!("                 {address:<22} {behaviour:?}");
+    }
+    println!("  admin token    {admin}");
+    println!("  seat ana token {ana}");
+    println!();
+    println!("  curl -s -X PUT {}/v1/contracts/globex/settings -H \"authorization: Bearer $ADMIN\" -H 'content-type: application/json' -d '{{\"provider\":\"microsoft365\",\"email_access\":\"view_only\"}}'", suite.api);
+    println!("  curl -s -X POST {}/v1/contracts/globex/seats/ana/connections/email/authorize -H \"authorization: Bearer $ANA\" -H 'content-type: application/json' -d '{{\"login_hint\":\"ana@globex.example\"}}'", suite.api);
+    println!(
+        "  then open the authorization_url: the sandbox consents and redirects back to the API."
+    );
+    println!("Ctrl-C stops everything.");
+
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let dynamo = aws_sdk_dynamodb::Client::new(&config);
+    let directory = DynamoDirectoryStore::new(dynamo, resources.table("TenancyTable")?);
+    let directory_queue = resources.queue("DirectoryEventsQueue")?.to_owned();
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    let mut since_renewal = 0u32;
+    loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+            _ = tick.tick() => {
+                connect::drain_fan_out(&suite.connector, &sqs, &resources).await?;
+                poller::poll_once(&sqs, &directory_queue, |event| directory_events::handle(&directory, event)).await?;
+                since_renewal += 1;
+                if since_renewal >= 60 {
+                    since_renewal = 0;
+                    let report = suite.connector.renew_due(jiff::Timestamp::now(), 200).await?;
+                    if report != Default::default() {
+                        println!("renewal: {report:?}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     hiresync_localstack::require_local_endpoints()?;
     let template = Template::load(&repository_template_path())?;
     let config = hiresync_localstack::aws_config().await;

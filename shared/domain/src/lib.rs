@@ -4,6 +4,7 @@
 //! needs arrives as a [`Timestamp`] parameter, so the rules are tested at fixed instants.
 
 pub mod access;
+pub mod address;
 pub mod authorization;
 pub mod booking;
 pub mod capability;

@@ -22,7 +22,7 @@
 //! |---|---|---|---|
 //! | 0 | the connection is authorized | `not_authorized` | no |
 //! | 1 | at most two distinct participants, the seat included (thread-wide if stored) | `too_many_participants` (or the thread leaves) | no |
-//! | 1 | someone besides the seat | `no_counterpart` | no |
+//! | 1 | someone besides the seat (this message alone) | `no_counterpart` | no |
 //! | 2 | the counterpart's domain is not the seat's | `same_domain` | no |
 //! | 4 | a profile of the contract has the counterpart's address | `no_profile` | yes |
 //! | 3 | that profile is in the active pipeline | `not_in_pipeline` | yes |
@@ -66,6 +66,27 @@
 //!   the older messages of an active thread through.
 //! - The connection is the seat's email connection; its `grant.address` is the only address
 //!   of the seat the policy knows. Aliases of the seat count as other people.
+//!
+//! # How the product rules are read
+//!
+//! - **Participants** are distinct addresses (they are lower-cased when parsed), and the seat
+//!   always counts, listed or not: mail that reached the seat through a distribution list
+//!   has the list as a third participant.
+//! - **Domain** means the exact part after the `@`. `eu.acme.com` is not `acme.com`: telling
+//!   an organization's own subdomain from someone else's would need a list of public
+//!   suffixes and of the organization's domains, which the product rules do not give. Only
+//!   the authorized address's domain counts, not other domains the organization may own.
+//! - **"After 6 February 2024"** includes that day: the floor is 2024-02-06T00:00:00Z, and
+//!   the switch is the first authorization being strictly before 2025-02-05T00:00:00Z, both
+//!   in UTC.
+//! - **Only the participant rule removes a thread.** A candidate who leaves the pipeline or
+//!   narrows their discovery setting later stops *new* messages from syncing; what to do
+//!   with what was synced before is for the directory's own handling, not this function.
+//! - **Six months of activity** are calendar months counted back from `now`, and a thread
+//!   whose latest activity is exactly six months old still counts as active. The retention
+//!   sweep ([`crate::mail::Thread::is_expired`]) counts forward from the last activity and
+//!   removes at exactly six months; at that seam a thread the sweep has just removed may
+//!   look active here, and rule 8 keeps its old messages from coming back.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
