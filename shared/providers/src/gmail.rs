@@ -44,8 +44,8 @@ struct WatchBody<'a> {
 
 #[derive(Debug, Clone)]
 pub struct GmailClient {
-    api: Api,
-    base: BaseUrl,
+    pub(crate) api: Api,
+    pub(crate) base: BaseUrl,
 }
 
 impl GmailClient {

@@ -84,8 +84,8 @@ pub struct Created<T> {
 
 #[derive(Debug, Clone)]
 pub struct GraphClient {
-    api: Api,
-    base: BaseUrl,
+    pub(crate) api: Api,
+    pub(crate) base: BaseUrl,
 }
 
 #[derive(Serialize)]

@@ -350,7 +350,7 @@ fn parse_error_body(v: &Value) -> ErrorParts {
 
 /// A provider base URL, checked once at construction so that joining paths cannot fail.
 #[derive(Debug, Clone)]
-pub(crate) struct BaseUrl(Url);
+pub(crate) struct BaseUrl(pub(crate) Url);
 
 /// A configured base URL that cannot take paths (`mailto:x`, or not a URL at all).
 #[derive(Debug, Error)]

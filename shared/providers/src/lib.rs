@@ -10,7 +10,9 @@
 
 pub mod calendar;
 pub mod gmail;
+pub mod gmail_sync;
 pub mod graph;
+pub mod graph_delta;
 mod http;
 /// OAuth 2 code flow (maintained alongside, by the connect work).
 pub mod oauth;
@@ -18,9 +20,16 @@ pub mod revoke;
 
 pub use calendar::{Channel, GoogleCalendar, GoogleCalendarClient, WatchRequest, CALENDAR_BASE};
 pub use gmail::{GmailClient, GmailProfile, GmailWatch, GMAIL_BASE};
+pub use gmail_sync::{
+    GmailMessage, HistoryChange, HistoryError, HistoryPage, MessageList, MessageRef,
+};
 pub use graph::{
     resources, Created, GraphCalendar, GraphClient, GraphUser, Subscription, SubscriptionRequest,
     ALL_CHANGES, GRAPH_BASE,
+};
+pub use graph_delta::{
+    DeltaError, DeltaItem, DeltaNext, DeltaPage, DeltaStart, GraphMessage, Recipient,
+    WellKnownFolder,
 };
 pub use http::{
     http_client, Api, ApiError, InvalidBaseUrl, RetryPolicy, CONNECT_TIMEOUT, REQUEST_TIMEOUT,
