@@ -25,6 +25,7 @@ impl Config {
         let mut env = Env::process();
         let tables = TableNames {
             tenancy: env.required(hiresync_store::tables::TENANCY.env_var),
+            mail: env.required(hiresync_store::tables::MAIL.env_var),
         };
         env.finish(Self { tables })
     }

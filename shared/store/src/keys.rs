@@ -99,6 +99,148 @@ pub fn renewal_sk(renew_at: hiresync_domain::Timestamp, subscription_id: &str) -
     format!("{}#{subscription_id}", sortable_instant(renew_at))
 }
 
+// ---------------------------------------------------------------- MailTable
+
+/// The thread items of a seat's partition start with this (their messages too: a thread's
+/// messages sort right after it).
+pub const THREAD_PREFIX: &str = "T#";
+/// Expiry index partitions per day: one day's bucket is split over this many keys.
+pub const EXPIRY_SHARDS: u32 = 32;
+
+/// Makes a provider's string safe as one part of a key: `%` and `#` are percent-encoded
+/// (`%25`, `%23`), so `#` keeps separating key parts even when a provider's id or an
+/// address contains one. Provider ids are not ours to validate: Graph's immutable ids are
+/// base64-like, a Message-ID and an address's local part may contain `#`.
+pub fn escape_part(part: &str) -> std::borrow::Cow<'_, str> {
+    if part.contains(['%', '#']) {
+        std::borrow::Cow::Owned(part.replace('%', "%25").replace('#', "%23"))
+    } else {
+        std::borrow::Cow::Borrowed(part)
+    }
+}
+
+/// The inverse of [`escape_part`]. Anything it would not have produced is kept as is.
+pub fn unescape_part(part: &str) -> String {
+    let mut out = String::with_capacity(part.len());
+    let mut rest = part;
+    while let Some(at) = rest.find('%') {
+        out.push_str(&rest[..at]);
+        let tail = &rest[at..];
+        if let Some(after) = tail.strip_prefix("%23") {
+            out.push('#');
+            rest = after;
+        } else if let Some(after) = tail.strip_prefix("%25") {
+            out.push('%');
+            rest = after;
+        } else {
+            out.push('%');
+            rest = &tail[1..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The partition of everything synced for one seat (threads, messages, guards, skips).
+pub fn mail_pk(seat: &SeatId) -> String {
+    format!("{SEAT_PREFIX}{seat}")
+}
+
+pub fn thread_sk(thread_id: &str) -> String {
+    format!("{THREAD_PREFIX}{}", escape_part(thread_id))
+}
+
+/// The messages of one thread, and nothing else: the trailing `#M#` keeps thread `t1`
+/// from matching thread `t10`, and the thread item itself (`T#t1`) from matching.
+pub fn thread_messages_prefix(thread_id: &str) -> String {
+    format!("{THREAD_PREFIX}{}#M#", escape_part(thread_id))
+}
+
+pub fn message_sk(thread_id: &str, provider_id: &str) -> String {
+    format!(
+        "{}{}",
+        thread_messages_prefix(thread_id),
+        escape_part(provider_id)
+    )
+}
+
+/// The thread id in a thread item's sort key, if it is one.
+pub fn thread_id_of_sk(sk: &str) -> Option<String> {
+    let escaped = sk.strip_prefix(THREAD_PREFIX)?;
+    (!escaped.contains('#')).then(|| unescape_part(escaped))
+}
+
+/// The guard that makes one RFC 5322 Message-ID stored once per seat.
+/// Where a provider id points at its thread, so a delete notified by id alone (Graph
+/// `@removed`, Gmail `messageDeleted`) finds the message.
+pub fn provider_pointer_sk(provider_id: &str) -> String {
+    format!("PID#{}", escape_part(provider_id))
+}
+
+pub fn message_id_guard_sk(internet_message_id: &str) -> String {
+    format!("MID#{}", escape_part(internet_message_id))
+}
+
+pub fn counterpart_pk(contract: &ContractId, counterpart: &EmailAddress) -> String {
+    format!("CP#{contract}#{}", escape_part(counterpart.as_str()))
+}
+
+pub fn counterpart_sk(seat: &SeatId, thread_id: &str) -> String {
+    format!("{seat}#{}", escape_part(thread_id))
+}
+
+/// The instant an expiry key is written with: the expiry rounded up to a whole second, so
+/// that comparing whole seconds with `now` never finds a thread before it has expired.
+pub fn expiry_key_instant(expires_at: hiresync_domain::Timestamp) -> hiresync_domain::Timestamp {
+    if expires_at.subsec_nanosecond() > 0 {
+        hiresync_domain::Timestamp::from_second(expires_at.as_second().saturating_add(1))
+            .unwrap_or(expires_at)
+    } else {
+        expires_at
+    }
+}
+
+/// One shard of one day's expiry bucket.
+pub fn expiry_bucket_pk(day: jiff::civil::Date, shard: u32) -> String {
+    format!("EXP#{}#{shard}", day.strftime("%Y-%m-%d"))
+}
+
+/// The expiry bucket of a thread: the UTC day of its (rounded) expiry, and a shard from a
+/// stable hash of seat and thread.
+pub fn expiry_pk(seat: &SeatId, thread_id: &str, expires_at: hiresync_domain::Timestamp) -> String {
+    let day = expiry_key_instant(expires_at)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
+    expiry_bucket_pk(day, shard(&format!("{seat}#{thread_id}"), EXPIRY_SHARDS))
+}
+
+pub fn expiry_sk(expires_at: hiresync_domain::Timestamp, seat: &SeatId, thread_id: &str) -> String {
+    format!(
+        "{}#{seat}#{}",
+        sortable_instant(expiry_key_instant(expires_at)),
+        escape_part(thread_id)
+    )
+}
+
+/// The skip decisions of one counterpart: the trailing `#` keeps `a@x.org` from matching
+/// `a@x.org.uk`.
+pub fn skips_prefix(counterpart: &EmailAddress) -> String {
+    format!("SKIP#{}#", escape_part(counterpart.as_str()))
+}
+
+pub fn skip_sk(
+    counterpart: &EmailAddress,
+    at: hiresync_domain::Timestamp,
+    provider_id: &str,
+) -> String {
+    format!(
+        "{}{}#{}",
+        skips_prefix(counterpart),
+        sortable_instant(at),
+        escape_part(provider_id)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +287,81 @@ mod tests {
         let b: hiresync_domain::Timestamp = "2026-03-02T09:00:01Z".parse().unwrap();
         assert!(renewal_sk(a, "x") < renewal_sk(b, "x"));
         assert_eq!(sortable_instant(b), "2026-03-02T09:00:01Z");
+    }
+    #[test]
+    fn key_parts_with_the_separator_are_escaped_and_round_trip() {
+        for raw in [
+            "AAMkAGI2=",
+            "a/b+c-d_e",
+            "18f3a9c0b7d2e4f1",
+            "a#b",
+            "100%",
+            "%23",
+            "#%#",
+            "",
+        ] {
+            let escaped = escape_part(raw);
+            assert!(!escaped.contains('#'), "{raw:?} -> {escaped:?}");
+            assert_eq!(unescape_part(&escaped), raw);
+        }
+        assert_eq!(escape_part("a#b%c"), "a%23b%25c");
+        assert!(matches!(
+            escape_part("AAMkAGI2/x+y="),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        // Two ids that differ only by an escaped character never share a key.
+        assert_ne!(thread_sk("a#b"), thread_sk("a%23b"));
+        assert_eq!(message_sk("conv#1", "msg#9"), "T#conv%231#M#msg%239");
+        assert_eq!(
+            thread_id_of_sk(&thread_sk("conv#1")).as_deref(),
+            Some("conv#1")
+        );
+        assert_eq!(thread_id_of_sk(&message_sk("conv#1", "m")), None);
+        assert_eq!(message_id_guard_sk("<a#b@x.org>"), "MID#<a%23b@x.org>");
+    }
+
+    #[test]
+    fn mail_keys_follow_the_data_model() {
+        let c = ContractId::parse("acme").unwrap();
+        let s = SeatId::parse("seat-1").unwrap();
+        let a = EmailAddress::parse("Jane#1@X.org").unwrap();
+        assert_eq!(mail_pk(&s), "SEAT#seat-1");
+        assert_eq!(thread_sk("t1"), "T#t1");
+        assert_eq!(message_sk("t1", "m1"), "T#t1#M#m1");
+        // The messages of t1 are not those of t10, nor the thread item itself.
+        assert!(message_sk("t1", "m1").starts_with(&thread_messages_prefix("t1")));
+        assert!(!message_sk("t10", "m1").starts_with(&thread_messages_prefix("t1")));
+        assert!(!thread_sk("t1").starts_with(&thread_messages_prefix("t1")));
+        assert_eq!(counterpart_pk(&c, &a), "CP#acme#jane%231@x.org");
+        assert_eq!(counterpart_sk(&s, "t#1"), "seat-1#t%231");
+        let at: hiresync_domain::Timestamp = "2026-03-02T09:00:00.250Z".parse().unwrap();
+        assert_eq!(
+            skip_sk(&a, at, "m1"),
+            "SKIP#jane%231@x.org#2026-03-02T09:00:00Z#m1"
+        );
+        assert!(skip_sk(&a, at, "m1").starts_with(&skips_prefix(&a)));
+        let longer = EmailAddress::parse("jane#1@x.org.uk").unwrap();
+        assert!(!skip_sk(&longer, at, "m1").starts_with(&skips_prefix(&a)));
+    }
+
+    #[test]
+    fn expiry_keys_round_up_to_the_second_and_bucket_by_that_day() {
+        let s = SeatId::parse("seat-1").unwrap();
+        let exact: hiresync_domain::Timestamp = "2026-09-30T09:00:00Z".parse().unwrap();
+        assert_eq!(expiry_sk(exact, &s, "t1"), "2026-09-30T09:00:00Z#seat-1#t1");
+        let n = shard("seat-1#t1", EXPIRY_SHARDS);
+        assert_eq!(expiry_pk(&s, "t1", exact), format!("EXP#2026-09-30#{n}"));
+        // A fraction rounds up, possibly into the next day.
+        let late: hiresync_domain::Timestamp = "2026-09-30T23:59:59.5Z".parse().unwrap();
+        assert_eq!(expiry_sk(late, &s, "t1"), "2026-10-01T00:00:00Z#seat-1#t1");
+        assert_eq!(expiry_pk(&s, "t1", late), format!("EXP#2026-10-01#{n}"));
+        assert_eq!(
+            expiry_bucket_pk(jiff::civil::date(2026, 9, 3), 7),
+            "EXP#2026-09-03#7"
+        );
+        assert_eq!(
+            expiry_key_instant(hiresync_domain::Timestamp::MAX),
+            hiresync_domain::Timestamp::MAX
+        );
     }
 }

@@ -38,8 +38,29 @@ pub const TENANCY: TableSpec = TableSpec {
     ttl_attribute: Some("ttl"),
 };
 
+/// Synced threads and messages, Message-ID guards and skip decisions.
+pub const MAIL: TableSpec = TableSpec {
+    logical_id: "MailTable",
+    env_var: "MAIL_TABLE",
+    hash: "pk",
+    range: Some("sk"),
+    indexes: &[
+        IndexSpec {
+            name: "by-counterpart",
+            hash: "counterpart_pk",
+            range: Some("counterpart_sk"),
+        },
+        IndexSpec {
+            name: "by-expiry",
+            hash: "expiry_pk",
+            range: Some("expiry_sk"),
+        },
+    ],
+    ttl_attribute: Some("ttl"),
+};
+
 /// Every table the code of this crate reads or writes.
-pub const TABLES: &[TableSpec] = &[TENANCY];
+pub const TABLES: &[TableSpec] = &[TENANCY, MAIL];
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("environment variable {0} is not set (it names a DynamoDB table; template.yaml sets it for every function)")]
@@ -49,6 +70,7 @@ pub struct MissingTable(pub &'static str);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TableNames {
     pub tenancy: String,
+    pub mail: String,
 }
 
 impl TableNames {
@@ -57,6 +79,7 @@ impl TableNames {
         let get = |spec: &TableSpec| lookup(spec.env_var).ok_or(MissingTable(spec.env_var));
         Ok(Self {
             tenancy: get(&TENANCY)?,
+            mail: get(&MAIL)?,
         })
     }
 

@@ -1,0 +1,576 @@
+//! Ingest end to end below the queue: a connected mailbox, a provider stub speaking Graph
+//! delta and Gmail history, the real stores on the local AWS.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+#[path = "../../connect/tests/common/mod.rs"]
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::{consent, ts, Harness};
+use hiresync_connect::messages::{SyncJob, SyncReason};
+use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
+use hiresync_domain::directory::{DirectoryEntry, DiscoverySetting};
+use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId, UserId};
+use hiresync_store::{DynamoDirectoryStore, DynamoMailStore};
+use hiresync_sync::{Ingestor, Limits};
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, ResponseTemplate};
+
+const CONNECTED: &str = "2026-03-02T09:00:00Z";
+const NOW: &str = "2026-03-03T12:00:00Z";
+
+fn acme() -> ContractId {
+    ContractId::parse("acme").unwrap()
+}
+fn seat() -> SeatId {
+    SeatId::parse("s1").unwrap()
+}
+fn addr(s: &str) -> EmailAddress {
+    EmailAddress::parse(s).unwrap()
+}
+
+struct Setup {
+    h: Harness,
+    ingestor: Ingestor,
+    mail: DynamoMailStore,
+}
+
+async fn setup(label: &str, provider: Provider) -> Setup {
+    let h = Harness::new(label).await;
+    h.connector
+        .change_settings(
+            &acme(),
+            SettingsUpdate {
+                provider: Some(provider),
+                email_access: Some(EmailAccess::ViewOnly),
+                calendar_enabled: Some(false),
+            },
+            ts(CONNECTED),
+        )
+        .await
+        .unwrap();
+    match provider {
+        Provider::Microsoft365 => {
+            h.microsoft_tenant(
+                "ms-refresh-ingest",
+                "Mail.Read User.Read",
+                "rita@acme.example",
+            )
+            .await
+        }
+        Provider::GoogleWorkspace => {
+            h.google_account(
+                "g-refresh-ingest",
+                "openid https://www.googleapis.com/auth/gmail.readonly",
+                "rita@acme.example",
+            )
+            .await
+        }
+    }
+    let start = h
+        .connector
+        .start_authorization(
+            &acme(),
+            &seat(),
+            &UserId::parse("u1").unwrap(),
+            ConnectionKind::Email,
+            None,
+            ts(CONNECTED),
+        )
+        .await
+        .unwrap();
+    h.connector
+        .complete_authorization(&consent(&start.url, "code-ingest"), ts(CONNECTED))
+        .await
+        .unwrap();
+    h.drain("SyncJobsQueue").await;
+
+    let aws = hiresync_localstack::aws_config().await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let directory =
+        DynamoDirectoryStore::new(dynamo.clone(), h.resources.table("TenancyTable").unwrap());
+    for (profile, email, pipeline) in [
+        ("p-jane", "jane@cand.example", true),
+        ("p-olga", "olga@cand.example", false),
+    ] {
+        directory
+            .upsert(&DirectoryEntry {
+                contract_id: acme(),
+                profile_id: ProfileId::parse(profile).unwrap(),
+                emails: vec![addr(email)],
+                discovery: DiscoverySetting::Anyone,
+                in_pipeline: pipeline,
+                degrees: BTreeMap::new(),
+                source_version: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let mail = DynamoMailStore::new(dynamo, h.resources.table("MailTable").unwrap());
+    let ingestor = Ingestor {
+        connector: h.connector.clone(),
+        mail: mail.clone(),
+        directory,
+        limits: Limits {
+            pages_per_job: 10,
+            page_size: 50,
+        },
+    };
+    Setup { h, ingestor, mail }
+}
+
+fn job() -> SyncJob {
+    SyncJob {
+        contract: acme(),
+        seat: seat(),
+        kind: ConnectionKind::Email,
+        reason: SyncReason::Historical,
+        requested_at: ts(NOW),
+    }
+}
+
+fn recipient(a: &str) -> Value {
+    json!({"emailAddress": {"name": a, "address": a}})
+}
+
+fn graph_message(
+    id: &str,
+    conversation: &str,
+    from: &str,
+    to: &[&str],
+    cc: &[&str],
+    at: &str,
+) -> Value {
+    json!({
+        "id": id, "conversationId": conversation, "internetMessageId": format!("<{id}@mail.example>"),
+        "from": recipient(from), "sender": recipient(from),
+        "toRecipients": to.iter().map(|a| recipient(a)).collect::<Vec<_>>(),
+        "ccRecipients": cc.iter().map(|a| recipient(a)).collect::<Vec<_>>(),
+        "bccRecipients": [],
+        "receivedDateTime": at, "sentDateTime": at, "parentFolderId": "inbox-id", "subject": "Hello", "isDraft": false
+    })
+}
+
+#[tokio::test]
+async fn a_graph_mailbox_syncs_only_what_the_rules_allow_and_explains_the_rest() {
+    let s = setup("ingest-graph", Provider::Microsoft365).await;
+    let base = s.h.server.uri();
+    let page_two = format!("{base}/graph/me/mailFolders/inbox/messages/delta?$skiptoken=page-2");
+    let inbox_done =
+        format!("{base}/graph/me/mailFolders/inbox/messages/delta?$deltatoken=inbox-1");
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .and(query_param("$skiptoken", "page-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [
+                graph_message("m-5", "c-jane", "jane@cand.example", &["rita@acme.example"], &[], "2026-03-01T10:00:00Z"),
+                {"id": "m-gone", "@removed": {"reason": "deleted"}}
+            ],
+            "@odata.deltaLink": inbox_done
+        })))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [
+                graph_message("m-1", "c-jane", "jane@cand.example", &["rita@acme.example"], &[], "2026-02-20T10:00:00Z"),
+                graph_message("m-2", "c-group", "jane@cand.example", &["rita@acme.example"], &["bob@else.example"], "2026-02-21T10:00:00Z"),
+                graph_message("m-3", "c-colleague", "colleague@acme.example", &["rita@acme.example"], &[], "2026-02-22T10:00:00Z"),
+                graph_message("m-4", "c-stranger", "stranger@else.example", &["rita@acme.example"], &[], "2026-02-23T10:00:00Z"),
+                graph_message("m-6", "c-olga", "olga@cand.example", &["rita@acme.example"], &[], "2026-02-24T10:00:00Z"),
+                graph_message("m-7", "c-old", "jane@cand.example", &["rita@acme.example"], &[], "2024-01-10T10:00:00Z")
+            ],
+            "@odata.nextLink": page_two
+        })))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/sentitems/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [graph_message("m-8", "c-jane", "rita@acme.example", &["jane@cand.example"], &[], "2026-03-02T08:00:00Z")],
+            "@odata.deltaLink": format!("{base}/graph/me/mailFolders/sentitems/messages/delta?$deltatoken=sent-1")
+        })))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/deleteditems"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "deleted-id"})))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/messages/m-gone"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"error": {"code": "ErrorItemNotFound", "message": "gone"}})),
+        )
+        .mount(&s.h.server)
+        .await;
+
+    let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!(report.synced, 3, "{report:?}");
+    assert_eq!(report.pages, 3);
+    assert!(!report.continued && !report.resynced);
+
+    // The 1:1 thread with the candidate holds her two messages and Rita's reply.
+    let thread = s.mail.thread(&seat(), "c-jane").await.unwrap().unwrap();
+    assert_eq!(thread.counterpart, addr("jane@cand.example"));
+    assert_eq!(thread.last_activity_at, ts("2026-03-02T08:00:00Z"));
+    let messages = s.mail.messages(&seat(), "c-jane").await.unwrap();
+    assert_eq!(messages.len(), 3);
+    for skipped in ["c-group", "c-colleague", "c-stranger", "c-olga", "c-old"] {
+        assert!(
+            s.mail.thread(&seat(), skipped).await.unwrap().is_none(),
+            "{skipped}"
+        );
+    }
+
+    // Each skip is explained, for whichever participant is asked about.
+    let why = |who: &'static str| {
+        let mail = s.mail.clone();
+        async move {
+            mail.skips_for(&seat(), &addr(who))
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| r.code)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(why("bob@else.example").await, vec!["too_many_participants"]);
+    assert_eq!(why("colleague@acme.example").await, vec!["same_domain"]);
+    assert_eq!(why("stranger@else.example").await, vec!["no_profile"]);
+    assert_eq!(why("olga@cand.example").await, vec!["not_in_pipeline"]);
+    assert!(why("jane@cand.example")
+        .await
+        .contains(&"before_lookback".to_owned()));
+
+    // The cursors moved to the delta links only after their pages were stored.
+    let conn =
+        s.h.connector
+            .stores
+            .connections
+            .get(&acme(), &seat(), ConnectionKind::Email)
+            .await
+            .unwrap()
+            .unwrap()
+            .value;
+    assert_eq!(conn.cursor.0.get("graph_inbox"), Some(&inbox_done));
+    assert!(conn
+        .cursor
+        .0
+        .get("graph_sentitems")
+        .unwrap()
+        .ends_with("sent-1"));
+
+    // Running the same job again stores nothing twice.
+    let again = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!(s.mail.messages(&seat(), "c-jane").await.unwrap().len(), 3);
+    let _ = again;
+}
+
+#[tokio::test]
+async fn mail_deleted_in_the_mailbox_is_deleted_here_and_a_move_is_not() {
+    let s = setup("ingest-delete", Provider::Microsoft365).await;
+    let base = s.h.server.uri();
+    // First round: two messages of Jane's thread.
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .and(query_param("$deltatoken", "r1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [
+                {"id": "m-1", "@removed": {"reason": "changed"}},
+                {"id": "m-2", "@removed": {"reason": "changed"}}
+            ],
+            "@odata.deltaLink": format!("{base}/graph/me/mailFolders/inbox/messages/delta?$deltatoken=r2")
+        })))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [
+                graph_message("m-1", "c-jane", "jane@cand.example", &["rita@acme.example"], &[], "2026-02-20T10:00:00Z"),
+                graph_message("m-2", "c-jane", "jane@cand.example", &["rita@acme.example"], &[], "2026-02-21T10:00:00Z")
+            ],
+            "@odata.deltaLink": format!("{base}/graph/me/mailFolders/inbox/messages/delta?$deltatoken=r1")
+        })))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/sentitems/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [], "@odata.deltaLink": format!("{base}/graph/me/mailFolders/sentitems/messages/delta?$deltatoken=s")})))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/deleteditems"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "deleted-id"})))
+        .mount(&s.h.server)
+        .await;
+    // m-1 was moved to Deleted Items (a delete); m-2 to an archive folder (a move).
+    let mut moved = graph_message(
+        "m-1",
+        "c-jane",
+        "jane@cand.example",
+        &["rita@acme.example"],
+        &[],
+        "2026-02-20T10:00:00Z",
+    );
+    moved["parentFolderId"] = json!("deleted-id");
+    Mock::given(method("GET"))
+        .and(path("/graph/me/messages/m-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(moved))
+        .mount(&s.h.server)
+        .await;
+    let mut archived = graph_message(
+        "m-2",
+        "c-jane",
+        "jane@cand.example",
+        &["rita@acme.example"],
+        &[],
+        "2026-02-21T10:00:00Z",
+    );
+    archived["parentFolderId"] = json!("archive-id");
+    Mock::given(method("GET"))
+        .and(path("/graph/me/messages/m-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(archived))
+        .mount(&s.h.server)
+        .await;
+
+    let first = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!(first.synced, 2);
+    let second = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!(second.deleted, 1, "{second:?}");
+    let left: Vec<String> = s
+        .mail
+        .messages(&seat(), "c-jane")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.provider_id)
+        .collect();
+    assert_eq!(left, vec!["m-2".to_owned()]);
+}
+
+#[tokio::test]
+async fn an_expired_delta_cursor_starts_a_bounded_full_resync() {
+    let s = setup("ingest-expired", Provider::Microsoft365).await;
+    let base = s.h.server.uri();
+    let read =
+        s.h.connector
+            .stores
+            .connections
+            .get(&acme(), &seat(), ConnectionKind::Email)
+            .await
+            .unwrap()
+            .unwrap();
+    let mut c = read.value.clone();
+    c.cursor.0.insert(
+        "graph_inbox".into(),
+        format!("{base}/graph/me/mailFolders/inbox/messages/delta?$deltatoken=stale"),
+    );
+    s.h.connector
+        .stores
+        .connections
+        .update(&read, &c)
+        .await
+        .unwrap();
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .and(query_param("$deltatoken", "stale"))
+        .respond_with(
+            ResponseTemplate::new(410)
+                .set_body_json(json!({"error": {"code": "syncStateNotFound", "message": "gone"}})),
+        )
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [graph_message("m-1", "c-jane", "jane@cand.example", &["rita@acme.example"], &[], "2026-02-20T10:00:00Z")],
+            "@odata.deltaLink": format!("{base}/graph/me/mailFolders/inbox/messages/delta?$deltatoken=fresh")
+        })))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/sentitems/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [], "@odata.deltaLink": format!("{base}/graph/me/mailFolders/sentitems/messages/delta?$deltatoken=s")})))
+        .mount(&s.h.server)
+        .await;
+    let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert!(report.resynced);
+    assert_eq!(report.synced, 1);
+    // The full enumeration was bounded by the lookback start.
+    let first_round =
+        s.h.requests_to("GET", "/graph/me/mailFolders/inbox/messages/delta")
+            .await
+            .into_iter()
+            .find(|r| r.url.query().unwrap_or_default().contains("filter"))
+            .expect("a first round with a filter");
+    assert!(first_round
+        .url
+        .query()
+        .unwrap()
+        .contains("receivedDateTime"));
+}
+
+#[tokio::test]
+async fn nothing_is_fetched_for_a_deauthorized_seat() {
+    let s = setup("ingest-deauth", Provider::Microsoft365).await;
+    s.h.connector
+        .deauthorize(&acme(), &seat(), ConnectionKind::Email, ts(NOW))
+        .await
+        .unwrap();
+    let before = s.h.requests().await.len();
+    let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!(report, Default::default());
+    let after: Vec<_> = s.h.requests().await.into_iter().skip(before).collect();
+    assert!(
+        after.iter().all(|r| !r.url.path().contains("/delta")),
+        "no delta call"
+    );
+}
+
+#[tokio::test]
+async fn a_job_stops_at_its_page_limit_and_continues_through_the_queue() {
+    let mut s = setup("ingest-continue", Provider::Microsoft365).await;
+    s.ingestor.limits = Limits {
+        pages_per_job: 1,
+        page_size: 1,
+    };
+    let base = s.h.server.uri();
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [graph_message("m-1", "c-jane", "jane@cand.example", &["rita@acme.example"], &[], "2026-02-20T10:00:00Z")],
+            "@odata.nextLink": format!("{base}/graph/me/mailFolders/inbox/messages/delta?$skiptoken=p2")
+        })))
+        .mount(&s.h.server)
+        .await;
+    let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert!(report.continued);
+    let conn =
+        s.h.connector
+            .stores
+            .connections
+            .get(&acme(), &seat(), ConnectionKind::Email)
+            .await
+            .unwrap()
+            .unwrap()
+            .value;
+    assert!(
+        conn.cursor.0["graph_inbox"].ends_with("$skiptoken=p2"),
+        "resumes where it stopped"
+    );
+    let jobs = s.h.drain("SyncJobsQueue").await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["_group"], "acme:s1:email");
+}
+
+fn gmail_message(
+    id: &str,
+    thread: &str,
+    from: &str,
+    to: &str,
+    labels: &[&str],
+    at_ms: i64,
+) -> Value {
+    json!({
+        "id": id, "threadId": thread, "labelIds": labels, "snippet": "", "historyId": "2000",
+        "internalDate": at_ms.to_string(), "sizeEstimate": 1000,
+        "payload": {"headers": [
+            {"name": "From", "value": from}, {"name": "To", "value": to},
+            {"name": "Subject", "value": "Hi"}, {"name": "Message-ID", "value": format!("<{id}@mail.gmail.com>")}
+        ]}
+    })
+}
+
+#[tokio::test]
+async fn a_gmail_mailbox_runs_a_historical_sync_then_follows_its_history() {
+    let s = setup("ingest-gmail", Provider::GoogleWorkspace).await;
+    let at = ts("2026-02-20T10:00:00Z").as_millisecond();
+    Mock::given(method("GET"))
+        .and(path("/gmail/users/me/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"messages": [{"id": "g-1", "threadId": "t-jane"}, {"id": "g-2", "threadId": "t-group"}], "resultSizeEstimate": 2})))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/gmail/users/me/messages/g-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(gmail_message(
+            "g-1",
+            "t-jane",
+            "\"Doe, Jane\" <Jane@Cand.example>",
+            "Rita <rita@acme.example>",
+            &["INBOX"],
+            at,
+        )))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/gmail/users/me/messages/g-2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(gmail_message(
+            "g-2",
+            "t-group",
+            "jane@cand.example",
+            "rita@acme.example, bob@else.example",
+            &["INBOX"],
+            at,
+        )))
+        .mount(&s.h.server)
+        .await;
+
+    // No cursor: the historical sync lists since the lookback start and stores the history
+    // id read before it began.
+    let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!((report.synced, report.skipped), (1, 1), "{report:?}");
+    let list = &s.h.requests_to("GET", "/gmail/users/me/messages").await[0];
+    assert!(
+        list.url.query().unwrap().contains("after%3A2025%2F03%2F02")
+            || list.url.query().unwrap().contains("after:2025/03/02"),
+        "{:?}",
+        list.url.query()
+    );
+    let conn =
+        s.h.connector
+            .stores
+            .connections
+            .get(&acme(), &seat(), ConnectionKind::Email)
+            .await
+            .unwrap()
+            .unwrap()
+            .value;
+    assert_eq!(
+        conn.cursor.0.get("gmail_history").map(String::as_str),
+        Some("1234")
+    );
+    assert!(!conn.cursor.0.contains_key("gmail_full_page"));
+
+    // Then history: Jane's message is deleted in Gmail.
+    Mock::given(method("GET"))
+        .and(path("/gmail/users/me/history"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "history": [{"id": "1300", "messages": [{"id": "g-1", "threadId": "t-jane"}], "messagesDeleted": [{"message": {"id": "g-1", "threadId": "t-jane", "labelIds": ["INBOX"]}}]}],
+            "historyId": "1400"
+        })))
+        .mount(&s.h.server)
+        .await;
+    let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!(report.deleted, 1, "{report:?}");
+    assert!(s.mail.messages(&seat(), "t-jane").await.unwrap().is_empty());
+    let conn =
+        s.h.connector
+            .stores
+            .connections
+            .get(&acme(), &seat(), ConnectionKind::Email)
+            .await
+            .unwrap()
+            .unwrap()
+            .value;
+    assert_eq!(
+        conn.cursor.0.get("gmail_history").map(String::as_str),
+        Some("1400")
+    );
+}
