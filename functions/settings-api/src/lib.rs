@@ -41,12 +41,15 @@ pub const ROUTES: &[(&str, &str)] = &[
         "/v1/contracts/{contract}/seats/{seat}/connections/{kind}",
     ),
     ("GET", "/v1/oauth/callback"),
+    ("GET", "/v1/contracts/{contract}/seats/{seat}/skips"),
 ];
 
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 pub struct App {
     pub connector: Connector,
+    /// Synced mail and the recorded skip decisions.
+    pub mail: hiresync_store::DynamoMailStore,
     pub auth: Authenticator,
     /// Read once per request.
     pub clock: Clock,
@@ -379,6 +382,52 @@ async fn deauthorize(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[derive(Deserialize)]
+struct SkipsQuery {
+    counterpart: Option<String>,
+    message: Option<String>,
+}
+
+/// "Why did this not sync?": the seat's recorded decisions for a counterpart, newest first,
+/// optionally narrowed to one message.
+async fn skips(
+    State(app): State<Arc<App>>,
+    Path((contract, seat)): Path<(String, String)>,
+    Query(q): Query<SkipsQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
+    let now = (app.clock)();
+    let caller = caller(&app, &headers, now)?;
+    contract_of(&caller, &contract)?;
+    let seat_id = seat_of(&caller, &seat, true)?;
+    let raw = q.counterpart.ok_or_else(|| {
+        ApiError::bad_request("the counterpart query parameter (an email address) is required")
+    })?;
+    let counterpart = hiresync_domain::ids::EmailAddress::parse(&raw)
+        .map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let records = app
+        .mail
+        .skips_for(&seat_id, &counterpart)
+        .await
+        .map_err(Failure::from)?;
+    let decisions: Vec<_> = records
+        .into_iter()
+        .filter(|r| q.message.as_deref().is_none_or(|m| m == r.provider_id))
+        .map(|r| {
+            json!({
+                "message": r.provider_id,
+                "at": r.at,
+                "code": r.code,
+                "explanation": r.explanation,
+                "decided_at": r.decided_at,
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({ "counterpart": counterpart.as_str(), "decisions": decisions }),
+    ))
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
@@ -392,6 +441,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(ROUTES[3].1, post(authorize))
         .route(ROUTES[4].1, axum::routing::delete(deauthorize))
         .route(ROUTES[5].1, get(callback))
+        .route(ROUTES[6].1, get(skips))
         .fallback(not_found)
         .with_state(app)
 }

@@ -17,7 +17,10 @@ async fn main() -> Result<(), lambda_http::Error> {
     let auth = Authenticator::from_spec(&keys)?;
     let aws = hiresync_runtime::aws_config().await;
     let connector = Connector::from_config(&aws, &config)?;
+    let mail_table = std::env::var("MAIL_TABLE")
+        .map_err(|_| "MAIL_TABLE is not set (template.yaml sets it for every function)")?;
     let app = Arc::new(App {
+        mail: hiresync_store::DynamoMailStore::new(aws_sdk_dynamodb::Client::new(&aws), mail_table),
         connector,
         auth,
         clock: Arc::new(jiff::Timestamp::now),

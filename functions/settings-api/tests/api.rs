@@ -66,7 +66,12 @@ impl Api {
             "k1:{}",
             base64::engine::general_purpose::STANDARD.encode(KEY)
         );
+        let aws = hiresync_localstack::aws_config().await;
         let app = Arc::new(App {
+            mail: hiresync_store::DynamoMailStore::new(
+                aws_sdk_dynamodb::Client::new(&aws),
+                harness.resources.table("MailTable").unwrap(),
+            ),
             connector: harness.connector.clone(),
             auth: Authenticator::from_spec(&spec).unwrap(),
             clock: Arc::new(|| ts(NOW)),
@@ -414,4 +419,80 @@ async fn the_openapi_document_lists_exactly_the_routes_the_router_serves() {
         assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{m} {p}");
         assert_ne!(b["message"], "no such route", "{m} {p}");
     }
+}
+
+#[tokio::test]
+async fn why_did_this_not_sync_answers_from_the_recorded_decisions() {
+    let api = Api::new("api-skips").await;
+    let aws = hiresync_localstack::aws_config().await;
+    let mail = hiresync_store::DynamoMailStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        api.harness.resources.table("MailTable").unwrap(),
+    );
+    let record = |provider: &str, code: &str, at: &str| hiresync_store::SkipRecord {
+        contract: hiresync_domain::ids::ContractId::parse("acme").unwrap(),
+        seat: hiresync_domain::ids::SeatId::parse("s1").unwrap(),
+        counterpart: hiresync_domain::ids::EmailAddress::parse("bob@else.example").unwrap(),
+        provider_id: provider.into(),
+        at: ts(at),
+        code: code.into(),
+        explanation: format!("explained {code}"),
+        decided_at: ts(NOW),
+    };
+    mail.record_skip(&record(
+        "m-1",
+        "too_many_participants",
+        "2026-02-01T00:00:00Z",
+    ))
+    .await
+    .unwrap();
+    mail.record_skip(&record("m-2", "no_profile", "2026-02-02T00:00:00Z"))
+        .await
+        .unwrap();
+
+    let url = "/v1/contracts/acme/seats/s1/skips?counterpart=Bob%40Else.example";
+    let (s, b) = api.call("GET", url, Some(&recruiter("s1")), None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["counterpart"], "bob@else.example");
+    let codes: Vec<&str> = b["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        vec!["no_profile", "too_many_participants"],
+        "newest first"
+    );
+    let (_, b) = api
+        .call(
+            "GET",
+            &format!("{url}&message=m-1"),
+            Some(&recruiter("s1")),
+            None,
+        )
+        .await;
+    assert_eq!(b["decisions"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        b["decisions"][0]["explanation"],
+        "explained too_many_participants"
+    );
+
+    assert_eq!(
+        api.call("GET", url, Some(&recruiter("s2")), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, b) = api
+        .call(
+            "GET",
+            "/v1/contracts/acme/seats/s1/skips",
+            Some(&recruiter("s1")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
 }

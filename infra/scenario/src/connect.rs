@@ -246,6 +246,10 @@ pub async fn start(
     let cfg = ConnectConfig::from_lookup(Env::new(move |k: &str| env.get(k).cloned()))?;
     let connector = Connector::from_config(config, &cfg)?;
     let app = Arc::new(App {
+        mail: hiresync_store::DynamoMailStore::new(
+            aws_sdk_dynamodb::Client::new(config),
+            resources.table("MailTable")?,
+        ),
         connector: connector.clone(),
         auth: Authenticator::from_spec(&format!("local:{}", B64.encode(&signing)))?,
         clock: Arc::new(jiff::Timestamp::now),
