@@ -263,6 +263,17 @@ async fn list_connections(
         Ok(()) => json!({ "allowed": true }),
         Err(d) => json!({ "allowed": false, "reason": d.to_string() }),
     };
+    let mut statuses = std::collections::HashMap::new();
+    for v in &conns {
+        let status = app
+            .connector
+            .stores
+            .sync_status
+            .get(&contract_id, &seat_id, v.value.kind)
+            .await
+            .map_err(Failure::from)?;
+        statuses.insert(v.value.kind, status);
+    }
     let connections: Vec<_> = conns
         .iter()
         .map(|v| {
@@ -283,6 +294,7 @@ async fn list_connections(
                 "first_authorized_at": c.first_authorized_at,
                 "last_authorized_at": c.last_authorized_at,
                 "deauthorized_at": c.deauthorized_at,
+                "sync": statuses.get(&c.kind).cloned().flatten(),
             })
         })
         .collect();

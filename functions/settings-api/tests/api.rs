@@ -332,6 +332,11 @@ async fn the_connect_path_over_http() {
         .await;
     assert_eq!(b["connections"][0]["state"], "authorized");
     assert_eq!(b["connections"][0]["address"], "rita@acme.example");
+    assert_eq!(
+        b["connections"][0]["sync"],
+        Value::Null,
+        "no sync job has run yet"
+    );
     assert_eq!(b["capabilities"]["view_email"]["allowed"], true);
     assert_eq!(b["capabilities"]["send_email"]["allowed"], false);
 

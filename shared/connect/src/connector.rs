@@ -21,7 +21,8 @@ use hiresync_providers::{
 use hiresync_runtime::vault::TokenVault;
 use hiresync_store::{
     DynamoAuthorizationStore, DynamoConnectionStore, DynamoContractStore, DynamoSeatStore,
-    DynamoSubscriptionStore, DynamoTokenStore, StoreError, StoredToken, Versioned,
+    DynamoSubscriptionStore, DynamoSyncStatusStore, DynamoTokenStore, StoreError, StoredToken,
+    Versioned,
 };
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
@@ -91,6 +92,7 @@ pub struct Stores {
     pub tokens: DynamoTokenStore,
     pub subscriptions: DynamoSubscriptionStore,
     pub authorizations: DynamoAuthorizationStore,
+    pub sync_status: DynamoSyncStatusStore,
 }
 
 impl Stores {
@@ -101,7 +103,8 @@ impl Stores {
             connections: DynamoConnectionStore::new(client.clone(), tenancy),
             tokens: DynamoTokenStore::new(client.clone(), tenancy),
             subscriptions: DynamoSubscriptionStore::new(client.clone(), tenancy),
-            authorizations: DynamoAuthorizationStore::new(client, tenancy),
+            authorizations: DynamoAuthorizationStore::new(client.clone(), tenancy),
+            sync_status: DynamoSyncStatusStore::new(client, tenancy),
         }
     }
 }

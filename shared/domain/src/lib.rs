@@ -19,6 +19,7 @@ pub mod scopes;
 pub mod sealed;
 pub mod seat;
 pub mod subscription;
+pub mod sync_status;
 pub mod time;
 
 pub use jiff::Timestamp;

@@ -57,6 +57,11 @@ pub fn token_sk(seat: &SeatId, kind: ConnectionKind) -> String {
     format!("TOKEN#{seat}#{}", kind.as_str())
 }
 
+/// A connection's sync status (stage, progress, last success and error).
+pub fn sync_status_sk(seat: &SeatId, kind: ConnectionKind) -> String {
+    format!("SYNC#{seat}#{}", kind.as_str())
+}
+
 /// A pending authorization, looked up by the id its signed `state` carries.
 pub fn authorization_pk(id: &str) -> String {
     format!("AUTH#{id}")

@@ -1,6 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use hiresync_connect::messages::SyncJob;
+use hiresync_connect::messages::SyncReason;
 use hiresync_connect::{Connector, Failure};
 use hiresync_domain::connection::{Connection, ConnectionKind};
 use hiresync_domain::contract::Provider;
@@ -8,6 +9,7 @@ use hiresync_domain::directory::DirectoryEntry;
 use hiresync_domain::ids::EmailAddress;
 use hiresync_domain::mail::{Direction, Message, Thread, Visibility};
 use hiresync_domain::policy::{self, Decision, MessageFacts, ThreadState};
+use hiresync_domain::sync_status::{SyncStage, SyncStatus};
 use hiresync_domain::Timestamp;
 use hiresync_providers::gmail_sync::{GmailMessage, HistoryChange, HistoryError};
 use hiresync_providers::graph_delta::{
@@ -107,12 +109,70 @@ impl Ingestor {
             Err(Failure::Refused(_)) => return Ok(report),
             Err(e) => return Err(e),
         };
-        match conn.grant.provider {
-            Provider::Microsoft365 => self.graph(job, &conn, &access, now, &mut report).await?,
-            Provider::GoogleWorkspace => self.gmail(job, &conn, &access, now, &mut report).await?,
-        }
+        let outcome = match conn.grant.provider {
+            Provider::Microsoft365 => self.graph(job, &conn, &access, now, &mut report).await,
+            Provider::GoogleWorkspace => self.gmail(job, &conn, &access, now, &mut report).await,
+        };
+        self.record_status(job, &conn, &report, outcome.as_ref().err(), now)
+            .await;
+        outcome?;
         info!(contract = %job.contract, seat = %job.seat, synced = report.synced, skipped = report.skipped, deleted = report.deleted, removed = report.threads_removed, pages = report.pages, resynced = report.resynced, continued = report.continued, "sync job done");
         Ok(report)
+    }
+
+    /// Updates the connection's visible status. A failure to write it is logged, not
+    /// raised: the sync itself is what matters, and the next job writes it again.
+    async fn record_status(
+        &self,
+        job: &SyncJob,
+        conn: &Connection,
+        report: &IngestReport,
+        error: Option<&Failure>,
+        now: Timestamp,
+    ) {
+        let (c, s, k) = (&conn.contract_id, &conn.seat_id, conn.kind);
+        let current = match self.connector.stores.sync_status.get(c, s, k).await {
+            Ok(current) => current,
+            Err(e) => {
+                warn!(error = ?e, "sync status not readable");
+                return;
+            }
+        };
+        let stage = if report.resynced {
+            SyncStage::Resyncing
+        } else if job.reason == SyncReason::Historical {
+            SyncStage::Historical
+        } else {
+            match &current {
+                // A stage that was still under way when this job continued it.
+                Some(st) if st.stage != SyncStage::Incremental && report.continued => st.stage,
+                _ => SyncStage::Incremental,
+            }
+        };
+        let mut status = current.unwrap_or_else(|| SyncStatus::new(stage, now));
+        match error {
+            None => {
+                let judged = (report.synced + report.skipped + report.threads_removed) as u64;
+                status.succeeded(stage, judged, report.synced as u64, now);
+            }
+            Some(e) => {
+                let code = match e {
+                    Failure::Refused(e) => e.code(),
+                    Failure::NotFound(what) => what,
+                    Failure::Internal { context, .. } => context,
+                };
+                status.failed(code, now);
+            }
+        }
+        if let Err(e) = self
+            .connector
+            .stores
+            .sync_status
+            .put(c, s, k, &status)
+            .await
+        {
+            warn!(error = ?e, "sync status not written");
+        }
     }
 
     /// Stores one cursor position, re-reading on a concurrent change (another job of the

@@ -266,6 +266,24 @@ async fn a_graph_mailbox_syncs_only_what_the_rules_allow_and_explains_the_rest()
         .unwrap()
         .ends_with("sent-1"));
 
+    // The admin and the seat can see where the sync stands.
+    let status = s
+        .ingestor
+        .connector
+        .stores
+        .sync_status
+        .get(&acme(), &seat(), ConnectionKind::Email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        status.stage,
+        hiresync_domain::sync_status::SyncStage::Historical
+    );
+    assert_eq!((status.judged, status.synced), (8, 3));
+    assert_eq!(status.last_success_at, Some(ts(NOW)));
+    assert_eq!(status.last_error, None);
+
     // Running the same job again stores nothing twice.
     let again = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
     assert_eq!(s.mail.messages(&seat(), "c-jane").await.unwrap().len(), 3);
@@ -402,6 +420,19 @@ async fn an_expired_delta_cursor_starts_a_bounded_full_resync() {
         .await;
     let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
     assert!(report.resynced);
+    let status = s
+        .ingestor
+        .connector
+        .stores
+        .sync_status
+        .get(&acme(), &seat(), ConnectionKind::Email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        status.stage,
+        hiresync_domain::sync_status::SyncStage::Resyncing
+    );
     assert_eq!(report.synced, 1);
     // The full enumeration was bounded by the lookback start.
     let first_round =
@@ -573,4 +604,33 @@ async fn a_gmail_mailbox_runs_a_historical_sync_then_follows_its_history() {
         conn.cursor.0.get("gmail_history").map(String::as_str),
         Some("1400")
     );
+}
+
+#[tokio::test]
+async fn a_failing_sync_shows_its_last_error_and_keeps_its_progress() {
+    let s = setup("ingest-failing", Provider::Microsoft365).await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error": {"code": "generalException", "message": "boom"}})),
+        )
+        .mount(&s.h.server)
+        .await;
+    assert!(
+        s.ingestor.run(&job(), ts(NOW)).await.is_err(),
+        "SQS redelivers, then dead-letters"
+    );
+    let status = s
+        .ingestor
+        .connector
+        .stores
+        .sync_status
+        .get(&acme(), &seat(), ConnectionKind::Email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(status.last_error.as_deref(), Some("graph delta"));
+    assert_eq!(status.last_error_at, Some(ts(NOW)));
+    assert_eq!(status.last_success_at, None);
 }
