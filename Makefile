@@ -6,7 +6,7 @@ LOCAL_AWS := infra/scripts/local-aws.sh
 # cargo-nextest ships with this machine kind; plain cargo test is the fallback.
 TEST_RUNNER := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-.PHONY: run serve test lint fmt clippy cfn-lint sam-validate ci tools build-lambda clean-local
+.PHONY: run serve test bench lint fmt clippy cfn-lint sam-validate ci tools build-lambda clean-local
 
 ## run: start the local AWS from template.yaml and play the contract scenario through the real store and queues
 run:
@@ -19,6 +19,11 @@ serve:
 ## test: every test of the workspace, with emulators started (and stopped) on free loopback ports
 test:
 	$(LOCAL_AWS) exec $(TEST_RUNNER)
+
+## bench: the benchmark binaries (policy decisions per second; intake of a 100-item Graph delivery against the emulators)
+bench:
+	cargo bench -p hiresync-domain --bench policy
+	$(LOCAL_AWS) exec cargo bench -p webhook-intake --bench intake
 
 ## lint: formatting, clippy with warnings as errors, cfn-lint and SAM's validator on template.yaml
 lint: fmt clippy cfn-lint sam-validate

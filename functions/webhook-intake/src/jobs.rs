@@ -61,18 +61,24 @@ impl SyncJobs {
                     .map_err(EnqueueError::Build)
             })
             .collect::<Result<Vec<_>, EnqueueError>>()?;
-        for chunk in entries.chunks(10) {
-            let out = self
-                .sqs
+        // The batches go out together: jobs are hints (each syncs from the stored cursor),
+        // so their order within a connection's group does not matter, and the answer to the
+        // provider is due within seconds.
+        let sends = entries.chunks(10).map(|chunk| {
+            self.sqs
                 .send_message_batch()
                 .queue_url(&self.queue_url)
                 .set_entries(Some(chunk.to_vec()))
                 .send()
-                .await
-                .map_err(|e| EnqueueError::Send(Box::new(e)))?;
-            if !out.failed.is_empty() {
-                return Err(EnqueueError::Partial(out.failed.len()));
-            }
+        });
+        let failed: usize = futures::future::try_join_all(sends)
+            .await
+            .map_err(|e| EnqueueError::Send(Box::new(e)))?
+            .iter()
+            .map(|out| out.failed.len())
+            .sum();
+        if failed > 0 {
+            return Err(EnqueueError::Partial(failed));
         }
         Ok(count)
     }

@@ -139,32 +139,57 @@ struct LifecycleNotification {
     lifecycle_event: String,
 }
 
-/// Looks up the subscription a notification names and checks its secret; `None` (logged)
-/// for an unknown or forged one.
-async fn authentic(
+/// The subscriptions a delivery names, each read once and concurrently: a delivery often
+/// batches many notifications of few subscriptions, and Graph's answer budget is 3 s.
+async fn lookup_all<'a>(
     intake: &Intake,
+    ids: impl Iterator<Item = &'a str>,
+    route: &'static str,
+) -> Result<HashMap<String, Option<PushSubscription>>, Response> {
+    let distinct: std::collections::BTreeSet<String> = ids.map(str::to_owned).collect();
+    let lookups = distinct.into_iter().map(|id| async move {
+        let sub = intake.subscriptions.get(&id).await?;
+        Ok::<_, hiresync_store::StoreError>((id, sub))
+    });
+    futures::future::try_join_all(lookups)
+        .await
+        .map(|found| found.into_iter().collect())
+        .map_err(|e| {
+            error!(route, error = ?e, "subscription lookup failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        })
+}
+
+/// The subscription a notification names, if it exists and the notification carries its
+/// secret; `None` (logged) for an unknown or forged one.
+fn authentic(
+    known: &HashMap<String, Option<PushSubscription>>,
     id: &str,
     client_state: Option<&str>,
     route: &'static str,
-) -> Result<Option<PushSubscription>, Response> {
-    let sub = match intake.subscriptions.get(id).await {
-        Ok(sub) => sub,
-        Err(e) => {
-            error!(route, error = ?e, "subscription lookup failed");
-            return Err(StatusCode::SERVICE_UNAVAILABLE.into_response());
-        }
-    };
-    match sub {
+) -> Option<PushSubscription> {
+    match known.get(id).cloned().flatten() {
         None => {
             warn!(route, "notification for an unknown subscription dropped");
-            Ok(None)
+            None
         }
         Some(sub) if !secret_matches(&sub, client_state) => {
             warn!(route, contract = %sub.contract_id, seat = %sub.seat_id, "notification with a wrong client state dropped");
-            Ok(None)
+            None
         }
-        Some(sub) => Ok(Some(sub)),
+        Some(sub) => Some(sub),
     }
+}
+
+/// One lookup for a single id (Calendar).
+async fn authentic_one(
+    intake: &Intake,
+    id: &str,
+    secret: Option<&str>,
+    route: &'static str,
+) -> Result<Option<PushSubscription>, Response> {
+    let known = lookup_all(intake, std::iter::once(id), route).await?;
+    Ok(authentic(&known, id, secret, route))
 }
 
 async fn graph(
@@ -182,18 +207,24 @@ async fn graph(
     };
     let mut jobs = Vec::new();
     // A delivery may batch notifications of several subscriptions: each stands alone.
+    let known = match lookup_all(
+        &intake,
+        delivery.value.iter().map(|n| n.subscription_id.as_str()),
+        "graph",
+    )
+    .await
+    {
+        Ok(known) => known,
+        Err(r) => return r,
+    };
     for n in delivery.value {
-        let sub = match authentic(
-            &intake,
+        let Some(sub) = authentic(
+            &known,
             &n.subscription_id,
             n.client_state.as_deref(),
             "graph",
-        )
-        .await
-        {
-            Ok(Some(sub)) => sub,
-            Ok(None) => continue,
-            Err(r) => return r,
+        ) else {
+            continue;
         };
         let data = n.resource_data.as_ref();
         let key = format!(
@@ -226,18 +257,24 @@ async fn graph_lifecycle(
         return StatusCode::BAD_REQUEST.into_response();
     };
     let mut jobs = Vec::new();
+    let known = match lookup_all(
+        &intake,
+        delivery.value.iter().map(|n| n.subscription_id.as_str()),
+        "graph-lifecycle",
+    )
+    .await
+    {
+        Ok(known) => known,
+        Err(r) => return r,
+    };
     for n in delivery.value {
-        let sub = match authentic(
-            &intake,
+        let Some(sub) = authentic(
+            &known,
             &n.subscription_id,
             n.client_state.as_deref(),
             "graph-lifecycle",
-        )
-        .await
-        {
-            Ok(Some(sub)) => sub,
-            Ok(None) => continue,
-            Err(r) => return r,
+        ) else {
+            continue;
         };
         match n.lifecycle_event.as_str() {
             // Reauthorize (a renewal does) or recreate: the renewal job does either, at
@@ -360,7 +397,7 @@ async fn calendar(State(intake): State<Arc<Intake>>, headers: HeaderMap) -> Resp
         );
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let sub = match authentic(&intake, channel, h("x-goog-channel-token"), "calendar").await {
+    let sub = match authentic_one(&intake, channel, h("x-goog-channel-token"), "calendar").await {
         Ok(Some(sub)) => sub,
         // No retry happens for a 4xx: Google only retries 5xx.
         Ok(None) => return StatusCode::FORBIDDEN.into_response(),
