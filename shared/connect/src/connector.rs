@@ -134,17 +134,17 @@ impl ProviderSetup {
         Api::new(self.http.clone(), token.clone()).with_retry(self.retry)
     }
 
-    fn graph(&self, token: &SecretString) -> Result<GraphClient, Failure> {
+    pub fn graph(&self, token: &SecretString) -> Result<GraphClient, Failure> {
         GraphClient::new(self.api(token), &self.graph_base)
             .map_err(|e| Failure::internal("graph base URL", e))
     }
 
-    fn gmail(&self, token: &SecretString) -> Result<GmailClient, Failure> {
+    pub fn gmail(&self, token: &SecretString) -> Result<GmailClient, Failure> {
         GmailClient::new(self.api(token), &self.gmail_base)
             .map_err(|e| Failure::internal("gmail base URL", e))
     }
 
-    fn calendar(&self, token: &SecretString) -> Result<GoogleCalendarClient, Failure> {
+    pub fn calendar(&self, token: &SecretString) -> Result<GoogleCalendarClient, Failure> {
         GoogleCalendarClient::new(self.api(token), &self.calendar_base)
             .map_err(|e| Failure::internal("calendar base URL", e))
     }

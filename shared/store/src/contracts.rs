@@ -107,19 +107,13 @@ impl DynamoContractStore {
         id: &ContractId,
         minutes: u32,
     ) -> Result<(), StoreError> {
-        let item = crate::items::encode(&LearnedGraphRecord {
-            pk: keys::contract_pk(id),
-            sk: keys::LEARNED_GRAPH_SK.to_owned(),
-            subscription_ceiling_minutes: minutes,
-        })?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
+        self.items()
+            .put(&LearnedGraphRecord {
+                pk: keys::contract_pk(id),
+                sk: keys::LEARNED_GRAPH_SK.to_owned(),
+                subscription_ceiling_minutes: minutes,
+            })
             .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(())
     }
 
     /// Writes `contract` over the version that was read; `Conflict` if it changed since.

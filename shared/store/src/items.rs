@@ -106,6 +106,19 @@ impl Items<'_> {
         out.item.map(decode).transpose()
     }
 
+    /// Writes an item whatever was there (for items with a single writer, or whose every
+    /// write says the same).
+    pub async fn put<R: Record>(&self, record: &R) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(self.table)
+            .set_item(Some(encode(record)?))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("PutItem", e))?;
+        Ok(())
+    }
+
     /// Writes a new item; fails with `AlreadyExists` if the key is taken.
     pub async fn create<R: Record>(&self, record: &R) -> Result<(), StoreError> {
         let item = encode(record)?;

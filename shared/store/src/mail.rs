@@ -1101,14 +1101,7 @@ impl DynamoMailStore {
                 .saturating_add(SKIP_RETENTION_SECONDS),
         };
         check_key(SkipItem::ENTITY, &item.sk, MAX_SORT_KEY)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(encode(&item)?))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(())
+        self.items().put(&item).await
     }
 
     /// The skip decisions of `seat` for messages with `counterpart`, newest message first.

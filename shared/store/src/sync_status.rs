@@ -7,7 +7,7 @@ use hiresync_domain::sync_status::SyncStatus;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StoreError;
-use crate::items::{encode, Record};
+use crate::items::Record;
 use crate::keys;
 
 #[derive(Serialize, Deserialize)]
@@ -51,18 +51,12 @@ impl DynamoSyncStatusStore {
         kind: ConnectionKind,
         status: &SyncStatus,
     ) -> Result<(), StoreError> {
-        let item = encode(&StatusRecord {
-            pk: keys::contract_pk(contract),
-            sk: keys::sync_status_sk(seat, kind),
-            status: status.clone(),
-        })?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
+        self.items()
+            .put(&StatusRecord {
+                pk: keys::contract_pk(contract),
+                sk: keys::sync_status_sk(seat, kind),
+                status: status.clone(),
+            })
             .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(())
     }
 }

@@ -69,15 +69,7 @@ impl DynamoTokenStore {
             authorized_at: token.authorized_at,
             authorized_ms: token.authorized_at.as_millisecond(),
         };
-        let item = crate::items::encode(&record)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
-        Ok(())
+        self.items().put(&record).await
     }
 
     pub async fn get(

@@ -15,7 +15,7 @@ use hiresync_providers::gmail_sync::{GmailMessage, HistoryChange, HistoryError};
 use hiresync_providers::graph_delta::{
     removal_is_delete, DeltaItem, DeltaNext, DeltaStart, GraphMessage, WellKnownFolder,
 };
-use hiresync_providers::{GmailClient, GraphClient};
+use hiresync_providers::GmailClient;
 use hiresync_store::{DynamoDirectoryStore, DynamoMailStore, SkipRecord, StoreError};
 use secrecy::SecretString;
 use tracing::{info, warn};
@@ -248,12 +248,7 @@ impl Ingestor {
         now: Timestamp,
         report: &mut IngestReport,
     ) -> Result<(), Failure> {
-        let graph = GraphClient::new(
-            hiresync_providers::Api::new(self.connector.providers.http.clone(), access.clone())
-                .with_retry(self.connector.providers.retry),
-            &self.connector.providers.graph_base,
-        )
-        .map_err(|e| provider("graph base URL", e))?;
+        let graph = self.connector.providers.graph(access)?;
         let mut deleted_items: Option<String> = None;
         for folder in [WellKnownFolder::Inbox, WellKnownFolder::SentItems] {
             let key = format!("graph_{}", folder.name());
@@ -393,12 +388,7 @@ impl Ingestor {
         now: Timestamp,
         report: &mut IngestReport,
     ) -> Result<(), Failure> {
-        let gmail = GmailClient::new(
-            hiresync_providers::Api::new(self.connector.providers.http.clone(), access.clone())
-                .with_retry(self.connector.providers.retry),
-            &self.connector.providers.gmail_base,
-        )
-        .map_err(|e| provider("gmail base URL", e))?;
+        let gmail = self.connector.providers.gmail(access)?;
         let judge = Judged { conn, now };
         if let Some(start) = conn.cursor.0.get(GMAIL_HISTORY).cloned() {
             let mut page_token: Option<String> = None;
