@@ -227,6 +227,13 @@ pub fn expiry_sk(expires_at: hiresync_domain::Timestamp, seat: &SeatId, thread_i
     )
 }
 
+/// What is left of a thread removed for a rule or for inactivity: apart from the thread's
+/// own key (`T#`), so listing a seat's threads never meets it and a new thread of the same
+/// id can live beside it.
+pub fn tombstone_sk(thread_id: &str) -> String {
+    format!("GONE#{}", escape_part(thread_id))
+}
+
 /// The skip decisions of one counterpart: the trailing `#` keeps `a@x.org` from matching
 /// `a@x.org.uk`.
 pub fn skips_prefix(counterpart: &EmailAddress) -> String {
@@ -347,6 +354,8 @@ mod tests {
         assert!(skip_sk(&a, at, "m1").starts_with(&skips_prefix(&a)));
         let longer = EmailAddress::parse("jane#1@x.org.uk").unwrap();
         assert!(!skip_sk(&longer, at, "m1").starts_with(&skips_prefix(&a)));
+        assert_eq!(tombstone_sk("conv#1"), "GONE#conv%231");
+        assert!(!tombstone_sk("t1").starts_with(THREAD_PREFIX));
     }
 
     #[test]

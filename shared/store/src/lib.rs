@@ -28,7 +28,9 @@ pub use connections::DynamoConnectionStore;
 pub use contracts::DynamoContractStore;
 pub use directory::{DirectoryWrite, DynamoDirectoryStore};
 pub use error::StoreError;
-pub use mail::{DynamoMailStore, SkipRecord, StoreOutcome};
+pub use mail::{
+    DynamoMailStore, SkipRecord, StoreOutcome, ThreadTombstone, TOMBSTONE_RETENTION_DAYS,
+};
 pub use page::{Page, PageToken};
 pub use seats::DynamoSeatStore;
 pub use subscriptions::DynamoSubscriptionStore;

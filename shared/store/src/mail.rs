@@ -27,6 +27,22 @@
 //! The thread counts its message items (`message_count`) in the same transactions that
 //! create and delete them. Dropping a thread whose last message was deleted is a delete
 //! conditional on that count being zero, so a message stored meanwhile keeps its thread.
+//!
+//! # Removing a thread, and what stays of it
+//!
+//! A thread removed because a message broke a sync rule
+//! ([`DynamoMailStore::remove_thread_for_rule`]) or because it went idle
+//! ([`DynamoMailStore::remove_thread_for_inactivity`]) leaves a [`ThreadTombstone`]: its
+//! participants, last activity, when and why it was removed. The sync policy reads it as the
+//! thread's state, so a later one-to-one message (or a replayed older one) of a thread that
+//! became a group conversation never starts it again, and a thread removed for inactivity
+//! syncs only what came after the removal.
+//!
+//! The tombstone is written first and the thread removed after it: an interrupted removal
+//! leaves a live thread beside its tombstone, which the next judgement reads together and
+//! removes again. Tombstones merge (participants are a union, activity moves forward, a
+//! removal for a rule outranks one for inactivity), so duplicated and reordered removals end
+//! in the same item, and a removal that changes nothing writes nothing.
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
@@ -53,6 +69,21 @@ use crate::page::{Page, PageToken};
 const MAX_ATTEMPTS: u32 = 5;
 /// Skip decisions are kept this long after the decision (then DynamoDB's TTL removes them).
 const SKIP_RETENTION_SECONDS: i64 = 30 * 24 * 60 * 60;
+/// A tombstone is kept this long after its latest news (the later of its removal and the
+/// thread's last activity), then DynamoDB's TTL removes it.
+///
+/// Why 550 days, one year and six months rounded up: that is the policy's longest reach,
+/// the lookback (one year before the historical anchor) plus the activity window (six
+/// months). When the tombstone goes, a message dated before its latest news fails the
+/// activity rule on its own, and a historical sync anchored from then on no longer reaches
+/// it (lookback), so only mail written after that can start the thread again, as a new
+/// conversation would. New messages of the thread move its latest news, and so its expiry,
+/// forward: a group conversation that goes on stays out.
+pub const TOMBSTONE_RETENTION_DAYS: i64 = 550;
+/// A tombstone remembers at most this many participants: far more than the two a thread
+/// may have, so a thread removed for a third participant stays out; a huge group thread
+/// does not make a huge item (the explanation then counts at most this many people).
+const TOMBSTONE_PARTICIPANTS: usize = 100;
 /// DynamoDB's limits on key attributes, in bytes.
 const MAX_PARTITION_KEY: usize = 2048;
 const MAX_SORT_KEY: usize = 1024;
@@ -62,6 +93,7 @@ const MESSAGE: &str = "message";
 const GUARD: &str = "message_id";
 const SKIP: &str = "skip";
 const POINTER: &str = "provider_id";
+const TOMBSTONE: &str = "thread tombstone";
 
 /// What became of a message handed to [`DynamoMailStore::store_message`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +123,136 @@ pub struct SkipRecord {
     pub code: String,
     pub explanation: String,
     pub decided_at: Timestamp,
+}
+
+/// What stays of a removed thread: enough for the sync policy to judge later messages of
+/// it (`ThreadState` in the domain), and nothing of its content.
+///
+/// The reason is a code, as for [`SkipRecord`], so storage does not depend on the sync
+/// policy's types: the skip reason's code for a removal by a rule (`too_many_participants`),
+/// [`ThreadTombstone::INACTIVITY`] for the retention sweep's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadTombstone {
+    pub contract: ContractId,
+    pub seat: SeatId,
+    pub thread_id: String,
+    /// Every address seen on the thread (the seat's own may be among them), at most
+    /// [`TOMBSTONE_PARTICIPANTS`] of them.
+    pub participants: BTreeSet<EmailAddress>,
+    pub started_from_product: bool,
+    /// The latest message instant seen on the thread.
+    pub last_activity_at: Timestamp,
+    /// When the thread was removed: for a rule, the first removal; for inactivity, the
+    /// latest.
+    pub removed_at: Timestamp,
+    pub reason: String,
+}
+
+impl ThreadTombstone {
+    /// The reason of a removal by the retention sweep.
+    pub const INACTIVITY: &'static str = "inactivity";
+
+    pub fn removed_for_inactivity(&self) -> bool {
+        self.reason == Self::INACTIVITY
+    }
+
+    /// This tombstone once `later` also happened to the thread: participants are a union,
+    /// activity moves forward, a removal for a rule outranks one for inactivity (and keeps
+    /// the instant it first happened), and of two removals for inactivity the later counts.
+    fn merge(mut self, later: ThreadTombstone) -> ThreadTombstone {
+        let later_idle = later.removed_for_inactivity();
+        self.participants.extend(later.participants);
+        self.started_from_product |= later.started_from_product;
+        self.last_activity_at = self.last_activity_at.max(later.last_activity_at);
+        match (self.removed_for_inactivity(), later_idle) {
+            (false, _) => {}
+            (true, false) => {
+                self.removed_at = later.removed_at;
+                self.reason = later.reason;
+            }
+            (true, true) => self.removed_at = self.removed_at.max(later.removed_at),
+        }
+        self.bounded()
+    }
+
+    /// Folds in what the live thread knows.
+    fn with_thread(mut self, thread: &Thread) -> ThreadTombstone {
+        self.participants.insert(thread.counterpart.clone());
+        self.started_from_product |= thread.started_from_product;
+        self.last_activity_at = self.last_activity_at.max(thread.last_activity_at);
+        self.bounded()
+    }
+
+    fn bounded(mut self) -> ThreadTombstone {
+        while self.participants.len() > TOMBSTONE_PARTICIPANTS {
+            self.participants.pop_last();
+        }
+        self
+    }
+
+    /// Epoch seconds from which DynamoDB may remove the tombstone (see
+    /// [`TOMBSTONE_RETENTION_DAYS`]).
+    fn ttl(&self) -> i64 {
+        self.removed_at
+            .max(self.last_activity_at)
+            .as_second()
+            .saturating_add(TOMBSTONE_RETENTION_DAYS * 24 * 60 * 60)
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct TombstoneItem {
+    pk: String,
+    sk: String,
+    entity: String,
+    contract_id: ContractId,
+    seat_id: SeatId,
+    thread_id: String,
+    participants: BTreeSet<EmailAddress>,
+    started_from_product: bool,
+    last_activity_at: Timestamp,
+    removed_at: Timestamp,
+    reason: String,
+    /// Epoch seconds at which DynamoDB may remove the item.
+    ttl: i64,
+    version: u64,
+}
+
+impl Record for TombstoneItem {
+    const ENTITY: &'static str = TOMBSTONE;
+}
+
+impl TombstoneItem {
+    fn new(t: &ThreadTombstone, version: u64) -> Self {
+        Self {
+            pk: keys::mail_pk(&t.seat),
+            sk: keys::tombstone_sk(&t.thread_id),
+            entity: TOMBSTONE.to_owned(),
+            contract_id: t.contract.clone(),
+            seat_id: t.seat.clone(),
+            thread_id: t.thread_id.clone(),
+            participants: t.participants.clone(),
+            started_from_product: t.started_from_product,
+            last_activity_at: t.last_activity_at,
+            removed_at: t.removed_at,
+            reason: t.reason.clone(),
+            ttl: t.ttl(),
+            version,
+        }
+    }
+
+    fn into_domain(self) -> ThreadTombstone {
+        ThreadTombstone {
+            contract: self.contract_id,
+            seat: self.seat_id,
+            thread_id: self.thread_id,
+            participants: self.participants,
+            started_from_product: self.started_from_product,
+            last_activity_at: self.last_activity_at,
+            removed_at: self.removed_at,
+            reason: self.reason,
+        }
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -248,6 +410,9 @@ struct SkipItem {
     seat_id: SeatId,
     counterpart: EmailAddress,
     provider_id: String,
+    /// The message's thread; absent on decisions recorded before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    thread_id: Option<String>,
     at: Timestamp,
     code: String,
     explanation: String,
@@ -999,8 +1164,11 @@ impl DynamoMailStore {
         Ok(expired)
     }
 
-    /// Removes a thread with all its messages and their Message-ID guards. Returns how many
-    /// messages were removed.
+    /// Removes a thread with all its messages and their Message-ID guards, leaving no
+    /// tombstone (for a purge; the sync removes threads with
+    /// [`remove_thread_for_rule`](Self::remove_thread_for_rule) and
+    /// [`remove_thread_for_inactivity`](Self::remove_thread_for_inactivity)). Returns how
+    /// many messages were removed.
     ///
     /// Messages go first and the thread last, so an interrupted removal leaves a thread
     /// that the next attempt (or the next expiry run) finds again, never orphaned
@@ -1081,8 +1249,24 @@ impl DynamoMailStore {
     }
 
     /// Remembers why a message was not synced, for 30 days after the decision. Recording
-    /// the same message again replaces the earlier decision.
+    /// the same message again replaces the earlier decision. Prefer
+    /// [`record_skip_in_thread`](Self::record_skip_in_thread) when the thread is known.
     pub async fn record_skip(&self, skip: &SkipRecord) -> Result<(), StoreError> {
+        self.put_skip(skip, None).await
+    }
+
+    /// [`record_skip`](Self::record_skip), remembering the message's thread too, so that
+    /// [`skips_in_thread`](Self::skips_in_thread) finds the decision when the thread
+    /// changes.
+    pub async fn record_skip_in_thread(
+        &self,
+        skip: &SkipRecord,
+        thread_id: &str,
+    ) -> Result<(), StoreError> {
+        self.put_skip(skip, Some(thread_id)).await
+    }
+
+    async fn put_skip(&self, skip: &SkipRecord, thread_id: Option<&str>) -> Result<(), StoreError> {
         let item = SkipItem {
             pk: keys::mail_pk(&skip.seat),
             sk: keys::skip_sk(&skip.counterpart, skip.at, &skip.provider_id),
@@ -1091,6 +1275,7 @@ impl DynamoMailStore {
             seat_id: skip.seat.clone(),
             counterpart: skip.counterpart.clone(),
             provider_id: skip.provider_id.clone(),
+            thread_id: thread_id.map(str::to_owned),
             at: skip.at,
             code: skip.code.clone(),
             explanation: skip.explanation.clone(),
@@ -1139,6 +1324,202 @@ impl DynamoMailStore {
     }
 }
 
+impl DynamoMailStore {
+    /// The decisions of `seat` with code `code` for messages of `thread_id` with
+    /// `counterpart`, newest message first, at most `limit`. Decisions recorded without
+    /// their thread ([`record_skip`](Self::record_skip)) are never among them.
+    pub async fn skips_in_thread(
+        &self,
+        seat: &SeatId,
+        counterpart: &EmailAddress,
+        thread_id: &str,
+        code: &str,
+        limit: usize,
+    ) -> Result<Vec<SkipRecord>, StoreError> {
+        let pk = keys::mail_pk(seat);
+        let mut skips = Vec::new();
+        let mut start: Option<Item> = None;
+        while skips.len() < limit {
+            let out = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .filter_expression("#thread = :thread AND #code = :code")
+                .expression_attribute_names("#thread", "thread_id")
+                .expression_attribute_names("#code", "code")
+                .expression_attribute_values(":pk", s(pk.clone()))
+                .expression_attribute_values(":prefix", s(keys::skips_prefix(counterpart)))
+                .expression_attribute_values(":thread", s(thread_id))
+                .expression_attribute_values(":code", s(code))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start.take())
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|e| StoreError::dynamo("Query", e))?;
+            for item in out.items.unwrap_or_default() {
+                skips.push(decode::<SkipItem>(item)?.into_domain());
+            }
+            match out.last_evaluated_key {
+                Some(next) => start = Some(next),
+                None => break,
+            }
+        }
+        skips.truncate(limit);
+        Ok(skips)
+    }
+
+    /// Forgets a decision that no longer holds (the message is stored now, or gone).
+    pub async fn forget_skip(&self, skip: &SkipRecord) -> Result<(), StoreError> {
+        let sk = keys::skip_sk(&skip.counterpart, skip.at, &skip.provider_id);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&keys::mail_pk(&skip.seat), &sk)))
+            .send()
+            .await
+            .map_err(|e| StoreError::dynamo("DeleteItem", e))?;
+        Ok(())
+    }
+
+    /// The tombstone of a removed thread, if it has one.
+    pub async fn tombstone(
+        &self,
+        seat: &SeatId,
+        thread_id: &str,
+    ) -> Result<Option<ThreadTombstone>, StoreError> {
+        Ok(self
+            .items()
+            .get::<TombstoneItem>(&keys::mail_pk(seat), &keys::tombstone_sk(thread_id))
+            .await?
+            .map(TombstoneItem::into_domain))
+    }
+
+    /// The live thread and the tombstone of `thread_id`, read together: what the sync
+    /// policy judges a message of it against. Both may exist, after a thread removed for
+    /// inactivity became active again, or when a removal was interrupted.
+    pub async fn thread_with_tombstone(
+        &self,
+        seat: &SeatId,
+        thread_id: &str,
+    ) -> Result<(Option<Thread>, Option<ThreadTombstone>), StoreError> {
+        tokio::try_join!(
+            self.thread(seat, thread_id),
+            self.tombstone(seat, thread_id)
+        )
+    }
+
+    /// Removes a thread because a message broke a sync rule (`tombstone.reason` is the
+    /// rule's code), and keeps its tombstone: `tombstone` merged with the tombstone already
+    /// there and with what the live thread knows (its counterpart, activity and origin).
+    /// Returns how many messages were removed.
+    ///
+    /// Idempotent: a thread already removed keeps its tombstone (merged, and not written
+    /// again when nothing changes) and nothing else happens. A thread with no stored
+    /// messages at all gets a tombstone too, so a group conversation whose newest message
+    /// was judged first never starts as a one-to-one thread from an older message.
+    pub async fn remove_thread_for_rule(
+        &self,
+        tombstone: &ThreadTombstone,
+    ) -> Result<usize, StoreError> {
+        if tombstone.removed_for_inactivity() {
+            return Err(StoreError::Invalid {
+                entity: TOMBSTONE,
+                problem: "a removal for inactivity goes through remove_thread_for_inactivity"
+                    .to_owned(),
+            });
+        }
+        let mut buried = tombstone.clone();
+        if let Some(thread) = self.thread(&tombstone.seat, &tombstone.thread_id).await? {
+            buried = buried.with_thread(&thread);
+        }
+        self.keep_tombstone(buried).await?;
+        self.remove_thread(&tombstone.seat, &tombstone.thread_id)
+            .await
+    }
+
+    /// Removes a thread that has had no activity for six months at `now` (the domain's
+    /// [`Thread::is_expired`]) and keeps a tombstone with reason
+    /// [`ThreadTombstone::INACTIVITY`] removed at `now`: the policy then syncs only the
+    /// thread's messages after `now` (its rule 8). For the retention sweep, with the
+    /// threads [`expired_threads`](Self::expired_threads) lists.
+    ///
+    /// `None` when there is no such thread, or when it is no longer expired (a message came
+    /// since it was listed): nothing is written then. Otherwise how many messages were
+    /// removed. A message stored between that check and the removal leaves with the thread,
+    /// as with any removal.
+    pub async fn remove_thread_for_inactivity(
+        &self,
+        seat: &SeatId,
+        thread_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<usize>, StoreError> {
+        let Some(thread) = self.thread(seat, thread_id).await? else {
+            return Ok(None);
+        };
+        if !thread.is_expired(now) {
+            return Ok(None);
+        }
+        let tombstone = ThreadTombstone {
+            contract: thread.contract_id.clone(),
+            seat: seat.clone(),
+            thread_id: thread_id.to_owned(),
+            participants: BTreeSet::new(),
+            started_from_product: false,
+            last_activity_at: thread.last_activity_at,
+            removed_at: now,
+            reason: ThreadTombstone::INACTIVITY.to_owned(),
+        }
+        .with_thread(&thread);
+        self.keep_tombstone(tombstone).await?;
+        Ok(Some(self.remove_thread(seat, thread_id).await?))
+    }
+
+    /// Writes `tombstone` merged into the one stored, on condition that the stored one is
+    /// still the one read; writes nothing when the merge changes nothing.
+    async fn keep_tombstone(&self, tombstone: ThreadTombstone) -> Result<(), StoreError> {
+        let pk = keys::mail_pk(&tombstone.seat);
+        let sk = keys::tombstone_sk(&tombstone.thread_id);
+        check_key(TOMBSTONE, &sk, MAX_SORT_KEY)?;
+        let mut last_error = None;
+        for attempt in 1..=MAX_ATTEMPTS {
+            let result = match self.items().get::<TombstoneItem>(&pk, &sk).await? {
+                None => {
+                    self.items()
+                        .create(&TombstoneItem::new(&tombstone.clone().bounded(), 0))
+                        .await
+                }
+                Some(stored) => {
+                    let version = stored.version;
+                    let current = stored.into_domain();
+                    let merged = current.clone().merge(tombstone.clone());
+                    if merged == current {
+                        return Ok(());
+                    }
+                    self.items()
+                        .replace(&TombstoneItem::new(&merged, version + 1), version)
+                        .await
+                }
+            };
+            match result {
+                Ok(()) => return Ok(()),
+                Err(e @ (StoreError::AlreadyExists { .. } | StoreError::Conflict { .. })) => {
+                    last_error = Some(e);
+                    backoff(attempt).await;
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_error.unwrap_or(StoreError::Conflict {
+            entity: TOMBSTONE,
+            key: format!("{pk}/{sk}"),
+            expected: 0,
+            found: None,
+        }))
+    }
+}
+
 /// (seat, thread id) from the table keys of a thread item (a keys-only index entry).
 fn thread_key_of(item: &Item) -> Result<(SeatId, String), StoreError> {
     let part = |name: &str| match item.get(name) {
@@ -1158,4 +1539,143 @@ fn thread_key_of(item: &Item) -> Result<(SeatId, String), StoreError> {
     let thread_id = keys::thread_id_of_sk(sk)
         .ok_or_else(|| undecodable("not a thread's sort key".to_owned()))?;
     Ok((seat, thread_id))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    fn ts(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    fn tombstone(reason: &str, removed: &str, last: &str, who: &[&str]) -> ThreadTombstone {
+        ThreadTombstone {
+            contract: ContractId::parse("acme").unwrap(),
+            seat: SeatId::parse("s1").unwrap(),
+            thread_id: "t1".into(),
+            participants: who
+                .iter()
+                .map(|a| EmailAddress::parse(a).unwrap())
+                .collect(),
+            started_from_product: false,
+            last_activity_at: ts(last),
+            removed_at: ts(removed),
+            reason: reason.into(),
+        }
+    }
+
+    const RULE: &str = "too_many_participants";
+    const IDLE: &str = ThreadTombstone::INACTIVITY;
+
+    #[test]
+    fn tombstones_merge_in_any_order_to_the_same_answer() {
+        let idle = tombstone(
+            IDLE,
+            "2026-01-10T00:00:00Z",
+            "2025-07-01T00:00:00Z",
+            &["j@x.org"],
+        );
+        let rule = tombstone(
+            RULE,
+            "2026-03-01T00:00:00Z",
+            "2026-02-20T00:00:00Z",
+            &["j@x.org", "b@y.org", "r@acme.example"],
+        );
+        let later_rule = tombstone(
+            RULE,
+            "2026-03-05T00:00:00Z",
+            "2026-03-04T00:00:00Z",
+            &["c@z.org"],
+        );
+        let all = [idle.clone(), rule.clone(), later_rule.clone()];
+        let mut orders = vec![];
+        for (a, b, c) in [
+            (0, 1, 2),
+            (0, 2, 1),
+            (1, 0, 2),
+            (1, 2, 0),
+            (2, 0, 1),
+            (2, 1, 0),
+        ] {
+            orders.push(all[a].clone().merge(all[b].clone()).merge(all[c].clone()));
+        }
+        let expected = &orders[0];
+        // A rule outranks inactivity; of two rule removals the merge keeps the stored one,
+        // so only participants and activity are compared across orders.
+        for o in &orders {
+            assert_eq!(o.participants.len(), 4, "{o:?}");
+            assert_eq!(o.last_activity_at, ts("2026-03-04T00:00:00Z"));
+            assert_eq!(o.reason, RULE);
+            assert_eq!(o.participants, expected.participants);
+        }
+        // Merging what is already there changes nothing.
+        let once = idle.clone().merge(rule.clone());
+        assert_eq!(once.clone().merge(rule.clone()), once);
+        assert_eq!(once.removed_at, rule.removed_at);
+    }
+
+    #[test]
+    fn the_later_removal_for_inactivity_counts_and_a_rule_is_never_undone() {
+        let first = tombstone(
+            IDLE,
+            "2026-01-10T00:00:00Z",
+            "2025-07-01T00:00:00Z",
+            &["j@x.org"],
+        );
+        let second = tombstone(
+            IDLE,
+            "2026-09-10T00:00:00Z",
+            "2026-03-01T00:00:00Z",
+            &["j@x.org"],
+        );
+        assert_eq!(
+            first.clone().merge(second.clone()).removed_at,
+            second.removed_at
+        );
+        assert_eq!(
+            second.clone().merge(first.clone()).removed_at,
+            second.removed_at
+        );
+        let rule = tombstone(
+            RULE,
+            "2026-02-01T00:00:00Z",
+            "2026-01-20T00:00:00Z",
+            &["b@y.org"],
+        );
+        let merged = rule.clone().merge(second);
+        assert_eq!(
+            (merged.reason.as_str(), merged.removed_at),
+            (RULE, rule.removed_at)
+        );
+    }
+
+    #[test]
+    fn a_tombstone_outlives_its_thread_by_550_days_from_its_latest_news() {
+        let t = tombstone(RULE, "2026-03-01T00:00:00Z", "2026-02-20T00:00:00Z", &[]);
+        assert_eq!(t.ttl(), ts("2027-09-02T00:00:00Z").as_second());
+        let late = tombstone(RULE, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z", &[]);
+        assert_eq!(late.ttl(), ts("2027-10-03T00:00:00Z").as_second());
+    }
+
+    #[test]
+    fn a_huge_group_is_remembered_with_a_bounded_number_of_people() {
+        let many: Vec<String> = (0..300).map(|i| format!("p{i}@x.org")).collect();
+        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
+        let t = tombstone(
+            RULE,
+            "2026-03-01T00:00:00Z",
+            "2026-02-20T00:00:00Z",
+            &refs[..150],
+        );
+        let merged = t.clone().bounded().merge(tombstone(
+            RULE,
+            "2026-03-01T00:00:00Z",
+            "2026-02-20T00:00:00Z",
+            &refs[150..],
+        ));
+        assert_eq!(merged.participants.len(), TOMBSTONE_PARTICIPANTS);
+    }
 }
