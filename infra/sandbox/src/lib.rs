@@ -5,8 +5,18 @@
 //! and the provider's refusals (admin approval needed, an inactive mailbox, a partial
 //! consent). The authorize endpoints consent at once for the account named by
 //! `login_hint` and redirect back, as a person clicking "Accept" would. PKCE is checked.
+//!
+//! Mailboxes hold messages that tests and the scenario put there ([`control`]); hiresync
+//! reads them through Graph delta and Gmail history ([`mail_api`]), and every change is
+//! pushed to whoever subscribed ([`push`]): Graph subscriptions after their validation
+//! handshake, Gmail through a Pub/Sub push with a signed OIDC token.
 
-use std::collections::HashMap;
+pub mod control;
+mod mail_api;
+pub mod mailbox;
+pub mod push;
+
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Form, Path, Query, State};
@@ -21,7 +31,8 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// How a seeded account behaves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Behaviour {
     /// Consents to everything; has a mailbox and a calendar.
     Normal,
@@ -47,12 +58,18 @@ struct World {
     /// access or refresh token -> address
     tokens: HashMap<String, String>,
     counter: u64,
-    subscriptions: HashMap<String, Value>,
+    subscriptions: HashMap<String, push::GraphSubscription>,
+    mailboxes: HashMap<String, mailbox::Mailbox>,
+    /// Mailboxes with a Gmail watch.
+    gmail_watches: BTreeSet<String>,
+    pubsub: Option<push::PubSubPush>,
+    pushes: Vec<push::Push>,
 }
 
 #[derive(Clone, Default)]
 pub struct Sandbox {
     world: Arc<Mutex<World>>,
+    http: reqwest::Client,
 }
 
 impl Sandbox {
@@ -98,13 +115,51 @@ impl Sandbox {
             )
             .route("/gmail/users/me/profile", get(gmail_profile))
             .route("/gmail/users/me/watch", post(gmail_watch))
-            .route("/gmail/users/me/stop", post(no_content))
+            .route("/gmail/users/me/stop", post(gmail_stop))
             .route("/calendar/calendars/primary", get(calendar_primary))
             .route(
                 "/calendar/calendars/{id}/events/watch",
                 post(calendar_watch),
             )
             .route("/calendar/channels/stop", post(no_content))
+            .route(
+                "/graph/me/mailFolders/{folder}/messages/delta",
+                get(mail_api::graph_delta),
+            )
+            .route(
+                "/graph/me/mailFolders/{folder}",
+                get(mail_api::graph_folder),
+            )
+            .route(
+                "/graph/me/messages/{id}",
+                get(mail_api::graph_message_by_id),
+            )
+            .route("/gmail/users/me/history", get(mail_api::gmail_history))
+            .route("/gmail/users/me/messages", get(mail_api::gmail_list))
+            .route(
+                "/gmail/users/me/messages/{id}",
+                get(mail_api::gmail_message),
+            )
+            .route("/pubsub/certs", get(pubsub_certs))
+            .route(
+                "/sandbox/mailboxes/{address}/messages",
+                post(control::deliver).get(control::list),
+            )
+            .route(
+                "/sandbox/mailboxes/{address}/messages/{id}",
+                delete(control::delete),
+            )
+            .route(
+                "/sandbox/mailboxes/{address}/messages/{id}/move",
+                post(control::relocate),
+            )
+            .route(
+                "/sandbox/mailboxes/{address}/expire-cursors",
+                post(control::expire),
+            )
+            .route("/sandbox/accounts", post(control::seed_account))
+            .route("/sandbox/pushes", get(control::pushes))
+            .route("/sandbox/pushes/replay", post(control::replay))
             .with_state(self.clone())
     }
 
@@ -273,7 +328,7 @@ async fn revoke(State(s): State<Sandbox>, Form(f): Form<RevokeForm>) -> Response
 }
 
 /// The account behind a bearer token.
-fn caller(s: &Sandbox, headers: &HeaderMap) -> Option<(String, Behaviour)> {
+pub(crate) fn caller(s: &Sandbox, headers: &HeaderMap) -> Option<(String, Behaviour)> {
     let token = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -290,7 +345,7 @@ fn caller(s: &Sandbox, headers: &HeaderMap) -> Option<(String, Behaviour)> {
 }
 
 /// The provider's answer to a missing or unknown access token.
-fn unauthorized() -> Response {
+pub(crate) fn unauthorized() -> Response {
     (
         StatusCode::UNAUTHORIZED,
         Json(json!({"error": {"code": "InvalidAuthenticationToken", "message": "Access token is empty or invalid."}})),
@@ -337,15 +392,38 @@ async fn graph_subscribe(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Response {
-    if caller(&s, &headers).is_none() {
+    let Some((owner, _)) = caller(&s, &headers) else {
         return unauthorized();
+    };
+    let text = |name: &str| body[name].as_str().unwrap_or_default().to_owned();
+    // Graph proves the endpoints are ours before it creates anything (§1.4).
+    for url in [text("notificationUrl"), text("lifecycleNotificationUrl")] {
+        if url.is_empty() {
+            continue;
+        }
+        let token = s.next("validation");
+        if !push::validate(&s.http, &url, &token).await {
+            return (
+                StatusCode::BAD_REQUEST,
+                Json(json!({"error": {"code": "InvalidRequest", "message": "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request."}})),
+            )
+                .into_response();
+        }
     }
     let id = s.next("graph-subscription");
+    let sub = push::GraphSubscription {
+        id: id.clone(),
+        owner,
+        resource: text("resource"),
+        notification_url: text("notificationUrl"),
+        client_state: body["clientState"].as_str().map(str::to_owned),
+        expiration: body["expirationDateTime"].clone(),
+    };
     let stored = json!({
         "id": id, "resource": body["resource"], "changeType": body["changeType"],
         "notificationUrl": body["notificationUrl"], "expirationDateTime": body["expirationDateTime"],
     });
-    s.lock().subscriptions.insert(id, stored.clone());
+    s.lock().subscriptions.insert(id, sub);
     (StatusCode::CREATED, Json(stored)).into_response()
 }
 
@@ -357,8 +435,9 @@ async fn graph_renew(
     let mut w = s.lock();
     match w.subscriptions.get_mut(&id) {
         Some(sub) => {
-            sub["expirationDateTime"] = body["expirationDateTime"].clone();
-            Json(sub.clone()).into_response()
+            sub.expiration = body["expirationDateTime"].clone();
+            Json(json!({"id": id, "resource": sub.resource, "expirationDateTime": sub.expiration}))
+                .into_response()
         }
         None => (
             StatusCode::NOT_FOUND,
@@ -381,23 +460,54 @@ fn week_from_now_ms() -> String {
     (jiff::Timestamp::now().as_millisecond() + 7 * 24 * 3600 * 1000).to_string()
 }
 
+fn history_id(s: &Sandbox, address: &str) -> String {
+    let mut w = s.lock();
+    w.mailboxes
+        .entry(address.to_owned())
+        .or_default()
+        .history_id()
+        .to_string()
+}
+
 async fn gmail_profile(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
     match caller(&s, &headers) {
-        Some((a, _)) => Json(
-            json!({"emailAddress": a, "historyId": "1000", "messagesTotal": 0, "threadsTotal": 0}),
-        )
-        .into_response(),
+        Some((a, _)) => {
+            let history = history_id(&s, &a);
+            let total = s.mails(&a).len();
+            Json(json!({"emailAddress": a, "historyId": history, "messagesTotal": total, "threadsTotal": total}))
+                .into_response()
+        }
         None => unauthorized(),
     }
 }
 
 async fn gmail_watch(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
     match caller(&s, &headers) {
-        Some(_) => {
-            Json(json!({"historyId": "1000", "expiration": week_from_now_ms()})).into_response()
+        Some((a, _)) => {
+            let history = history_id(&s, &a);
+            s.lock().gmail_watches.insert(a);
+            Json(json!({"historyId": history, "expiration": week_from_now_ms()})).into_response()
         }
         None => unauthorized(),
     }
+}
+
+async fn gmail_stop(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
+    match caller(&s, &headers) {
+        Some((a, _)) => {
+            s.lock().gmail_watches.remove(&a);
+            StatusCode::NO_CONTENT.into_response()
+        }
+        None => unauthorized(),
+    }
+}
+
+async fn pubsub_certs() -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        push::JWKS,
+    )
+        .into_response()
 }
 
 async fn calendar_primary(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
