@@ -16,11 +16,35 @@ pub struct PollOutcome {
     pub failed: usize,
 }
 
+/// When a reported failure is delivered again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Redelivery {
+    /// After the queue's visibility timeout, as on AWS.
+    QueueTimeout,
+    /// After this many seconds: the local suite's shortcut, so a failing message reaches
+    /// its dead-letter queue within seconds rather than after receive-count x timeout.
+    After(i32),
+}
+
 /// Receives up to ten messages from `queue_url`, runs `function` on them as one batch and
 /// deletes the ones it did not report as failed.
 pub async fn poll_once<F, Fut>(
     sqs: &aws_sdk_sqs::Client,
     queue_url: &str,
+    function: F,
+) -> anyhow::Result<PollOutcome>
+where
+    F: FnOnce(SqsEvent) -> Fut,
+    Fut: Future<Output = SqsBatchResponse>,
+{
+    poll(sqs, queue_url, Redelivery::QueueTimeout, function).await
+}
+
+/// [`poll_once`], with the failures redelivered as `redelivery` says.
+pub async fn poll<F, Fut>(
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+    redelivery: Redelivery,
     function: F,
 ) -> anyhow::Result<PollOutcome>
 where
@@ -67,7 +91,21 @@ where
     }
     let response = function(event).await;
     for failure in &response.batch_item_failures {
-        handles.remove(&failure.item_identifier);
+        let handle = handles.remove(&failure.item_identifier);
+        if let (Redelivery::After(seconds), Some(handle)) = (redelivery, handle) {
+            sqs.change_message_visibility()
+                .queue_url(queue_url)
+                .receipt_handle(handle)
+                .visibility_timeout(seconds)
+                .send()
+                .await
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "making a failed message visible again on {queue_url}: {}",
+                        aws_sdk_sqs::error::DisplayErrorContext(e)
+                    )
+                })?;
+        }
     }
     let succeeded = handles.len();
     if !handles.is_empty() {
