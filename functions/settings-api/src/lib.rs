@@ -42,6 +42,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ),
     ("GET", "/v1/oauth/callback"),
     ("GET", "/v1/contracts/{contract}/seats/{seat}/skips"),
+    ("GET", "/v1/contracts/{contract}/seats/{seat}/threads"),
 ];
 
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -440,6 +441,65 @@ async fn skips(
     ))
 }
 
+#[derive(Deserialize)]
+struct ThreadsQuery {
+    limit: Option<i32>,
+    next: Option<String>,
+}
+
+/// The seat's synced threads with their messages (metadata only), a page at a time. Mail
+/// is private to the seat that owns the mailbox, so only the seat itself may read it.
+async fn threads(
+    State(app): State<Arc<App>>,
+    Path((contract, seat)): Path<(String, String)>,
+    Query(q): Query<ThreadsQuery>,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
+    let now = (app.clock)();
+    let caller = caller(&app, &headers, now)?;
+    contract_of(&caller, &contract)?;
+    let seat_id = seat_of(&caller, &seat, false)?;
+    let limit = q.limit.unwrap_or(25);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 100"));
+    }
+    let token = q.next.map(hiresync_store::PageToken::from_string);
+    let page = app
+        .mail
+        .threads_of_seat(&seat_id, limit, token.as_ref())
+        .await
+        .map_err(Failure::from)?;
+    let mut threads = Vec::with_capacity(page.items.len());
+    for t in page.items {
+        let messages = app
+            .mail
+            .messages(&seat_id, &t.thread_id)
+            .await
+            .map_err(Failure::from)?;
+        threads.push(json!({
+            "thread_id": t.thread_id,
+            "counterpart": t.counterpart.as_str(),
+            "visibility": t.visibility,
+            "started_from_product": t.started_from_product,
+            "last_activity_at": t.last_activity_at,
+            "messages": messages.iter().map(|m| json!({
+                "provider_id": m.provider_id,
+                "internet_message_id": m.internet_message_id,
+                "direction": m.direction,
+                "from": m.from.as_str(),
+                "to": m.to.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                "cc": m.cc.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+                "subject": m.subject,
+                "sent_at": m.sent_at,
+            })).collect::<Vec<_>>(),
+        }));
+    }
+    Ok(Json(json!({
+        "threads": threads,
+        "next": page.next.map(|n| n.as_str().to_owned()),
+    })))
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
@@ -454,6 +514,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(ROUTES[4].1, axum::routing::delete(deauthorize))
         .route(ROUTES[5].1, get(callback))
         .route(ROUTES[6].1, get(skips))
+        .route(ROUTES[7].1, get(threads))
         .fallback(not_found)
         .with_state(app)
 }

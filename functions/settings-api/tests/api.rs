@@ -501,3 +501,105 @@ async fn why_did_this_not_sync_answers_from_the_recorded_decisions() {
         (StatusCode::BAD_REQUEST, Some("bad_request"))
     );
 }
+
+#[tokio::test]
+async fn a_seat_reads_its_own_synced_threads_in_pages_and_nobody_else_does() {
+    use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+    use hiresync_domain::mail::{Direction, Message, Thread, Visibility};
+    let api = Api::new("api-threads").await;
+    let aws = hiresync_localstack::aws_config().await;
+    let mail = hiresync_store::DynamoMailStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        api.harness.resources.table("MailTable").unwrap(),
+    );
+    let seat = SeatId::parse("s1").unwrap();
+    for (n, counterpart) in ["jane@cand.example", "omar@cand.example"]
+        .iter()
+        .enumerate()
+    {
+        let thread = Thread {
+            contract_id: ContractId::parse("acme").unwrap(),
+            seat_id: seat.clone(),
+            thread_id: format!("t-{n}"),
+            counterpart: EmailAddress::parse(counterpart).unwrap(),
+            visibility: Visibility::Private,
+            started_from_product: false,
+            last_activity_at: ts("2026-02-01T00:00:00Z"),
+        };
+        let message = Message {
+            contract_id: thread.contract_id.clone(),
+            seat_id: seat.clone(),
+            thread_id: thread.thread_id.clone(),
+            provider_id: format!("m-{n}"),
+            internet_message_id: Some(format!("<m-{n}@x>")),
+            direction: Direction::Received,
+            from: thread.counterpart.clone(),
+            to: vec![EmailAddress::parse("s1@acme.example").unwrap()],
+            cc: vec![],
+            bcc: vec![],
+            subject: format!("hello {n}"),
+            sent_at: ts("2026-02-01T00:00:00Z"),
+        };
+        mail.store_message(&thread, &message).await.unwrap();
+    }
+
+    let url = "/v1/contracts/acme/seats/s1/threads";
+    let (s, b) = api
+        .call(
+            "GET",
+            &format!("{url}?limit=1"),
+            Some(&recruiter("s1")),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["threads"].as_array().unwrap().len(), 1);
+    assert_eq!(b["threads"][0]["visibility"], "private");
+    assert_eq!(b["threads"][0]["messages"][0]["direction"], "received");
+    let next: String = b["next"]
+        .as_str()
+        .expect("a second page")
+        .bytes()
+        .map(|c| match c {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (c as char).to_string(),
+            other => format!("%{other:02X}"),
+        })
+        .collect();
+    let (_, b2) = api
+        .call(
+            "GET",
+            &format!("{url}?limit=1&next={next}"),
+            Some(&recruiter("s1")),
+            None,
+        )
+        .await;
+    let mut seen: Vec<String> = [&b, &b2]
+        .iter()
+        .flat_map(|p| p["threads"].as_array().unwrap().clone())
+        .map(|t| t["counterpart"].as_str().unwrap().to_owned())
+        .collect();
+    seen.sort();
+    assert_eq!(seen, vec!["jane@cand.example", "omar@cand.example"]);
+
+    // Private mail: not the admin, not another seat.
+    assert_eq!(
+        api.call("GET", url, Some(&admin()), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        api.call("GET", url, Some(&recruiter("s2")), None).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, b) = api
+        .call(
+            "GET",
+            &format!("{url}?limit=0"),
+            Some(&recruiter("s1")),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("bad_request"))
+    );
+}
