@@ -3,42 +3,25 @@
 //! seats follow the authorization URL as a browser would; the settings change fans out
 //! through the real queue to the real settings-fanout handler.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use anyhow::Context;
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-use hiresync_connect::config::ConnectConfig;
-use hiresync_connect::Connector;
-use hiresync_localstack::{poller, Resources, Template};
-use hiresync_runtime::config::Env;
-use hiresync_sandbox::{Behaviour, Sandbox};
-use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{json, Value};
-use settings_api::auth::Authenticator;
-use settings_api::{router, App};
 
-fn random_key() -> Vec<u8> {
-    // Development keys for this run only: derived from the unique prefix's randomness.
-    let id = hiresync_localstack::unique_prefix("k");
-    let mut key = id.into_bytes();
-    key.resize(32, b'#');
-    key
-}
+use crate::suite::Suite;
 
-struct Client<'a> {
+/// A caller of the local API: a browser for the consent dance, and a bearer for the rest.
+pub struct Client<'a> {
     http: reqwest::Client,
     base: String,
     suite: &'a Suite,
+    contract: &'a str,
 }
 
 impl Client<'_> {
     fn token(&self, user: &str, seat: &str, role: &str) -> anyhow::Result<String> {
-        self.suite.token(user, seat, role)
+        self.suite.token(self.contract, user, seat, role)
     }
 
-    async fn call(
+    pub async fn call(
         &self,
         method: reqwest::Method,
         path: &str,
@@ -59,12 +42,20 @@ impl Client<'_> {
     }
 
     /// The seat's browser: open the consent URL, follow the provider's redirect back to us.
-    async fn connect(&self, seat: &str, address: &str, kind: &str) -> anyhow::Result<(u16, Value)> {
+    pub async fn connect(
+        &self,
+        seat: &str,
+        address: &str,
+        kind: &str,
+    ) -> anyhow::Result<(u16, Value)> {
         let token = self.token(&format!("user-{seat}"), seat, "recruiter")?;
         let (status, start) = self
             .call(
                 reqwest::Method::POST,
-                &format!("/v1/contracts/globex/seats/{seat}/connections/{kind}/authorize"),
+                &format!(
+                    "/v1/contracts/{}/seats/{seat}/connections/{kind}/authorize",
+                    self.contract
+                ),
                 &token,
                 Some(json!({"login_hint": address})),
             )
@@ -88,7 +79,7 @@ impl Client<'_> {
     }
 }
 
-fn outcome(status: u16, body: &Value) -> String {
+pub fn outcome(status: u16, body: &Value) -> String {
     if status == 200 {
         format!(
             "connected {} (sync: {})",
@@ -141,146 +132,22 @@ async fn show_connections(c: &Client<'_>, seats: &[&str]) -> anyhow::Result<()> 
     Ok(())
 }
 
-pub async fn drain_fan_out(
-    connector: &Connector,
-    sqs: &aws_sdk_sqs::Client,
-    resources: &Resources,
-) -> anyhow::Result<(usize, usize)> {
-    let queue = resources.queue("DeauthorizationsQueue")?;
-    let (mut pages, mut failed) = (0, 0);
-    loop {
-        let outcome = poller::poll_once(sqs, queue, |event| {
-            settings_fanout::handle(connector, event, jiff::Timestamp::now())
+impl<'a> Client<'a> {
+    pub fn new(suite: &'a Suite, contract: &'a str) -> anyhow::Result<Self> {
+        Ok(Client {
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            base: suite.api.clone(),
+            suite,
+            contract,
         })
-        .await?;
-        if outcome.received == 0 {
-            return Ok((pages, failed));
-        }
-        pages += outcome.succeeded;
-        failed += outcome.failed;
     }
 }
 
-/// The local HTTP suite: the provider sandbox, and the settings API (with `GET /healthz`) on
-/// 127.0.0.1:${HIRESYNC_PORT:-3000}, wired to the local AWS.
-pub struct Suite {
-    pub api: String,
-    pub providers: String,
-    pub connector: Connector,
-    signing: Vec<u8>,
-}
-
-impl Suite {
-    /// A bearer token for the local API, as the product's identity system would mint it.
-    pub fn token(&self, user: &str, seat: &str, role: &str) -> anyhow::Result<String> {
-        let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
-        header.kid = Some("local".into());
-        let exp = jiff::Timestamp::now().as_second() + 12 * 3600;
-        Ok(jsonwebtoken::encode(
-            &header,
-            &json!({"sub": user, "contract": "globex", "seat": seat, "role": role, "aud": "hiresync", "exp": exp}),
-            &EncodingKey::from_secret(&self.signing),
-        )?)
-    }
-}
-
-/// The accounts the sandbox knows, with how each behaves.
-pub const ACCOUNTS: &[(&str, Behaviour)] = &[
-    ("ana@globex.example", Behaviour::Normal),
-    ("ben@globex.example", Behaviour::Normal),
-    ("cleo@globex.example", Behaviour::NeedsAdminApproval),
-    ("dev@globex.example", Behaviour::InactiveMailbox),
-    ("eve@globex.example", Behaviour::PartialConsent),
-];
-
-pub async fn start(
-    config: &aws_config::SdkConfig,
-    template: &Template,
-    resources: &Resources,
-) -> anyhow::Result<Suite> {
-    let sandbox = Sandbox::new();
-    for (address, behaviour) in ACCOUNTS {
-        sandbox.account(address, *behaviour);
-    }
-    let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let providers = format!("http://{}", sandbox_listener.local_addr()?);
-    tokio::spawn(sandbox.serve(sandbox_listener));
-
-    let port = std::env::var("HIRESYNC_PORT").unwrap_or_else(|_| "3000".into());
-    let api_listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}"))
-        .await
-        .with_context(|| format!("127.0.0.1:{port} is taken; set HIRESYNC_PORT to a free port"))?;
-    let api = format!("http://{}", api_listener.local_addr()?);
-
-    let mut env: BTreeMap<String, String> = resources.environment(template);
-    let signing = random_key();
-    for (k, v) in [
-        ("OAUTH_REDIRECT_URL", format!("{api}/v1/oauth/callback")),
-        ("WEBHOOK_BASE_URL", "https://hooks.invalid".to_owned()),
-        ("MICROSOFT_CLIENT_ID", "local-ms-client".to_owned()),
-        ("MICROSOFT_CLIENT_SECRET", "local-ms-secret".to_owned()),
-        (
-            "MICROSOFT_AUTHORIZE_URL",
-            format!("{providers}/ms/authorize"),
-        ),
-        ("MICROSOFT_TOKEN_URL", format!("{providers}/ms/token")),
-        ("GOOGLE_CLIENT_ID", "local-google-client".to_owned()),
-        ("GOOGLE_CLIENT_SECRET", "local-google-secret".to_owned()),
-        (
-            "GOOGLE_AUTHORIZE_URL",
-            format!("{providers}/google/authorize"),
-        ),
-        ("GOOGLE_TOKEN_URL", format!("{providers}/google/token")),
-        ("GOOGLE_REVOKE_URL", format!("{providers}/google/revoke")),
-        ("GRAPH_BASE_URL", format!("{providers}/graph")),
-        ("GMAIL_BASE_URL", format!("{providers}/gmail")),
-        ("CALENDAR_BASE_URL", format!("{providers}/calendar")),
-        (
-            "GMAIL_PUBSUB_TOPIC",
-            "projects/local/topics/gmail-push".to_owned(),
-        ),
-        ("OAUTH_STATE_KEY", B64.encode(random_key())),
-    ] {
-        env.insert(k.to_owned(), v);
-    }
-    let cfg = ConnectConfig::from_lookup(Env::new(move |k: &str| env.get(k).cloned()))?;
-    let connector = Connector::from_config(config, &cfg)?;
-    let app = Arc::new(App {
-        mail: hiresync_store::DynamoMailStore::new(
-            aws_sdk_dynamodb::Client::new(config),
-            resources.table("MailTable")?,
-        ),
-        connector: connector.clone(),
-        auth: Authenticator::from_spec(&format!("local:{}", B64.encode(&signing)))?,
-        clock: Arc::new(jiff::Timestamp::now),
-    });
-    let routes = router(app).route("/healthz", axum::routing::get(|| async { "ok" }));
-    tokio::spawn(async move { axum::serve(api_listener, routes).await });
-    Ok(Suite {
-        api,
-        providers,
-        connector,
-        signing,
-    })
-}
-
-pub async fn run(
-    config: &aws_config::SdkConfig,
-    template: &Template,
-    resources: &Resources,
-) -> anyhow::Result<()> {
-    let suite = start(config, template, resources).await?;
-    let connector = suite.connector.clone();
+pub async fn run(suite: &Suite) -> anyhow::Result<()> {
     let api = suite.api.clone();
-
-    let c = Client {
-        http: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?,
-        base: api.clone(),
-        suite: &suite,
-    };
-    let sqs = aws_sdk_sqs::Client::new(config);
+    let c = Client::new(suite, "globex")?;
     let admin = c.token("ada", "admin-seat", "admin")?;
 
     crate::heading(&format!(
@@ -331,8 +198,11 @@ pub async fn run(
         )
         .await?;
     println!("   effects {}", body["effects"]);
-    let (pages, failed) = drain_fan_out(&connector, &sqs, resources).await?;
-    println!("   settings-fanout handled {pages} page(s), {failed} failed");
+    let pumped = suite.pump().await?;
+    println!(
+        "   settings-fanout handled {} page(s), {} failed",
+        pumped.fan_out.succeeded, pumped.fan_out.failed
+    );
     show_connections(&c, &["ana", "ben"]).await?;
 
     crate::heading("The admin switches to Google Workspace: every connection must reconnect");
@@ -343,7 +213,7 @@ pub async fn run(
         Some(json!({"provider": "google_workspace"})),
     )
     .await?;
-    drain_fan_out(&connector, &sqs, resources).await?;
+    suite.pump().await?;
     show_connections(&c, &["ana", "ben"]).await?;
     let (status, body) = c.connect("eve", "eve@globex.example", "calendar").await?;
     println!(
@@ -358,19 +228,5 @@ pub async fn run(
         outcome(status, &body)
     );
 
-    let attrs = sqs
-        .get_queue_attributes()
-        .queue_url(resources.queue("SyncJobsQueue")?)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-        .send()
-        .await?;
-    let waiting = attrs
-        .attributes
-        .and_then(|a| {
-            a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
-                .cloned()
-        })
-        .unwrap_or_default();
-    println!("\n   sync jobs waiting for ingest on the FIFO queue: {waiting}");
     Ok(())
 }

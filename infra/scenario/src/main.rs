@@ -7,6 +7,8 @@
 #![recursion_limit = "256"]
 
 mod connect;
+mod mail;
+mod suite;
 
 use std::collections::BTreeSet;
 
@@ -169,7 +171,9 @@ async fn main() -> anyhow::Result<()> {
 }
 
 /// `make serve`: the local suite stays up for a person to poke at, with the queues polled
-/// and the renewal timer ticking as AWS would, until Ctrl-C.
+/// and the renewal timer ticking as AWS would, until Ctrl-C. With `HIRESYNC_SUITE_INFO`
+/// set, where everything is goes to that file as JSON once the suite is up (the end-to-end
+/// tests read it).
 async fn serve() -> anyhow::Result<()> {
     hiresync_localstack::require_local_endpoints()?;
     let template = Template::load(&repository_template_path())?;
@@ -180,16 +184,16 @@ async fn serve() -> anyhow::Result<()> {
         &hiresync_localstack::unique_prefix("serve"),
     )
     .await?;
-    let suite = connect::start(&config, &template, &resources).await?;
-    let admin = suite.token("ada", "admin-seat", "admin")?;
-    let ana = suite.token("user-ana", "ana", "recruiter")?;
+    let suite = suite::Suite::start(&config, &template, &resources).await?;
+    let admin = suite.token("globex", "ada", "admin-seat", "admin")?;
+    let ana = suite.token("globex", "user-ana", "ana", "recruiter")?;
     println!("hiresync local suite");
-    println!("  API            {}  (GET /healthz)", suite.api);
+    println!("  API + webhooks {}  (GET /healthz)", suite.api);
     println!(
-        "  providers      {}  (sandbox accounts below)",
+        "  providers      {}  (sandbox accounts below; mail control under /sandbox/...)",
         suite.providers
     );
-    for (address, behaviour) in connect::ACCOUNTS {
+    for (address, behaviour) in suite::ACCOUNTS {
         println!("                 {address:<22} {behaviour:?}");
     }
     println!("  admin token    {admin}");
@@ -200,31 +204,29 @@ async fn serve() -> anyhow::Result<()> {
     println!(
         "  then open the authorization_url: the sandbox consents and redirects back to the API."
     );
+    println!("  curl -s -X POST {}/sandbox/mailboxes/ana@globex.example/messages -H 'content-type: application/json' -d '{{\"thread\":\"t1\",\"from\":\"Jane <jane@talent.example>\",\"to\":[\"ana@globex.example\"],\"subject\":\"Hello\"}}'", suite.providers);
+    println!(
+        "  curl -s {}/v1/contracts/globex/seats/ana/threads -H \"authorization: Bearer $ANA\"",
+        suite.api
+    );
     println!("Ctrl-C stops everything.");
-
-    let sqs = aws_sdk_sqs::Client::new(&config);
-    let dynamo = aws_sdk_dynamodb::Client::new(&config);
-    let directory = DynamoDirectoryStore::new(dynamo, resources.table("TenancyTable")?);
-    let directory_queue = resources.queue("DirectoryEventsQueue")?.to_owned();
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    let mut since_renewal = 0u32;
-    loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => return Ok(()),
-            _ = tick.tick() => {
-                connect::drain_fan_out(&suite.connector, &sqs, &resources).await?;
-                poller::poll_once(&sqs, &directory_queue, |event| directory_events::handle(&directory, event)).await?;
-                since_renewal += 1;
-                if since_renewal >= 60 {
-                    since_renewal = 0;
-                    let report = suite.connector.renew_due(jiff::Timestamp::now(), 200).await?;
-                    if report != Default::default() {
-                        println!("renewal: {report:?}");
-                    }
-                }
-            }
-        }
+    if let Ok(path) = std::env::var("HIRESYNC_SUITE_INFO") {
+        let info = serde_json::json!({
+            "api": suite.api,
+            "providers": suite.providers,
+            "signing_key": suite.signing_key(),
+            "queues": {
+                "sync_jobs": resources.queue("SyncJobsQueue")?,
+                "sync_jobs_dlq": resources.queue("SyncJobsDeadLetterQueue")?,
+                "directory_events": resources.queue("DirectoryEventsQueue")?,
+            },
+        });
+        // Written whole, then renamed: a reader never sees half a file.
+        let partial = format!("{path}.partial");
+        std::fs::write(&partial, info.to_string())?;
+        std::fs::rename(&partial, &path)?;
     }
+    suite.serve_forever().await
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -458,7 +460,9 @@ async fn run() -> anyhow::Result<()> {
         jane.discoverable_by(&SeatId::parse("bob")?)
     );
 
-    connect::run(&config, &template, &resources).await?;
+    let suite = suite::Suite::start(&config, &template, &resources).await?;
+    connect::run(&suite).await?;
+    mail::run(&suite).await?;
 
     println!(
         "\nDone: every row above was read back from DynamoDB Local (tables prefixed {prefix})."

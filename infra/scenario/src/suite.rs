@@ -1,0 +1,296 @@
+//! The local suite: every function wired to the local AWS and triggered as AWS would.
+//!
+//! - HTTP on 127.0.0.1:${HIRESYNC_PORT:-3000}: settings-api (`/v1/...`), webhook-intake
+//!   (`/webhooks/...`) and `GET /healthz`, one listener as API Gateway would route them.
+//! - A provider sandbox on its own port, playing Microsoft and Google: OAuth, Graph, Gmail,
+//!   Calendar, and Pub/Sub pushes signed with its own key, to the intake above.
+//! - Queue polling as Lambda's event sources do: settings-fanout on the deauthorizations
+//!   queue, directory-events on its queue, ingest on the FIFO sync-jobs queue (failures come
+//!   back after a second here, so a poison job reaches its dead-letter queue quickly).
+//! - The subscription-renewal timer.
+//!
+//! `make run` drives it step by step ([`Suite::pump`]); `make serve` and the end-to-end
+//! tests run it continuously ([`Suite::serve_forever`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::Context;
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use hiresync_connect::config::ConnectConfig;
+use hiresync_connect::Connector;
+use hiresync_localstack::poller::{self, PollOutcome, Redelivery};
+use hiresync_localstack::{Resources, Template};
+use hiresync_runtime::config::Env;
+use hiresync_sandbox::push::PubSubPush;
+use hiresync_sandbox::{Behaviour, Sandbox};
+use hiresync_store::{DynamoDirectoryStore, DynamoMailStore, DynamoSubscriptionStore};
+use hiresync_sync::{Ingestor, Limits};
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::json;
+use settings_api::auth::Authenticator;
+use settings_api::App;
+use webhook_intake::google_jwt::GooglePushVerifier;
+use webhook_intake::jobs::SyncJobs;
+use webhook_intake::Intake;
+
+/// The accounts the sandbox knows from the start, with how each behaves.
+pub const ACCOUNTS: &[(&str, Behaviour)] = &[
+    ("ana@globex.example", Behaviour::Normal),
+    ("ben@globex.example", Behaviour::Normal),
+    ("cleo@globex.example", Behaviour::NeedsAdminApproval),
+    ("dev@globex.example", Behaviour::InactiveMailbox),
+    ("eve@globex.example", Behaviour::PartialConsent),
+    ("rita@initech.example", Behaviour::Normal),
+    ("gus@umbrella.example", Behaviour::Normal),
+];
+
+/// Who the sandbox's Pub/Sub push says it is, and whom it addresses.
+const PUSH_AUDIENCE: &str = "https://hiresync.local/webhooks/gmail";
+const PUSH_ACCOUNT: &str = "gmail-push@sandbox.iam.gserviceaccount.com";
+
+fn random_key() -> Vec<u8> {
+    // Development keys for this run only: derived from the unique prefix's randomness.
+    let id = hiresync_localstack::unique_prefix("k");
+    let mut key = id.into_bytes();
+    key.resize(32, b'#');
+    key
+}
+
+struct Queues {
+    fan_out: String,
+    directory: String,
+    sync_jobs: String,
+}
+
+/// What one [`Suite::pump`] did, per function.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Pumped {
+    pub fan_out: PollOutcome,
+    pub directory: PollOutcome,
+    pub ingest: PollOutcome,
+}
+
+fn add(total: &mut PollOutcome, more: PollOutcome) {
+    total.received += more.received;
+    total.succeeded += more.succeeded;
+    total.failed += more.failed;
+}
+
+pub struct Suite {
+    pub api: String,
+    pub providers: String,
+    pub connector: Connector,
+    pub sandbox: Sandbox,
+    pub directory: DynamoDirectoryStore,
+    ingestor: Ingestor,
+    sqs: aws_sdk_sqs::Client,
+    queues: Queues,
+    signing: Vec<u8>,
+}
+
+impl Suite {
+    pub async fn start(
+        config: &aws_config::SdkConfig,
+        template: &Template,
+        resources: &Resources,
+    ) -> anyhow::Result<Suite> {
+        let sandbox = Sandbox::new();
+        for (address, behaviour) in ACCOUNTS {
+            sandbox.account(address, *behaviour);
+        }
+        let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let providers = format!("http://{}", sandbox_listener.local_addr()?);
+        tokio::spawn(sandbox.clone().serve(sandbox_listener));
+
+        let port = std::env::var("HIRESYNC_PORT").unwrap_or_else(|_| "3000".into());
+        let api_listener = tokio::net::TcpListener::bind(format!("127.0.0.1:{port}"))
+            .await
+            .with_context(|| {
+                format!("127.0.0.1:{port} is taken; set HIRESYNC_PORT to a free port")
+            })?;
+        let api = format!("http://{}", api_listener.local_addr()?);
+        sandbox.pubsub(PubSubPush {
+            endpoint: format!("{api}/webhooks/gmail"),
+            audience: PUSH_AUDIENCE.to_owned(),
+            service_account: PUSH_ACCOUNT.to_owned(),
+        });
+
+        let mut env: BTreeMap<String, String> = resources.environment(template);
+        let signing = random_key();
+        for (k, v) in [
+            ("OAUTH_REDIRECT_URL", format!("{api}/v1/oauth/callback")),
+            ("WEBHOOK_BASE_URL", api.clone()),
+            ("MICROSOFT_CLIENT_ID", "local-ms-client".to_owned()),
+            ("MICROSOFT_CLIENT_SECRET", "local-ms-secret".to_owned()),
+            (
+                "MICROSOFT_AUTHORIZE_URL",
+                format!("{providers}/ms/authorize"),
+            ),
+            ("MICROSOFT_TOKEN_URL", format!("{providers}/ms/token")),
+            ("GOOGLE_CLIENT_ID", "local-google-client".to_owned()),
+            ("GOOGLE_CLIENT_SECRET", "local-google-secret".to_owned()),
+            (
+                "GOOGLE_AUTHORIZE_URL",
+                format!("{providers}/google/authorize"),
+            ),
+            ("GOOGLE_TOKEN_URL", format!("{providers}/google/token")),
+            ("GOOGLE_REVOKE_URL", format!("{providers}/google/revoke")),
+            ("GRAPH_BASE_URL", format!("{providers}/graph")),
+            ("GMAIL_BASE_URL", format!("{providers}/gmail")),
+            ("CALENDAR_BASE_URL", format!("{providers}/calendar")),
+            (
+                "GMAIL_PUBSUB_TOPIC",
+                "projects/local/topics/gmail-push".to_owned(),
+            ),
+            ("OAUTH_STATE_KEY", B64.encode(random_key())),
+        ] {
+            env.insert(k.to_owned(), v);
+        }
+        let cfg = ConnectConfig::from_lookup(Env::new(move |k: &str| env.get(k).cloned()))?;
+        let connector = Connector::from_config(config, &cfg)?;
+        let dynamo = aws_sdk_dynamodb::Client::new(config);
+        let sqs = aws_sdk_sqs::Client::new(config);
+        let tenancy = resources.table("TenancyTable")?.to_owned();
+        let mail = DynamoMailStore::new(dynamo.clone(), resources.table("MailTable")?);
+        let directory = DynamoDirectoryStore::new(dynamo.clone(), tenancy.clone());
+        let queues = Queues {
+            fan_out: resources.queue("DeauthorizationsQueue")?.to_owned(),
+            directory: resources.queue("DirectoryEventsQueue")?.to_owned(),
+            sync_jobs: resources.queue("SyncJobsQueue")?.to_owned(),
+        };
+
+        let app = Arc::new(App {
+            mail: mail.clone(),
+            connector: connector.clone(),
+            auth: Authenticator::from_spec(&format!("local:{}", B64.encode(&signing)))?,
+            clock: Arc::new(jiff::Timestamp::now),
+        });
+        let intake = Arc::new(Intake {
+            subscriptions: DynamoSubscriptionStore::new(dynamo, tenancy),
+            jobs: SyncJobs {
+                sqs: sqs.clone(),
+                queue_url: queues.sync_jobs.clone(),
+            },
+            google: GooglePushVerifier::new(
+                reqwest::Client::new(),
+                format!("{providers}/pubsub/certs"),
+                PUSH_AUDIENCE.to_owned(),
+                PUSH_ACCOUNT.to_owned(),
+            ),
+            clock: Arc::new(jiff::Timestamp::now),
+        });
+        let routes = settings_api::router(app)
+            .merge(webhook_intake::router(intake))
+            .route("/healthz", axum::routing::get(|| async { "ok" }));
+        tokio::spawn(async move { axum::serve(api_listener, routes).await });
+
+        let ingestor = Ingestor {
+            connector: connector.clone(),
+            mail: mail.clone(),
+            directory: directory.clone(),
+            limits: Limits::default(),
+        };
+        Ok(Suite {
+            api,
+            providers,
+            connector,
+            sandbox,
+            directory,
+            ingestor,
+            sqs,
+            queues,
+            signing,
+        })
+    }
+
+    /// A bearer token for the local API, as the product's identity system would mint it.
+    pub fn token(
+        &self,
+        contract: &str,
+        user: &str,
+        seat: &str,
+        role: &str,
+    ) -> anyhow::Result<String> {
+        let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some("local".into());
+        let exp = jiff::Timestamp::now().as_second() + 12 * 3600;
+        Ok(jsonwebtoken::encode(
+            &header,
+            &json!({"sub": user, "contract": contract, "seat": seat, "role": role, "aud": "hiresync", "exp": exp}),
+            &EncodingKey::from_secret(&self.signing),
+        )?)
+    }
+
+    /// The API's signing key, for a client (the end-to-end tests) that mints its own tokens.
+    pub fn signing_key(&self) -> String {
+        B64.encode(&self.signing)
+    }
+
+    /// Publishes a directory event (as the product does through EventBridge) onto the
+    /// directory-events queue; [`Suite::pump`] delivers it.
+    pub async fn publish(&self, event: serde_json::Value) -> anyhow::Result<()> {
+        self.sqs
+            .send_message()
+            .queue_url(&self.queues.directory)
+            .message_body(event.to_string())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
+    /// Runs every queue-triggered function until its queue has nothing visible left.
+    pub async fn pump(&self) -> anyhow::Result<Pumped> {
+        let mut total = Pumped::default();
+        loop {
+            let fan_out = poller::poll_once(&self.sqs, &self.queues.fan_out, |event| {
+                settings_fanout::handle(&self.connector, event, jiff::Timestamp::now())
+            })
+            .await?;
+            let directory = poller::poll_once(&self.sqs, &self.queues.directory, |event| {
+                directory_events::handle(&self.directory, event)
+            })
+            .await?;
+            let ingest = poller::poll(
+                &self.sqs,
+                &self.queues.sync_jobs,
+                Redelivery::After(1),
+                |event| ingest::handle(&self.ingestor, event, jiff::Timestamp::now()),
+            )
+            .await?;
+            let idle = fan_out.received + directory.received + ingest.received == 0;
+            add(&mut total.fan_out, fan_out);
+            add(&mut total.directory, directory);
+            add(&mut total.ingest, ingest);
+            if idle {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Keeps every function running until Ctrl-C: the queues polled every quarter second,
+    /// the renewal timer every minute.
+    pub async fn serve_forever(&self) -> anyhow::Result<()> {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+        let mut renewal = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => return Ok(()),
+                _ = tick.tick() => {
+                    if let Err(e) = self.pump().await {
+                        eprintln!("queue polling failed (will retry): {e:#}");
+                    }
+                }
+                _ = renewal.tick() => {
+                    match self.connector.renew_due(jiff::Timestamp::now(), 200).await {
+                        Ok(report) if report != Default::default() => println!("renewal: {report:?}"),
+                        Ok(_) => {}
+                        Err(e) => eprintln!("renewal failed (will retry): {e:?}"),
+                    }
+                }
+            }
+        }
+    }
+}
