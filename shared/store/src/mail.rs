@@ -137,7 +137,7 @@ pub struct ThreadTombstone {
     pub seat: SeatId,
     pub thread_id: String,
     /// Every address seen on the thread (the seat's own may be among them), at most
-    /// [`TOMBSTONE_PARTICIPANTS`] of them.
+    /// 100 of them.
     pub participants: BTreeSet<EmailAddress>,
     pub started_from_product: bool,
     /// The latest message instant seen on the thread.
