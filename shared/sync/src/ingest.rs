@@ -8,19 +8,23 @@ use hiresync_domain::contract::Provider;
 use hiresync_domain::directory::DirectoryEntry;
 use hiresync_domain::ids::EmailAddress;
 use hiresync_domain::mail::{Direction, Message, Thread, Visibility};
-use hiresync_domain::policy::{self, Decision, MessageFacts, ThreadState};
+use hiresync_domain::policy::{self, Decision, MessageFacts, SkipReason};
 use hiresync_domain::sync_status::{SyncStage, SyncStatus};
 use hiresync_domain::Timestamp;
 use hiresync_providers::gmail_sync::{GmailMessage, HistoryChange, HistoryError};
 use hiresync_providers::graph_delta::{
-    removal_is_delete, DeltaItem, DeltaNext, DeltaStart, GraphMessage, WellKnownFolder,
+    message_folder_is_deleted_items, removal_is_delete, DeltaItem, DeltaNext, DeltaStart,
+    GraphMessage, WellKnownFolder,
 };
-use hiresync_providers::GmailClient;
-use hiresync_store::{DynamoDirectoryStore, DynamoMailStore, SkipRecord, StoreError};
+use hiresync_providers::{GmailClient, GraphClient};
+use hiresync_store::{
+    DynamoDirectoryStore, DynamoMailStore, SkipRecord, StoreError, StoreOutcome, ThreadTombstone,
+};
 use secrecy::SecretString;
 use tracing::{info, warn};
 
 use crate::facts::{self, Unreadable};
+use crate::state::thread_state;
 
 /// Cursor keys, one per stream.
 const GMAIL_HISTORY: &str = "gmail_history";
@@ -28,6 +32,11 @@ const GMAIL_FULL_PAGE: &str = "gmail_full_page";
 const GMAIL_FULL_HISTORY: &str = "gmail_full_history";
 /// Skip records name at most this many participants of a message.
 const SKIP_RECORD_FANOUT: usize = 10;
+/// When a thread is stored, at most this many of its messages skipped earlier as
+/// `thread_inactive` are fetched again and judged again (see [`Ingestor::revisit`]).
+const REVISIT_LIMIT: usize = 50;
+/// The code of `SkipReason::ThreadInactive`, the decision [`Ingestor::revisit`] looks for.
+const THREAD_INACTIVE: &str = "thread_inactive";
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -51,6 +60,9 @@ pub struct IngestReport {
     pub skipped: usize,
     pub threads_removed: usize,
     pub deleted: usize,
+    /// Messages skipped earlier as `thread_inactive` and synced now that their thread is
+    /// stored (counted in `synced` too).
+    pub revived: usize,
     pub pages: u32,
     /// The cursor had expired and a bounded full resync started.
     pub resynced: bool,
@@ -76,10 +88,31 @@ fn provider(context: &'static str, e: impl std::error::Error + Send + Sync + 'st
     }
 }
 
-/// What one page did to the report and the cursor.
+/// What every judgement of one job shares: the connection, the instant the job read the
+/// clock, and the provider to fetch a message from again.
 struct Judged<'a> {
     conn: &'a Connection,
     now: Timestamp,
+    source: Source<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Graph(&'a GraphClient),
+    Gmail(&'a GmailClient),
+}
+
+/// What became of one judged message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Judgement {
+    /// Stored. `revisit` names the thread's counterpart when the thread may have messages
+    /// skipped as inactive before it was stored: this message created it, or it was stored
+    /// before (a replay, which may follow a revisit that was interrupted).
+    Synced { revisit: Option<EmailAddress> },
+    /// Skipped, or its thread was (or stays) removed: the decision is recorded.
+    Decided,
+    /// Not a conversation (a draft, binned), or unreadable: nothing recorded.
+    Ignored,
 }
 
 impl Ingestor {
@@ -152,7 +185,9 @@ impl Ingestor {
         let mut status = current.unwrap_or_else(|| SyncStatus::new(stage, now));
         match error {
             None => {
-                let judged = (report.synced + report.skipped + report.threads_removed) as u64;
+                // A revived message was counted as judged when it was first skipped.
+                let judged = (report.synced + report.skipped + report.threads_removed)
+                    .saturating_sub(report.revived) as u64;
                 status.succeeded(stage, judged, report.synced as u64, now);
             }
             Some(e) => {
@@ -249,6 +284,11 @@ impl Ingestor {
         report: &mut IngestReport,
     ) -> Result<(), Failure> {
         let graph = self.connector.providers.graph(access)?;
+        let judge = Judged {
+            conn,
+            now,
+            source: Source::Graph(&graph),
+        };
         let mut deleted_items: Option<String> = None;
         for folder in [WellKnownFolder::Inbox, WellKnownFolder::SentItems] {
             let key = format!("graph_{}", folder.name());
@@ -288,7 +328,6 @@ impl Ingestor {
                     Err(e) => return Err(provider("graph delta", e)),
                 };
                 report.pages += 1;
-                let judge = Judged { conn, now };
                 // Newest first: a thread's latest message decides whether it is active, and
                 // once stored it lets the thread's older messages through.
                 let mut changed: Vec<&GraphMessage> = page
@@ -347,14 +386,26 @@ impl Ingestor {
         Ok(())
     }
 
+    /// Judges a message of a page, then whatever its judgement asks to revisit.
     async fn judge_graph(
         &self,
         judge: &Judged<'_>,
         m: &GraphMessage,
         report: &mut IngestReport,
     ) -> Result<(), Failure> {
+        let judgement = self.decide_graph(judge, m, report).await?;
+        self.follow_up(judge, &m.conversation_id, judgement, report)
+            .await
+    }
+
+    async fn decide_graph(
+        &self,
+        judge: &Judged<'_>,
+        m: &GraphMessage,
+        report: &mut IngestReport,
+    ) -> Result<Judgement, Failure> {
         if m.is_draft {
-            return Ok(());
+            return Ok(Judgement::Ignored);
         }
         match facts::from_graph(m) {
             Ok(f) => {
@@ -389,7 +440,11 @@ impl Ingestor {
         report: &mut IngestReport,
     ) -> Result<(), Failure> {
         let gmail = self.connector.providers.gmail(access)?;
-        let judge = Judged { conn, now };
+        let judge = Judged {
+            conn,
+            now,
+            source: Source::Gmail(&gmail),
+        };
         if let Some(start) = conn.cursor.0.get(GMAIL_HISTORY).cloned() {
             let mut page_token: Option<String> = None;
             loop {
@@ -541,18 +596,29 @@ impl Ingestor {
         Ok(())
     }
 
+    /// Judges a message of a page, then whatever its judgement asks to revisit.
     async fn judge_gmail(
         &self,
         judge: &Judged<'_>,
         m: &GmailMessage,
         report: &mut IngestReport,
     ) -> Result<(), Failure> {
+        let judgement = self.decide_gmail(judge, m, report).await?;
+        self.follow_up(judge, &m.thread_id, judgement, report).await
+    }
+
+    async fn decide_gmail(
+        &self,
+        judge: &Judged<'_>,
+        m: &GmailMessage,
+        report: &mut IngestReport,
+    ) -> Result<Judgement, Failure> {
         // Drafts, spam and what the user already binned are not conversations.
         if m.label_ids
             .iter()
             .any(|l| l == "DRAFT" || l == "SPAM" || l == "TRASH")
         {
-            return Ok(());
+            return Ok(Judgement::Ignored);
         }
         match facts::from_gmail(m) {
             Ok(f) => {
@@ -577,6 +643,23 @@ impl Ingestor {
 
     // ------------------------------------------------------------------ the policy
 
+    async fn follow_up(
+        &self,
+        judge: &Judged<'_>,
+        thread_id: &str,
+        judgement: Judgement,
+        report: &mut IngestReport,
+    ) -> Result<(), Failure> {
+        match judgement {
+            Judgement::Synced {
+                revisit: Some(counterpart),
+            } => self.revisit(judge, thread_id, &counterpart, report).await,
+            _ => Ok(()),
+        }
+    }
+
+    /// Judges one message against the stored state of its thread (the live thread, its
+    /// tombstone, or both) and acts on the decision.
     async fn judge(
         &self,
         judge: &Judged<'_>,
@@ -585,19 +668,14 @@ impl Ingestor {
         subject: String,
         direction: Direction,
         report: &mut IngestReport,
-    ) -> Result<(), Failure> {
+    ) -> Result<Judgement, Failure> {
         let conn = judge.conn;
-        let stored = self
+        let (stored, tombstone) = self
             .mail
-            .thread(&conn.seat_id, &f.thread_id)
+            .thread_with_tombstone(&conn.seat_id, &f.thread_id)
             .await
             .map_err(storage)?;
-        let state = stored.as_ref().map(|t| ThreadState {
-            started_from_product: t.started_from_product,
-            last_activity_at: t.last_activity_at,
-            participants: BTreeSet::from([conn.grant.address.clone(), t.counterpart.clone()]),
-            removed_for_inactivity_at: None,
-        });
+        let state = thread_state(&conn.grant.address, stored.as_ref(), tombstone.as_ref());
         let mut directory: BTreeMap<EmailAddress, DirectoryEntry> = BTreeMap::new();
         if let Some(other) = policy::counterpart(&f, &conn.grant.address) {
             if let Some(entry) = self
@@ -611,6 +689,7 @@ impl Ingestor {
         }
         match policy::decide(&f, state.as_ref(), conn, &directory, judge.now) {
             Decision::Sync { counterpart, .. } => {
+                let created = stored.is_none();
                 let thread = match stored {
                     Some(mut t) => {
                         t.record_activity(f.at);
@@ -622,7 +701,9 @@ impl Ingestor {
                         thread_id: f.thread_id.clone(),
                         counterpart,
                         visibility: Visibility::Private,
-                        started_from_product: f.started_from_product,
+                        // A thread back after a removal for inactivity keeps its origin.
+                        started_from_product: f.started_from_product
+                            || state.as_ref().is_some_and(|s| s.started_from_product),
                         last_activity_at: f.at,
                     },
                 };
@@ -640,27 +721,139 @@ impl Ingestor {
                     subject,
                     sent_at: f.at,
                 };
-                self.mail
+                let outcome = self
+                    .mail
                     .store_message(&thread, &message)
                     .await
                     .map_err(storage)?;
                 report.synced += 1;
+                let revisit = (created || outcome == StoreOutcome::AlreadyStored)
+                    .then(|| thread.counterpart.clone());
+                Ok(Judgement::Synced { revisit })
+            }
+            // The thread is a group conversation: whether it was stored (it leaves), was
+            // removed before (it stays out) or was never stored (it never starts), a
+            // tombstone remembers everyone seen, so that no later or replayed one-to-one
+            // message of it starts it again.
+            Decision::RemoveThread(reason)
+            | Decision::Skip(reason @ SkipReason::TooManyParticipants { .. }) => {
+                let mut participants = f.participants();
+                participants.insert(conn.grant.address.clone());
+                self.mail
+                    .remove_thread_for_rule(&ThreadTombstone {
+                        contract: conn.contract_id.clone(),
+                        seat: conn.seat_id.clone(),
+                        thread_id: f.thread_id.clone(),
+                        participants,
+                        started_from_product: f.started_from_product,
+                        last_activity_at: f.at,
+                        removed_at: judge.now,
+                        reason: reason.code().to_owned(),
+                    })
+                    .await
+                    .map_err(storage)?;
+                self.record(judge, &f, reason.code(), reason.message())
+                    .await?;
+                if stored.is_some() {
+                    report.threads_removed += 1;
+                } else {
+                    report.skipped += 1;
+                }
+                Ok(Judgement::Decided)
             }
             Decision::Skip(reason) => {
                 self.record(judge, &f, reason.code(), reason.message())
                     .await?;
                 report.skipped += 1;
-            }
-            Decision::RemoveThread(reason) => {
-                self.mail
-                    .remove_thread(&conn.seat_id, &f.thread_id)
-                    .await
-                    .map_err(storage)?;
-                self.record(judge, &f, reason.code(), reason.message())
-                    .await?;
-                report.threads_removed += 1;
+                Ok(Judgement::Decided)
             }
         }
+    }
+
+    /// Judges again the messages of `thread_id` with `counterpart` that were skipped as
+    /// `thread_inactive` (at most [`REVISIT_LIMIT`], newest first), now that the thread is
+    /// stored.
+    ///
+    /// Pages of a historical sync are in no particular order across pages (and folders), so
+    /// an older message of an active thread can be judged before the thread's newest one,
+    /// when nothing yet says the thread is active. Its metadata is fetched again by provider
+    /// id and judged against the stored thread. A message now stored, gone from the mailbox
+    /// or binned no longer has a reason not to be here, so its decision is forgotten; any
+    /// other new decision replaces the old one (same key). Safe to repeat: a replay of the
+    /// thread's messages revisits again and finds only what is left.
+    async fn revisit(
+        &self,
+        judge: &Judged<'_>,
+        thread_id: &str,
+        counterpart: &EmailAddress,
+        report: &mut IngestReport,
+    ) -> Result<(), Failure> {
+        let conn = judge.conn;
+        let skips = self
+            .mail
+            .skips_in_thread(
+                &conn.seat_id,
+                counterpart,
+                thread_id,
+                THREAD_INACTIVE,
+                REVISIT_LIMIT,
+            )
+            .await
+            .map_err(storage)?;
+        if skips.is_empty() {
+            return Ok(());
+        }
+        // The revisited messages were counted when first judged: only what they add to
+        // `synced` counts here.
+        let mut again = IngestReport::default();
+        let mut deleted_items: Option<String> = None;
+        for skip in &skips {
+            let judgement = match judge.source {
+                Source::Graph(graph) => {
+                    match graph
+                        .message_metadata(&skip.provider_id)
+                        .await
+                        .map_err(|e| provider("graph message", e))?
+                    {
+                        None => Judgement::Ignored,
+                        Some(m) => {
+                            let bin = match &deleted_items {
+                                Some(id) => id.clone(),
+                                None => {
+                                    let id = graph
+                                        .deleted_items_folder_id()
+                                        .await
+                                        .map_err(|e| provider("graph folders", e))?;
+                                    deleted_items = Some(id.clone());
+                                    id
+                                }
+                            };
+                            if message_folder_is_deleted_items(&m, &bin) {
+                                Judgement::Ignored
+                            } else {
+                                self.decide_graph(judge, &m, &mut again).await?
+                            }
+                        }
+                    }
+                }
+                Source::Gmail(gmail) => {
+                    match gmail
+                        .message_metadata(&skip.provider_id)
+                        .await
+                        .map_err(|e| provider("gmail message", e))?
+                    {
+                        None => Judgement::Ignored,
+                        Some(m) => self.decide_gmail(judge, &m, &mut again).await?,
+                    }
+                }
+            };
+            if judgement != Judgement::Decided {
+                self.mail.forget_skip(skip).await.map_err(storage)?;
+            }
+        }
+        report.synced += again.synced;
+        report.revived += again.synced;
+        info!(contract = %conn.contract_id, seat = %conn.seat_id, revisited = skips.len(), revived = again.synced, "inactive messages of a stored thread judged again");
         Ok(())
     }
 
@@ -682,16 +875,19 @@ impl Ingestor {
             .collect();
         for counterpart in others.into_iter().take(SKIP_RECORD_FANOUT) {
             self.mail
-                .record_skip(&SkipRecord {
-                    contract: conn.contract_id.clone(),
-                    seat: conn.seat_id.clone(),
-                    counterpart: counterpart.clone(),
-                    provider_id: f.provider_id.clone(),
-                    at: f.at,
-                    code: code.to_owned(),
-                    explanation: explanation.clone(),
-                    decided_at: judge.now,
-                })
+                .record_skip_in_thread(
+                    &SkipRecord {
+                        contract: conn.contract_id.clone(),
+                        seat: conn.seat_id.clone(),
+                        counterpart: counterpart.clone(),
+                        provider_id: f.provider_id.clone(),
+                        at: f.at,
+                        code: code.to_owned(),
+                        explanation: explanation.clone(),
+                        decided_at: judge.now,
+                    },
+                    &f.thread_id,
+                )
                 .await
                 .map_err(storage)?;
         }
@@ -705,9 +901,23 @@ impl Ingestor {
         judge: &Judged<'_>,
         why: Unreadable,
         report: &mut IngestReport,
-    ) -> Result<(), Failure> {
+    ) -> Result<Judgement, Failure> {
         warn!(contract = %judge.conn.contract_id, seat = %judge.conn.seat_id, code = why.code(), "message metadata unreadable; skipped");
         report.skipped += 1;
-        Ok(())
+        Ok(Judgement::Ignored)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_revisited_code_is_the_policys() {
+        let reason = SkipReason::ThreadInactive {
+            last_activity_at: Timestamp::UNIX_EPOCH,
+            active_since: Timestamp::UNIX_EPOCH,
+        };
+        assert_eq!(reason.code(), THREAD_INACTIVE);
     }
 }

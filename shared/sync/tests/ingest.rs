@@ -634,3 +634,422 @@ async fn a_failing_sync_shows_its_last_error_and_keeps_its_progress() {
     assert_eq!(status.last_error_at, Some(ts(NOW)));
     assert_eq!(status.last_success_at, None);
 }
+
+/// Mounts an empty Sent Items folder: these tests are about the inbox.
+async fn empty_sent_items(s: &Setup) {
+    let base = s.h.server.uri();
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/sentitems/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [], "@odata.deltaLink": format!("{base}/graph/me/mailFolders/sentitems/messages/delta?$deltatoken=s")})))
+        .mount(&s.h.server)
+        .await;
+}
+
+/// Mounts one inbox delta round: `items` for the given `$deltatoken` (the first round when
+/// `None`), handing over `$deltatoken=next`.
+async fn inbox_round(s: &Setup, token: Option<&str>, items: Vec<Value>, next: &str) {
+    let base = s.h.server.uri();
+    let mock = Mock::given(method("GET")).and(path("/graph/me/mailFolders/inbox/messages/delta"));
+    let mock = match token {
+        Some(token) => mock.and(query_param("$deltatoken", token)),
+        None => mock,
+    };
+    mock.respond_with(ResponseTemplate::new(200).set_body_json(json!({
+        "value": items,
+        "@odata.deltaLink": format!("{base}/graph/me/mailFolders/inbox/messages/delta?$deltatoken={next}")
+    })))
+    .mount(&s.h.server)
+    .await;
+}
+
+async fn codes_for(s: &Setup, who: &str) -> Vec<(String, String)> {
+    s.mail
+        .skips_for(&seat(), &addr(who))
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.provider_id, r.code))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_thread_removed_for_a_third_participant_never_comes_back() {
+    let s = setup("ingest-tombstone", Provider::Microsoft365).await;
+    empty_sent_items(&s).await;
+    let one_to_one = |id: &str, at: &str| {
+        graph_message(
+            id,
+            "c-jane",
+            "jane@cand.example",
+            &["rita@acme.example"],
+            &[],
+            at,
+        )
+    };
+    // Rounds are mounted from the most specific: wiremock answers with the first match.
+    // Round 3, replayed as round 4: a newer one-to-one message, and the first one again.
+    for (token, next) in [("r2", "r3"), ("r3", "r4")] {
+        inbox_round(
+            &s,
+            Some(token),
+            vec![
+                one_to_one("m-3", "2026-02-25T10:00:00Z"),
+                one_to_one("m-1", "2026-02-20T10:00:00Z"),
+            ],
+            next,
+        )
+        .await;
+    }
+    // Round 2: Jane copies Bob in.
+    inbox_round(
+        &s,
+        Some("r1"),
+        vec![graph_message(
+            "m-2",
+            "c-jane",
+            "jane@cand.example",
+            &["rita@acme.example"],
+            &["bob@else.example"],
+            "2026-02-21T10:00:00Z",
+        )],
+        "r2",
+    )
+    .await;
+    // Round 1: a one-to-one conversation with Jane.
+    inbox_round(
+        &s,
+        None,
+        vec![one_to_one("m-1", "2026-02-20T10:00:00Z")],
+        "r1",
+    )
+    .await;
+
+    // GIVEN Jane's thread is stored
+    let first = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!(first.synced, 1, "{first:?}");
+    assert!(s.mail.thread(&seat(), "c-jane").await.unwrap().is_some());
+
+    // WHEN a message of it adds Bob
+    let second = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+
+    // THEN the whole thread leaves, and what stays of it names all three
+    assert_eq!(
+        (second.threads_removed, second.synced),
+        (1, 0),
+        "{second:?}"
+    );
+    assert!(s.mail.thread(&seat(), "c-jane").await.unwrap().is_none());
+    assert!(s.mail.messages(&seat(), "c-jane").await.unwrap().is_empty());
+    let gone = s.mail.tombstone(&seat(), "c-jane").await.unwrap().unwrap();
+    assert_eq!(gone.reason, "too_many_participants");
+    assert_eq!(
+        gone.participants,
+        ["bob@else.example", "jane@cand.example", "rita@acme.example"]
+            .into_iter()
+            .map(addr)
+            .collect()
+    );
+    assert_eq!(gone.removed_at, ts(NOW));
+
+    // WHEN a newer one-to-one message of the thread comes, with the first one replayed,
+    // and then all of it once more
+    for round in 3..=4 {
+        let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+
+        // THEN nothing is stored again, both are explained, nothing counts as a removal
+        assert_eq!(
+            (report.synced, report.skipped, report.threads_removed),
+            (0, 2, 0),
+            "round {round}: {report:?}"
+        );
+        assert!(s.mail.thread(&seat(), "c-jane").await.unwrap().is_none());
+        assert!(s.mail.messages(&seat(), "c-jane").await.unwrap().is_empty());
+        assert_eq!(
+            codes_for(&s, "jane@cand.example").await,
+            vec![
+                ("m-3".to_owned(), "too_many_participants".to_owned()),
+                ("m-2".to_owned(), "too_many_participants".to_owned()),
+                ("m-1".to_owned(), "too_many_participants".to_owned()),
+            ],
+            "round {round}"
+        );
+        // AND the tombstone still says when it first happened
+        let still = s.mail.tombstone(&seat(), "c-jane").await.unwrap().unwrap();
+        assert_eq!(still.removed_at, gone.removed_at);
+        assert_eq!(still.last_activity_at, ts("2026-02-25T10:00:00Z"));
+    }
+}
+
+#[tokio::test]
+async fn a_group_message_judged_first_keeps_the_older_one_to_one_messages_of_its_thread_out() {
+    let s = setup("ingest-group-first", Provider::Microsoft365).await;
+    empty_sent_items(&s).await;
+    let base = s.h.server.uri();
+    // Page 2: the conversation's first message, one-to-one.
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .and(query_param("$skiptoken", "p2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [graph_message("m-1", "c-jane", "jane@cand.example", &["rita@acme.example"], &[], "2026-02-20T10:00:00Z")],
+            "@odata.deltaLink": format!("{base}/graph/me/mailFolders/inbox/messages/delta?$deltatoken=d")
+        })))
+        .mount(&s.h.server)
+        .await;
+    // Page 1: its newest message, with Bob copied in.
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [graph_message("m-2", "c-jane", "jane@cand.example", &["rita@acme.example"], &["bob@else.example"], "2026-02-22T10:00:00Z")],
+            "@odata.nextLink": format!("{base}/graph/me/mailFolders/inbox/messages/delta?$skiptoken=p2")
+        })))
+        .mount(&s.h.server)
+        .await;
+
+    let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+
+    assert_eq!((report.synced, report.skipped), (0, 2), "{report:?}");
+    assert!(s.mail.thread(&seat(), "c-jane").await.unwrap().is_none());
+    assert_eq!(
+        codes_for(&s, "jane@cand.example").await,
+        vec![
+            ("m-2".to_owned(), "too_many_participants".to_owned()),
+            ("m-1".to_owned(), "too_many_participants".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_thread_removed_for_inactivity_syncs_only_what_came_after_the_removal() {
+    let s = setup("ingest-reactivated", Provider::Microsoft365).await;
+    empty_sent_items(&s).await;
+    // GIVEN Jane's thread, last active on 1 August 2025, removed by the retention sweep
+    let thread = hiresync_domain::mail::Thread {
+        contract_id: acme(),
+        seat_id: seat(),
+        thread_id: "c-jane".into(),
+        counterpart: addr("jane@cand.example"),
+        visibility: hiresync_domain::mail::Visibility::Private,
+        started_from_product: false,
+        last_activity_at: ts("2025-08-01T10:00:00Z"),
+    };
+    let old = hiresync_domain::mail::Message {
+        contract_id: acme(),
+        seat_id: seat(),
+        thread_id: "c-jane".into(),
+        provider_id: "m-old".into(),
+        internet_message_id: Some("<m-old@mail.example>".into()),
+        direction: hiresync_domain::mail::Direction::Received,
+        from: addr("jane@cand.example"),
+        to: vec![addr("rita@acme.example")],
+        cc: vec![],
+        bcc: vec![],
+        subject: "Hello".into(),
+        sent_at: ts("2025-08-01T10:00:00Z"),
+    };
+    s.mail.store_message(&thread, &old).await.unwrap();
+    let removed_at = ts("2026-02-02T03:00:00Z");
+    assert_eq!(
+        s.mail
+            .remove_thread_for_inactivity(&seat(), "c-jane", removed_at)
+            .await
+            .unwrap(),
+        Some(1)
+    );
+
+    // WHEN Jane writes again, and the delta also replays the old messages
+    inbox_round(
+        &s,
+        None,
+        vec![
+            graph_message(
+                "m-new",
+                "c-jane",
+                "jane@cand.example",
+                &["rita@acme.example"],
+                &[],
+                "2026-03-01T10:00:00Z",
+            ),
+            graph_message(
+                "m-old",
+                "c-jane",
+                "jane@cand.example",
+                &["rita@acme.example"],
+                &[],
+                "2025-08-01T10:00:00Z",
+            ),
+            graph_message(
+                "m-older",
+                "c-jane",
+                "jane@cand.example",
+                &["rita@acme.example"],
+                &[],
+                "2025-07-15T10:00:00Z",
+            ),
+        ],
+        "d",
+    )
+    .await;
+    let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+
+    // THEN the conversation is back with the new message only
+    assert_eq!((report.synced, report.skipped), (1, 2), "{report:?}");
+    let kept: Vec<String> = s
+        .mail
+        .messages(&seat(), "c-jane")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.provider_id)
+        .collect();
+    assert_eq!(kept, vec!["m-new".to_owned()]);
+    assert_eq!(
+        codes_for(&s, "jane@cand.example").await,
+        vec![
+            ("m-old".to_owned(), "before_reactivation".to_owned()),
+            ("m-older".to_owned(), "before_reactivation".to_owned()),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn an_older_message_judged_before_its_threads_newest_one_is_synced_once_the_thread_is() {
+    let s = setup("ingest-revisit-graph", Provider::Microsoft365).await;
+    empty_sent_items(&s).await;
+    let base = s.h.server.uri();
+    let old = graph_message(
+        "m-old",
+        "c-jane",
+        "jane@cand.example",
+        &["rita@acme.example"],
+        &[],
+        "2025-08-01T10:00:00Z",
+    );
+    // Page 2: the thread's newest message.
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .and(query_param("$skiptoken", "p2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [graph_message("m-new", "c-jane", "jane@cand.example", &["rita@acme.example"], &[], "2026-02-25T10:00:00Z")],
+            "@odata.deltaLink": format!("{base}/graph/me/mailFolders/inbox/messages/delta?$deltatoken=d")
+        })))
+        .mount(&s.h.server)
+        .await;
+    // Page 1: an older message of it, and one of another, really inactive thread with Jane.
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [
+                old.clone(),
+                graph_message("m-other", "c-jane-2", "jane@cand.example", &["rita@acme.example"], &[], "2025-07-01T10:00:00Z")
+            ],
+            "@odata.nextLink": format!("{base}/graph/me/mailFolders/inbox/messages/delta?$skiptoken=p2")
+        })))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/messages/m-old"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(old))
+        .mount(&s.h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/deleteditems"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "deleted-id"})))
+        .mount(&s.h.server)
+        .await;
+
+    // WHEN the historical sync reads the older message first
+    let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+
+    // THEN once the newest one stores the thread, the older one is judged again and kept
+    assert_eq!((report.synced, report.revived), (2, 1), "{report:?}");
+    let kept = |s: &Setup| {
+        let mail = s.mail.clone();
+        async move {
+            mail.messages(&seat(), "c-jane")
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|m| m.provider_id)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(kept(&s).await, vec!["m-old".to_owned(), "m-new".to_owned()]);
+    // AND "why did this not sync?" no longer claims it was inactive; the other thread's
+    // message still is, and was not fetched again
+    assert_eq!(
+        codes_for(&s, "jane@cand.example").await,
+        vec![("m-other".to_owned(), "thread_inactive".to_owned())]
+    );
+    assert!(s
+        .h
+        .requests_to("GET", "/graph/me/messages/m-other")
+        .await
+        .is_empty());
+    // AND the progress counts each message once
+    let status = s
+        .ingestor
+        .connector
+        .stores
+        .sync_status
+        .get(&acme(), &seat(), ConnectionKind::Email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((status.judged, status.synced), (3, 2));
+
+    // WHEN the whole delta is replayed
+    s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    // THEN nothing changes
+    assert_eq!(kept(&s).await, vec!["m-old".to_owned(), "m-new".to_owned()]);
+    assert_eq!(
+        codes_for(&s, "jane@cand.example").await,
+        vec![("m-other".to_owned(), "thread_inactive".to_owned())]
+    );
+}
+
+#[tokio::test]
+async fn a_gmail_historical_sync_revisits_an_older_message_of_a_thread_it_stores_later() {
+    let s = setup("ingest-revisit-gmail", Provider::GoogleWorkspace).await;
+    // Page 2 of the listing: the thread's newest message.
+    Mock::given(method("GET"))
+        .and(path("/gmail/users/me/messages"))
+        .and(query_param("pageToken", "p2"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"messages": [{"id": "g-new", "threadId": "t-jane"}], "resultSizeEstimate": 1}),
+        ))
+        .mount(&s.h.server)
+        .await;
+    // Page 1: an older message of the same thread.
+    Mock::given(method("GET"))
+        .and(path("/gmail/users/me/messages"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "messages": [{"id": "g-old", "threadId": "t-jane"}],
+            "nextPageToken": "p2",
+            "resultSizeEstimate": 2
+        })))
+        .mount(&s.h.server)
+        .await;
+    for (id, at) in [
+        ("g-old", "2025-08-01T10:00:00Z"),
+        ("g-new", "2026-02-25T10:00:00Z"),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/gmail/users/me/messages/{id}")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(gmail_message(
+                id,
+                "t-jane",
+                "jane@cand.example",
+                "rita@acme.example",
+                &["INBOX"],
+                ts(at).as_millisecond(),
+            )))
+            .mount(&s.h.server)
+            .await;
+    }
+
+    let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+
+    assert_eq!((report.synced, report.revived), (2, 1), "{report:?}");
+    assert_eq!(s.mail.messages(&seat(), "t-jane").await.unwrap().len(), 2);
+    assert!(codes_for(&s, "jane@cand.example").await.is_empty());
+}
