@@ -60,10 +60,16 @@
 //! - `ThreadState::participants` holds every address seen on the thread, and the worker
 //!   keeps it (with `last_activity_at` and `removed_for_inactivity_at`) after a thread is
 //!   removed, as a tombstone: otherwise a later one-to-one message of a thread that was
-//!   removed for a third participant would start it again.
+//!   removed for a third participant would start it again. The ingest worker writes one
+//!   for every `too_many_participants` answer, [`Decision::RemoveThread`] or
+//!   [`Decision::Skip`] (a group message judged before the thread was ever stored), and
+//!   the retention sweep for every thread it removes; it passes the live thread and the
+//!   tombstone together when both exist.
 //! - During a historical sync, feed a thread's messages newest first: the newest message
 //!   decides whether the thread is active (rule 7), and the thread state it creates lets
-//!   the older messages of an active thread through.
+//!   the older messages of an active thread through. The worker can only sort within a
+//!   page, so when a message stores a new thread it judges again the thread's messages it
+//!   had skipped as `thread_inactive`.
 //! - The connection is the seat's email connection; its `grant.address` is the only address
 //!   of the seat the policy knows. Aliases of the seat count as other people.
 //!
