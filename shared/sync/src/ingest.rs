@@ -739,6 +739,30 @@ impl Ingestor {
             | Decision::Skip(reason @ SkipReason::TooManyParticipants { .. }) => {
                 let mut participants = f.participants();
                 participants.insert(conn.grant.address.clone());
+                if stored.is_some() {
+                    // The stored messages leave with their thread; each keeps the reason,
+                    // so "why did this not sync?" answers for them too. Recorded before
+                    // the removal: a retry after a crash records them again.
+                    let leaving = self
+                        .mail
+                        .messages(&conn.seat_id, &f.thread_id)
+                        .await
+                        .map_err(storage)?;
+                    for m in &leaving {
+                        let people = std::iter::once(&m.from)
+                            .chain(&m.to)
+                            .chain(&m.cc)
+                            .chain(&m.bcc);
+                        self.record_for(
+                            judge,
+                            (&m.provider_id, m.sent_at, &m.thread_id),
+                            people,
+                            reason.code(),
+                            reason.message(),
+                        )
+                        .await?;
+                    }
+                }
                 self.mail
                     .remove_thread_for_rule(&ThreadTombstone {
                         contract: conn.contract_id.clone(),
@@ -866,13 +890,33 @@ impl Ingestor {
         code: &str,
         explanation: String,
     ) -> Result<(), Failure> {
-        let conn = judge.conn;
-        let others: BTreeSet<&EmailAddress> = std::iter::once(&f.from)
+        let people = std::iter::once(&f.from)
             .chain(&f.to)
             .chain(&f.cc)
-            .chain(&f.bcc)
-            .filter(|a| **a != conn.grant.address)
-            .collect();
+            .chain(&f.bcc);
+        self.record_for(
+            judge,
+            (&f.provider_id, f.at, &f.thread_id),
+            people,
+            code,
+            explanation,
+        )
+        .await
+    }
+
+    /// Records one decision on the message `(provider id, instant, thread)` under each of
+    /// `people` but the seat (at most [`SKIP_RECORD_FANOUT`] of them).
+    async fn record_for<'p>(
+        &self,
+        judge: &Judged<'_>,
+        (provider_id, at, thread_id): (&str, Timestamp, &str),
+        people: impl Iterator<Item = &'p EmailAddress>,
+        code: &str,
+        explanation: String,
+    ) -> Result<(), Failure> {
+        let conn = judge.conn;
+        let others: BTreeSet<&EmailAddress> =
+            people.filter(|a| **a != conn.grant.address).collect();
         for counterpart in others.into_iter().take(SKIP_RECORD_FANOUT) {
             self.mail
                 .record_skip_in_thread(
@@ -880,13 +924,13 @@ impl Ingestor {
                         contract: conn.contract_id.clone(),
                         seat: conn.seat_id.clone(),
                         counterpart: counterpart.clone(),
-                        provider_id: f.provider_id.clone(),
-                        at: f.at,
+                        provider_id: provider_id.to_owned(),
+                        at,
                         code: code.to_owned(),
                         explanation: explanation.clone(),
                         decided_at: judge.now,
                     },
-                    &f.thread_id,
+                    thread_id,
                 )
                 .await
                 .map_err(storage)?;

@@ -750,6 +750,17 @@ async fn a_thread_removed_for_a_third_participant_never_comes_back() {
             .collect()
     );
     assert_eq!(gone.removed_at, ts(NOW));
+    // ... and the message that had been stored says why it left, under Jane's address
+    let jane_decisions = s
+        .mail
+        .skips_for(&seat(), &addr("jane@cand.example"))
+        .await
+        .unwrap();
+    let left = jane_decisions
+        .iter()
+        .find(|d| d.provider_id == "m-1")
+        .expect("the removed message's decision");
+    assert_eq!(left.code, "too_many_participants");
 
     // WHEN a newer one-to-one message of the thread comes, with the first one replayed,
     // and then all of it once more
