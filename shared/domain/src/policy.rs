@@ -294,40 +294,56 @@ impl SkipReason {
                 discovery,
                 ..
             } => {
-                let who = match discovery {
-                    DiscoverySetting::Nobody => "nobody",
-                    DiscoverySetting::FirstDegree => {
-                        "only their first-degree connections, and you are not one"
+                let (who, you) = match discovery {
+                    DiscoverySetting::Nobody => ("nobody", ""),
+                    DiscoverySetting::FirstDegree => (
+                        "only their first-degree connections",
+                        ", and you are not one of them",
+                    ),
+                    DiscoverySetting::SecondDegree => (
+                        "only their first- and second-degree connections",
+                        ", and you are neither",
+                    ),
+                    DiscoverySetting::Anyone => {
+                        ("only some people", ", and you are not among them")
                     }
-                    DiscoverySetting::SecondDegree => {
-                        "only their first- and second-degree connections, and you are neither"
-                    }
-                    DiscoverySetting::Anyone => "only some people, and you are not among them",
                 };
                 format!(
                     "The candidate with the address {counterpart} lets {who} see their email \
-                     address, so emails with them are not synced for you."
+                     address{you}, so emails with them are not synced for you."
                 )
             }
             SkipReason::BeforeLookback { at, cutoff } => format!(
-                "This email is from {at}, before {cutoff}, where the email history synced for \
-                 your mailbox begins."
+                "This email is from {}, before {}, where the email history synced for \
+                 your mailbox begins.",
+                instant(at),
+                instant(cutoff)
             ),
             SkipReason::ThreadInactive {
                 last_activity_at,
                 active_since,
             } => format!(
-                "The latest email of this conversation is from {last_activity_at}. Only \
-                 conversations with an email sent or received since {active_since} (the last \
-                 six months) are synced; a new email brings the conversation back."
+                "The latest email of this conversation is from {}. Only conversations with \
+                 an email sent or received since {} (the last six months) are synced; a new \
+                 email brings the conversation back.",
+                instant(last_activity_at),
+                instant(active_since)
             ),
             SkipReason::BeforeReactivation { at, removed_at } => format!(
-                "This conversation was removed on {removed_at} after six months without \
-                 activity. It is active again, but only emails after that date sync, and \
-                 this one is from {at}."
+                "This conversation was removed on {} after six months without activity. It \
+                 is active again, but only emails after that date sync, and this one is \
+                 from {}.",
+                instant(removed_at),
+                instant(at)
             ),
         }
     }
+}
+
+/// An instant as a person reads it in an explanation: UTC, to the second (a boundary can
+/// be one second away), without the fractions a clock reading carries.
+fn instant(at: &Timestamp) -> String {
+    at.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
 impl fmt::Display for SkipReason {

@@ -1150,7 +1150,10 @@ fn every_message_names_the_data_a_recruiter_needs() {
                 profile: ProfileId::parse("p-cai").unwrap(),
                 discovery: DiscoverySetting::FirstDegree,
             },
-            &[CAI, "first-degree"],
+            &[
+                CAI,
+                "only their first-degree connections see their email address, and you are not one",
+            ],
         ),
         (
             SkipReason::BeforeLookback {
@@ -1177,6 +1180,16 @@ fn every_message_names_the_data_a_recruiter_needs() {
     for reason in every_reason() {
         assert!(reason.message().ends_with('.'), "{reason:?}");
     }
+    // A clock reading's fractions are not part of what a recruiter reads.
+    let read_off_a_clock = SkipReason::ThreadInactive {
+        last_activity_at: ts("2026-03-18T12:02:27.473161211Z"),
+        active_since: ts("2026-05-23T12:02:27.878916657Z"),
+    };
+    let message = read_off_a_clock.message();
+    assert!(
+        message.contains("2026-03-18T12:02:27Z") && message.contains("2026-05-23T12:02:27Z"),
+        "{message}"
+    );
 }
 
 // ---------------------------------------------------------------------------------------
