@@ -349,6 +349,10 @@ impl Running {
         }
     }
 
+    async fn stored_ids(&self, contract: &str, seat: &str) -> Result<BTreeSet<String>> {
+        Ok(self.stored(contract, seat).await?.into_keys().collect())
+    }
+
     /// The recorded reason a message was not synced, asked under `counterpart`.
     async fn why(
         &self,
@@ -534,12 +538,7 @@ async fn every_rule_through_graph_pushes_and_the_sandbox_mailbox() -> Result<()>
     suite.relocate(me, &synced_out, "archive").await?;
     suite.settle().await?;
     assert_eq!(
-        suite
-            .stored("e2e-ms", "sam")
-            .await?
-            .keys()
-            .cloned()
-            .collect::<BTreeSet<_>>(),
+        suite.stored_ids("e2e-ms", "sam").await?,
         ids(&[&synced_out])
     );
     // Deleted for good (not through Deleted Items) from a folder sync follows.
@@ -558,12 +557,7 @@ async fn every_rule_through_graph_pushes_and_the_sandbox_mailbox() -> Result<()>
     assert_eq!(status, 200);
     suite.settle().await?;
     assert_eq!(
-        suite
-            .stored("e2e-ms", "sam")
-            .await?
-            .keys()
-            .cloned()
-            .collect::<BTreeSet<_>>(),
+        suite.stored_ids("e2e-ms", "sam").await?,
         ids(&[&synced_out])
     );
     Ok(())
@@ -671,15 +665,7 @@ async fn gmail_through_pubsub_pushes_with_real_headers_deletes_and_a_deauthorize
     // The bin is a delete; so is a delete for good.
     suite.relocate(me, &reply, "trash").await?;
     suite.settle().await?;
-    assert_eq!(
-        suite
-            .stored("e2e-g", "gus")
-            .await?
-            .keys()
-            .cloned()
-            .collect::<BTreeSet<_>>(),
-        ids(&[&historical])
-    );
+    assert_eq!(suite.stored_ids("e2e-g", "gus").await?, ids(&[&historical]));
 
     // Email turned off: the seat is deauthorized; nothing is fetched or deleted meanwhile.
     suite
@@ -736,15 +722,7 @@ async fn notifications_duplicated_ten_times_and_shuffled_store_exactly_the_expec
     suite.relocate(me, &gone, "deleteditems").await?;
     suite.settle().await?;
     let expected = ids(&[&a, &b, &c]);
-    assert_eq!(
-        suite
-            .stored("e2e-dup", "sam")
-            .await?
-            .keys()
-            .cloned()
-            .collect::<BTreeSet<_>>(),
-        expected
-    );
+    assert_eq!(suite.stored_ids("e2e-dup", "sam").await?, expected);
 
     let (status, body) = suite
         .sandbox(
@@ -759,12 +737,7 @@ async fn notifications_duplicated_ten_times_and_shuffled_store_exactly_the_expec
     assert!(answers.iter().all(|a| a.as_u64() == Some(202)), "{body}");
     suite.settle().await?;
     assert_eq!(
-        suite
-            .stored("e2e-dup", "sam")
-            .await?
-            .keys()
-            .cloned()
-            .collect::<BTreeSet<_>>(),
+        suite.stored_ids("e2e-dup", "sam").await?,
         expected,
         "duplicates and reordering change nothing"
     );
