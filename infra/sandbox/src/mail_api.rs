@@ -117,7 +117,7 @@ pub(crate) async fn graph_delta(
         .and_then(|h| h.to_str().ok())
         .unwrap_or("127.0.0.1")
         .to_owned();
-    let answer = with_mailbox(&s, &headers, |b| {
+    with_mailbox(&s, &headers, |b| {
         let window = match (q.get("$skiptoken"), q.get("$deltatoken")) {
             (Some(t), _) => DeltaToken::decode(t),
             (None, Some(t)) => DeltaToken::decode(t).map(|t| DeltaToken {
@@ -179,8 +179,7 @@ pub(crate) async fn graph_delta(
             ));
         }
         Json(body).into_response()
-    });
-    answer
+    })
 }
 
 pub(crate) async fn graph_message_by_id(
@@ -188,7 +187,7 @@ pub(crate) async fn graph_message_by_id(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let answer = with_mailbox(&s, &headers, |b| {
+    with_mailbox(&s, &headers, |b| {
         match b.find(&id).filter(|m| m.folder() != Folder::Gone) {
             Some(m) => Json(graph_message(m)).into_response(),
             None => graph_error(
@@ -197,8 +196,7 @@ pub(crate) async fn graph_message_by_id(
                 "The specified object was not found in the store.",
             ),
         }
-    });
-    answer
+    })
 }
 
 pub(crate) async fn graph_folder(
@@ -259,7 +257,7 @@ pub(crate) async fn gmail_history(
             .into_response();
     };
     let (offset, size) = offset_and_size(&pairs);
-    let answer = with_mailbox(&s, &headers, |b| {
+    with_mailbox(&s, &headers, |b| {
         let Some(records) = b.history_after(start) else {
             return google_not_found();
         };
@@ -290,8 +288,7 @@ pub(crate) async fn gmail_history(
             body["nextPageToken"] = json!((offset + size).to_string());
         }
         Json(body).into_response()
-    });
-    answer
+    })
 }
 
 /// The subset of Gmail's search syntax the sync uses: `after:YYYY/MM/DD` and `in:` terms.
@@ -328,7 +325,7 @@ pub(crate) async fn gmail_list(
 ) -> Response {
     let (offset, size) = offset_and_size(&pairs);
     let q = all(&pairs, "q").first().map(|q| q.to_string());
-    let answer = with_mailbox(&s, &headers, |b| {
+    with_mailbox(&s, &headers, |b| {
         let mut found: Vec<&Mail> = b
             .mails
             .iter()
@@ -346,8 +343,7 @@ pub(crate) async fn gmail_list(
             body["nextPageToken"] = json!((offset + size).to_string());
         }
         Json(body).into_response()
-    });
-    answer
+    })
 }
 
 pub(crate) async fn gmail_message(
@@ -355,7 +351,7 @@ pub(crate) async fn gmail_message(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let answer = with_mailbox(&s, &headers, |b| {
+    with_mailbox(&s, &headers, |b| {
         match b.find(&id).filter(|m| m.folder() != Folder::Gone) {
             Some(m) => Json(json!({
                 "id": m.id,
@@ -370,6 +366,5 @@ pub(crate) async fn gmail_message(
             .into_response(),
             None => google_not_found(),
         }
-    });
-    answer
+    })
 }
