@@ -40,6 +40,9 @@ pub struct NewMail {
     /// Raw header values Gmail hands out instead of the ones built from the fields above.
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// The provider drops this change's pushes (as happens): only a later sync finds it.
+    #[serde(default)]
+    pub silent: bool,
 }
 
 /// What a change did.
@@ -99,6 +102,7 @@ impl Sandbox {
             None => Folder::Inbox,
         };
         let id = self.next("msg");
+        let silent = mail.silent;
         let people = |list: &[String]| list.iter().map(|p| Person::parse(p)).collect::<Vec<_>>();
         let (change, thread_id, internet_message_id) = {
             let mut w = self.lock();
@@ -127,7 +131,11 @@ impl Sandbox {
             );
             (change, thread_id, internet_message_id)
         };
-        let pushes = self.push(&owner, &change).await;
+        let pushes = if silent {
+            vec![]
+        } else {
+            self.push(&owner, &change).await
+        };
         Ok(Delivered {
             id,
             thread_id,
@@ -187,6 +195,26 @@ impl Sandbox {
             .collect();
         views.sort_by_key(|v| v.at);
         views
+    }
+
+    /// Sends a Graph lifecycle event to every subscription of `address` that asked for
+    /// them; the answers, one per subscription.
+    pub async fn lifecycle(&self, address: &str, event: &str) -> Vec<Option<u16>> {
+        let owner = address.to_lowercase();
+        let outgoing: Vec<(String, String)> = self
+            .lock()
+            .subscriptions
+            .values()
+            .filter(|s| s.owner == owner)
+            .filter_map(|s| push::graph_lifecycle(s, event))
+            .collect();
+        let mut answers = Vec::new();
+        for (url, body) in outgoing {
+            let done = push::send(&self.http, url, vec![], body).await;
+            answers.push(done.status);
+            self.lock().pushes.push(done);
+        }
+        answers
     }
 
     /// Every push sent so far, in order.
@@ -313,6 +341,26 @@ pub(crate) async fn delete(
         Ok(pushes) => Json(json!({"pushes": pushes})).into_response(),
         Err(e) => refused(StatusCode::NOT_FOUND, e),
     }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct LifecycleBody {
+    event: String,
+}
+
+pub(crate) async fn lifecycle(
+    State(s): State<Sandbox>,
+    Path(address): Path<String>,
+    Json(body): Json<LifecycleBody>,
+) -> Response {
+    const EVENTS: [&str; 3] = ["missed", "reauthorizationRequired", "subscriptionRemoved"];
+    if !EVENTS.contains(&body.event.as_str()) {
+        return refused(
+            StatusCode::BAD_REQUEST,
+            format!("event must be one of {EVENTS:?}"),
+        );
+    }
+    Json(json!({"pushes": s.lifecycle(&address, &body.event).await})).into_response()
 }
 
 pub(crate) async fn list(State(s): State<Sandbox>, Path(address): Path<String>) -> Response {

@@ -158,6 +158,10 @@ impl Sandbox {
                 post(control::expire),
             )
             .route("/sandbox/accounts", post(control::seed_account))
+            .route(
+                "/sandbox/mailboxes/{address}/lifecycle",
+                post(control::lifecycle),
+            )
             .route("/sandbox/pushes", get(control::pushes))
             .route("/sandbox/pushes/replay", post(control::replay))
             .with_state(self.clone())
@@ -416,6 +420,7 @@ async fn graph_subscribe(
         owner,
         resource: text("resource"),
         notification_url: text("notificationUrl"),
+        lifecycle_url: Some(text("lifecycleNotificationUrl")).filter(|u| !u.is_empty()),
         client_state: body["clientState"].as_str().map(str::to_owned),
         expiration: body["expirationDateTime"].clone(),
     };

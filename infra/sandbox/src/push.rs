@@ -46,6 +46,7 @@ pub struct GraphSubscription {
     pub owner: String,
     pub resource: String,
     pub notification_url: String,
+    pub lifecycle_url: Option<String>,
     pub client_state: Option<String>,
     pub expiration: Value,
 }
@@ -78,6 +79,19 @@ pub fn graph_notification(sub: &GraphSubscription, change: &Change) -> Option<(S
         "tenantId": "sandbox-tenant",
     }]});
     Some((sub.notification_url.clone(), body.to_string()))
+}
+
+/// A lifecycle notification (`missed`, `reauthorizationRequired`, `subscriptionRemoved`)
+/// for a subscription that asked for them.
+pub fn graph_lifecycle(sub: &GraphSubscription, event: &str) -> Option<(String, String)> {
+    let body = json!({"value": [{
+        "subscriptionId": sub.id,
+        "subscriptionExpirationDateTime": sub.expiration,
+        "lifecycleEvent": event,
+        "clientState": sub.client_state,
+        "tenantId": "sandbox-tenant",
+    }]});
+    Some((sub.lifecycle_url.clone()?, body.to_string()))
 }
 
 /// The Pub/Sub push for a Gmail mailbox's new history id, with its signed token.

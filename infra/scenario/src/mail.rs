@@ -64,6 +64,7 @@ fn letter(
         message_id: None,
         folder: None,
         headers: vec![],
+        silent: false,
     }
 }
 

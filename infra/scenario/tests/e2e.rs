@@ -884,3 +884,70 @@ async fn a_poison_job_lands_in_the_dead_letter_queue_while_other_mailboxes_sync(
     assert!(suite.stored("e2e-poison", "sam").await?.contains_key(&fine));
     Ok(())
 }
+
+#[tokio::test]
+async fn a_missed_notification_and_a_forgotten_cursor_lose_nothing() -> Result<()> {
+    let suite = Running::start("gaps").await?;
+    let me = "sam@hire.example";
+    microsoft_seat(&suite, "e2e-gaps", me).await?;
+
+    // Graph dropped the notification; its lifecycle event `missed` brings a catch-up sync.
+    let mut quiet = mail("jane", "jane@talent.example", &[me], &[], None);
+    quiet["silent"] = json!(true);
+    let dropped = suite.deliver(me, quiet).await?;
+    suite.settle().await?;
+    assert!(
+        !suite
+            .stored_ids("e2e-gaps", "sam")
+            .await?
+            .contains(&dropped),
+        "nothing has told hiresync yet"
+    );
+    let (status, body) = suite
+        .sandbox(
+            reqwest::Method::POST,
+            &format!("/mailboxes/{me}/lifecycle"),
+            Some(json!({"event": "missed"})),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let answers = body["pushes"].as_array().cloned().unwrap_or_default();
+    assert!(
+        !answers.is_empty(),
+        "every mail subscription asked for lifecycle events"
+    );
+    assert!(
+        answers
+            .iter()
+            .all(|a| matches!(a.as_u64(), Some(200..=299))),
+        "{body}"
+    );
+    suite.settle().await?;
+    assert!(suite
+        .stored_ids("e2e-gaps", "sam")
+        .await?
+        .contains(&dropped));
+
+    // The provider forgets every cursor: the next sync starts a bounded resync and still
+    // ends with exactly the mailbox's one-to-one thread.
+    let (status, _) = suite
+        .sandbox(
+            reqwest::Method::POST,
+            &format!("/mailboxes/{me}/expire-cursors"),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 204);
+    let reply = suite
+        .deliver(me, mail("jane", me, &["jane@talent.example"], &[], None))
+        .await?;
+    suite.settle().await?;
+    assert_eq!(
+        suite.stored_ids("e2e-gaps", "sam").await?,
+        ids(&[&dropped, &reply])
+    );
+    let status = suite.sync_status("e2e-gaps", "sam").await?;
+    assert_eq!(status["stage"], "resyncing", "{status}");
+    assert!(status["last_error"].is_null(), "{status}");
+    Ok(())
+}
