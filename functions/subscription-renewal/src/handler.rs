@@ -13,6 +13,7 @@ pub async fn handle(connector: &Connector, now: Timestamp) -> Result<RenewalRepo
     info!(
         renewed = report.renewed,
         recreated = report.recreated,
+        added = report.added,
         stopped = report.stopped,
         failed = report.failed,
         "renewal run done"

@@ -560,6 +560,10 @@ async fn every_rule_through_graph_pushes_and_the_sandbox_mailbox() -> Result<()>
         suite.stored_ids("e2e-ms", "sam").await?,
         ids(&[&synced_out])
     );
+    // Moved on from the archive into Deleted Items: a delete after all.
+    suite.relocate(me, &synced_out, "deleteditems").await?;
+    suite.settle().await?;
+    assert_eq!(suite.stored_ids("e2e-ms", "sam").await?, ids(&[]));
     Ok(())
 }
 

@@ -212,6 +212,8 @@ pub struct FanOutOutcome {
 pub struct RenewalReport {
     pub renewed: usize,
     pub recreated: usize,
+    /// Created for a connection that had no record of them (see [`Connector::renew_due`]).
+    pub added: usize,
     pub stopped: usize,
     pub failed: usize,
 }
@@ -529,6 +531,7 @@ impl Connector {
         let result = match sub.kind {
             SubscriptionKind::GraphInbox
             | SubscriptionKind::GraphSentItems
+            | SubscriptionKind::GraphDeletedItems
             | SubscriptionKind::GraphEvents => {
                 self.providers
                     .graph(access)?
@@ -849,6 +852,7 @@ impl Connector {
             (Provider::Microsoft365, ConnectionKind::Email) => &[
                 SubscriptionKind::GraphInbox,
                 SubscriptionKind::GraphSentItems,
+                SubscriptionKind::GraphDeletedItems,
             ],
             (Provider::Microsoft365, ConnectionKind::Calendar) => &[SubscriptionKind::GraphEvents],
             (Provider::GoogleWorkspace, ConnectionKind::Email) => &[SubscriptionKind::GmailWatch],
@@ -870,42 +874,116 @@ impl Connector {
         now: Timestamp,
     ) -> Result<(), Failure> {
         for &sub_kind in Self::subscription_kinds(provider, kind) {
-            match self
-                .create_subscription(c, s, sub_kind, address, access, now)
-                .await
-            {
-                Ok(sub) => {
-                    self.stores
-                        .subscriptions
-                        .put(&sub, sub.renew_at(&self.push.lifetimes))
-                        .await?;
-                }
-                Err(e) => {
-                    // The connection works without push (the safety-net poll and the
-                    // renewal job cover it); a placeholder due now makes the renewal job
-                    // create the subscription on its next run.
-                    warn!(contract = %c, seat = %s, kind = ?sub_kind, error = %e, "push subscription not created; renewal will retry");
-                    let placeholder = PushSubscription {
-                        id: format!(
-                            "pending:{}:{}:{}:{}",
-                            c,
-                            s,
-                            kind.as_str(),
-                            serde_json::to_string(&sub_kind)
-                                .unwrap_or_default()
-                                .trim_matches('"')
-                        ),
-                        kind: sub_kind,
-                        contract_id: c.clone(),
-                        seat_id: s.clone(),
-                        resource_id: None,
-                        secret_hash: None,
-                        expires_at: now,
-                        renewed_at: now,
-                    };
-                    self.stores.subscriptions.put(&placeholder, now).await?;
-                }
+            self.subscribe_one(c, s, sub_kind, address, access, now)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Creates and stores one push subscription of a connection. When the provider fails,
+    /// it stores a placeholder instead and returns `false`: the connection works without
+    /// push (the safety-net poll and the renewal job cover it), and the placeholder, due
+    /// now, makes the renewal job create the subscription on its next run.
+    async fn subscribe_one(
+        &self,
+        c: &ContractId,
+        s: &SeatId,
+        sub_kind: SubscriptionKind,
+        address: &EmailAddress,
+        access: &SecretString,
+        now: Timestamp,
+    ) -> Result<bool, Failure> {
+        match self
+            .create_subscription(c, s, sub_kind, address, access, now)
+            .await
+        {
+            Ok(sub) => {
+                self.stores
+                    .subscriptions
+                    .put(&sub, sub.renew_at(&self.push.lifetimes))
+                    .await?;
+                Ok(true)
             }
+            Err(e) => {
+                warn!(contract = %c, seat = %s, kind = ?sub_kind, error = %e, "push subscription not created; renewal will retry");
+                let placeholder = PushSubscription {
+                    id: format!(
+                        "pending:{}:{}:{}:{}",
+                        c,
+                        s,
+                        sub_kind.connection_kind().as_str(),
+                        serde_json::to_string(&sub_kind)
+                            .unwrap_or_default()
+                            .trim_matches('"')
+                    ),
+                    kind: sub_kind,
+                    contract_id: c.clone(),
+                    seat_id: s.clone(),
+                    resource_id: None,
+                    secret_hash: None,
+                    expires_at: now,
+                    renewed_at: now,
+                };
+                self.stores.subscriptions.put(&placeholder, now).await?;
+                Ok(false)
+            }
+        }
+    }
+
+    /// Subscribes a connection to each kind it should have but holds no record of, not
+    /// even a placeholder: a kind added after it connected (Deleted Items joined Inbox and
+    /// Sent Items). What is created is followed by a catch-up sync, since nothing pushed
+    /// its changes before.
+    async fn add_missing(
+        &self,
+        conn: &Connection,
+        access: &SecretString,
+        now: Timestamp,
+        report: &mut RenewalReport,
+    ) -> Result<(), Failure> {
+        let (c, s, k) = (&conn.contract_id, &conn.seat_id, conn.kind);
+        let held: Vec<SubscriptionKind> = self
+            .stores
+            .subscriptions
+            .for_connection(c, s, k)
+            .await?
+            .into_iter()
+            .map(|sub| sub.kind)
+            .collect();
+        let mut created = Vec::new();
+        for &kind in Self::subscription_kinds(conn.grant.provider, k) {
+            if held.contains(&kind) {
+                continue;
+            }
+            info!(contract = %c, seat = %s, kind = ?kind, "push subscription missing; adding it");
+            if self
+                .subscribe_one(c, s, kind, &conn.grant.address, access, now)
+                .await?
+            {
+                report.added += 1;
+                created.push(kind);
+            }
+        }
+        if let Some(first) = created.first() {
+            self.outbox
+                .sync_job(
+                    &SyncJob {
+                        contract: c.clone(),
+                        seat: s.clone(),
+                        kind: k,
+                        reason: SyncReason::CatchUp,
+                        requested_at: now,
+                    },
+                    &format!(
+                        "added:{c}:{s}:{}:{}:{}",
+                        k.as_str(),
+                        serde_json::to_string(first)
+                            .unwrap_or_default()
+                            .trim_matches('"'),
+                        now.as_second()
+                    ),
+                )
+                .await?;
         }
         Ok(())
     }
@@ -935,10 +1013,12 @@ impl Connector {
         match kind {
             SubscriptionKind::GraphInbox
             | SubscriptionKind::GraphSentItems
+            | SubscriptionKind::GraphDeletedItems
             | SubscriptionKind::GraphEvents => {
                 let resource = match kind {
                     SubscriptionKind::GraphInbox => resources::INBOX_MESSAGES,
                     SubscriptionKind::GraphSentItems => resources::SENT_ITEMS_MESSAGES,
+                    SubscriptionKind::GraphDeletedItems => resources::DELETED_ITEMS_MESSAGES,
                     _ => resources::EVENTS,
                 };
                 let ceiling = self.stores.contracts.graph_ceiling(c).await?;
@@ -1099,7 +1179,9 @@ impl Connector {
 
     /// Renews every subscription due at `now`: extends or recreates it, stops the ones whose
     /// connection is gone, and enqueues a catch-up sync wherever notifications may have been
-    /// missed.
+    /// missed. The first time a run meets a connection, it also adds the subscriptions the
+    /// connection should have but has no record of (kinds added since it connected), so
+    /// every connection gains them within one renewal period.
     pub async fn renew_due(
         &self,
         now: Timestamp,
@@ -1107,7 +1189,7 @@ impl Connector {
     ) -> Result<RenewalReport, Failure> {
         let mut report = RenewalReport::default();
         // One token refresh per connection per run, however many of its subscriptions are
-        // due (a Microsoft mailbox has two).
+        // due (a Microsoft mailbox has three).
         let mut tokens: HashMap<(ContractId, SeatId, ConnectionKind), SecretString> =
             HashMap::new();
         for sub in self.stores.subscriptions.due(now, per_shard).await? {
@@ -1146,6 +1228,7 @@ impl Connector {
         };
         let cache_key = (sub.contract_id.clone(), sub.seat_id.clone(), kind);
         let cached = tokens.get(&cache_key).cloned();
+        let first_visit = cached.is_none();
         let fetched = match cached {
             Some(a) => Ok(a),
             None => self.access_token(&conn, now).await,
@@ -1167,6 +1250,7 @@ impl Connector {
             _ if sub.id.starts_with("pending:") => None,
             SubscriptionKind::GraphInbox
             | SubscriptionKind::GraphSentItems
+            | SubscriptionKind::GraphDeletedItems
             | SubscriptionKind::GraphEvents => {
                 let ceiling = self
                     .stores
@@ -1253,6 +1337,9 @@ impl Connector {
                     &format!("catchup:{}:{}", sub.id, now.as_second()),
                 )
                 .await?;
+        }
+        if first_visit {
+            self.add_missing(&conn, &access, now, report).await?;
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ use hiresync_domain::connect_error::{ConnectError, StaleReason};
 use hiresync_domain::connection::{ConnectionKind, ConnectionState, SyncStart};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
+use hiresync_domain::subscription::SubscriptionKind;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -173,7 +174,8 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
         .unwrap();
     assert_eq!(opened.expose_secret(), "ms-refresh-token-1");
 
-    // AND Inbox and Sent Items subscriptions exist with a lifecycle URL and a secret state
+    // AND Inbox, Sent Items and Deleted Items subscriptions exist with a lifecycle URL and
+    // a secret state
     let subs = h.requests_to("POST", "/graph/subscriptions").await;
     let bodies: Vec<serde_json::Value> = subs
         .iter()
@@ -187,7 +189,8 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
         resources,
         vec![
             "me/mailFolders('Inbox')/messages",
-            "me/mailFolders('SentItems')/messages"
+            "me/mailFolders('SentItems')/messages",
+            "me/mailFolders('DeletedItems')/messages"
         ]
     );
     for b in &bodies {
@@ -205,7 +208,16 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
         .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
         .await
         .unwrap();
-    assert_eq!(stored_subs.len(), 2);
+    let mut kinds: Vec<SubscriptionKind> = stored_subs.iter().map(|s| s.kind).collect();
+    kinds.sort_by_key(|k| format!("{k:?}"));
+    assert_eq!(
+        kinds,
+        vec![
+            SubscriptionKind::GraphDeletedItems,
+            SubscriptionKind::GraphInbox,
+            SubscriptionKind::GraphSentItems
+        ]
+    );
     for s in &stored_subs {
         let hash = s.secret_hash.as_deref().unwrap();
         assert_eq!(hash.len(), 64, "only a hash of the client state is kept");
@@ -597,8 +609,8 @@ async fn a_downgrade_deauthorizes_every_email_connection_across_pages_and_leaves
         .filter(|r| r.method.as_str() == "DELETE")
         .count();
     assert_eq!(
-        deletes, 28,
-        "two mail subscriptions per seat stopped at Graph"
+        deletes, 42,
+        "three mail subscriptions per seat stopped at Graph"
     );
 
     // AND repeating the change or redelivering a page does nothing more
@@ -635,7 +647,7 @@ async fn a_downgrade_deauthorizes_every_email_connection_across_pages_and_leaves
         .into_iter()
         .filter(|r| r.method.as_str() == "DELETE")
         .count();
-    assert_eq!(deletes_after, 28);
+    assert_eq!(deletes_after, 42);
     h.drain("DeauthorizationsQueue").await;
 
     // AND a seat reauthorizing a week later resumes, since its cursor is kept
@@ -783,6 +795,14 @@ async fn a_seat_deauthorizes_its_mailbox_and_keeps_its_calendar() {
     .await;
     connect(&h, "s1", ConnectionKind::Email, NOW).await;
     connect(&h, "s1", ConnectionKind::Calendar, NOW).await;
+    let mail_subs = h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap();
+    assert_eq!(mail_subs.len(), 3);
     let c = h
         .connector
         .deauthorize(
@@ -798,6 +818,39 @@ async fn a_seat_deauthorizes_its_mailbox_and_keeps_its_calendar() {
         ConnectionState::Deauthorized {
             reason: DeauthorizationReason::SeatRequested
         }
+    );
+    // Every mail subscription, Deleted Items' included, is stopped at Graph and forgotten.
+    for sub in &mail_subs {
+        assert_eq!(
+            h.requests_to("DELETE", &format!("/graph/subscriptions/{}", sub.id))
+                .await
+                .len(),
+            1,
+            "{:?} stopped",
+            sub.kind
+        );
+    }
+    assert!(mail_subs
+        .iter()
+        .any(|s| s.kind == SubscriptionKind::GraphDeletedItems));
+    assert!(h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        h.connector
+            .stores
+            .subscriptions
+            .for_connection(&acme(), &seat("s1"), ConnectionKind::Calendar)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "the calendar's subscription stays"
     );
     assert!(h
         .connector

@@ -183,11 +183,16 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
         .find(|s| s.kind == SubscriptionKind::GraphSentItems)
         .unwrap()
         .clone();
+    let deleted_items = subs
+        .iter()
+        .find(|s| s.kind == SubscriptionKind::GraphDeletedItems)
+        .unwrap()
+        .clone();
     // Created with the configured 4,200 minutes: due a day before.
     assert_eq!(inbox.expires_at, ts("2026-03-05T07:00:00Z"));
 
-    // Graph refuses more than 4,000 minutes for the Inbox one (clamp and retry), and has
-    // dropped the Sent Items one (404: recreate and catch up).
+    // Graph refuses more than 4,000 minutes for the Inbox one (clamp and retry), renews the
+    // Deleted Items one, and has dropped the Sent Items one (404: recreate and catch up).
     let inbox_path = format!("/graph/subscriptions/{}", inbox.id);
     Mock::given(method("PATCH"))
         .and(path(inbox_path.as_str()))
@@ -201,6 +206,13 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
             let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
             ResponseTemplate::new(200).set_body_json(json!({"id": "kept", "resource": "me/mailFolders('Inbox')/messages", "expirationDateTime": body["expirationDateTime"]}))
         })
+        .mount(&h.server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path(
+            format!("/graph/subscriptions/{}", deleted_items.id).as_str(),
+        ))
+        .respond_with(renewed_as_asked)
         .mount(&h.server)
         .await;
     Mock::given(method("PATCH"))
@@ -225,11 +237,16 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
     assert_eq!(
         h.requests_to("POST", "/ms/token").await.len() - refreshes_before,
         1,
-        "one token refresh for the connection's two subscriptions"
+        "one token refresh for the connection's three subscriptions"
     );
     assert_eq!(
-        (report.renewed, report.recreated, report.failed),
-        (1, 1, 0),
+        (
+            report.renewed,
+            report.recreated,
+            report.added,
+            report.failed
+        ),
+        (2, 1, 0, 0),
         "{report:?}"
     );
 
@@ -270,13 +287,96 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
         .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
         .await
         .unwrap();
-    assert_eq!(now_subs.len(), 2);
+    assert_eq!(now_subs.len(), 3);
     assert!(now_subs
         .iter()
         .any(|s| s.kind == SubscriptionKind::GraphSentItems && s.id != sent.id));
     let jobs = h.drain("SyncJobsQueue").await;
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0]["reason"], "catch_up");
+}
+
+/// Graph's renewal: the subscription, expiring as asked.
+fn renewed_as_asked(r: &wiremock::Request) -> ResponseTemplate {
+    let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+    let id = r.url.path().rsplit('/').next().unwrap_or_default();
+    ResponseTemplate::new(200).set_body_json(
+        json!({"id": id, "resource": "me/mailFolders('Inbox')/messages", "expirationDateTime": body["expirationDateTime"]}),
+    )
+}
+
+#[tokio::test]
+async fn a_mailbox_connected_before_deleted_items_was_followed_gains_it_at_its_next_renewal() {
+    let h = Harness::new("renew-adds").await;
+    h.microsoft_tenant("rt", "Mail.Read User.Read", "r@acme.example")
+        .await;
+    connected(&h, Provider::Microsoft365, ConnectionKind::Email).await;
+    // GIVEN a connection holding only Inbox and Sent Items subscriptions, as every mailbox
+    // connected before Deleted Items was followed does
+    let subs = h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap();
+    let old = subs
+        .iter()
+        .find(|s| s.kind == SubscriptionKind::GraphDeletedItems)
+        .unwrap();
+    h.connector.stores.subscriptions.delete(old).await.unwrap();
+    let creates_before = h.requests_to("POST", "/graph/subscriptions").await.len();
+    Mock::given(method("PATCH"))
+        .and(path_regex(r"^/graph/subscriptions/.+$"))
+        .respond_with(renewed_as_asked)
+        .mount(&h.server)
+        .await;
+
+    // WHEN its subscriptions come due
+    let report = h
+        .connector
+        .renew_due(ts("2026-03-04T08:00:00Z"), 50)
+        .await
+        .unwrap();
+
+    // THEN both are renewed and the missing one is created, once
+    assert_eq!(
+        (
+            report.renewed,
+            report.recreated,
+            report.added,
+            report.failed
+        ),
+        (2, 0, 1, 0),
+        "{report:?}"
+    );
+    let creates = h.requests_to("POST", "/graph/subscriptions").await;
+    assert_eq!(creates.len() - creates_before, 1);
+    let body: serde_json::Value = serde_json::from_slice(&creates.last().unwrap().body).unwrap();
+    assert_eq!(body["resource"], "me/mailFolders('DeletedItems')/messages");
+    let kinds: Vec<SubscriptionKind> = h
+        .connector
+        .stores
+        .subscriptions
+        .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.kind)
+        .collect();
+    assert_eq!(kinds.len(), 3);
+    assert!(kinds.contains(&SubscriptionKind::GraphDeletedItems));
+    // AND a catch-up sync reads what Deleted Items holds
+    let jobs = h.drain("SyncJobsQueue").await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["reason"], "catch_up");
+    // AND the next run has nothing to do
+    let again = h
+        .connector
+        .renew_due(ts("2026-03-04T08:15:00Z"), 50)
+        .await
+        .unwrap();
+    assert_eq!(again, Default::default());
 }
 
 #[tokio::test]

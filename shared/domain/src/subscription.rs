@@ -18,6 +18,9 @@ pub enum SubscriptionKind {
     GraphInbox,
     /// Graph subscription on Sent Items' messages.
     GraphSentItems,
+    /// Graph subscription on Deleted Items' messages: a message moved there from any folder
+    /// (an archive, say) is a delete, which nothing else we watch would see.
+    GraphDeletedItems,
     /// Graph subscription on the calendar's events.
     GraphEvents,
     /// Gmail `users.watch` (one per mailbox, no id of its own).
@@ -31,6 +34,7 @@ impl SubscriptionKind {
         match self {
             SubscriptionKind::GraphInbox
             | SubscriptionKind::GraphSentItems
+            | SubscriptionKind::GraphDeletedItems
             | SubscriptionKind::GmailWatch => ConnectionKind::Email,
             SubscriptionKind::GraphEvents | SubscriptionKind::CalendarChannel => {
                 ConnectionKind::Calendar
@@ -186,8 +190,27 @@ mod tests {
             ConnectionKind::Email
         );
         assert_eq!(
+            SubscriptionKind::GraphDeletedItems.connection_kind(),
+            ConnectionKind::Email
+        );
+        assert_eq!(
             SubscriptionKind::CalendarChannel.connection_kind(),
             ConnectionKind::Calendar
         );
+    }
+
+    #[test]
+    fn kinds_are_stored_under_their_snake_case_names() {
+        for (kind, name) in [
+            (SubscriptionKind::GraphInbox, "graph_inbox"),
+            (SubscriptionKind::GraphSentItems, "graph_sent_items"),
+            (SubscriptionKind::GraphDeletedItems, "graph_deleted_items"),
+        ] {
+            assert_eq!(serde_json::to_value(kind).unwrap(), name);
+            assert_eq!(
+                serde_json::from_value::<SubscriptionKind>(name.into()).unwrap(),
+                kind
+            );
+        }
     }
 }

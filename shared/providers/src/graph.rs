@@ -19,13 +19,16 @@ pub const GRAPH_BASE: &str = "https://graph.microsoft.com/v1.0";
 /// Asks Graph for ids that survive moves between folders.
 pub const PREFER_IMMUTABLE_ID: &str = "IdType=\"ImmutableId\"";
 
-/// Subscription resources. Mail is watched per folder (Inbox and Sent Items each get a
-/// subscription), matching delta sync, which also works per folder (§1.8).
+/// Subscription resources. Mail is watched per folder (Inbox, Sent Items and Deleted Items
+/// each get a subscription), matching delta sync, which also works per folder (§1.8).
+/// Deleted Items is watched for deletes only: a message moved there from a folder we do
+/// not follow (an archive) changes nothing in Inbox or Sent Items.
 pub mod resources {
     pub const INBOX_MESSAGES: &str = "me/mailFolders('Inbox')/messages";
     pub const SENT_ITEMS_MESSAGES: &str = "me/mailFolders('SentItems')/messages";
-    /// The two subscriptions a mail connection needs.
-    pub const MAIL: [&str; 2] = [INBOX_MESSAGES, SENT_ITEMS_MESSAGES];
+    pub const DELETED_ITEMS_MESSAGES: &str = "me/mailFolders('DeletedItems')/messages";
+    /// The three subscriptions a mail connection needs.
+    pub const MAIL: [&str; 3] = [INBOX_MESSAGES, SENT_ITEMS_MESSAGES, DELETED_ITEMS_MESSAGES];
     pub const EVENTS: &str = "me/events";
 }
 

@@ -1,5 +1,5 @@
-//! Microsoft Graph mail delta: the pull side of mail sync for Inbox and Sent Items
-//! (protocols.md §1.8, §1.10).
+//! Microsoft Graph mail delta: the pull side of mail sync for Inbox, Sent Items and
+//! Deleted Items (protocols.md §1.8, §1.10).
 //!
 //! Metadata first: every read selects only [`MESSAGE_SELECT`] (addresses, dates, folder,
 //! subject; never the body), so a message the sync policy skips costs no body download.
@@ -45,6 +45,9 @@ pub const REMOVED_CHANGED: &str = "changed";
 pub enum WellKnownFolder {
     Inbox,
     SentItems,
+    /// Followed for deletes only: a message that arrives here was deleted in the mailbox,
+    /// whichever folder it left (one we do not follow, such as an archive, included).
+    DeletedItems,
 }
 
 impl WellKnownFolder {
@@ -53,6 +56,7 @@ impl WellKnownFolder {
         match self {
             WellKnownFolder::Inbox => "inbox",
             WellKnownFolder::SentItems => "sentitems",
+            WellKnownFolder::DeletedItems => "deleteditems",
         }
     }
 }
@@ -248,9 +252,10 @@ impl GraphClient {
         struct FolderWire {
             id: String,
         }
-        let url = self
-            .base
-            .join(&["me", "mailFolders", "deleteditems"], Some("$select=id"));
+        let url = self.base.join(
+            &["me", "mailFolders", WellKnownFolder::DeletedItems.name()],
+            Some("$select=id"),
+        );
         let folder: FolderWire = self
             .api
             .send(OPERATION, Repeat::Safe, |h| self.immutable_get(h, &url))

@@ -521,12 +521,13 @@ async fn an_unexpected_success_shape_is_a_decode_error() {
 }
 
 #[test]
-fn mail_needs_inbox_and_sent_items_and_events_one() {
+fn mail_needs_inbox_sent_items_and_deleted_items_and_events_one() {
     assert_eq!(
         resources::MAIL,
         [
             "me/mailFolders('Inbox')/messages",
-            "me/mailFolders('SentItems')/messages"
+            "me/mailFolders('SentItems')/messages",
+            "me/mailFolders('DeletedItems')/messages"
         ]
     );
     assert_eq!(resources::EVENTS, "me/events");

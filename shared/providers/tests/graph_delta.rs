@@ -223,6 +223,41 @@ async fn sent_items_without_a_date_is_not_filtered() {
 }
 
 #[tokio::test]
+async fn deleted_items_is_read_by_its_well_known_name_with_the_same_filter() {
+    let (server, graph) = graph().await;
+    let mut binned = message_json("m-binned", "Senior engineer role");
+    binned["parentFolderId"] = json!(DELETED_ITEMS_ID);
+    Mock::given(method("GET"))
+        .and(path("/v1.0/me/mailFolders/deleteditems/messages/delta"))
+        .and(query_param("$select", MESSAGE_SELECT))
+        .and(query_param(
+            "$filter",
+            "receivedDateTime ge 2025-03-02T00:00:00Z",
+        ))
+        .and(headers("Prefer", vec![IMMUTABLE, "odata.maxpagesize=10"]))
+        .respond_with(page(
+            vec![binned],
+            DeltaNext::Done(delta_link(&server, "d0")),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let page = graph
+        .messages_delta(
+            DeltaStart::Folder {
+                folder: WellKnownFolder::DeletedItems,
+                received_since: Some("2025-03-02T00:00:00Z".parse().unwrap()),
+            },
+            10,
+        )
+        .await
+        .unwrap();
+
+    assert_eq!(changed(&page)[0].id, "m-binned");
+}
+
+#[tokio::test]
 async fn a_round_follows_the_next_link_then_hands_over_the_delta_link() {
     // GIVEN a first page that has more to come, and a second page that ends the round
     let (server, graph) = graph().await;

@@ -26,6 +26,15 @@ use tracing::{info, warn};
 use crate::facts::{self, Unreadable};
 use crate::state::thread_state;
 
+/// The Graph folders a mail sync follows, in this order, each with its cursor key
+/// `graph_<name>` (`graph_inbox`, `graph_sentitems`, `graph_deleteditems`). Deleted Items
+/// comes last: within a job, what Inbox and Sent Items stored is then in place for a
+/// delete to find.
+const GRAPH_FOLDERS: [WellKnownFolder; 3] = [
+    WellKnownFolder::Inbox,
+    WellKnownFolder::SentItems,
+    WellKnownFolder::DeletedItems,
+];
 /// Cursor keys, one per stream.
 const GMAIL_HISTORY: &str = "gmail_history";
 const GMAIL_FULL_PAGE: &str = "gmail_full_page";
@@ -290,7 +299,7 @@ impl Ingestor {
             source: Source::Graph(&graph),
         };
         let mut deleted_items: Option<String> = None;
-        for folder in [WellKnownFolder::Inbox, WellKnownFolder::SentItems] {
+        for folder in GRAPH_FOLDERS {
             let key = format!("graph_{}", folder.name());
             let mut start = match conn.cursor.0.get(&key) {
                 Some(link) => DeltaStart::Link(link.clone()),
@@ -328,50 +337,13 @@ impl Ingestor {
                     Err(e) => return Err(provider("graph delta", e)),
                 };
                 report.pages += 1;
-                // Newest first: a thread's latest message decides whether it is active, and
-                // once stored it lets the thread's older messages through.
-                let mut changed: Vec<&GraphMessage> = page
-                    .items
-                    .iter()
-                    .filter_map(|i| match i {
-                        DeltaItem::Changed(m) => Some(m),
-                        DeltaItem::Removed { .. } => None,
-                    })
-                    .collect();
-                changed.sort_by_key(|m| std::cmp::Reverse(m.received_at.or(m.sent_at)));
-                for m in changed {
-                    self.judge_graph(&judge, m, report).await?;
-                }
-                for item in &page.items {
-                    match item {
-                        DeltaItem::Changed(_) => {}
-                        DeltaItem::Removed { id, .. } => {
-                            if deleted_items.is_none() {
-                                deleted_items = Some(
-                                    graph
-                                        .deleted_items_folder_id()
-                                        .await
-                                        .map_err(|e| provider("graph folders", e))?,
-                                );
-                            }
-                            let current = graph
-                                .message_metadata(id)
-                                .await
-                                .map_err(|e| provider("graph message", e))?;
-                            let is_delete = removal_is_delete(
-                                current.as_ref(),
-                                deleted_items.as_deref().unwrap_or_default(),
-                            );
-                            if is_delete
-                                && self
-                                    .mail
-                                    .delete_by_provider_id(&conn.seat_id, id)
-                                    .await
-                                    .map_err(storage)?
-                            {
-                                report.deleted += 1;
-                            }
-                        }
+                match folder {
+                    WellKnownFolder::DeletedItems => {
+                        self.graph_binned(conn, &page.items, report).await?
+                    }
+                    WellKnownFolder::Inbox | WellKnownFolder::SentItems => {
+                        self.graph_followed(&judge, &graph, &page.items, &mut deleted_items, report)
+                            .await?
                     }
                 }
                 // The page is stored: only now does the cursor move.
@@ -381,6 +353,77 @@ impl Ingestor {
                     DeltaNext::More(link) => start = DeltaStart::Link(link),
                     DeltaNext::Done(_) => break,
                 }
+            }
+        }
+        Ok(())
+    }
+
+    /// A page of Inbox or Sent Items: what arrived is judged, and what left is deleted
+    /// here if the mailbox deleted it (see [`removal_is_delete`]).
+    async fn graph_followed(
+        &self,
+        judge: &Judged<'_>,
+        graph: &GraphClient,
+        items: &[DeltaItem],
+        deleted_items: &mut Option<String>,
+        report: &mut IngestReport,
+    ) -> Result<(), Failure> {
+        // Newest first: a thread's latest message decides whether it is active, and
+        // once stored it lets the thread's older messages through.
+        let mut changed: Vec<&GraphMessage> = items
+            .iter()
+            .filter_map(|i| match i {
+                DeltaItem::Changed(m) => Some(m),
+                DeltaItem::Removed { .. } => None,
+            })
+            .collect();
+        changed.sort_by_key(|m| std::cmp::Reverse(m.received_at.or(m.sent_at)));
+        for m in changed {
+            self.judge_graph(judge, m, report).await?;
+        }
+        for item in items {
+            match item {
+                DeltaItem::Changed(_) => {}
+                DeltaItem::Removed { id, .. } => {
+                    if deleted_items.is_none() {
+                        *deleted_items = Some(
+                            graph
+                                .deleted_items_folder_id()
+                                .await
+                                .map_err(|e| provider("graph folders", e))?,
+                        );
+                    }
+                    let current = graph
+                        .message_metadata(id)
+                        .await
+                        .map_err(|e| provider("graph message", e))?;
+                    if removal_is_delete(
+                        current.as_ref(),
+                        deleted_items.as_deref().unwrap_or_default(),
+                    ) {
+                        self.delete_stored(judge.conn, id, report).await?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A page of Deleted Items: a message that arrived there was deleted in the mailbox,
+    /// whichever folder it came from (a move into Deleted Items counts as a delete), so it
+    /// is deleted here if stored; it is never judged or stored. What left Deleted Items
+    /// (restored, or deleted for good) is ignored: a restored message comes back through
+    /// the folder it was restored to.
+    async fn graph_binned(
+        &self,
+        conn: &Connection,
+        items: &[DeltaItem],
+        report: &mut IngestReport,
+    ) -> Result<(), Failure> {
+        for item in items {
+            match item {
+                DeltaItem::Changed(m) => self.delete_stored(conn, &m.id, report).await?,
+                DeltaItem::Removed { .. } => {}
             }
         }
         Ok(())
@@ -470,12 +513,12 @@ impl Ingestor {
                 for change in &page.changes {
                     match change {
                         HistoryChange::Deleted { id } => {
-                            self.gmail_delete(conn, id, report).await?
+                            self.delete_stored(conn, id, report).await?
                         }
                         HistoryChange::LabelsAdded { id, label_ids }
                             if label_ids.iter().any(|l| l == "TRASH") =>
                         {
-                            self.gmail_delete(conn, id, report).await?
+                            self.delete_stored(conn, id, report).await?
                         }
                         HistoryChange::Added { id, .. } | HistoryChange::LabelsAdded { id, .. } => {
                             match gmail
@@ -484,7 +527,7 @@ impl Ingestor {
                                 .map_err(|e| provider("gmail message", e))?
                             {
                                 Some(m) => self.judge_gmail(&judge, &m, report).await?,
-                                None => self.gmail_delete(conn, id, report).await?,
+                                None => self.delete_stored(conn, id, report).await?,
                             }
                         }
                     }
@@ -579,7 +622,8 @@ impl Ingestor {
         }
     }
 
-    async fn gmail_delete(
+    /// Deletes a message the mailbox deleted, if it is stored here.
+    async fn delete_stored(
         &self,
         conn: &Connection,
         id: &str,

@@ -59,7 +59,16 @@ async fn setup(label: &str, provider: Provider) -> Setup {
                 "Mail.Read User.Read",
                 "rita@acme.example",
             )
-            .await
+            .await;
+            // Deleted Items stays empty unless a test mounts its own rounds (any priority
+            // above this one's wins).
+            let base = h.server.uri();
+            Mock::given(method("GET"))
+                .and(path("/graph/me/mailFolders/deleteditems/messages/delta"))
+                .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": [], "@odata.deltaLink": format!("{base}/graph/me/mailFolders/deleteditems/messages/delta?$deltatoken=binned")})))
+                .with_priority(10)
+                .mount(&h.server)
+                .await;
         }
         Provider::GoogleWorkspace => {
             h.google_account(
@@ -212,7 +221,10 @@ async fn a_graph_mailbox_syncs_only_what_the_rules_allow_and_explains_the_rest()
 
     let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
     assert_eq!(report.synced, 3, "{report:?}");
-    assert_eq!(report.pages, 3);
+    assert_eq!(
+        report.pages, 4,
+        "two Inbox pages, Sent Items, Deleted Items"
+    );
     assert!(!report.continued && !report.resynced);
 
     // The 1:1 thread with the candidate holds her two messages and Rita's reply.
@@ -371,6 +383,122 @@ async fn mail_deleted_in_the_mailbox_is_deleted_here_and_a_move_is_not() {
         .map(|m| m.provider_id)
         .collect();
     assert_eq!(left, vec!["m-2".to_owned()]);
+}
+
+#[tokio::test]
+async fn a_message_archived_then_moved_to_deleted_items_is_deleted_here() {
+    let s = setup("ingest-archived-binned", Provider::Microsoft365).await;
+    empty_sent_items(&s).await;
+    let jane = |id: &str, at: &str| {
+        graph_message(
+            id,
+            "c-jane",
+            "jane@cand.example",
+            &["rita@acme.example"],
+            &[],
+            at,
+        )
+    };
+    // GIVEN three rounds of the Inbox: two messages of Jane's thread arrive; m-1 leaves
+    // for the archive; nothing more (rounds mounted from the most specific).
+    inbox_round(&s, Some("r2"), vec![], "r3").await;
+    inbox_round(
+        &s,
+        Some("r1"),
+        vec![json!({"id": "m-1", "@removed": {"reason": "changed"}})],
+        "r2",
+    )
+    .await;
+    inbox_round(
+        &s,
+        None,
+        vec![
+            jane("m-1", "2026-02-20T10:00:00Z"),
+            jane("m-2", "2026-02-21T10:00:00Z"),
+        ],
+        "r1",
+    )
+    .await;
+    // AND three rounds of Deleted Items: empty, empty, then m-1 arrives there from the
+    // archive (and m-2, binned and restored meanwhile, has left it again).
+    let mut binned = jane("m-1", "2026-02-20T10:00:00Z");
+    binned["parentFolderId"] = json!("deleted-id");
+    folder_round(
+        &s,
+        "deleteditems",
+        Some("d2"),
+        vec![
+            binned,
+            json!({"id": "m-2", "@removed": {"reason": "changed"}}),
+        ],
+        "d3",
+    )
+    .await;
+    folder_round(&s, "deleteditems", Some("d1"), vec![], "d2").await;
+    folder_round(&s, "deleteditems", None, vec![], "d1").await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/deleteditems"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"id": "deleted-id"})))
+        .mount(&s.h.server)
+        .await;
+    let mut archived = jane("m-1", "2026-02-20T10:00:00Z");
+    archived["parentFolderId"] = json!("archive-id");
+    Mock::given(method("GET"))
+        .and(path("/graph/me/messages/m-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(archived))
+        .mount(&s.h.server)
+        .await;
+    let stored = || async {
+        s.mail
+            .messages(&seat(), "c-jane")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|m| m.provider_id)
+            .collect::<Vec<_>>()
+    };
+
+    // WHEN the first round runs, both are stored
+    let first = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!((first.synced, first.deleted), (2, 0), "{first:?}");
+
+    // AND a move to the archive is not a delete
+    let second = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!(second.deleted, 0, "{second:?}");
+    assert_eq!(stored().await, vec!["m-1".to_owned(), "m-2".to_owned()]);
+
+    // THEN its later move from the archive into Deleted Items is
+    let third = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
+    assert_eq!((third.deleted, third.synced), (1, 0), "{third:?}");
+    assert_eq!(stored().await, vec!["m-2".to_owned()]);
+    // AND what left Deleted Items is neither looked up nor deleted
+    assert!(s
+        .h
+        .requests_to("GET", "/graph/me/messages/m-2")
+        .await
+        .is_empty());
+    // AND Deleted Items has its own cursor, its first round filtered like the others
+    let conn =
+        s.h.connector
+            .stores
+            .connections
+            .get(&acme(), &seat(), ConnectionKind::Email)
+            .await
+            .unwrap()
+            .unwrap()
+            .value;
+    assert!(conn.cursor.0["graph_deleteditems"].ends_with("$deltatoken=d3"));
+    let first_round =
+        s.h.requests_to("GET", "/graph/me/mailFolders/deleteditems/messages/delta")
+            .await
+            .into_iter()
+            .next()
+            .expect("a first round of Deleted Items");
+    assert!(first_round
+        .url
+        .query()
+        .unwrap_or_default()
+        .contains("$filter=receivedDateTime%20ge%20"));
 }
 
 #[tokio::test]
@@ -648,15 +776,21 @@ async fn empty_sent_items(s: &Setup) {
 /// Mounts one inbox delta round: `items` for the given `$deltatoken` (the first round when
 /// `None`), handing over `$deltatoken=next`.
 async fn inbox_round(s: &Setup, token: Option<&str>, items: Vec<Value>, next: &str) {
+    folder_round(s, "inbox", token, items, next).await
+}
+
+/// Mounts one delta round of `folder` (Graph's well-known name), as [`inbox_round`] does.
+async fn folder_round(s: &Setup, folder: &str, token: Option<&str>, items: Vec<Value>, next: &str) {
     let base = s.h.server.uri();
-    let mock = Mock::given(method("GET")).and(path("/graph/me/mailFolders/inbox/messages/delta"));
+    let delta = format!("/graph/me/mailFolders/{folder}/messages/delta");
+    let mock = Mock::given(method("GET")).and(path(delta.as_str()));
     let mock = match token {
         Some(token) => mock.and(query_param("$deltatoken", token)),
         None => mock,
     };
     mock.respond_with(ResponseTemplate::new(200).set_body_json(json!({
         "value": items,
-        "@odata.deltaLink": format!("{base}/graph/me/mailFolders/inbox/messages/delta?$deltatoken={next}")
+        "@odata.deltaLink": format!("{base}{delta}?$deltatoken={next}")
     })))
     .mount(&s.h.server)
     .await;
