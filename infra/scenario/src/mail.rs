@@ -296,6 +296,75 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
+/// For `make serve`: globex's candidates, and a few months of mail in ana's and ben's
+/// mailboxes, so that connecting them shows a historical sync with something to judge.
+pub async fn seed(suite: &Suite) -> anyhow::Result<String> {
+    for (profile, email, pipeline, discovery) in [
+        ("p-jane", "jane@talent.example", true, "anyone"),
+        ("p-omar", "omar@talent.example", false, "anyone"),
+    ] {
+        candidate(suite, "globex", profile, email, pipeline, discovery).await?;
+    }
+    let now = Timestamp::now();
+    let jane = "Jane Doe <jane@talent.example>";
+    for owner in ["ana@globex.example", "ben@globex.example"] {
+        for l in [
+            letter(
+                "jane",
+                jane,
+                &[owner],
+                &[],
+                "Your opening",
+                days_ago(now, 30),
+            ),
+            letter(
+                "jane",
+                owner,
+                &[jane],
+                &[],
+                "Re: Your opening",
+                days_ago(now, 29),
+            ),
+            letter(
+                "team",
+                "lee@globex.example",
+                &[owner],
+                &[],
+                "Standup",
+                days_ago(now, 3),
+            ),
+            letter(
+                "omar",
+                "omar@talent.example",
+                &[owner],
+                &[],
+                "Hello",
+                days_ago(now, 9),
+            ),
+            letter(
+                "both",
+                owner,
+                &[jane],
+                &["omar@talent.example"],
+                "Both of you",
+                days_ago(now, 2),
+            ),
+            letter(
+                "who",
+                "someone@elsewhere.example",
+                &[owner],
+                &[],
+                "Hi",
+                days_ago(now, 1),
+            ),
+        ] {
+            suite.sandbox.deliver(owner, l).await?;
+        }
+    }
+    suite.pump().await?;
+    Ok("2 candidates for globex (jane in the pipeline, omar not); 6 mails each in ana's and ben's mailboxes".to_owned())
+}
+
 pub async fn run(suite: &Suite) -> anyhow::Result<()> {
     microsoft(suite).await?;
     google(suite).await

@@ -185,6 +185,7 @@ async fn serve() -> anyhow::Result<()> {
     )
     .await?;
     let suite = suite::Suite::start(&config, &template, &resources).await?;
+    let seeded = mail::seed(&suite).await?;
     let admin = suite.token("globex", "ada", "admin-seat", "admin")?;
     let ana = suite.token("globex", "user-ana", "ana", "recruiter")?;
     println!("hiresync local suite");
@@ -196,8 +197,9 @@ async fn serve() -> anyhow::Result<()> {
     for (address, behaviour) in suite::ACCOUNTS {
         println!("                 {address:<22} {behaviour:?}");
     }
-    println!("  admin token    {admin}");
-    println!("  seat ana token {ana}");
+    println!("  seeded         {seeded}");
+    println!("  tokens         export ADMIN={admin}");
+    println!("                 export ANA={ana}");
     println!();
     println!("  curl -s -X PUT {}/v1/contracts/globex/settings -H \"authorization: Bearer $ADMIN\" -H 'content-type: application/json' -d '{{\"provider\":\"microsoft365\",\"email_access\":\"view_only\"}}'", suite.api);
     println!("  curl -s -X POST {}/v1/contracts/globex/seats/ana/connections/email/authorize -H \"authorization: Bearer $ANA\" -H 'content-type: application/json' -d '{{\"login_hint\":\"ana@globex.example\"}}'", suite.api);
