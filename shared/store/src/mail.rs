@@ -51,7 +51,7 @@ use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeValue, CancellationReason, Delete, DeleteRequest, Put,
+    AttributeValue, CancellationReason, ConditionCheck, Delete, DeleteRequest, Put,
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
@@ -106,6 +106,9 @@ pub enum StoreOutcome {
     DuplicateOfOther {
         provider_id: String,
     },
+    /// The thread was removed for a rule (its tombstone says so) and must stay out; nothing
+    /// was written. Only a writer that judged without the tombstone meets this.
+    ThreadRemoved,
 }
 
 /// Why a message was not synced: the answer to "why is this not in the product?".
@@ -631,6 +634,29 @@ impl DynamoMailStore {
             None => None,
         };
         items.push(self.thread_upsert(thread)?);
+        // A thread removed for a rule stays out, whoever writes: its tombstone must be
+        // absent, or say the thread only went quiet (a removal for inactivity, which a new
+        // message may revive).
+        items.push(
+            TransactWriteItem::builder()
+                .condition_check(built(
+                    ConditionCheck::builder()
+                        .table_name(&self.table)
+                        .set_key(Some(key(
+                            &record.pk,
+                            &keys::tombstone_sk(&message.thread_id),
+                        )))
+                        .condition_expression("attribute_not_exists(pk) OR #reason = :inactivity")
+                        .expression_attribute_names("#reason", "reason")
+                        .expression_attribute_values(
+                            ":inactivity",
+                            s(ThreadTombstone::INACTIVITY.to_owned()),
+                        )
+                        .build(),
+                )?)
+                .build(),
+        );
+        let tombstone_index = items.len() - 1;
         // The provider id's pointer to its thread: unconditional, it only ever says the same.
         items.push(
             TransactWriteItem::builder()
@@ -655,6 +681,9 @@ impl DynamoMailStore {
             let Some(cancelled) = self.transact(items.clone()).await? else {
                 return Ok(StoreOutcome::Stored);
             };
+            if cancelled.condition_failed(tombstone_index) {
+                return Ok(StoreOutcome::ThreadRemoved);
+            }
             if cancelled.condition_failed(0) {
                 let stored = match cancelled.old_item(0) {
                     Some(item) => Some(decode::<MessageRecord>(item)?),

@@ -779,6 +779,24 @@ async fn a_thread_removed_for_a_rule_leaves_a_tombstone_and_stays_removed() {
     assert_eq!(item.get("ttl"), Some(&AttributeValue::N(ttl.to_string())));
     let version = item.get("version").cloned();
 
+    // WHEN any writer tries to store a one-to-one message of it anyway
+    let late = message(&t, "m9", Some("<9@x.org>"), "2026-03-07T09:00:00Z");
+    // THEN nothing is written: the thread stays out
+    assert_eq!(
+        store.store_message(&at(&t, &late), &late).await.unwrap(),
+        StoreOutcome::ThreadRemoved
+    );
+    assert!(store
+        .thread(&seat("seat-1"), "conv-1")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .messages(&seat("seat-1"), "conv-1")
+        .await
+        .unwrap()
+        .is_empty());
+
     // WHEN the same removal is replayed, later
     let mut replay = removal.clone();
     replay.removed_at = ts("2026-03-06T00:00:00Z");

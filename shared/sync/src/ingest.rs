@@ -770,6 +770,12 @@ impl Ingestor {
                     .store_message(&thread, &message)
                     .await
                     .map_err(storage)?;
+                if outcome == StoreOutcome::ThreadRemoved {
+                    // Removed for a rule between the read and the write: it stays out.
+                    info!(contract = %conn.contract_id, seat = %conn.seat_id, "thread removed meanwhile; message not stored");
+                    report.skipped += 1;
+                    return Ok(Judgement::Decided);
+                }
                 report.synced += 1;
                 let revisit = (created || outcome == StoreOutcome::AlreadyStored)
                     .then(|| thread.counterpart.clone());
