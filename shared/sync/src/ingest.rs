@@ -86,6 +86,19 @@ pub struct Ingestor {
     pub limits: Limits,
 }
 
+/// The mailbox's Deleted Items folder id, read once per job and kept in `known`.
+async fn bin_id(graph: &GraphClient, known: &mut Option<String>) -> Result<String, Failure> {
+    if let Some(id) = known {
+        return Ok(id.clone());
+    }
+    let id = graph
+        .deleted_items_folder_id()
+        .await
+        .map_err(|e| provider("graph folders", e))?;
+    *known = Some(id.clone());
+    Ok(id)
+}
+
 fn storage(e: StoreError) -> Failure {
     Failure::from(e)
 }
@@ -385,22 +398,12 @@ impl Ingestor {
             match item {
                 DeltaItem::Changed(_) => {}
                 DeltaItem::Removed { id, .. } => {
-                    if deleted_items.is_none() {
-                        *deleted_items = Some(
-                            graph
-                                .deleted_items_folder_id()
-                                .await
-                                .map_err(|e| provider("graph folders", e))?,
-                        );
-                    }
+                    let bin = bin_id(graph, deleted_items).await?;
                     let current = graph
                         .message_metadata(id)
                         .await
                         .map_err(|e| provider("graph message", e))?;
-                    if removal_is_delete(
-                        current.as_ref(),
-                        deleted_items.as_deref().unwrap_or_default(),
-                    ) {
+                    if removal_is_delete(current.as_ref(), &bin) {
                         self.delete_stored(judge.conn, id, report).await?;
                     }
                 }
@@ -891,17 +894,7 @@ impl Ingestor {
                     {
                         None => Judgement::Ignored,
                         Some(m) => {
-                            let bin = match &deleted_items {
-                                Some(id) => id.clone(),
-                                None => {
-                                    let id = graph
-                                        .deleted_items_folder_id()
-                                        .await
-                                        .map_err(|e| provider("graph folders", e))?;
-                                    deleted_items = Some(id.clone());
-                                    id
-                                }
-                            };
+                            let bin = bin_id(graph, &mut deleted_items).await?;
                             if message_folder_is_deleted_items(&m, &bin) {
                                 Judgement::Ignored
                             } else {
