@@ -6,6 +6,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use directory_events::handle;
 use hiresync_domain::directory::Degree;
 use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId};
+use hiresync_domain::ports::DirectoryReader;
 use hiresync_store::DynamoDirectoryStore;
 
 async fn store() -> DynamoDirectoryStore {

@@ -3,7 +3,7 @@
 //! dead-letter queue after the queue's receive count.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use hiresync_connect::messages::SyncJob;
+use hiresync_messages::SyncJob;
 use hiresync_runtime::sqs_batch::{self, Ordering};
 use hiresync_sync::Ingestor;
 use jiff::Timestamp;

@@ -1,8 +1,8 @@
 //! One page of a settings change per record: apply the effects, enqueue the next page.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use hiresync_connect::messages::FanOutPage;
 use hiresync_connect::Connector;
+use hiresync_messages::FanOutPage;
 use hiresync_runtime::sqs_batch::{self, Ordering};
 use jiff::Timestamp;
 use tracing::{info_span, Instrument};

@@ -3,6 +3,7 @@
 //! binary that prints its figures (`make bench`, which starts the emulators); the figures
 //! are loopback emulators', an upper bound on AWS's latency, not a prediction of it.
 
+use hiresync_domain::ports::SubscriptionStore;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use hiresync_connect::messages::SyncJob;
+use hiresync_messages::SyncJob;
 use sha2::{Digest, Sha256};
 
 /// One job to enqueue, with the key that makes its duplicates collapse.

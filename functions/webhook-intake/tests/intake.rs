@@ -2,6 +2,7 @@
 //! sync jobs on moto's FIFO queue) and Google's keys served over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+use hiresync_domain::ports::SubscriptionStore;
 use std::sync::Arc;
 
 use axum::body::Body;

@@ -10,6 +10,7 @@ mod connect;
 mod mail;
 mod suite;
 
+use hiresync_domain::ports::{ConnectionStore, ContractStore, DirectoryReader};
 use std::collections::BTreeSet;
 
 use anyhow::Context;

@@ -9,13 +9,13 @@ use hiresync_providers::{
     http_client, RetryPolicy, CALENDAR_BASE, GMAIL_BASE, GOOGLE_REVOKE_URL, GRAPH_BASE,
 };
 use hiresync_runtime::config::{ConfigError, Env};
-use hiresync_runtime::vault::TokenVault;
+use hiresync_vault::TokenVault;
 use jiff::SignedDuration;
 use secrecy::SecretString;
 
 use crate::connector::{Connector, ProviderSetup, PushSettings, Stores};
-use crate::outbox::{Outbox, QueueUrls};
 use crate::state::StateSigner;
+use hiresync_runtime::outbox::{QueueUrls, SqsOutbox as Outbox};
 
 pub const MICROSOFT_AUTHORIZE: &str =
     "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize";

@@ -8,80 +8,39 @@ use hiresync_domain::connect_error::{
 };
 use hiresync_domain::connection::{Connection, ConnectionKind, Grant, SyncStart};
 use hiresync_domain::contract::{Contract, Provider, SettingsUpdate};
+use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
+use hiresync_domain::ports::{
+    AuthorizationStore, ConnectionStore, ContractStore, SeatStore, SubscriptionStore, TokenSealer,
+    TokenStore,
+};
 use hiresync_domain::scopes;
 use hiresync_domain::seat::Seat;
 use hiresync_domain::subscription::{Lifetimes, PushSubscription, SubscriptionKind};
 use hiresync_domain::Timestamp;
-use hiresync_providers::oauth::{new_pkce, OAuthApp, OAuthError, TokenSet};
+use hiresync_messages::{FanOutQueue, NoticeQueue, SyncJobQueue};
+use hiresync_providers::oauth::{new_pkce, OAuthError, TokenSet};
 use hiresync_providers::{
-    resources, Api, ApiError, GmailClient, GoogleCalendarClient, GraphClient, RetryPolicy,
-    SubscriptionRequest, WatchRequest, ALL_CHANGES,
+    resources, ApiError, GmailClient, GoogleCalendarClient, GraphClient, SubscriptionRequest,
+    WatchRequest, ALL_CHANGES,
 };
-use hiresync_runtime::vault::TokenVault;
+use hiresync_runtime::outbox::SqsOutbox as Outbox;
 use hiresync_store::{
     DynamoAuthorizationStore, DynamoConnectionStore, DynamoContractStore, DynamoSeatStore,
     DynamoSubscriptionStore, DynamoSyncStatusStore, DynamoTokenStore, StoreError, StoredToken,
     Versioned,
 };
+use hiresync_vault::TokenVault;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
-use crate::messages::{FanOutPage, Notice, SyncJob, SyncReason};
-use crate::outbox::{Outbox, OutboxError};
 use crate::state::{new_id, StateSigner};
+use hiresync_messages::{FanOutPage, Notice, SyncJob, SyncReason};
 
 /// How many connections one fan-out message handles before enqueuing the next page.
 const FAN_OUT_PAGE: i32 = 25;
 const CONFLICT_RETRIES: usize = 5;
-
-/// Why a use case did not do what was asked.
-#[derive(Debug, thiserror::Error)]
-pub enum Failure {
-    /// The seat or admin can act on it: the precise error of the troubleshooting table.
-    #[error("{}", .0.code())]
-    Refused(ConnectError),
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    /// Ours or the platform's: storage, queues, KMS, a provider failing after retries.
-    #[error("internal failure in {context}")]
-    Internal {
-        context: &'static str,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-}
-
-impl Failure {
-    fn internal(
-        context: &'static str,
-        source: impl std::error::Error + Send + Sync + 'static,
-    ) -> Self {
-        Failure::Internal {
-            context,
-            source: Box::new(source),
-        }
-    }
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Failure::internal("storage", e)
-    }
-}
-
-impl From<OutboxError> for Failure {
-    fn from(e: OutboxError) -> Self {
-        Failure::internal("queue", e)
-    }
-}
-
-impl From<hiresync_runtime::vault::VaultError> for Failure {
-    fn from(e: hiresync_runtime::vault::VaultError) -> Self {
-        Failure::internal("token vault", e)
-    }
-}
 
 /// The repositories the use cases need.
 #[derive(Clone)]
@@ -109,43 +68,29 @@ impl Stores {
     }
 }
 
-/// The providers' applications and API endpoints.
-#[derive(Clone)]
-pub struct ProviderSetup {
-    pub microsoft: OAuthApp,
-    pub google: OAuthApp,
-    pub http: reqwest::Client,
-    pub graph_base: String,
-    pub gmail_base: String,
-    pub calendar_base: String,
-    pub google_revoke_url: String,
-    pub retry: RetryPolicy,
+/// The providers' applications and API endpoints, with constructors of each client that
+/// fail as the use cases do.
+pub type ProviderSetup = hiresync_providers::ProviderClients;
+
+trait ClientsExt {
+    fn graph_client(&self, token: &SecretString) -> Result<GraphClient, Failure>;
+    fn gmail_client(&self, token: &SecretString) -> Result<GmailClient, Failure>;
+    fn calendar_client(&self, token: &SecretString) -> Result<GoogleCalendarClient, Failure>;
 }
 
-impl ProviderSetup {
-    fn oauth(&self, provider: Provider) -> &OAuthApp {
-        match provider {
-            Provider::Microsoft365 => &self.microsoft,
-            Provider::GoogleWorkspace => &self.google,
-        }
-    }
-
-    fn api(&self, token: &SecretString) -> Api {
-        Api::new(self.http.clone(), token.clone()).with_retry(self.retry)
-    }
-
-    pub fn graph(&self, token: &SecretString) -> Result<GraphClient, Failure> {
-        GraphClient::new(self.api(token), &self.graph_base)
+impl ClientsExt for ProviderSetup {
+    fn graph_client(&self, token: &SecretString) -> Result<GraphClient, Failure> {
+        self.graph(token)
             .map_err(|e| Failure::internal("graph base URL", e))
     }
 
-    pub fn gmail(&self, token: &SecretString) -> Result<GmailClient, Failure> {
-        GmailClient::new(self.api(token), &self.gmail_base)
+    fn gmail_client(&self, token: &SecretString) -> Result<GmailClient, Failure> {
+        self.gmail(token)
             .map_err(|e| Failure::internal("gmail base URL", e))
     }
 
-    pub fn calendar(&self, token: &SecretString) -> Result<GoogleCalendarClient, Failure> {
-        GoogleCalendarClient::new(self.api(token), &self.calendar_base)
+    fn calendar_client(&self, token: &SecretString) -> Result<GoogleCalendarClient, Failure> {
+        self.calendar(token)
             .map_err(|e| Failure::internal("calendar base URL", e))
     }
 }
@@ -534,15 +479,15 @@ impl Connector {
             | SubscriptionKind::GraphDeletedItems
             | SubscriptionKind::GraphEvents => {
                 self.providers
-                    .graph(access)?
+                    .graph_client(access)?
                     .delete_subscription(&sub.id)
                     .await
             }
-            SubscriptionKind::GmailWatch => self.providers.gmail(access)?.stop().await,
+            SubscriptionKind::GmailWatch => self.providers.gmail_client(access)?.stop().await,
             SubscriptionKind::CalendarChannel => match &sub.resource_id {
                 Some(resource) => {
                     self.providers
-                        .calendar(access)?
+                        .calendar_client(access)?
                         .stop(&sub.id, resource)
                         .await
                 }
@@ -774,7 +719,7 @@ impl Connector {
         let fail = |e: &ApiError| refused(provider, kind, api_signal(e));
         let address = match (provider, kind) {
             (Provider::Microsoft365, _) => {
-                let graph = self.providers.graph(&tokens.access_token)?;
+                let graph = self.providers.graph_client(&tokens.access_token)?;
                 let me = graph.me().await.map_err(|e| fail(&e))?;
                 let address = me.mail.ok_or_else(|| {
                     refused(provider, kind, ProviderSignal::ProfileWithoutMailbox)
@@ -791,7 +736,7 @@ impl Connector {
             }
             (Provider::GoogleWorkspace, ConnectionKind::Email) => {
                 self.providers
-                    .gmail(&tokens.access_token)?
+                    .gmail_client(&tokens.access_token)?
                     .profile()
                     .await
                     .map_err(|e| fail(&e))?
@@ -799,7 +744,7 @@ impl Connector {
             }
             (Provider::GoogleWorkspace, ConnectionKind::Calendar) => {
                 self.providers
-                    .calendar(&tokens.access_token)?
+                    .calendar_client(&tokens.access_token)?
                     .primary()
                     .await
                     .map_err(|e| fail(&e))?
@@ -1025,7 +970,7 @@ impl Connector {
                 let client_state = new_secret();
                 let created = self
                     .providers
-                    .graph(access)?
+                    .graph_client(access)?
                     .create_subscription(
                         &SubscriptionRequest {
                             change_type: ALL_CHANGES.to_owned(),
@@ -1055,7 +1000,7 @@ impl Connector {
             SubscriptionKind::GmailWatch => {
                 let watch = self
                     .providers
-                    .gmail(access)?
+                    .gmail_client(access)?
                     .watch(&self.push.gmail_topic, &["INBOX", "SENT"])
                     .await
                     .map_err(|e| Failure::internal("gmail watch", e))?;
@@ -1071,7 +1016,7 @@ impl Connector {
                 let ttl = self.push.lifetimes.calendar_ttl.as_secs().max(0) as u64;
                 let channel = self
                     .providers
-                    .calendar(access)?
+                    .calendar_client(access)?
                     .watch(
                         "primary",
                         &WatchRequest {
@@ -1260,7 +1205,7 @@ impl Connector {
                 let expiration = self.push.lifetimes.graph_expiration(now, ceiling);
                 match self
                     .providers
-                    .graph(&access)?
+                    .graph_client(&access)?
                     .renew_subscription(&sub.id, expiration, now)
                     .await
                 {
@@ -1279,7 +1224,7 @@ impl Connector {
             }
             SubscriptionKind::GmailWatch => Some(
                 self.providers
-                    .gmail(&access)?
+                    .gmail_client(&access)?
                     .watch(&self.push.gmail_topic, &["INBOX", "SENT"])
                     .await
                     .map_err(|e| Failure::internal("gmail watch", e))?

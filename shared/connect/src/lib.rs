@@ -6,12 +6,12 @@
 //! `hiresync-providers`.
 
 pub mod config;
+
+pub use hiresync_domain::failure::Failure;
 mod connector;
-pub mod messages;
-pub mod outbox;
 pub mod state;
 
 pub use connector::{
-    AuthorizationStart, Callback, Connected, Connector, Failure, FanOutOutcome, ProviderSetup,
-    PushSettings, RenewalReport, SettingsChange, Stores,
+    AuthorizationStart, Callback, Connected, Connector, FanOutOutcome, ProviderSetup, PushSettings,
+    RenewalReport, SettingsChange, Stores,
 };

@@ -6,7 +6,6 @@
 mod common;
 
 use common::{consent, query, ts, Harness, NOW};
-use hiresync_connect::messages::FanOutPage;
 use hiresync_connect::{Callback, Failure};
 use hiresync_domain::access::{DeauthorizationReason, ReconnectReason};
 use hiresync_domain::capability::Denial;
@@ -14,7 +13,9 @@ use hiresync_domain::connect_error::{ConnectError, StaleReason};
 use hiresync_domain::connection::{ConnectionKind, ConnectionState, SyncStart};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
+use hiresync_domain::ports::{ConnectionStore, SubscriptionStore, TokenSealer, TokenStore};
 use hiresync_domain::subscription::SubscriptionKind;
+use hiresync_messages::FanOutPage;
 use secrecy::ExposeSecret;
 use serde_json::json;
 use sha2::{Digest, Sha256};

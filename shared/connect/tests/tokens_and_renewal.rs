@@ -10,6 +10,9 @@ use hiresync_domain::access::ReconnectReason;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
+use hiresync_domain::ports::{
+    ConnectionStore, ContractStore, SubscriptionStore, TokenSealer, TokenStore,
+};
 use hiresync_domain::subscription::SubscriptionKind;
 use secrecy::ExposeSecret;
 use serde_json::json;

@@ -9,6 +9,7 @@
 //! body.
 
 pub mod calendar;
+mod clients;
 pub mod gmail;
 pub mod gmail_sync;
 pub mod graph;
@@ -19,6 +20,7 @@ pub mod oauth;
 pub mod revoke;
 
 pub use calendar::{Channel, GoogleCalendar, GoogleCalendarClient, WatchRequest, CALENDAR_BASE};
+pub use clients::ProviderClients;
 pub use gmail::{GmailClient, GmailProfile, GmailWatch, GMAIL_BASE};
 pub use gmail_sync::{
     GmailMessage, HistoryChange, HistoryError, HistoryPage, MessageList, MessageRef,

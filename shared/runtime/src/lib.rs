@@ -2,10 +2,10 @@
 //! and SQS batch processing with per-record failures.
 
 pub mod config;
+pub mod outbox;
 pub mod queues;
 pub mod sqs_batch;
 pub mod telemetry;
-pub mod vault;
 
 /// The SDK configuration from the environment. The SDK itself honours `AWS_ENDPOINT_URL`
 /// and `AWS_ENDPOINT_URL_<SERVICE>`, so the same code talks to AWS in production and to the

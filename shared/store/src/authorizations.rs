@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::items::{decode, key, Record};
 use crate::keys;
+use async_trait::async_trait;
+use hiresync_domain::ports::AuthorizationStore;
 
 #[derive(Serialize, Deserialize)]
 struct AuthorizationRecord {
@@ -38,8 +40,9 @@ impl Record for AuthorizationRecord {
 
 crate::items::dynamo_store!(DynamoAuthorizationStore);
 
-impl DynamoAuthorizationStore {
-    pub async fn create(
+#[async_trait]
+impl AuthorizationStore for DynamoAuthorizationStore {
+    async fn create(
         &self,
         pending: &PendingAuthorization,
         pkce_verifier: &SecretString,
@@ -64,7 +67,7 @@ impl DynamoAuthorizationStore {
 
     /// Removes and returns the pending authorization: a second take of the same id finds
     /// nothing, so a replayed callback cannot redeem a code twice.
-    pub async fn take(
+    async fn take(
         &self,
         id: &str,
     ) -> Result<Option<(PendingAuthorization, SecretString)>, StoreError> {
@@ -76,7 +79,7 @@ impl DynamoAuthorizationStore {
             .return_values(ReturnValue::AllOld)
             .send()
             .await
-            .map_err(|e| StoreError::dynamo("DeleteItem", e))?;
+            .map_err(|e| crate::error::dynamo("DynamoDB DeleteItem", e))?;
         let Some(item) = out.attributes else {
             return Ok(None);
         };

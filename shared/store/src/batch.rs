@@ -68,7 +68,7 @@ pub async fn batch_write(
                 .request_items(table, std::mem::take(&mut pending))
                 .send()
                 .await
-                .map_err(|e| StoreError::dynamo("BatchWriteItem", e))?;
+                .map_err(|e| crate::error::dynamo("DynamoDB BatchWriteItem", e))?;
             pending = out
                 .unprocessed_items
                 .and_then(|mut u| u.remove(table))

@@ -9,8 +9,10 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::items::Record;
 use crate::keys;
-use crate::page::{Page, PageToken};
-use crate::versioned::Versioned;
+use async_trait::async_trait;
+use hiresync_domain::ports::ConnectionStore;
+use hiresync_domain::ports::Versioned;
+use hiresync_domain::ports::{Page, PageToken};
 
 #[derive(Serialize, Deserialize)]
 struct ConnectionRecord {
@@ -85,12 +87,10 @@ crate::items::dynamo_store!(
     DynamoConnectionStore
 );
 
-impl DynamoConnectionStore {
+#[async_trait]
+impl ConnectionStore for DynamoConnectionStore {
     /// Stores a seat's first connection of a kind; `AlreadyExists` if it has one.
-    pub async fn create(
-        &self,
-        connection: &Connection,
-    ) -> Result<Versioned<Connection>, StoreError> {
+    async fn create(&self, connection: &Connection) -> Result<Versioned<Connection>, StoreError> {
         self.items()
             .create(&ConnectionRecord::new(connection, 1))
             .await?;
@@ -100,7 +100,7 @@ impl DynamoConnectionStore {
         })
     }
 
-    pub async fn get(
+    async fn get(
         &self,
         contract: &ContractId,
         seat: &SeatId,
@@ -116,7 +116,7 @@ impl DynamoConnectionStore {
             .map(ConnectionRecord::into_domain))
     }
 
-    pub async fn update(
+    async fn update(
         &self,
         read: &Versioned<Connection>,
         connection: &Connection,
@@ -132,7 +132,7 @@ impl DynamoConnectionStore {
     }
 
     /// One page of every connection of a contract (both kinds, every seat).
-    pub async fn list_by_contract(
+    async fn list_by_contract(
         &self,
         contract: &ContractId,
         limit: i32,
@@ -158,7 +158,7 @@ impl DynamoConnectionStore {
     }
 
     /// A seat's connections, at most one per kind.
-    pub async fn list_for_seat(
+    async fn list_for_seat(
         &self,
         contract: &ContractId,
         seat: &SeatId,

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::items::Record;
 use crate::keys;
-use crate::versioned::Versioned;
+use async_trait::async_trait;
+use hiresync_domain::ports::ContractStore;
+use hiresync_domain::ports::Versioned;
 
 #[derive(Serialize, Deserialize)]
 struct ContractRecord {
@@ -73,8 +75,9 @@ crate::items::dynamo_store!(
     DynamoContractStore
 );
 
-impl DynamoContractStore {
-    pub async fn create(&self, contract: &Contract) -> Result<Versioned<Contract>, StoreError> {
+#[async_trait]
+impl ContractStore for DynamoContractStore {
+    async fn create(&self, contract: &Contract) -> Result<Versioned<Contract>, StoreError> {
         self.items()
             .create(&ContractRecord::new(contract, 1))
             .await?;
@@ -84,7 +87,7 @@ impl DynamoContractStore {
         })
     }
 
-    pub async fn get(&self, id: &ContractId) -> Result<Option<Versioned<Contract>>, StoreError> {
+    async fn get(&self, id: &ContractId) -> Result<Option<Versioned<Contract>>, StoreError> {
         Ok(self
             .items()
             .get::<ContractRecord>(&keys::contract_pk(id), keys::CONTRACT_SK)
@@ -94,7 +97,7 @@ impl DynamoContractStore {
 
     /// The Graph subscription lifetime this contract's tenant is known to accept, if Graph
     /// ever refused a longer one.
-    pub async fn graph_ceiling(&self, id: &ContractId) -> Result<Option<u32>, StoreError> {
+    async fn graph_ceiling(&self, id: &ContractId) -> Result<Option<u32>, StoreError> {
         Ok(self
             .items()
             .get::<LearnedGraphRecord>(&keys::contract_pk(id), keys::LEARNED_GRAPH_SK)
@@ -102,7 +105,7 @@ impl DynamoContractStore {
             .map(|r| r.subscription_ceiling_minutes))
     }
 
-    pub async fn remember_graph_ceiling(
+    async fn remember_graph_ceiling(
         &self,
         id: &ContractId,
         minutes: u32,
@@ -117,7 +120,7 @@ impl DynamoContractStore {
     }
 
     /// Writes `contract` over the version that was read; `Conflict` if it changed since.
-    pub async fn update(
+    async fn update(
         &self,
         read: &Versioned<Contract>,
         contract: &Contract,

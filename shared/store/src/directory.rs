@@ -13,20 +13,14 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::items::{encode, key, Record};
 use crate::keys;
+use async_trait::async_trait;
+use hiresync_domain::ports::{DirectoryReader, DirectoryWriter};
 
 /// A transaction holds at most 100 writes; one is the candidate itself.
 const MAX_EMAILS: usize = 99;
 const MAX_ATTEMPTS: u32 = 5;
 
-/// What became of a directory write.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DirectoryWrite {
-    Applied,
-    /// The directory already holds this version or a newer one; nothing changed.
-    Stale {
-        stored_version: u64,
-    },
-}
+pub use hiresync_domain::ports::DirectoryWrite;
 
 #[derive(Serialize, Deserialize)]
 struct CandidateRecord {
@@ -89,86 +83,6 @@ impl DynamoDirectoryStore {
         self.items()
             .get(&keys::directory_pk(contract), &keys::candidate_sk(profile))
             .await
-    }
-
-    pub async fn get(
-        &self,
-        contract: &ContractId,
-        profile: &ProfileId,
-    ) -> Result<Option<DirectoryEntry>, StoreError> {
-        Ok(self
-            .current(contract, profile)
-            .await?
-            .and_then(CandidateRecord::into_domain))
-    }
-
-    /// The candidate of `contract` who has `address`, if any.
-    pub async fn find_by_email(
-        &self,
-        contract: &ContractId,
-        address: &EmailAddress,
-    ) -> Result<Option<DirectoryEntry>, StoreError> {
-        let Some(pointer) = self
-            .items()
-            .get::<CandidateEmailRecord>(
-                &keys::directory_pk(contract),
-                &keys::candidate_email_sk(address),
-            )
-            .await?
-        else {
-            return Ok(None);
-        };
-        // The pointer may outlive a change of the candidate's addresses for a moment; the
-        // candidate item is the truth.
-        Ok(self
-            .get(contract, &pointer.profile_id)
-            .await?
-            .filter(|entry| entry.emails.contains(address)))
-    }
-
-    /// Stores `entry` unless the directory already has its version or a newer one.
-    pub async fn upsert(&self, entry: &DirectoryEntry) -> Result<DirectoryWrite, StoreError> {
-        if entry.emails.len() > MAX_EMAILS {
-            return Err(invalid(format!(
-                "candidate {} has {} addresses; at most {MAX_EMAILS} are kept",
-                entry.profile_id,
-                entry.emails.len()
-            )));
-        }
-        let record = CandidateRecord {
-            pk: keys::directory_pk(&entry.contract_id),
-            sk: keys::candidate_sk(&entry.profile_id),
-            contract_id: entry.contract_id.clone(),
-            profile_id: entry.profile_id.clone(),
-            emails: entry.emails.clone(),
-            discovery: Some(entry.discovery),
-            in_pipeline: entry.in_pipeline,
-            degrees: entry.degrees.clone(),
-            source_version: entry.source_version,
-        };
-        self.write(record).await
-    }
-
-    /// Removes a candidate as of `source_version`, leaving a tombstone so that an older
-    /// upsert delivered late does not bring them back.
-    pub async fn remove(
-        &self,
-        contract: &ContractId,
-        profile: &ProfileId,
-        source_version: u64,
-    ) -> Result<DirectoryWrite, StoreError> {
-        self.write(CandidateRecord {
-            pk: keys::directory_pk(contract),
-            sk: keys::candidate_sk(profile),
-            contract_id: contract.clone(),
-            profile_id: profile.clone(),
-            emails: vec![],
-            discovery: None,
-            in_pipeline: false,
-            degrees: BTreeMap::new(),
-            source_version,
-        })
-        .await
     }
 
     async fn write(&self, record: CandidateRecord) -> Result<DirectoryWrite, StoreError> {
@@ -238,8 +152,8 @@ impl DynamoDirectoryStore {
             .map(|p| {
                 p.build()
                     .map(|p| TransactWriteItem::builder().put(p).build())
-                    .map_err(|e| StoreError::Dynamo {
-                        operation: "TransactWriteItems",
+                    .map_err(|e| StoreError::Backend {
+                        operation: "DynamoDB TransactWriteItems",
                         source: Box::new(e),
                     })
             })
@@ -261,8 +175,8 @@ impl DynamoDirectoryStore {
                 {
                     Ok(false)
                 }
-                other => Err(StoreError::Dynamo {
-                    operation: "TransactWriteItems",
+                other => Err(StoreError::Backend {
+                    operation: "DynamoDB TransactWriteItems",
                     source: Box::new(other),
                 }),
             },
@@ -299,7 +213,93 @@ impl DynamoDirectoryStore {
             {
                 Ok(())
             }
-            Err(e) => Err(StoreError::dynamo("DeleteItem", e)),
+            Err(e) => Err(crate::error::dynamo("DynamoDB DeleteItem", e)),
         }
+    }
+}
+
+#[async_trait]
+impl DirectoryReader for DynamoDirectoryStore {
+    async fn get(
+        &self,
+        contract: &ContractId,
+        profile: &ProfileId,
+    ) -> Result<Option<DirectoryEntry>, StoreError> {
+        Ok(self
+            .current(contract, profile)
+            .await?
+            .and_then(CandidateRecord::into_domain))
+    }
+
+    /// The candidate of `contract` who has `address`, if any.
+    async fn find_by_email(
+        &self,
+        contract: &ContractId,
+        address: &EmailAddress,
+    ) -> Result<Option<DirectoryEntry>, StoreError> {
+        let Some(pointer) = self
+            .items()
+            .get::<CandidateEmailRecord>(
+                &keys::directory_pk(contract),
+                &keys::candidate_email_sk(address),
+            )
+            .await?
+        else {
+            return Ok(None);
+        };
+        // The pointer may outlive a change of the candidate's addresses for a moment; the
+        // candidate item is the truth.
+        Ok(self
+            .get(contract, &pointer.profile_id)
+            .await?
+            .filter(|entry| entry.emails.contains(address)))
+    }
+}
+
+#[async_trait]
+impl DirectoryWriter for DynamoDirectoryStore {
+    /// Stores `entry` unless the directory already has its version or a newer one.
+    async fn upsert(&self, entry: &DirectoryEntry) -> Result<DirectoryWrite, StoreError> {
+        if entry.emails.len() > MAX_EMAILS {
+            return Err(invalid(format!(
+                "candidate {} has {} addresses; at most {MAX_EMAILS} are kept",
+                entry.profile_id,
+                entry.emails.len()
+            )));
+        }
+        let record = CandidateRecord {
+            pk: keys::directory_pk(&entry.contract_id),
+            sk: keys::candidate_sk(&entry.profile_id),
+            contract_id: entry.contract_id.clone(),
+            profile_id: entry.profile_id.clone(),
+            emails: entry.emails.clone(),
+            discovery: Some(entry.discovery),
+            in_pipeline: entry.in_pipeline,
+            degrees: entry.degrees.clone(),
+            source_version: entry.source_version,
+        };
+        self.write(record).await
+    }
+
+    /// Removes a candidate as of `source_version`, leaving a tombstone so that an older
+    /// upsert delivered late does not bring them back.
+    async fn remove(
+        &self,
+        contract: &ContractId,
+        profile: &ProfileId,
+        source_version: u64,
+    ) -> Result<DirectoryWrite, StoreError> {
+        self.write(CandidateRecord {
+            pk: keys::directory_pk(contract),
+            sk: keys::candidate_sk(profile),
+            contract_id: contract.clone(),
+            profile_id: profile.clone(),
+            emails: vec![],
+            discovery: None,
+            in_pipeline: false,
+            degrees: BTreeMap::new(),
+            source_version,
+        })
+        .await
     }
 }

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 
 use crate::error::StoreError;
-use crate::page::{Page, PageToken};
+use hiresync_domain::ports::{Page, PageToken};
 
 /// A persistence record: one item shape of a table.
 pub(crate) trait Record: Serialize + DeserializeOwned {
@@ -28,7 +28,7 @@ pub(crate) fn key(pk: &str, sk: &str) -> Item {
 pub(crate) fn encode<R: Record>(record: &R) -> Result<Item, StoreError> {
     serde_dynamo::to_item(record).map_err(|source| StoreError::Encode {
         entity: R::ENTITY,
-        source,
+        source: Box::new(source),
     })
 }
 
@@ -102,7 +102,7 @@ impl Items<'_> {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| StoreError::dynamo("GetItem", e))?;
+            .map_err(|e| crate::error::dynamo("DynamoDB GetItem", e))?;
         out.item.map(decode).transpose()
     }
 
@@ -115,7 +115,7 @@ impl Items<'_> {
             .set_item(Some(encode(record)?))
             .send()
             .await
-            .map_err(|e| StoreError::dynamo("PutItem", e))?;
+            .map_err(|e| crate::error::dynamo("DynamoDB PutItem", e))?;
         Ok(())
     }
 
@@ -144,7 +144,7 @@ impl Items<'_> {
                     key,
                 })
             }
-            Err(e) => Err(StoreError::dynamo("PutItem", e)),
+            Err(e) => Err(crate::error::dynamo("DynamoDB PutItem", e)),
         }
     }
 
@@ -178,8 +178,8 @@ impl Items<'_> {
                         key,
                     }),
                 },
-                other => Err(StoreError::Dynamo {
-                    operation: "PutItem",
+                other => Err(StoreError::Backend {
+                    operation: "DynamoDB PutItem",
                     source: Box::new(other),
                 }),
             },
@@ -206,7 +206,7 @@ impl Items<'_> {
             .consistent_read(true)
             .send()
             .await
-            .map_err(|e| StoreError::dynamo("Query", e))?;
+            .map_err(|e| crate::error::dynamo("DynamoDB Query", e))?;
         let items = out
             .items
             .unwrap_or_default()
@@ -215,7 +215,7 @@ impl Items<'_> {
             .collect::<Result<Vec<R>, _>>()?;
         // Stop on a missing LastEvaluatedKey, never on an empty page.
         let next = out.last_evaluated_key.and_then(|k| match k.get("sk") {
-            Some(AttributeValue::S(sk)) => Some(PageToken(sk.clone())),
+            Some(AttributeValue::S(sk)) => Some(PageToken::from_string(sk.clone())),
             _ => None,
         });
         Ok(Page { items, next })

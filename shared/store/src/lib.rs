@@ -14,13 +14,11 @@ mod error;
 mod items;
 pub mod keys;
 mod mail;
-mod page;
 mod seats;
 mod subscriptions;
 mod sync_status;
 pub mod tables;
 mod tokens;
-mod versioned;
 
 pub use authorizations::DynamoAuthorizationStore;
 pub use batch::{batch_write, BatchPolicy};
@@ -28,13 +26,11 @@ pub use connections::DynamoConnectionStore;
 pub use contracts::DynamoContractStore;
 pub use directory::{DirectoryWrite, DynamoDirectoryStore};
 pub use error::StoreError;
-pub use mail::{
-    DynamoMailStore, SkipRecord, StoreOutcome, ThreadTombstone, TOMBSTONE_RETENTION_DAYS,
-};
-pub use page::{Page, PageToken};
+pub use hiresync_domain::mail::{SkipRecord, ThreadTombstone, TOMBSTONE_RETENTION_DAYS};
+pub use hiresync_domain::ports::{Page, PageToken, StoreOutcome, Versioned};
+pub use mail::DynamoMailStore;
 pub use seats::DynamoSeatStore;
 pub use subscriptions::DynamoSubscriptionStore;
 pub use sync_status::DynamoSyncStatusStore;
 pub use tables::{TableNames, TableSpec, TABLES};
 pub use tokens::{DynamoTokenStore, StoredToken};
-pub use versioned::Versioned;

@@ -55,7 +55,8 @@ use aws_sdk_dynamodb::types::{
     ReturnValuesOnConditionCheckFailure, TransactWriteItem, Update, WriteRequest,
 };
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
-use hiresync_domain::mail::{Direction, Message, Thread, Visibility};
+use hiresync_domain::mail::{Direction, Message, SkipRecord, Thread, ThreadTombstone, Visibility};
+use hiresync_domain::ports::StoreOutcome;
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -63,27 +64,10 @@ use crate::batch::{batch_write, BatchPolicy};
 use crate::error::StoreError;
 use crate::items::{decode, encode, key, Item, Record};
 use crate::keys;
-use crate::page::{Page, PageToken};
+use hiresync_domain::ports::{Page, PageToken};
 
 /// Attempts of an operation that re-reads and retries when it races with another writer.
 const MAX_ATTEMPTS: u32 = 5;
-/// Skip decisions are kept this long after the decision (then DynamoDB's TTL removes them).
-const SKIP_RETENTION_SECONDS: i64 = 30 * 24 * 60 * 60;
-/// A tombstone is kept this long after its latest news (the later of its removal and the
-/// thread's last activity), then DynamoDB's TTL removes it.
-///
-/// Why 550 days, one year and six months rounded up: that is the policy's longest reach,
-/// the lookback (one year before the historical anchor) plus the activity window (six
-/// months). When the tombstone goes, a message dated before its latest news fails the
-/// activity rule on its own, and a historical sync anchored from then on no longer reaches
-/// it (lookback), so only mail written after that can start the thread again, as a new
-/// conversation would. New messages of the thread move its latest news, and so its expiry,
-/// forward: a group conversation that goes on stays out.
-pub const TOMBSTONE_RETENTION_DAYS: i64 = 550;
-/// A tombstone remembers at most this many participants: far more than the two a thread
-/// may have, so a thread removed for a third participant stays out; a huge group thread
-/// does not make a huge item (the explanation then counts at most this many people).
-const TOMBSTONE_PARTICIPANTS: usize = 100;
 /// DynamoDB's limits on key attributes, in bytes.
 const MAX_PARTITION_KEY: usize = 2048;
 const MAX_SORT_KEY: usize = 1024;
@@ -94,114 +78,6 @@ const GUARD: &str = "message_id";
 const SKIP: &str = "skip";
 const POINTER: &str = "provider_id";
 const TOMBSTONE: &str = "thread tombstone";
-
-/// What became of a message handed to [`DynamoMailStore::store_message`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StoreOutcome {
-    Stored,
-    /// The same message was stored before (a replayed or duplicated delivery).
-    AlreadyStored,
-    /// The same RFC Message-ID is already stored under another provider id (the same
-    /// message in two folders); this copy was not stored.
-    DuplicateOfOther {
-        provider_id: String,
-    },
-    /// The thread was removed for a rule (its tombstone says so) and must stay out; nothing
-    /// was written. Only a writer that judged without the tombstone meets this.
-    ThreadRemoved,
-}
-
-/// Why a message was not synced: the answer to "why is this not in the product?".
-///
-/// The reason is kept as a code and an explanation so that storage does not depend on the
-/// sync policy's types.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SkipRecord {
-    pub contract: ContractId,
-    pub seat: SeatId,
-    pub counterpart: EmailAddress,
-    pub provider_id: String,
-    /// The message's instant.
-    pub at: Timestamp,
-    pub code: String,
-    pub explanation: String,
-    pub decided_at: Timestamp,
-}
-
-/// What stays of a removed thread: enough for the sync policy to judge later messages of
-/// it (`ThreadState` in the domain), and nothing of its content.
-///
-/// The reason is a code, as for [`SkipRecord`], so storage does not depend on the sync
-/// policy's types: the skip reason's code for a removal by a rule (`too_many_participants`),
-/// [`ThreadTombstone::INACTIVITY`] for the retention sweep's.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ThreadTombstone {
-    pub contract: ContractId,
-    pub seat: SeatId,
-    pub thread_id: String,
-    /// Every address seen on the thread (the seat's own may be among them), at most
-    /// 100 of them.
-    pub participants: BTreeSet<EmailAddress>,
-    pub started_from_product: bool,
-    /// The latest message instant seen on the thread.
-    pub last_activity_at: Timestamp,
-    /// When the thread was removed: for a rule, the first removal; for inactivity, the
-    /// latest.
-    pub removed_at: Timestamp,
-    pub reason: String,
-}
-
-impl ThreadTombstone {
-    /// The reason of a removal by the retention sweep.
-    pub const INACTIVITY: &'static str = "inactivity";
-
-    pub fn removed_for_inactivity(&self) -> bool {
-        self.reason == Self::INACTIVITY
-    }
-
-    /// This tombstone once `later` also happened to the thread: participants are a union,
-    /// activity moves forward, a removal for a rule outranks one for inactivity (and keeps
-    /// the instant it first happened), and of two removals for inactivity the later counts.
-    fn merge(mut self, later: ThreadTombstone) -> ThreadTombstone {
-        let later_idle = later.removed_for_inactivity();
-        self.participants.extend(later.participants);
-        self.started_from_product |= later.started_from_product;
-        self.last_activity_at = self.last_activity_at.max(later.last_activity_at);
-        match (self.removed_for_inactivity(), later_idle) {
-            (false, _) => {}
-            (true, false) => {
-                self.removed_at = later.removed_at;
-                self.reason = later.reason;
-            }
-            (true, true) => self.removed_at = self.removed_at.max(later.removed_at),
-        }
-        self.bounded()
-    }
-
-    /// Folds in what the live thread knows.
-    fn with_thread(mut self, thread: &Thread) -> ThreadTombstone {
-        self.participants.insert(thread.counterpart.clone());
-        self.started_from_product |= thread.started_from_product;
-        self.last_activity_at = self.last_activity_at.max(thread.last_activity_at);
-        self.bounded()
-    }
-
-    fn bounded(mut self) -> ThreadTombstone {
-        while self.participants.len() > TOMBSTONE_PARTICIPANTS {
-            self.participants.pop_last();
-        }
-        self
-    }
-
-    /// Epoch seconds from which DynamoDB may remove the tombstone (see
-    /// [`TOMBSTONE_RETENTION_DAYS`]).
-    fn ttl(&self) -> i64 {
-        self.removed_at
-            .max(self.last_activity_at)
-            .as_second()
-            .saturating_add(TOMBSTONE_RETENTION_DAYS * 24 * 60 * 60)
-    }
-}
 
 #[derive(Serialize, Deserialize)]
 struct TombstoneItem {
@@ -239,7 +115,7 @@ impl TombstoneItem {
             last_activity_at: t.last_activity_at,
             removed_at: t.removed_at,
             reason: t.reason.clone(),
-            ttl: t.ttl(),
+            ttl: t.forget_after().as_second(),
             version,
         }
     }
@@ -465,8 +341,8 @@ fn built<T, E>(result: Result<T, E>) -> Result<T, StoreError>
 where
     E: std::error::Error + Send + Sync + 'static,
 {
-    result.map_err(|e| StoreError::Dynamo {
-        operation: "TransactWriteItems",
+    result.map_err(|e| StoreError::Backend {
+        operation: "DynamoDB TransactWriteItems",
         source: Box::new(e),
     })
 }
@@ -791,7 +667,7 @@ impl DynamoMailStore {
             {
                 Ok(())
             }
-            Err(e) => Err(StoreError::dynamo("UpdateItem", e)),
+            Err(e) => Err(crate::error::dynamo("DynamoDB UpdateItem", e)),
         }
     }
 
@@ -813,16 +689,16 @@ impl DynamoMailStore {
                 TransactWriteItemsError::TransactionCanceledException(cancel) => {
                     Ok(Some(Cancelled {
                         reasons: cancel.cancellation_reasons().to_vec(),
-                        error: StoreError::Dynamo {
-                            operation: "TransactWriteItems",
+                        error: StoreError::Backend {
+                            operation: "DynamoDB TransactWriteItems",
                             source: Box::new(
                                 TransactWriteItemsError::TransactionCanceledException(cancel),
                             ),
                         },
                     }))
                 }
-                other => Err(StoreError::Dynamo {
-                    operation: "TransactWriteItems",
+                other => Err(StoreError::Backend {
+                    operation: "DynamoDB TransactWriteItems",
                     source: Box::new(other),
                 }),
             },
@@ -977,7 +853,7 @@ impl DynamoMailStore {
             {
                 Ok(false)
             }
-            Err(e) => Err(StoreError::dynamo("DeleteItem", e)),
+            Err(e) => Err(crate::error::dynamo("DynamoDB DeleteItem", e)),
         }
     }
 
@@ -1024,13 +900,13 @@ impl DynamoMailStore {
                 .consistent_read(true)
                 .send()
                 .await
-                .map_err(|e| StoreError::dynamo("Query", e))?;
+                .map_err(|e| crate::error::dynamo("DynamoDB Query", e))?;
             for item in out.items.unwrap_or_default() {
                 if threads.len() == limit {
                     // More threads follow this page: resume after the last one returned.
                     return Ok(Page {
                         items: threads,
-                        next: last_sk.map(PageToken),
+                        next: last_sk.map(PageToken::from_string),
                     });
                 }
                 let record = decode::<ThreadRecord>(item)?;
@@ -1051,7 +927,7 @@ impl DynamoMailStore {
                 Some(next) if threads.len() == limit => {
                     return Ok(Page {
                         items: threads,
-                        next: Some(PageToken(next)),
+                        next: Some(PageToken::from_string(next)),
                     })
                 }
                 Some(next) => start = Some(next),
@@ -1101,7 +977,7 @@ impl DynamoMailStore {
                 .set_exclusive_start_key(start.take())
                 .send()
                 .await
-                .map_err(|e| StoreError::dynamo("Query", e))?;
+                .map_err(|e| crate::error::dynamo("DynamoDB Query", e))?;
             for item in out.items.unwrap_or_default() {
                 let thread = decode::<ThreadRecord>(item)?.into_domain();
                 if thread.visible_to(contract, viewer) {
@@ -1128,7 +1004,7 @@ impl DynamoMailStore {
         let value =
             serde_dynamo::to_attribute_value(visibility).map_err(|source| StoreError::Encode {
                 entity: THREAD,
-                source,
+                source: Box::new(source),
             })?;
         let result = self
             .client
@@ -1156,7 +1032,7 @@ impl DynamoMailStore {
                     key: format!("{pk}/{sk}"),
                 })
             }
-            Err(e) => Err(StoreError::dynamo("UpdateItem", e)),
+            Err(e) => Err(crate::error::dynamo("DynamoDB UpdateItem", e)),
         }
     }
 
@@ -1185,7 +1061,7 @@ impl DynamoMailStore {
                 .limit(per_shard.max(1))
                 .send()
                 .await
-                .map_err(|e| StoreError::dynamo("Query", e))?;
+                .map_err(|e| crate::error::dynamo("DynamoDB Query", e))?;
             for item in out.items.unwrap_or_default() {
                 expired.push(thread_key_of(&item)?);
             }
@@ -1273,7 +1149,7 @@ impl DynamoMailStore {
             {
                 Ok(false)
             }
-            Err(e) => Err(StoreError::dynamo("DeleteItem", e)),
+            Err(e) => Err(crate::error::dynamo("DynamoDB DeleteItem", e)),
         }
     }
 
@@ -1309,10 +1185,7 @@ impl DynamoMailStore {
             code: skip.code.clone(),
             explanation: skip.explanation.clone(),
             decided_at: skip.decided_at,
-            ttl: skip
-                .decided_at
-                .as_second()
-                .saturating_add(SKIP_RETENTION_SECONDS),
+            ttl: skip.forget_after().as_second(),
         };
         check_key(SkipItem::ENTITY, &item.sk, MAX_SORT_KEY)?;
         self.items().put(&item).await
@@ -1341,7 +1214,7 @@ impl DynamoMailStore {
                 .consistent_read(true)
                 .send()
                 .await
-                .map_err(|e| StoreError::dynamo("Query", e))?;
+                .map_err(|e| crate::error::dynamo("DynamoDB Query", e))?;
             for item in out.items.unwrap_or_default() {
                 skips.push(decode::<SkipItem>(item)?.into_domain());
             }
@@ -1386,7 +1259,7 @@ impl DynamoMailStore {
                 .consistent_read(true)
                 .send()
                 .await
-                .map_err(|e| StoreError::dynamo("Query", e))?;
+                .map_err(|e| crate::error::dynamo("DynamoDB Query", e))?;
             for item in out.items.unwrap_or_default() {
                 skips.push(decode::<SkipItem>(item)?.into_domain());
             }
@@ -1408,7 +1281,7 @@ impl DynamoMailStore {
             .set_key(Some(key(&keys::mail_pk(&skip.seat), &sk)))
             .send()
             .await
-            .map_err(|e| StoreError::dynamo("DeleteItem", e))?;
+            .map_err(|e| crate::error::dynamo("DynamoDB DeleteItem", e))?;
         Ok(())
     }
 
@@ -1490,18 +1363,8 @@ impl DynamoMailStore {
         if !thread.is_expired(now) {
             return Ok(None);
         }
-        let tombstone = ThreadTombstone {
-            contract: thread.contract_id.clone(),
-            seat: seat.clone(),
-            thread_id: thread_id.to_owned(),
-            participants: BTreeSet::new(),
-            started_from_product: false,
-            last_activity_at: thread.last_activity_at,
-            removed_at: now,
-            reason: ThreadTombstone::INACTIVITY.to_owned(),
-        }
-        .with_thread(&thread);
-        self.keep_tombstone(tombstone).await?;
+        self.keep_tombstone(ThreadTombstone::for_inactivity(&thread, now))
+            .await?;
         Ok(Some(self.remove_thread(seat, thread_id).await?))
     }
 
@@ -1570,141 +1433,103 @@ fn thread_key_of(item: &Item) -> Result<(SeatId, String), StoreError> {
     Ok((seat, thread_id))
 }
 
-#[cfg(test)]
-mod tests {
-    #![allow(clippy::unwrap_used)]
-
-    use super::*;
-
-    fn ts(s: &str) -> Timestamp {
-        s.parse().unwrap()
+/// The mail ports over the inherent operations above. The contract is not part of the mail
+/// keys yet (`SEAT#<seat>`); the ports already carry it so the keys can follow.
+#[async_trait::async_trait]
+impl hiresync_domain::ports::ThreadStore for DynamoMailStore {
+    async fn store_message(
+        &self,
+        thread: &Thread,
+        message: &Message,
+    ) -> Result<StoreOutcome, StoreError> {
+        DynamoMailStore::store_message(self, thread, message).await
     }
 
-    fn tombstone(reason: &str, removed: &str, last: &str, who: &[&str]) -> ThreadTombstone {
-        ThreadTombstone {
-            contract: ContractId::parse("acme").unwrap(),
-            seat: SeatId::parse("s1").unwrap(),
-            thread_id: "t1".into(),
-            participants: who
-                .iter()
-                .map(|a| EmailAddress::parse(a).unwrap())
-                .collect(),
-            started_from_product: false,
-            last_activity_at: ts(last),
-            removed_at: ts(removed),
-            reason: reason.into(),
-        }
+    async fn thread_with_tombstone(
+        &self,
+        _contract: &ContractId,
+        seat: &SeatId,
+        thread_id: &str,
+    ) -> Result<(Option<Thread>, Option<ThreadTombstone>), StoreError> {
+        DynamoMailStore::thread_with_tombstone(self, seat, thread_id).await
     }
 
-    const RULE: &str = "too_many_participants";
-    const IDLE: &str = ThreadTombstone::INACTIVITY;
-
-    #[test]
-    fn tombstones_merge_in_any_order_to_the_same_answer() {
-        let idle = tombstone(
-            IDLE,
-            "2026-01-10T00:00:00Z",
-            "2025-07-01T00:00:00Z",
-            &["j@x.org"],
-        );
-        let rule = tombstone(
-            RULE,
-            "2026-03-01T00:00:00Z",
-            "2026-02-20T00:00:00Z",
-            &["j@x.org", "b@y.org", "r@acme.example"],
-        );
-        let later_rule = tombstone(
-            RULE,
-            "2026-03-05T00:00:00Z",
-            "2026-03-04T00:00:00Z",
-            &["c@z.org"],
-        );
-        let all = [idle.clone(), rule.clone(), later_rule.clone()];
-        let mut orders = vec![];
-        for (a, b, c) in [
-            (0, 1, 2),
-            (0, 2, 1),
-            (1, 0, 2),
-            (1, 2, 0),
-            (2, 0, 1),
-            (2, 1, 0),
-        ] {
-            orders.push(all[a].clone().merge(all[b].clone()).merge(all[c].clone()));
-        }
-        let expected = &orders[0];
-        // A rule outranks inactivity; of two rule removals the merge keeps the stored one,
-        // so only participants and activity are compared across orders.
-        for o in &orders {
-            assert_eq!(o.participants.len(), 4, "{o:?}");
-            assert_eq!(o.last_activity_at, ts("2026-03-04T00:00:00Z"));
-            assert_eq!(o.reason, RULE);
-            assert_eq!(o.participants, expected.participants);
-        }
-        // Merging what is already there changes nothing.
-        let once = idle.clone().merge(rule.clone());
-        assert_eq!(once.clone().merge(rule.clone()), once);
-        assert_eq!(once.removed_at, rule.removed_at);
+    async fn messages(
+        &self,
+        _contract: &ContractId,
+        seat: &SeatId,
+        thread_id: &str,
+    ) -> Result<Vec<Message>, StoreError> {
+        DynamoMailStore::messages(self, seat, thread_id).await
     }
 
-    #[test]
-    fn the_later_removal_for_inactivity_counts_and_a_rule_is_never_undone() {
-        let first = tombstone(
-            IDLE,
-            "2026-01-10T00:00:00Z",
-            "2025-07-01T00:00:00Z",
-            &["j@x.org"],
-        );
-        let second = tombstone(
-            IDLE,
-            "2026-09-10T00:00:00Z",
-            "2026-03-01T00:00:00Z",
-            &["j@x.org"],
-        );
-        assert_eq!(
-            first.clone().merge(second.clone()).removed_at,
-            second.removed_at
-        );
-        assert_eq!(
-            second.clone().merge(first.clone()).removed_at,
-            second.removed_at
-        );
-        let rule = tombstone(
-            RULE,
-            "2026-02-01T00:00:00Z",
-            "2026-01-20T00:00:00Z",
-            &["b@y.org"],
-        );
-        let merged = rule.clone().merge(second);
-        assert_eq!(
-            (merged.reason.as_str(), merged.removed_at),
-            (RULE, rule.removed_at)
-        );
+    async fn delete_by_provider_id(
+        &self,
+        _contract: &ContractId,
+        seat: &SeatId,
+        provider_id: &str,
+    ) -> Result<bool, StoreError> {
+        DynamoMailStore::delete_by_provider_id(self, seat, provider_id).await
     }
 
-    #[test]
-    fn a_tombstone_outlives_its_thread_by_550_days_from_its_latest_news() {
-        let t = tombstone(RULE, "2026-03-01T00:00:00Z", "2026-02-20T00:00:00Z", &[]);
-        assert_eq!(t.ttl(), ts("2027-09-02T00:00:00Z").as_second());
-        let late = tombstone(RULE, "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z", &[]);
-        assert_eq!(late.ttl(), ts("2027-10-03T00:00:00Z").as_second());
+    async fn remove_thread_for_rule(
+        &self,
+        tombstone: &ThreadTombstone,
+    ) -> Result<usize, StoreError> {
+        DynamoMailStore::remove_thread_for_rule(self, tombstone).await
+    }
+}
+
+#[async_trait::async_trait]
+impl hiresync_domain::ports::MailReader for DynamoMailStore {
+    async fn threads_of_seat(
+        &self,
+        _contract: &ContractId,
+        seat: &SeatId,
+        limit: i32,
+        start: Option<&PageToken>,
+    ) -> Result<Page<Thread>, StoreError> {
+        DynamoMailStore::threads_of_seat(self, seat, limit, start).await
     }
 
-    #[test]
-    fn a_huge_group_is_remembered_with_a_bounded_number_of_people() {
-        let many: Vec<String> = (0..300).map(|i| format!("p{i}@x.org")).collect();
-        let refs: Vec<&str> = many.iter().map(String::as_str).collect();
-        let t = tombstone(
-            RULE,
-            "2026-03-01T00:00:00Z",
-            "2026-02-20T00:00:00Z",
-            &refs[..150],
-        );
-        let merged = t.clone().bounded().merge(tombstone(
-            RULE,
-            "2026-03-01T00:00:00Z",
-            "2026-02-20T00:00:00Z",
-            &refs[150..],
-        ));
-        assert_eq!(merged.participants.len(), TOMBSTONE_PARTICIPANTS);
+    async fn messages(
+        &self,
+        _contract: &ContractId,
+        seat: &SeatId,
+        thread_id: &str,
+    ) -> Result<Vec<Message>, StoreError> {
+        DynamoMailStore::messages(self, seat, thread_id).await
+    }
+}
+
+#[async_trait::async_trait]
+impl hiresync_domain::ports::SkipLog for DynamoMailStore {
+    async fn record(&self, skip: &SkipRecord, thread_id: Option<&str>) -> Result<(), StoreError> {
+        self.put_skip(skip, thread_id).await
+    }
+
+    async fn skips_for(
+        &self,
+        _contract: &ContractId,
+        seat: &SeatId,
+        counterpart: &EmailAddress,
+    ) -> Result<Vec<SkipRecord>, StoreError> {
+        DynamoMailStore::skips_for(self, seat, counterpart).await
+    }
+
+    async fn skips_in_thread(
+        &self,
+        _contract: &ContractId,
+        seat: &SeatId,
+        counterpart: &EmailAddress,
+        thread_id: &str,
+        code: &str,
+        limit: usize,
+    ) -> Result<Vec<SkipRecord>, StoreError> {
+        DynamoMailStore::skips_in_thread(self, seat, counterpart, thread_id, code, limit).await
+    }
+
+    async fn forget(&self, skip: &SkipRecord) -> Result<(), StoreError> {
+        self.forget_skip(skip).await
     }
 }

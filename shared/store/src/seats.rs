@@ -7,8 +7,10 @@ use crate::batch::{batch_write, BatchPolicy};
 use crate::error::StoreError;
 use crate::items::{encode, Record};
 use crate::keys;
-use crate::page::{Page, PageToken};
-use crate::versioned::Versioned;
+use async_trait::async_trait;
+use hiresync_domain::ports::SeatStore;
+use hiresync_domain::ports::Versioned;
+use hiresync_domain::ports::{Page, PageToken};
 
 #[derive(Serialize, Deserialize)]
 struct SeatRecord {
@@ -50,14 +52,6 @@ crate::items::dynamo_store!(
 );
 
 impl DynamoSeatStore {
-    pub async fn create(&self, seat: &Seat) -> Result<Versioned<Seat>, StoreError> {
-        self.items().create(&SeatRecord::new(seat, 1)).await?;
-        Ok(Versioned {
-            value: seat.clone(),
-            version: 1,
-        })
-    }
-
     /// Provisions many seats at once (a contract's initial seats). Seats written this way
     /// start at version 1; an existing seat with the same id is overwritten, so only use it
     /// for seats that are new.
@@ -68,8 +62,8 @@ impl DynamoSeatStore {
                 let item = encode(&SeatRecord::new(seat, 1))?;
                 Ok(WriteRequest::builder()
                     .put_request(PutRequest::builder().set_item(Some(item)).build().map_err(
-                        |e| StoreError::Dynamo {
-                            operation: "BatchWriteItem",
+                        |e| StoreError::Backend {
+                            operation: "DynamoDB BatchWriteItem",
                             source: Box::new(e),
                         },
                     )?)
@@ -78,8 +72,19 @@ impl DynamoSeatStore {
             .collect::<Result<Vec<_>, StoreError>>()?;
         batch_write(&self.client, &self.table, requests, BatchPolicy::default()).await
     }
+}
 
-    pub async fn get(
+#[async_trait]
+impl SeatStore for DynamoSeatStore {
+    async fn create(&self, seat: &Seat) -> Result<Versioned<Seat>, StoreError> {
+        self.items().create(&SeatRecord::new(seat, 1)).await?;
+        Ok(Versioned {
+            value: seat.clone(),
+            version: 1,
+        })
+    }
+
+    async fn get(
         &self,
         contract: &ContractId,
         seat: &SeatId,
@@ -91,7 +96,7 @@ impl DynamoSeatStore {
             .map(SeatRecord::into_domain))
     }
 
-    pub async fn update(
+    async fn update(
         &self,
         read: &Versioned<Seat>,
         seat: &Seat,
@@ -107,7 +112,7 @@ impl DynamoSeatStore {
     }
 
     /// One page of a contract's seats, in seat-id order.
-    pub async fn list(
+    async fn list(
         &self,
         contract: &ContractId,
         limit: i32,

@@ -12,6 +12,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::items::{encode, key, Record};
 use crate::keys;
+use async_trait::async_trait;
+use hiresync_domain::ports::SubscriptionStore;
 
 #[derive(Serialize, Deserialize)]
 struct SubscriptionRecord {
@@ -63,7 +65,7 @@ impl SubscriptionRecord {
 crate::items::dynamo_store!(DynamoSubscriptionStore);
 
 fn transact_error(e: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>) -> StoreError {
-    StoreError::dynamo("TransactWriteItems", e)
+    crate::error::dynamo("DynamoDB TransactWriteItems", e)
 }
 
 impl DynamoSubscriptionStore {
@@ -74,10 +76,13 @@ impl DynamoSubscriptionStore {
             id: sub.id.clone(),
         }
     }
+}
 
+#[async_trait]
+impl SubscriptionStore for DynamoSubscriptionStore {
     /// Stores (or replaces) a subscription, due for renewal at `renew_at`, with the pointer
     /// from its connection, in one transaction.
-    pub async fn put(&self, sub: &PushSubscription, renew_at: Timestamp) -> Result<(), StoreError> {
+    async fn put(&self, sub: &PushSubscription, renew_at: Timestamp) -> Result<(), StoreError> {
         let record = SubscriptionRecord {
             pk: keys::subscription_pk(&sub.id),
             sk: keys::SUBSCRIPTION_SK.to_owned(),
@@ -99,8 +104,8 @@ impl DynamoSubscriptionStore {
                 .set_item(Some(item))
                 .build()
                 .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(|e| StoreError::Dynamo {
-                    operation: "TransactWriteItems",
+                .map_err(|e| StoreError::Backend {
+                    operation: "DynamoDB TransactWriteItems",
                     source: Box::new(e),
                 })
         };
@@ -114,7 +119,7 @@ impl DynamoSubscriptionStore {
         Ok(())
     }
 
-    pub async fn get(&self, id: &str) -> Result<Option<PushSubscription>, StoreError> {
+    async fn get(&self, id: &str) -> Result<Option<PushSubscription>, StoreError> {
         Ok(self
             .items()
             .get::<SubscriptionRecord>(&keys::subscription_pk(id), keys::SUBSCRIPTION_SK)
@@ -123,7 +128,7 @@ impl DynamoSubscriptionStore {
     }
 
     /// Removes a subscription and its pointer. Removing one that is gone is fine.
-    pub async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError> {
+    async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError> {
         let reference = Self::reference(sub);
         let delete = |pk: &str, sk: &str| {
             Delete::builder()
@@ -131,8 +136,8 @@ impl DynamoSubscriptionStore {
                 .set_key(Some(key(pk, sk)))
                 .build()
                 .map(|d| TransactWriteItem::builder().delete(d).build())
-                .map_err(|e| StoreError::Dynamo {
-                    operation: "TransactWriteItems",
+                .map_err(|e| StoreError::Backend {
+                    operation: "DynamoDB TransactWriteItems",
                     source: Box::new(e),
                 })
         };
@@ -150,7 +155,7 @@ impl DynamoSubscriptionStore {
     }
 
     /// The subscriptions of one connection.
-    pub async fn for_connection(
+    async fn for_connection(
         &self,
         contract: &ContractId,
         seat: &SeatId,
@@ -174,7 +179,7 @@ impl DynamoSubscriptionStore {
 
     /// Subscriptions due for renewal at `now`, oldest first within each shard, at most
     /// `per_shard` from each of the index's shards.
-    pub async fn due(
+    async fn due(
         &self,
         now: Timestamp,
         per_shard: i32,
@@ -193,7 +198,7 @@ impl DynamoSubscriptionStore {
                 .limit(per_shard.max(1))
                 .send()
                 .await
-                .map_err(|e| StoreError::dynamo("Query", e))?;
+                .map_err(|e| crate::error::dynamo("DynamoDB Query", e))?;
             for item in out.items.unwrap_or_default() {
                 let Some(AttributeValue::S(pk)) = item.get("pk") else {
                     continue;

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::items::Record;
 use crate::keys;
+use async_trait::async_trait;
+use hiresync_domain::ports::SyncStatusStore;
 
 #[derive(Serialize, Deserialize)]
 struct StatusRecord {
@@ -27,8 +29,9 @@ crate::items::dynamo_store!(
     DynamoSyncStatusStore
 );
 
-impl DynamoSyncStatusStore {
-    pub async fn get(
+#[async_trait]
+impl SyncStatusStore for DynamoSyncStatusStore {
+    async fn get(
         &self,
         contract: &ContractId,
         seat: &SeatId,
@@ -44,7 +47,7 @@ impl DynamoSyncStatusStore {
             .map(|r| r.status))
     }
 
-    pub async fn put(
+    async fn put(
         &self,
         contract: &ContractId,
         seat: &SeatId,

@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::items::{key, Record};
 use crate::keys;
+use async_trait::async_trait;
+use hiresync_domain::ports::TokenStore;
 
 #[derive(Serialize, Deserialize)]
 struct TokenRecord {
@@ -33,12 +35,7 @@ impl Record for TokenRecord {
     const ENTITY: &'static str = "token";
 }
 
-/// A sealed token and the authorization it belongs to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredToken {
-    pub sealed: Sealed,
-    pub authorized_at: Timestamp,
-}
+pub use hiresync_domain::ports::StoredToken;
 
 crate::items::dynamo_store!(DynamoTokenStore);
 
@@ -50,9 +47,10 @@ fn bytes(field: &str, value: &str) -> Result<Vec<u8>, StoreError> {
     })
 }
 
-impl DynamoTokenStore {
+#[async_trait]
+impl TokenStore for DynamoTokenStore {
     /// Stores the token of the latest authorization, or its rotated successor.
-    pub async fn put(
+    async fn put(
         &self,
         contract: &ContractId,
         seat: &SeatId,
@@ -72,7 +70,7 @@ impl DynamoTokenStore {
         self.items().put(&record).await
     }
 
-    pub async fn get(
+    async fn get(
         &self,
         contract: &ContractId,
         seat: &SeatId,
@@ -98,7 +96,7 @@ impl DynamoTokenStore {
 
     /// Deletes the token unless it belongs to an authorization newer than `issued_at`.
     /// Returns whether a token was deleted.
-    pub async fn delete_unless_newer(
+    async fn delete_unless_newer(
         &self,
         contract: &ContractId,
         seat: &SeatId,
@@ -130,7 +128,7 @@ impl DynamoTokenStore {
             {
                 Ok(false)
             }
-            Err(e) => Err(StoreError::dynamo("DeleteItem", e)),
+            Err(e) => Err(crate::error::dynamo("DynamoDB DeleteItem", e)),
         }
     }
 }

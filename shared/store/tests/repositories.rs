@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+use hiresync_domain::ports::{
+    ConnectionStore, ContractStore, DirectoryReader, DirectoryWriter, SeatStore,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 use hiresync_domain::access::DeauthorizationReason;

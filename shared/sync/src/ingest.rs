@@ -1,7 +1,5 @@
 use std::collections::{BTreeMap, BTreeSet};
 
-use hiresync_connect::messages::SyncJob;
-use hiresync_connect::messages::SyncReason;
 use hiresync_connect::{Connector, Failure};
 use hiresync_domain::connection::{Connection, ConnectionKind};
 use hiresync_domain::contract::Provider;
@@ -9,8 +7,10 @@ use hiresync_domain::directory::DirectoryEntry;
 use hiresync_domain::ids::EmailAddress;
 use hiresync_domain::mail::{Direction, Message, Thread, Visibility};
 use hiresync_domain::policy::{self, Decision, MessageFacts, SkipReason};
+use hiresync_domain::ports::{ConnectionStore, DirectoryReader, SyncStatusStore};
 use hiresync_domain::sync_status::{SyncStage, SyncStatus};
 use hiresync_domain::Timestamp;
+use hiresync_messages::{SyncJob, SyncJobQueue, SyncReason};
 use hiresync_providers::gmail_sync::{GmailMessage, HistoryChange, HistoryError};
 use hiresync_providers::graph_delta::{
     message_folder_is_deleted_items, removal_is_delete, DeltaItem, DeltaNext, DeltaStart,
@@ -305,7 +305,11 @@ impl Ingestor {
         now: Timestamp,
         report: &mut IngestReport,
     ) -> Result<(), Failure> {
-        let graph = self.connector.providers.graph(access)?;
+        let graph = self
+            .connector
+            .providers
+            .graph(access)
+            .map_err(|e| provider("graph base URL", e))?;
         let judge = Judged {
             conn,
             now,
@@ -485,7 +489,11 @@ impl Ingestor {
         now: Timestamp,
         report: &mut IngestReport,
     ) -> Result<(), Failure> {
-        let gmail = self.connector.providers.gmail(access)?;
+        let gmail = self
+            .connector
+            .providers
+            .gmail(access)
+            .map_err(|e| provider("gmail base URL", e))?;
         let judge = Judged {
             conn,
             now,

@@ -5,14 +5,15 @@
 #[path = "../../connect/tests/common/mod.rs"]
 mod common;
 
+use hiresync_domain::ports::{ConnectionStore, DirectoryWriter, SyncStatusStore};
 use std::collections::BTreeMap;
 
 use common::{consent, ts, Harness};
-use hiresync_connect::messages::{SyncJob, SyncReason};
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::directory::{DirectoryEntry, DiscoverySetting};
 use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId, UserId};
+use hiresync_messages::{SyncJob, SyncReason};
 use hiresync_store::{DynamoDirectoryStore, DynamoMailStore};
 use hiresync_sync::{Ingestor, Limits};
 use serde_json::{json, Value};

@@ -1,4 +1,4 @@
-//! Envelope encryption of refresh tokens with KMS.
+//! Envelope encryption of refresh tokens with KMS: the [`TokenSealer`] adapter.
 //!
 //! Each token gets its own data key from KMS (`GenerateDataKey`, AES-256); the token is
 //! encrypted locally with AES-256-GCM and only the KMS-wrapped data key is kept beside the
@@ -11,31 +11,13 @@ use std::collections::HashMap;
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
+use async_trait::async_trait;
 use aws_sdk_kms::primitives::Blob;
 use aws_sdk_kms::types::DataKeySpec;
+use hiresync_domain::ports::{SealContext as Context, SealError as VaultError, TokenSealer};
 use secrecy::{ExposeSecret, SecretString};
-use thiserror::Error;
 
 pub use hiresync_domain::sealed::Sealed;
-
-#[derive(Debug, Error)]
-pub enum VaultError {
-    #[error("KMS {operation} failed")]
-    Kms {
-        operation: &'static str,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-    #[error("KMS returned no {0}")]
-    Incomplete(&'static str),
-    /// The ciphertext, nonce or context does not match: tampered, or opened for another
-    /// connection than it was sealed for.
-    #[error("sealed token cannot be opened with this context")]
-    Integrity,
-}
-
-/// Which connection a token belongs to; bound into every seal.
-pub type Context<'a> = &'a [(&'a str, &'a str)];
 
 fn associated_data(context: Context<'_>) -> Vec<u8> {
     let mut pairs: Vec<_> = context.to_vec();
@@ -75,8 +57,11 @@ impl TokenVault {
             key_id: key_id.into(),
         }
     }
+}
 
-    pub async fn seal(
+#[async_trait]
+impl TokenSealer for TokenVault {
+    async fn seal(
         &self,
         secret: &SecretString,
         context: Context<'_>,
@@ -89,8 +74,8 @@ impl TokenVault {
             .set_encryption_context(Some(kms_context(context)))
             .send()
             .await
-            .map_err(|e| VaultError::Kms {
-                operation: "GenerateDataKey",
+            .map_err(|e| VaultError::Backend {
+                operation: "KMS GenerateDataKey",
                 source: Box::new(e),
             })?;
         let plaintext = key
@@ -120,7 +105,7 @@ impl TokenVault {
         })
     }
 
-    pub async fn open(
+    async fn open(
         &self,
         sealed: &Sealed,
         context: Context<'_>,
@@ -137,8 +122,8 @@ impl TokenVault {
                 Some(
                     aws_sdk_kms::operation::decrypt::DecryptError::InvalidCiphertextException(_),
                 ) => VaultError::Integrity,
-                _ => VaultError::Kms {
-                    operation: "Decrypt",
+                _ => VaultError::Backend {
+                    operation: "KMS Decrypt",
                     source: Box::new(e),
                 },
             })?;

@@ -6,6 +6,12 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{ContractId, EmailAddress, SeatId};
 use crate::time;
 
+mod skip;
+mod tombstone;
+
+pub use skip::{SkipRecord, SKIP_RETENTION_DAYS};
+pub use tombstone::{ThreadTombstone, TOMBSTONE_PARTICIPANTS, TOMBSTONE_RETENTION_DAYS};
+
 /// Months without activity after which a thread is removed.
 pub const INACTIVITY_MONTHS: i32 = 6;
 
@@ -42,6 +48,27 @@ pub struct Thread {
 }
 
 impl Thread {
+    /// A thread seen for the first time. Every new thread is private to the seat whose
+    /// mailbox it came from: sharing it is its owner's act, never a side effect of syncing.
+    pub fn first_seen(
+        contract_id: ContractId,
+        seat_id: SeatId,
+        thread_id: String,
+        counterpart: EmailAddress,
+        started_from_product: bool,
+        at: Timestamp,
+    ) -> Self {
+        Thread {
+            contract_id,
+            seat_id,
+            thread_id,
+            counterpart,
+            visibility: Visibility::Private,
+            started_from_product,
+            last_activity_at: at,
+        }
+    }
+
     /// Records a message at `at`. Activity only moves forward, so messages stored out of
     /// order never make a thread look older than it is.
     pub fn record_activity(&mut self, at: Timestamp) {

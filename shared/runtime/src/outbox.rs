@@ -1,26 +1,13 @@
-//! Sending the connect use cases' messages.
+//! The queue ports over SQS: sync jobs (FIFO, one group per connection), fan-out pages and
+//! notices.
 
+use async_trait::async_trait;
 use aws_sdk_sqs::Client;
+use hiresync_messages::{
+    dedup_id, FanOutPage, FanOutQueue, Notice, NoticeQueue, QueueError as OutboxError, SyncJob,
+    SyncJobQueue,
+};
 use serde::Serialize;
-use thiserror::Error;
-
-use crate::messages::{FanOutPage, Notice, SyncJob};
-
-#[derive(Debug, Error)]
-pub enum OutboxError {
-    #[error("message for {queue} cannot be encoded")]
-    Encode {
-        queue: &'static str,
-        #[source]
-        source: serde_json::Error,
-    },
-    #[error("sending to {queue} failed")]
-    Send {
-        queue: &'static str,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-}
 
 #[derive(Debug, Clone)]
 pub struct QueueUrls {
@@ -30,16 +17,19 @@ pub struct QueueUrls {
 }
 
 #[derive(Debug, Clone)]
-pub struct Outbox {
+pub struct SqsOutbox {
     sqs: Client,
     urls: QueueUrls,
 }
 
 fn body<T: Serialize>(queue: &'static str, message: &T) -> Result<String, OutboxError> {
-    serde_json::to_string(message).map_err(|source| OutboxError::Encode { queue, source })
+    serde_json::to_string(message).map_err(|source| OutboxError::Encode {
+        queue,
+        source: Box::new(source),
+    })
 }
 
-impl Outbox {
+impl SqsOutbox {
     pub fn new(sqs: Client, urls: QueueUrls) -> Self {
         Self { sqs, urls }
     }
@@ -63,15 +53,12 @@ impl Outbox {
         })?;
         Ok(())
     }
+}
 
-    /// `dedup` names the cause (a pending authorization, a renewal), so a retried step
-    /// enqueues one job, not two.
-    pub async fn sync_job(&self, job: &SyncJob, dedup: &str) -> Result<(), OutboxError> {
-        let dedup: String = dedup
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || "-_.:".contains(*c))
-            .take(128)
-            .collect();
+#[async_trait]
+impl SyncJobQueue for SqsOutbox {
+    async fn sync_job(&self, job: &SyncJob, dedup: &str) -> Result<(), OutboxError> {
+        let dedup = dedup_id(dedup);
         self.send(
             "sync-jobs",
             &self.urls.sync_jobs,
@@ -80,8 +67,11 @@ impl Outbox {
         )
         .await
     }
+}
 
-    pub async fn fan_out(&self, page: &FanOutPage) -> Result<(), OutboxError> {
+#[async_trait]
+impl FanOutQueue for SqsOutbox {
+    async fn fan_out(&self, page: &FanOutPage) -> Result<(), OutboxError> {
         self.send(
             "deauthorizations",
             &self.urls.deauthorizations,
@@ -90,8 +80,11 @@ impl Outbox {
         )
         .await
     }
+}
 
-    pub async fn notice(&self, notice: &Notice) -> Result<(), OutboxError> {
+#[async_trait]
+impl NoticeQueue for SqsOutbox {
+    async fn notice(&self, notice: &Notice) -> Result<(), OutboxError> {
         self.send(
             "notifications",
             &self.urls.notifications,

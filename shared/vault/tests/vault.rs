@@ -1,7 +1,8 @@
 //! Envelope encryption of refresh tokens against KMS (moto on loopback).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use hiresync_runtime::vault::{TokenVault, VaultError};
+use hiresync_domain::ports::{SealError as VaultError, TokenSealer};
+use hiresync_vault::TokenVault;
 use secrecy::{ExposeSecret, SecretString};
 
 async fn vault() -> TokenVault {

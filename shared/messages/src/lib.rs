@@ -1,10 +1,20 @@
-//! What the connect use cases put on queues, and for whom.
+//! What hiresync puts on its queues, and for whom: the message bodies producers and
+//! consumers share, and the ports a use case sends them through.
+//!
+//! A function depends on this crate for what it sends or reads, never on the use cases
+//! that produce it: `webhook-intake` sends [`SyncJob`]s without knowing OAuth, KMS or any
+//! provider client. The SQS adapter that implements the ports lives in `hiresync-runtime`;
+//! an in-memory one for use-case tests lives in the test kit.
 
 use hiresync_domain::access::{Effect, ReconnectReason};
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
+
+mod ports;
+
+pub use ports::{dedup_id, FanOutQueue, NoticeQueue, QueueError, SyncJobQueue};
 
 /// One page of a settings change's fan-out (`DeauthorizationsQueue`): the effects reach the
 /// contract's connections page by page, each page enqueuing the next, so a contract with

@@ -1,0 +1,62 @@
+//! Why a use case did not do what was asked, in three kinds an edge maps once: refused
+//! (the seat or admin can act on it), not found, or internal (ours or the platform's, with
+//! its cause kept for the log).
+
+use crate::connect_error::ConnectError;
+use crate::ports::{BoxError, SealError, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The seat or admin can act on it: the precise error of the troubleshooting table.
+    #[error("{}", .0.code())]
+    Refused(ConnectError),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// Ours or the platform's: storage, queues, the key service, a provider failing after
+    /// retries. `context` says what was being done; `source` keeps the cause chain.
+    #[error("{context} failed")]
+    Internal {
+        context: &'static str,
+        #[source]
+        source: BoxError,
+    },
+}
+
+impl Failure {
+    pub fn internal(
+        context: &'static str,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Failure::Internal {
+            context,
+            source: Box::new(source),
+        }
+    }
+
+    /// An internal failure that is no error of anything else: a loop that gave up.
+    pub fn gave_up(context: &'static str, why: &'static str) -> Self {
+        Failure::internal(context, std::io::Error::other(why))
+    }
+
+    /// A short, stable name of what failed, for a status record or an error type:
+    /// the refusal's code, what was not found, or the internal context.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Refused(e) => e.code(),
+            Failure::NotFound(what) => what,
+            Failure::Internal { context, .. } => context,
+        }
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::internal("storage", e)
+    }
+}
+
+impl From<SealError> for Failure {
+    fn from(e: SealError) -> Self {
+        Failure::internal("token vault", e)
+    }
+}

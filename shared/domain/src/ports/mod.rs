@@ -1,0 +1,24 @@
+//! Ports: what the use cases need from the world outside, each by the capability it
+//! offers, as traits. Adapters implement them (DynamoDB in `hiresync-store`, KMS in
+//! `hiresync-vault`, the providers' HTTP APIs in `hiresync-providers`); the test kit has an
+//! in-memory fake of each, so the use cases are tested without any of them.
+//!
+//! Nothing here performs I/O: these are declarations. Queue ports live with the messages
+//! they send (`hiresync-messages`).
+
+mod error;
+pub mod mail;
+mod page;
+pub mod secrets;
+pub mod tenancy;
+pub mod tokens;
+
+pub use error::{BoxError, StoreError};
+pub use mail::{MailReader, SkipLog, StoreOutcome, ThreadStore};
+pub use page::{Page, PageToken, Versioned};
+pub use secrets::{SealContext, SealError, TokenSealer};
+pub use tenancy::{
+    AuthorizationStore, ConnectionStore, ContractStore, DirectoryReader, DirectoryWrite,
+    DirectoryWriter, SeatStore, StoredToken, SubscriptionStore, SyncStatusStore, TokenStore,
+};
+pub use tokens::AccessTokens;

@@ -1,0 +1,223 @@
+//! Storage of contracts, seats, connections and what belongs to them, by capability.
+//!
+//! Every key that holds a contract's data carries the contract: each method names the
+//! contract (and seat) it reads or writes, and an adapter never finds an item by an id
+//! alone unless that id is globally unique by construction (a subscription id a provider
+//! minted, a pending authorization's random id).
+
+use async_trait::async_trait;
+use jiff::Timestamp;
+
+use crate::authorization::PendingAuthorization;
+use crate::connection::{Connection, ConnectionKind};
+use crate::contract::Contract;
+use crate::directory::DirectoryEntry;
+use crate::ids::{ContractId, EmailAddress, ProfileId, SeatId};
+use crate::sealed::Sealed;
+use crate::seat::Seat;
+use crate::subscription::PushSubscription;
+use crate::sync_status::SyncStatus;
+
+use super::{Page, PageToken, StoreError, Versioned};
+use secrecy::SecretString;
+
+/// Contracts and their settings. Writes are versioned: an update carries the version it
+/// read and fails with [`StoreError::Conflict`] when someone changed it meanwhile.
+#[async_trait]
+pub trait ContractStore: Send + Sync {
+    /// A new contract; [`StoreError::AlreadyExists`] if it has one.
+    async fn create(&self, contract: &Contract) -> Result<Versioned<Contract>, StoreError>;
+    async fn get(&self, id: &ContractId) -> Result<Option<Versioned<Contract>>, StoreError>;
+    async fn update(
+        &self,
+        read: &Versioned<Contract>,
+        contract: &Contract,
+    ) -> Result<Versioned<Contract>, StoreError>;
+    /// The longest Graph subscription lifetime the contract's tenant accepted, if learned.
+    async fn graph_ceiling(&self, id: &ContractId) -> Result<Option<u32>, StoreError>;
+    /// Remembers a lower ceiling (a higher one than stored never replaces it).
+    async fn remember_graph_ceiling(&self, id: &ContractId, minutes: u32)
+        -> Result<(), StoreError>;
+}
+
+#[async_trait]
+pub trait SeatStore: Send + Sync {
+    /// A new seat; [`StoreError::AlreadyExists`] if the contract has it.
+    async fn create(&self, seat: &Seat) -> Result<Versioned<Seat>, StoreError>;
+    async fn get(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+    ) -> Result<Option<Versioned<Seat>>, StoreError>;
+    async fn update(
+        &self,
+        read: &Versioned<Seat>,
+        seat: &Seat,
+    ) -> Result<Versioned<Seat>, StoreError>;
+    async fn list(
+        &self,
+        contract: &ContractId,
+        limit: i32,
+        start: Option<&PageToken>,
+    ) -> Result<Page<Versioned<Seat>>, StoreError>;
+}
+
+/// Each seat's email and calendar connections.
+#[async_trait]
+pub trait ConnectionStore: Send + Sync {
+    /// A seat's first connection of a kind; [`StoreError::AlreadyExists`] if it has one.
+    async fn create(&self, connection: &Connection) -> Result<Versioned<Connection>, StoreError>;
+    async fn get(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Option<Versioned<Connection>>, StoreError>;
+    async fn update(
+        &self,
+        read: &Versioned<Connection>,
+        connection: &Connection,
+    ) -> Result<Versioned<Connection>, StoreError>;
+    /// One page of every connection of a contract (both kinds, every seat).
+    async fn list_by_contract(
+        &self,
+        contract: &ContractId,
+        limit: i32,
+        start: Option<&PageToken>,
+    ) -> Result<Page<Versioned<Connection>>, StoreError>;
+    /// A seat's connections, at most one per kind.
+    async fn list_for_seat(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+    ) -> Result<Vec<Versioned<Connection>>, StoreError>;
+}
+
+/// A sealed refresh token and the authorization it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredToken {
+    pub sealed: Sealed,
+    pub authorized_at: Timestamp,
+}
+
+/// Sealed refresh tokens, one per connection.
+#[async_trait]
+pub trait TokenStore: Send + Sync {
+    async fn put(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        token: &StoredToken,
+    ) -> Result<(), StoreError>;
+    async fn get(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Option<StoredToken>, StoreError>;
+    /// Deletes the token unless it belongs to an authorization newer than `issued_at`.
+    /// Returns whether a token was deleted.
+    async fn delete_unless_newer(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        issued_at: Timestamp,
+    ) -> Result<bool, StoreError>;
+}
+
+/// Push subscriptions (Graph subscriptions, Gmail watches, Calendar channels).
+#[async_trait]
+pub trait SubscriptionStore: Send + Sync {
+    /// Stores (or replaces) a subscription, due for renewal at `renew_at`.
+    async fn put(&self, sub: &PushSubscription, renew_at: Timestamp) -> Result<(), StoreError>;
+    /// The subscription a provider's notification names.
+    async fn get(&self, id: &str) -> Result<Option<PushSubscription>, StoreError>;
+    async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError>;
+    async fn for_connection(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Vec<PushSubscription>, StoreError>;
+    /// The subscriptions due for renewal at `now`, at most `per_shard` from each shard.
+    async fn due(
+        &self,
+        now: Timestamp,
+        per_shard: i32,
+    ) -> Result<Vec<PushSubscription>, StoreError>;
+}
+
+/// Sign-ins started and not yet completed.
+#[async_trait]
+pub trait AuthorizationStore: Send + Sync {
+    async fn create(
+        &self,
+        pending: &PendingAuthorization,
+        pkce_verifier: &SecretString,
+    ) -> Result<(), StoreError>;
+    /// Removes and returns a pending authorization: a second take of the same id finds
+    /// nothing, so a callback completes at most once.
+    async fn take(
+        &self,
+        id: &str,
+    ) -> Result<Option<(PendingAuthorization, SecretString)>, StoreError>;
+}
+
+/// Each connection's visible sync status.
+#[async_trait]
+pub trait SyncStatusStore: Send + Sync {
+    async fn get(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Option<SyncStatus>, StoreError>;
+    async fn put(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        status: &SyncStatus,
+    ) -> Result<(), StoreError>;
+}
+
+/// What became of a directory write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryWrite {
+    Applied,
+    /// The directory already holds this version or a newer one; nothing changed.
+    Stale {
+        stored_version: u64,
+    },
+}
+
+/// Reading the candidate directory, as the sync policy needs it.
+#[async_trait]
+pub trait DirectoryReader: Send + Sync {
+    async fn get(
+        &self,
+        contract: &ContractId,
+        profile: &ProfileId,
+    ) -> Result<Option<DirectoryEntry>, StoreError>;
+    async fn find_by_email(
+        &self,
+        contract: &ContractId,
+        address: &EmailAddress,
+    ) -> Result<Option<DirectoryEntry>, StoreError>;
+}
+
+/// Keeping the candidate directory in step with the product's events, whatever their
+/// order: a write older than what is stored changes nothing, and a removal is never
+/// undone by a late update.
+#[async_trait]
+pub trait DirectoryWriter: Send + Sync {
+    async fn upsert(&self, entry: &DirectoryEntry) -> Result<DirectoryWrite, StoreError>;
+    async fn remove(
+        &self,
+        contract: &ContractId,
+        profile: &ProfileId,
+        source_version: u64,
+    ) -> Result<DirectoryWrite, StoreError>;
+}

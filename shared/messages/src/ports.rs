@@ -1,0 +1,69 @@
+//! Sending messages, by capability: a use case takes the queue it writes to and no other.
+
+use async_trait::async_trait;
+
+use crate::{FanOutPage, Notice, SyncJob};
+
+/// A message that could not be put on its queue. The cause is kept for the logs.
+#[derive(Debug, thiserror::Error)]
+pub enum QueueError {
+    #[error("message for {queue} cannot be encoded")]
+    Encode {
+        queue: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    #[error("sending to {queue} failed")]
+    Send {
+        queue: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+impl From<QueueError> for hiresync_domain::failure::Failure {
+    fn from(e: QueueError) -> Self {
+        hiresync_domain::failure::Failure::internal("queue", e)
+    }
+}
+
+/// The FIFO sync-jobs queue: one message group per connection.
+#[async_trait]
+pub trait SyncJobQueue: Send + Sync {
+    /// Queues `job`. `dedup` names the cause (a pending authorization, a renewal, a
+    /// notification), so a retried step queues one job, not two.
+    async fn sync_job(&self, job: &SyncJob, dedup: &str) -> Result<(), QueueError>;
+}
+
+/// The queue that carries a settings change to every connection, a page at a time.
+#[async_trait]
+pub trait FanOutQueue: Send + Sync {
+    async fn fan_out(&self, page: &FanOutPage) -> Result<(), QueueError>;
+}
+
+/// Notices to recruiters, for the product to show.
+#[async_trait]
+pub trait NoticeQueue: Send + Sync {
+    async fn notice(&self, notice: &Notice) -> Result<(), QueueError>;
+}
+
+/// A deduplication id SQS accepts (at most 128 of `[A-Za-z0-9-_.:]`, as FIFO queues allow)
+/// made from a cause's name.
+pub fn dedup_id(cause: &str) -> String {
+    cause
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-_.:".contains(*c))
+        .take(128)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dedup_id_keeps_what_sqs_accepts_and_no_more_than_128_characters() {
+        assert_eq!(dedup_id("connect:abc/def ghi"), "connect:abcdefghi");
+        assert_eq!(dedup_id(&"x".repeat(300)).len(), 128);
+    }
+}

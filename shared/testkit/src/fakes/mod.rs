@@ -1,0 +1,7 @@
+//! In-memory fakes of the ports (`InMemory<Port>`), with the same observable behaviour as
+//! the adapters where a use case can tell: versioned writes conflict, creates refuse what
+//! exists, a taken authorization is gone. Each also lets a test look inside and make the
+//! next call fail.
+
+pub mod queues;
+pub mod sealer;
