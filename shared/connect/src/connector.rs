@@ -1289,3 +1289,14 @@ impl Connector {
         Ok(())
     }
 }
+
+#[async_trait::async_trait]
+impl hiresync_domain::ports::AccessTokens for Connector {
+    async fn access_token(
+        &self,
+        conn: &Connection,
+        now: Timestamp,
+    ) -> Result<SecretString, Failure> {
+        Connector::access_token(self, conn, now).await
+    }
+}

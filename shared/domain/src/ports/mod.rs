@@ -9,6 +9,7 @@
 mod error;
 pub mod mail;
 mod page;
+mod retry;
 pub mod secrets;
 pub mod tenancy;
 pub mod tokens;
@@ -16,6 +17,7 @@ pub mod tokens;
 pub use error::{BoxError, StoreError};
 pub use mail::{MailReader, SkipLog, StoreOutcome, ThreadStore};
 pub use page::{Page, PageToken, Versioned};
+pub use retry::{retry_on_race, Raced, RACE_ATTEMPTS};
 pub use secrets::{SealContext, SealError, TokenSealer};
 pub use tenancy::{
     AuthorizationStore, ConnectionStore, ContractStore, DirectoryReader, DirectoryWrite,
