@@ -1,5 +1,4 @@
 //! Composition root: logging, configuration and clients once per cold start, then the loop.
-#![recursion_limit = "256"]
 
 use directory_events::{handle, Config};
 use hiresync_store::DynamoDirectoryStore;

@@ -391,8 +391,8 @@ fn documented() -> BTreeSet<(String, String)> {
         "{}/../../docs/openapi/settings-api.yaml",
         env!("CARGO_MANIFEST_DIR")
     );
-    let doc: serde_yaml::Value =
-        serde_yaml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let doc: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let mut ops = BTreeSet::new();
     for (p, item) in doc["paths"].as_mapping().unwrap() {
         for (m, _) in item.as_mapping().unwrap() {

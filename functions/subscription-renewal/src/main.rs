@@ -1,5 +1,4 @@
 //! Composition root: logging, configuration and clients once per cold start, then the loop.
-#![recursion_limit = "256"]
 
 use hiresync_connect::config::ConnectConfig;
 use hiresync_connect::Connector;

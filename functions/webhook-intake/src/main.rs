@@ -1,6 +1,5 @@
 //! Composition root: logging, configuration and clients once per cold start, then the
 //! router under Lambda's HTTP adapter.
-#![recursion_limit = "256"]
 
 use std::sync::Arc;
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use serde_yaml::Value;
+use serde_norway::Value;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TemplateError {
@@ -15,7 +15,7 @@ pub enum TemplateError {
         source: std::io::Error,
     },
     #[error("template.yaml is not valid YAML: {0}")]
-    Yaml(#[from] serde_yaml::Error),
+    Yaml(#[from] serde_norway::Error),
     #[error("resource {resource}: {problem}")]
     Resource { resource: String, problem: String },
 }
@@ -244,7 +244,7 @@ impl Template {
     }
 
     pub fn parse(source: &str) -> Result<Self, TemplateError> {
-        let doc: Value = serde_yaml::from_str(source)?;
+        let doc: Value = serde_norway::from_str(source)?;
         let mut tables = Vec::new();
         let mut queues = Vec::new();
         let mut keys = Vec::new();

@@ -4,7 +4,6 @@
 //! repositories to DynamoDB Local; the candidate event travels through the real SQS queue
 //! (moto) to the real directory-events handler. The story has fixed instants, so the same
 //! run prints the same tables.
-#![recursion_limit = "256"]
 
 mod connect;
 mod mail;
