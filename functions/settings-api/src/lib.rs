@@ -6,6 +6,7 @@
 //! fix it) with a status that fits; internal causes are logged, never returned.
 
 pub mod auth;
+mod errors;
 
 use std::sync::Arc;
 
@@ -24,9 +25,11 @@ use hiresync_domain::ports::{ConnectionStore, SyncStatusStore};
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use tracing::{error, info_span, Instrument};
+use tracing::{info_span, Instrument};
 
-use crate::auth::{AuthError, Authenticator, Caller, Role};
+use crate::auth::{Authenticator, Caller, Role};
+pub use crate::errors::ApiError;
+use crate::errors::ApiResult;
 
 /// Every route, as `(method, path)`; the OpenAPI document must list exactly these.
 pub const ROUTES: &[(&str, &str)] = &[
@@ -56,84 +59,6 @@ pub struct App {
     /// Read once per request.
     pub clock: Clock,
 }
-
-/// An API error: the stable body and its status.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    body: serde_json::Value,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            body: json!({ "code": code, "message": message.into() }),
-        }
-    }
-
-    fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "bad_request", message)
-    }
-
-    fn forbidden() -> Self {
-        Self::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "your token does not allow this on that contract or seat",
-        )
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self.body)).into_response()
-    }
-}
-
-impl From<AuthError> for ApiError {
-    fn from(e: AuthError) -> Self {
-        let code = match e {
-            AuthError::Missing => "unauthenticated",
-            AuthError::Invalid => "invalid_token",
-            AuthError::Expired => "token_expired",
-        };
-        Self::new(StatusCode::UNAUTHORIZED, code, e.to_string())
-    }
-}
-
-impl From<Failure> for ApiError {
-    fn from(f: Failure) -> Self {
-        match f {
-            Failure::Refused(e) => {
-                let mut body = json!({ "code": e.code(), "message": e.message() });
-                if let Some(action) = e.admin_action() {
-                    body["admin_action"] = json!(action);
-                }
-                Self {
-                    status: StatusCode::from_u16(e.http_status())
-                        .unwrap_or(StatusCode::BAD_REQUEST),
-                    body,
-                }
-            }
-            Failure::NotFound(what) => Self::new(
-                StatusCode::NOT_FOUND,
-                "not_found",
-                format!("{what} not found"),
-            ),
-            internal @ Failure::Internal { .. } => {
-                error!(error = ?internal, "request failed");
-                Self::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
-                    "something failed on our side; try again shortly",
-                )
-            }
-        }
-    }
-}
-
-type ApiResult<T> = Result<T, ApiError>;
 
 fn caller(app: &App, headers: &HeaderMap, now: Timestamp) -> ApiResult<Caller> {
     let header = headers
