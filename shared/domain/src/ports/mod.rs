@@ -8,6 +8,7 @@
 
 mod error;
 pub mod mail;
+pub mod mailbox;
 mod page;
 mod retry;
 pub mod secrets;
@@ -16,6 +17,10 @@ pub mod tokens;
 
 pub use error::{BoxError, StoreError};
 pub use mail::{MailReader, SkipLog, StoreOutcome, ThreadStore};
+pub use mailbox::{
+    ChangePage, CursorUpdate, MailChange, MailItem, MailMessage, MailboxChanges, MailboxError,
+    MailboxSource, Resync,
+};
 pub use page::{Page, PageToken, Versioned};
 pub use retry::{retry_on_race, Raced, RACE_ATTEMPTS};
 pub use secrets::{SealContext, SealError, TokenSealer};
