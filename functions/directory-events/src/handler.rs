@@ -65,16 +65,27 @@ struct Removed {
 pub enum EventError {
     #[error("unknown event type {0:?}")]
     UnknownType(String),
-    #[error("malformed {detail_type} detail: {source}")]
+    #[error("malformed {detail_type} detail")]
     Malformed {
         detail_type: &'static str,
         #[source]
         source: serde_json::Error,
     },
-    #[error("invalid candidate event: {0}")]
+    #[error("invalid candidate event")]
     Invalid(#[from] InvalidId),
-    #[error("directory write failed: {0}")]
+    #[error("directory write failed")]
     Store(#[from] StoreError),
+}
+
+impl hiresync_runtime::diagnostics::ErrorType for EventError {
+    fn error_type(&self) -> String {
+        match self {
+            EventError::UnknownType(_) => "UnknownEventType".to_owned(),
+            EventError::Malformed { detail_type, .. } => format!("Malformed:{detail_type}"),
+            EventError::Invalid(_) => "InvalidEvent".to_owned(),
+            EventError::Store(_) => "Internal:storage".to_owned(),
+        }
+    }
 }
 
 /// A candidate event, parsed and validated.

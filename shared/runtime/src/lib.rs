@@ -2,6 +2,7 @@
 //! and SQS batch processing with per-record failures.
 
 pub mod config;
+pub mod diagnostics;
 pub mod outbox;
 pub mod queues;
 pub mod sqs_batch;

@@ -9,13 +9,16 @@
 //! while other groups carry on.
 
 use std::collections::HashSet;
-use std::fmt::Display;
+use std::error::Error;
 use std::future::Future;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::stream::{self, StreamExt};
 use serde::de::DeserializeOwned;
 use tracing::{error, warn};
+
+use crate::diagnostics::ErrorType;
+use crate::telemetry::Chain;
 
 /// How a batch is worked through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +55,7 @@ where
     T: DeserializeOwned,
     F: Fn(T, RecordMeta) -> Fut,
     Fut: Future<Output = Result<(), E>>,
-    E: Display,
+    E: ErrorType + Error + 'static,
 {
     let meta = meta(record);
     let body = record.body.as_deref().unwrap_or_default();
@@ -69,7 +72,7 @@ where
     match handler(message, meta).await {
         Ok(()) => true,
         Err(e) => {
-            warn!(message_id = %id, receive_count, error = %e, "record failed; SQS will redeliver it");
+            warn!(message_id = %id, receive_count, error_type = %e.error_type(), error = %Chain(&e), "record failed; SQS will redeliver it");
             false
         }
     }
@@ -91,7 +94,7 @@ where
     T: DeserializeOwned,
     F: Fn(T, RecordMeta) -> Fut,
     Fut: Future<Output = Result<(), E>>,
-    E: Display,
+    E: ErrorType + Error + 'static,
 {
     let mut failed: Vec<String> = Vec::new();
     match ordering {
@@ -132,6 +135,16 @@ mod tests {
     use std::collections::HashMap;
     use std::sync::Mutex;
 
+    #[derive(Debug, thiserror::Error)]
+    #[error("{0}")]
+    struct Oops(&'static str);
+
+    impl ErrorType for Oops {
+        fn error_type(&self) -> String {
+            "Oops".into()
+        }
+    }
+
     fn record(id: &str, group: Option<&str>, body: &str) -> SqsMessage {
         let mut m = SqsMessage::default();
         m.message_id = Some(id.to_owned());
@@ -168,7 +181,7 @@ mod tests {
             seen.lock().unwrap().push(n);
             async move {
                 if n == 3 {
-                    Err("three is unlucky")
+                    Err(Oops("three is unlucky"))
                 } else {
                     Ok(())
                 }
@@ -195,7 +208,7 @@ mod tests {
             seen.lock().unwrap().push(n);
             async move {
                 if n == 13 {
-                    Err("boom")
+                    Err(Oops("boom"))
                 } else {
                     Ok(())
                 }
@@ -213,7 +226,7 @@ mod tests {
     #[tokio::test]
     async fn an_empty_batch_reports_nothing() {
         let r = process(event(vec![]), Ordering::Fifo, |_: u32, _| async {
-            Ok::<(), String>(())
+            Ok::<(), Oops>(())
         })
         .await;
         assert!(r.batch_item_failures.is_empty());
