@@ -8,6 +8,7 @@
 //! on. Tokens and client secrets are `SecretString`s, and nothing here logs a token or a
 //! body.
 
+pub mod adapters;
 pub mod calendar;
 mod clients;
 pub mod gmail;

@@ -1,0 +1,5 @@
+//! The ports of `hiresync_domain::ports` implemented over the provider clients.
+
+pub mod mailbox;
+
+pub use mailbox::ProviderMailboxes;
