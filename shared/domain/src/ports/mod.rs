@@ -10,6 +10,7 @@ mod error;
 pub mod mail;
 pub mod mailbox;
 mod page;
+pub mod providers;
 mod retry;
 pub mod secrets;
 pub mod tenancy;
@@ -22,6 +23,10 @@ pub use mailbox::{
     MailboxSource, Resync,
 };
 pub use page::{Page, PageToken, Versioned};
+pub use providers::{
+    Accounts, AuthorizationRequest, Channel, ChannelTerms, Identity, NewChannel, ProviderError,
+    ProviderRegistry, PushChannels, PushSettings, Renewal, Tokens,
+};
 pub use retry::{retry_on_race, Raced, RACE_ATTEMPTS};
 pub use secrets::{SealContext, SealError, TokenSealer};
 pub use tenancy::{
