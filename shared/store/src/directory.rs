@@ -1,24 +1,24 @@
 //! The candidate directory: candidates by profile and by address, kept in step with the
 //! product's events even when they arrive twice or out of order.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
 use hiresync_domain::directory::{Degree, DirectoryEntry, DiscoverySetting};
 use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId};
 use serde::{Deserialize, Serialize};
 
+use crate::condition::conditional;
 use crate::error::StoreError;
-use crate::items::{encode, key, Record};
+use crate::items::{encode, key, Item, Record};
 use crate::keys;
+use crate::race::{retry_on_race, Attempt};
+use crate::transact;
 use async_trait::async_trait;
 use hiresync_domain::ports::{DirectoryReader, DirectoryWriter};
 
 /// A transaction holds at most 100 writes; one is the candidate itself.
 const MAX_EMAILS: usize = 99;
-const MAX_ATTEMPTS: u32 = 5;
 
 pub use hiresync_domain::ports::DirectoryWrite;
 
@@ -85,106 +85,75 @@ impl DynamoDirectoryStore {
             .await
     }
 
+    /// Writes `record` unless the stored version is as new, read and written again when
+    /// another writer gets in between.
     async fn write(&self, record: CandidateRecord) -> Result<DirectoryWrite, StoreError> {
-        for _ in 0..MAX_ATTEMPTS {
+        retry_on_race(|| async {
             let stored = self
                 .current(&record.contract_id, &record.profile_id)
                 .await?;
             if let Some(stored) = &stored {
                 if stored.source_version >= record.source_version {
-                    return Ok(DirectoryWrite::Stale {
+                    return Ok(Attempt::Done(DirectoryWrite::Stale {
                         stored_version: stored.source_version,
-                    });
+                    }));
                 }
             }
-            if self
-                .transact(&record, stored.as_ref().map(|s| s.source_version))
-                .await?
-            {
-                let dropped = stored
-                    .map(|s| s.emails)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .filter(|e| !record.emails.contains(e));
-                for address in dropped {
-                    self.drop_pointer(&record.contract_id, &address, &record.profile_id)
-                        .await?;
+            let writes = self.writes(&record, stored.as_ref().map(|s| s.source_version))?;
+            match transact::send(&self.client, writes).await? {
+                None => {}
+                Some(cancelled) if cancelled.any_condition_failed() => {
+                    return Ok(Attempt::Lost(StoreError::Conflict {
+                        entity: CandidateRecord::ENTITY,
+                        key: format!("{}/{}", record.pk, record.sk),
+                        expected: record.source_version,
+                        found: None,
+                    }));
                 }
-                return Ok(DirectoryWrite::Applied);
+                Some(cancelled) => return cancelled.retry_if_contended(),
             }
-            // Another writer got in between the read and the write: read again.
-        }
-        Err(StoreError::Conflict {
-            entity: CandidateRecord::ENTITY,
-            key: format!("{}/{}", record.pk, record.sk),
-            expected: record.source_version,
-            found: None,
+            let dropped = stored
+                .map(|s| s.emails)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|e| !record.emails.contains(e));
+            for address in dropped {
+                self.drop_pointer(&record.contract_id, &address, &record.profile_id)
+                    .await?;
+            }
+            Ok(Attempt::Done(DirectoryWrite::Applied))
         })
+        .await
     }
 
-    /// Writes the candidate and its address pointers at once, if the stored version is
-    /// still `expected`. Returns false when the condition failed.
-    async fn transact(
+    /// The candidate and its address pointers, to be written at once if the stored
+    /// version is still `expected`.
+    fn writes(
         &self,
         record: &CandidateRecord,
         expected: Option<u64>,
-    ) -> Result<bool, StoreError> {
-        let put = |item: HashMap<String, AttributeValue>| {
-            Put::builder().table_name(&self.table).set_item(Some(item))
-        };
-        let mut candidate = put(encode(record)?);
-        candidate = match expected {
+    ) -> Result<Vec<TransactWriteItem>, StoreError> {
+        let put = |item: Item| Put::builder().table_name(&self.table).set_item(Some(item));
+        let candidate = put(encode(record)?);
+        let candidate = match expected {
             None => candidate.condition_expression("attribute_not_exists(pk)"),
             Some(v) => candidate
                 .condition_expression("source_version = :expected")
                 .expression_attribute_values(":expected", AttributeValue::N(v.to_string())),
         };
-        let mut writes = vec![candidate];
+        let mut writes = vec![transact::put(candidate)?];
         for address in &record.emails {
-            writes.push(put(encode(&CandidateEmailRecord {
+            writes.push(transact::put(put(encode(&CandidateEmailRecord {
                 pk: record.pk.clone(),
                 sk: keys::candidate_email_sk(address),
                 profile_id: record.profile_id.clone(),
-            })?));
+            })?))?);
         }
-        let items = writes
-            .into_iter()
-            .map(|p| {
-                p.build()
-                    .map(|p| TransactWriteItem::builder().put(p).build())
-                    .map_err(|e| StoreError::Backend {
-                        operation: "DynamoDB TransactWriteItems",
-                        source: Box::new(e),
-                    })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        match self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await
-        {
-            Ok(_) => Ok(true),
-            Err(e) => match e.into_service_error() {
-                TransactWriteItemsError::TransactionCanceledException(cancel)
-                    if cancel
-                        .cancellation_reasons()
-                        .iter()
-                        .any(|r| r.code() == Some("ConditionalCheckFailed")) =>
-                {
-                    Ok(false)
-                }
-                other => Err(StoreError::Backend {
-                    operation: "DynamoDB TransactWriteItems",
-                    source: Box::new(other),
-                }),
-            },
-        }
+        Ok(writes)
     }
 
     /// Deletes an address pointer if it still points at `profile` (another candidate may
-    /// have taken the address meanwhile).
+    /// have taken the address meanwhile, and keeps it).
     async fn drop_pointer(
         &self,
         contract: &ContractId,
@@ -203,18 +172,8 @@ impl DynamoDirectoryStore {
             .expression_attribute_values(":profile", AttributeValue::S(profile.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(crate::error::dynamo("DynamoDB DeleteItem", e)),
-        }
+        let _dropped_or_taken = conditional("DynamoDB DeleteItem", result)?;
+        Ok(())
     }
 }
 

@@ -3,7 +3,7 @@
 
 use std::error::Error as StdError;
 
-use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::error::{BuildError, SdkError};
 
 pub use hiresync_domain::ports::StoreError;
 
@@ -17,4 +17,16 @@ where
         operation,
         source: Box::new(err),
     }
+}
+
+/// A request part the SDK refused to build (a required field left out): a bug in this
+/// crate, reported as a failure of the call it was meant for.
+pub(crate) fn built<T>(
+    operation: &'static str,
+    result: Result<T, BuildError>,
+) -> Result<T, StoreError> {
+    result.map_err(|e| StoreError::Backend {
+        operation,
+        source: Box::new(e),
+    })
 }

@@ -2,13 +2,14 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_dynamodb::operation::put_item::PutItemError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValuesOnConditionCheckFailure};
 use aws_sdk_dynamodb::Client;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::condition::conditional;
 use crate::error::StoreError;
+use crate::query::{token_after, Query};
 use hiresync_domain::ports::{Page, PageToken};
 
 /// A persistence record: one item shape of a table.
@@ -47,13 +48,6 @@ fn describe(item: &Item) -> String {
         _ => "?",
     };
     format!("{}/{}", part("pk"), part("sk"))
-}
-
-fn version_of(item: &Item) -> Option<u64> {
-    match item.get("version") {
-        Some(AttributeValue::N(n)) => n.parse().ok(),
-        _ => None,
-    }
 }
 
 /// Declares a repository over one table: the struct, its constructor and its `Items`.
@@ -123,29 +117,17 @@ impl Items<'_> {
     pub async fn create<R: Record>(&self, record: &R) -> Result<(), StoreError> {
         let item = encode(record)?;
         let key = describe(&item);
-        match self
+        let result = self
             .client
             .put_item()
             .table_name(self.table)
             .set_item(Some(item))
             .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(PutItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Err(StoreError::AlreadyExists {
-                    entity: R::ENTITY,
-                    key,
-                })
-            }
-            Err(e) => Err(crate::error::dynamo("DynamoDB PutItem", e)),
-        }
+            .await;
+        conditional("DynamoDB PutItem", result)?
+            .map(drop)
+            .map_err(|failed| failed.already_exists(R::ENTITY, key))
     }
 
     /// Replaces an item only if it still has `expected` as its version. The record must
@@ -163,27 +145,21 @@ impl Items<'_> {
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(e) => match e.into_service_error() {
-                PutItemError::ConditionalCheckFailedException(failed) => match failed.item {
-                    Some(current) => Err(StoreError::Conflict {
-                        entity: R::ENTITY,
-                        key,
-                        expected,
-                        found: version_of(&current),
-                    }),
-                    None => Err(StoreError::NotFound {
-                        entity: R::ENTITY,
-                        key,
-                    }),
-                },
-                other => Err(StoreError::Backend {
-                    operation: "DynamoDB PutItem",
-                    source: Box::new(other),
-                }),
-            },
-        }
+        conditional("DynamoDB PutItem", result)?
+            .map(drop)
+            .map_err(|failed| failed.stale(R::ENTITY, key, expected))
+    }
+
+    /// A query of this table (or of one of its indexes).
+    pub fn query(&self, key_condition: &'static str) -> Query<'_> {
+        Query::new(*self, key_condition)
+    }
+
+    /// A query of the items of `pk` whose sort key starts with `prefix`.
+    pub fn partition(&self, pk: &str, prefix: &str) -> Query<'_> {
+        self.query("pk = :pk AND begins_with(sk, :prefix)")
+            .string(":pk", pk)
+            .string(":prefix", prefix)
     }
 
     /// One page of the items of `pk` whose sort key starts with `prefix`, in key order.
@@ -194,46 +170,23 @@ impl Items<'_> {
         limit: i32,
         start: Option<&PageToken>,
     ) -> Result<Page<R>, StoreError> {
-        let out = self
-            .client
-            .query()
-            .table_name(self.table)
-            .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
-            .expression_attribute_values(":pk", AttributeValue::S(pk.to_owned()))
-            .expression_attribute_values(":prefix", AttributeValue::S(prefix.to_owned()))
-            .limit(limit.max(1))
-            .set_exclusive_start_key(start.map(|t| key(pk, t.as_str())))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| crate::error::dynamo("DynamoDB Query", e))?;
-        let items = out
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(decode)
-            .collect::<Result<Vec<R>, _>>()?;
-        // Stop on a missing LastEvaluatedKey, never on an empty page.
-        let next = out.last_evaluated_key.and_then(|k| match k.get("sk") {
-            Some(AttributeValue::S(sk)) => Some(PageToken::from_string(sk.clone())),
-            _ => None,
-        });
-        Ok(Page { items, next })
+        let page = self
+            .partition(pk, prefix)
+            .page_size(limit)
+            .page(start.map(|t| key(pk, t.as_str())))
+            .await?;
+        Ok(Page {
+            items: page
+                .items
+                .into_iter()
+                .map(decode)
+                .collect::<Result<Vec<R>, _>>()?,
+            next: page.last_key.as_ref().and_then(token_after),
+        })
     }
 
     /// Every item of `pk` under `prefix`, following pages to the end.
     pub async fn query_all<R: Record>(&self, pk: &str, prefix: &str) -> Result<Vec<R>, StoreError> {
-        let mut all = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .query_prefix::<R>(pk, prefix, 1000, token.as_ref())
-                .await?;
-            all.extend(page.items);
-            match page.next {
-                Some(next) => token = Some(next),
-                None => return Ok(all),
-            }
-        }
+        self.partition(pk, prefix).page_size(1000).all().await
     }
 }

@@ -7,6 +7,7 @@
 
 mod authorizations;
 mod batch;
+mod condition;
 mod connections;
 mod contracts;
 mod directory;
@@ -14,11 +15,14 @@ mod error;
 mod items;
 pub mod keys;
 mod mail;
+mod query;
+mod race;
 mod seats;
 mod subscriptions;
 mod sync_status;
 pub mod tables;
 mod tokens;
+mod transact;
 
 pub use authorizations::DynamoAuthorizationStore;
 pub use batch::{batch_write, BatchPolicy};

@@ -4,7 +4,7 @@ use hiresync_domain::seat::Seat;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::{batch_write, BatchPolicy};
-use crate::error::StoreError;
+use crate::error::{built, StoreError};
 use crate::items::{encode, Record};
 use crate::keys;
 use async_trait::async_trait;
@@ -60,13 +60,9 @@ impl DynamoSeatStore {
             .iter()
             .map(|seat| {
                 let item = encode(&SeatRecord::new(seat, 1))?;
+                let put = PutRequest::builder().set_item(Some(item)).build();
                 Ok(WriteRequest::builder()
-                    .put_request(PutRequest::builder().set_item(Some(item)).build().map_err(
-                        |e| StoreError::Backend {
-                            operation: "DynamoDB BatchWriteItem",
-                            source: Box::new(e),
-                        },
-                    )?)
+                    .put_request(built("DynamoDB BatchWriteItem", put)?)
                     .build())
             })
             .collect::<Result<Vec<_>, StoreError>>()?;

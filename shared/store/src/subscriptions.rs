@@ -1,8 +1,7 @@
 //! Push subscriptions: found by the id a notification carries, by connection (to stop them),
 //! and by renewal time (through the sharded `by-renewal` index, never a scan).
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put};
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
@@ -12,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::StoreError;
 use crate::items::{encode, key, Record};
 use crate::keys;
+use crate::transact;
 use async_trait::async_trait;
 use hiresync_domain::ports::SubscriptionStore;
 
@@ -64,10 +64,6 @@ impl SubscriptionRecord {
 
 crate::items::dynamo_store!(DynamoSubscriptionStore);
 
-fn transact_error(e: aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError>) -> StoreError {
-    crate::error::dynamo("DynamoDB TransactWriteItems", e)
-}
-
 impl DynamoSubscriptionStore {
     fn reference(sub: &PushSubscription) -> SubscriptionRef {
         SubscriptionRef {
@@ -98,25 +94,12 @@ impl SubscriptionStore for DynamoSubscriptionStore {
             renewal_pk: keys::renewal_pk(&sub.id),
             renewal_sk: keys::renewal_sk(renew_at, &sub.id),
         };
-        let put = |item| {
-            Put::builder()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(|e| StoreError::Backend {
-                    operation: "DynamoDB TransactWriteItems",
-                    source: Box::new(e),
-                })
-        };
-        self.client
-            .transact_write_items()
-            .transact_items(put(encode(&record)?)?)
-            .transact_items(put(encode(&Self::reference(sub))?)?)
-            .send()
-            .await
-            .map_err(transact_error)?;
-        Ok(())
+        let put = |item| transact::put(Put::builder().table_name(&self.table).set_item(Some(item)));
+        transact::commit(
+            &self.client,
+            vec![put(encode(&record)?)?, put(encode(&Self::reference(sub))?)?],
+        )
+        .await
     }
 
     async fn get(&self, id: &str) -> Result<Option<PushSubscription>, StoreError> {
@@ -131,27 +114,20 @@ impl SubscriptionStore for DynamoSubscriptionStore {
     async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError> {
         let reference = Self::reference(sub);
         let delete = |pk: &str, sk: &str| {
-            Delete::builder()
-                .table_name(&self.table)
-                .set_key(Some(key(pk, sk)))
-                .build()
-                .map(|d| TransactWriteItem::builder().delete(d).build())
-                .map_err(|e| StoreError::Backend {
-                    operation: "DynamoDB TransactWriteItems",
-                    source: Box::new(e),
-                })
+            transact::delete(
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(pk, sk))),
+            )
         };
-        self.client
-            .transact_write_items()
-            .transact_items(delete(
-                &keys::subscription_pk(&sub.id),
-                keys::SUBSCRIPTION_SK,
-            )?)
-            .transact_items(delete(&reference.pk, &reference.sk)?)
-            .send()
-            .await
-            .map_err(transact_error)?;
-        Ok(())
+        transact::commit(
+            &self.client,
+            vec![
+                delete(&keys::subscription_pk(&sub.id), keys::SUBSCRIPTION_SK)?,
+                delete(&reference.pk, &reference.sk)?,
+            ],
+        )
+        .await
     }
 
     /// The subscriptions of one connection.
@@ -187,19 +163,16 @@ impl SubscriptionStore for DynamoSubscriptionStore {
         let upper = format!("{}#\u{10FFFF}", keys::sortable_instant(now));
         let mut due = Vec::new();
         for shard in 0..keys::RENEWAL_SHARDS {
-            let out = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name("by-renewal")
-                .key_condition_expression("renewal_pk = :pk AND renewal_sk <= :upper")
-                .expression_attribute_values(":pk", AttributeValue::S(format!("RENEW#{shard}")))
-                .expression_attribute_values(":upper", AttributeValue::S(upper.clone()))
-                .limit(per_shard.max(1))
-                .send()
-                .await
-                .map_err(|e| crate::error::dynamo("DynamoDB Query", e))?;
-            for item in out.items.unwrap_or_default() {
+            let page = self
+                .items()
+                .query("renewal_pk = :pk AND renewal_sk <= :upper")
+                .index("by-renewal")
+                .string(":pk", format!("RENEW#{shard}"))
+                .string(":upper", upper.clone())
+                .page_size(per_shard)
+                .page(None)
+                .await?;
+            for item in page.items {
                 let Some(AttributeValue::S(pk)) = item.get("pk") else {
                     continue;
                 };

@@ -1,6 +1,5 @@
 //! Sealed refresh tokens, one per connection.
 
-use aws_sdk_dynamodb::operation::delete_item::DeleteItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
@@ -10,6 +9,7 @@ use hiresync_domain::sealed::Sealed;
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::condition::conditional;
 use crate::error::StoreError;
 use crate::items::{key, Record};
 use crate::keys;
@@ -118,17 +118,6 @@ impl TokenStore for DynamoTokenStore {
             )
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(e)
-                if matches!(
-                    e.as_service_error(),
-                    Some(DeleteItemError::ConditionalCheckFailedException(_))
-                ) =>
-            {
-                Ok(false)
-            }
-            Err(e) => Err(crate::error::dynamo("DynamoDB DeleteItem", e)),
-        }
+        Ok(conditional("DynamoDB DeleteItem", result)?.is_ok())
     }
 }

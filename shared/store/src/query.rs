@@ -1,0 +1,163 @@
+//! Queries, page by page.
+//!
+//! DynamoDB returns a query in pages: each says where the next one starts
+//! (`LastEvaluatedKey`), and the absence of that key, never an empty page, is the end. A
+//! page may be empty and still have a successor: its `Limit` counts the items read, before
+//! the filter drops some. Every query of the store goes through [`Query`], so that rule is
+//! written once.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::error::{dynamo, StoreError};
+use crate::items::{decode, Item, Items, Record};
+use hiresync_domain::ports::PageToken;
+
+/// One query: its key condition, optional index and filter, direction and page size.
+#[derive(Clone)]
+pub(crate) struct Query<'a> {
+    items: Items<'a>,
+    index: Option<&'static str>,
+    key_condition: &'static str,
+    filter: Option<&'static str>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+    forward: bool,
+    page_size: Option<i32>,
+}
+
+/// One page as DynamoDB returned it.
+pub(crate) struct RawPage {
+    pub items: Vec<Item>,
+    /// Where the next page starts; `None` on the last page.
+    pub last_key: Option<Item>,
+}
+
+impl<'a> Query<'a> {
+    pub fn new(items: Items<'a>, key_condition: &'static str) -> Self {
+        Self {
+            items,
+            index: None,
+            key_condition,
+            filter: None,
+            names: HashMap::new(),
+            values: HashMap::new(),
+            forward: true,
+            page_size: None,
+        }
+    }
+
+    /// Queries the global secondary index `name` (eventually consistent) instead of the
+    /// table (read consistently).
+    pub fn index(mut self, name: &'static str) -> Self {
+        self.index = Some(name);
+        self
+    }
+
+    /// Keeps only the items that match `expression`; the others still count in a page.
+    pub fn filter(mut self, expression: &'static str) -> Self {
+        self.filter = Some(expression);
+        self
+    }
+
+    pub fn name(mut self, placeholder: &str, attribute: &str) -> Self {
+        self.names
+            .insert(placeholder.to_owned(), attribute.to_owned());
+        self
+    }
+
+    pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Self {
+        self.values.insert(placeholder.to_owned(), value);
+        self
+    }
+
+    pub fn string(self, placeholder: &str, value: impl Into<String>) -> Self {
+        self.value(placeholder, AttributeValue::S(value.into()))
+    }
+
+    /// Descending sort key order.
+    pub fn reverse(mut self) -> Self {
+        self.forward = false;
+        self
+    }
+
+    /// At most `items` read per page (at least one).
+    pub fn page_size(mut self, items: i32) -> Self {
+        self.page_size = Some(items.max(1));
+        self
+    }
+
+    /// The page that starts after `start` (from the beginning when `None`).
+    pub async fn page(&self, start: Option<Item>) -> Result<RawPage, StoreError> {
+        let out = self
+            .items
+            .client
+            .query()
+            .table_name(self.items.table)
+            .set_index_name(self.index.map(str::to_owned))
+            .key_condition_expression(self.key_condition)
+            .set_filter_expression(self.filter.map(str::to_owned))
+            .set_expression_attribute_names((!self.names.is_empty()).then(|| self.names.clone()))
+            .set_expression_attribute_values((!self.values.is_empty()).then(|| self.values.clone()))
+            .scan_index_forward(self.forward)
+            .set_limit(self.page_size)
+            .set_exclusive_start_key(start)
+            // Global secondary indexes cannot be read consistently.
+            .consistent_read(self.index.is_none())
+            .send()
+            .await
+            .map_err(|e| dynamo("DynamoDB Query", e))?;
+        Ok(RawPage {
+            items: out.items.unwrap_or_default(),
+            last_key: out.last_evaluated_key,
+        })
+    }
+
+    /// The pages from `start` on, fetched as they are asked for.
+    pub fn pages(&self, start: Option<Item>) -> Pages<'_, 'a> {
+        Pages {
+            query: self,
+            next: Some(start),
+        }
+    }
+
+    /// Every item of every page, decoded.
+    pub async fn all<R: Record>(&self) -> Result<Vec<R>, StoreError> {
+        let mut all = Vec::new();
+        let mut pages = self.pages(None);
+        while let Some(page) = pages.next().await? {
+            for item in page.items {
+                all.push(decode(item)?);
+            }
+        }
+        Ok(all)
+    }
+}
+
+/// The pages of a query, one request each.
+pub(crate) struct Pages<'q, 'a> {
+    query: &'q Query<'a>,
+    /// Where the next page starts; `None` once the last page was returned.
+    next: Option<Option<Item>>,
+}
+
+impl Pages<'_, '_> {
+    /// The next page, or `None` after the last one.
+    pub async fn next(&mut self) -> Result<Option<RawPage>, StoreError> {
+        let Some(start) = self.next.take() else {
+            return Ok(None);
+        };
+        let page = self.query.page(start).await?;
+        self.next = page.last_key.clone().map(Some);
+        Ok(Some(page))
+    }
+}
+
+/// The token that resumes a query of one partition after `last_key`: its sort key.
+pub(crate) fn token_after(last_key: &Item) -> Option<PageToken> {
+    match last_key.get("sk") {
+        Some(AttributeValue::S(sk)) => Some(PageToken::from_string(sk.clone())),
+        _ => None,
+    }
+}
