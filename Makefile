@@ -6,7 +6,7 @@ LOCAL_AWS := infra/scripts/local-aws.sh
 # cargo-nextest ships with this machine kind; plain cargo test is the fallback.
 TEST_RUNNER := $(shell cargo nextest --version >/dev/null 2>&1 && echo "cargo nextest run --workspace --no-fail-fast" || echo "cargo test --workspace --no-fail-fast")
 
-.PHONY: run serve test bench lint fmt clippy cfn-lint sam-validate ci tools build-lambda clean-local
+.PHONY: run serve test bench lint fmt clippy cfn-lint sam-validate openapi-validate ci tools build-lambda clean-local
 
 ## run: start the local AWS from template.yaml and play the contract scenario through the real store and queues
 run:
@@ -25,8 +25,8 @@ bench:
 	cargo bench -p hiresync-domain --bench policy
 	$(LOCAL_AWS) exec cargo bench -p webhook-intake --bench intake
 
-## lint: formatting, clippy with warnings as errors, cfn-lint and SAM's validator on template.yaml
-lint: fmt clippy cfn-lint sam-validate
+## lint: formatting, clippy with warnings as errors, cfn-lint and SAM's validator on template.yaml, the OpenAPI schema check of docs/openapi
+lint: fmt clippy cfn-lint sam-validate openapi-validate
 
 fmt:
 	cargo fmt --all -- --check
@@ -39,6 +39,9 @@ cfn-lint:
 
 sam-validate:
 	infra/scripts/sam-validate.sh
+
+openapi-validate:
+	infra/scripts/openapi-validate.sh
 
 ## ci: what CI runs
 ci:
