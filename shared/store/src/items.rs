@@ -86,7 +86,7 @@ pub(crate) struct Items<'a> {
     pub table: &'a str,
 }
 
-impl Items<'_> {
+impl<'a> Items<'a> {
     pub async fn get<R: Record>(&self, pk: &str, sk: &str) -> Result<Option<R>, StoreError> {
         let out = self
             .client
@@ -151,12 +151,12 @@ impl Items<'_> {
     }
 
     /// A query of this table (or of one of its indexes).
-    pub fn query(&self, key_condition: &'static str) -> Query<'_> {
-        Query::new(*self, key_condition)
+    pub fn query(self, key_condition: &'static str) -> Query<'a> {
+        Query::new(self, key_condition)
     }
 
     /// A query of the items of `pk` whose sort key starts with `prefix`.
-    pub fn partition(&self, pk: &str, prefix: &str) -> Query<'_> {
+    pub fn partition(self, pk: &str, prefix: &str) -> Query<'a> {
         self.query("pk = :pk AND begins_with(sk, :prefix)")
             .string(":pk", pk)
             .string(":prefix", prefix)

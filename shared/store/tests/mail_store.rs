@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use aws_sdk_dynamodb::types::AttributeValue;
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
 use hiresync_domain::mail::{Direction, Message, Thread, Visibility};
+use hiresync_domain::ports::SkipLog;
 use hiresync_domain::Timestamp;
 use hiresync_store::{
     keys, DynamoMailStore, SkipRecord, StoreError, StoreOutcome, ThreadTombstone,
@@ -651,14 +652,14 @@ async fn skip_decisions_come_back_newest_first_for_one_counterpart() {
         skip("seat-1", "jane@x.org", "m2", "2026-03-02T09:00:00Z"),
     ];
     for s in &jane {
-        store.record_skip(s).await.unwrap();
+        SkipLog::record(&store, s, None).await.unwrap();
     }
     for s in [
         skip("seat-1", "jane@x.org.uk", "m4", "2026-03-04T09:00:00Z"),
         skip("seat-1", "john@x.org", "m5", "2026-03-05T09:00:00Z"),
         skip("seat-2", "jane@x.org", "m6", "2026-03-06T09:00:00Z"),
     ] {
-        store.record_skip(&s).await.unwrap();
+        SkipLog::record(&store, &s, None).await.unwrap();
     }
 
     // WHEN seat-1 asks why jane's messages did not sync
@@ -978,10 +979,8 @@ async fn skip_decisions_of_one_thread_are_found_by_code_and_can_be_forgotten() {
     ] {
         store.record_skip_in_thread(s, thread_id).await.unwrap();
     }
-    store
-        .record_skip(&skip("m5", "thread_inactive", "2025-09-01T09:00:00Z"))
-        .await
-        .unwrap();
+    let m5 = skip("m5", "thread_inactive", "2025-09-01T09:00:00Z");
+    SkipLog::record(&store, &m5, None).await.unwrap();
 
     // WHEN the inactive decisions of thread t1 are asked for
     let found = store

@@ -1,0 +1,112 @@
+//! The decisions not to sync a message ([`SkipLog`]), filed under the seat and the
+//! counterpart a recruiter asks about, and forgotten by DynamoDB's TTL when the domain says
+//! ([`SkipRecord::forget_after`]).
+
+use async_trait::async_trait;
+use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+use hiresync_domain::mail::SkipRecord;
+use hiresync_domain::ports::SkipLog;
+
+use super::records::SkipItem;
+use super::{check_key, DynamoMailStore, MAX_SORT_KEY};
+use crate::error::StoreError;
+use crate::items::{decode, key, Record};
+use crate::keys;
+
+#[async_trait]
+impl SkipLog for DynamoMailStore {
+    /// Remembers why a message was not synced. Recording the same message again replaces
+    /// the earlier decision. With its thread, [`SkipLog::skips_in_thread`] finds the
+    /// decision when the thread changes.
+    async fn record(&self, skip: &SkipRecord, thread_id: Option<&str>) -> Result<(), StoreError> {
+        let item = SkipItem::new(skip, thread_id);
+        check_key(SkipItem::ENTITY, &item.sk, MAX_SORT_KEY)?;
+        self.items().put(&item).await
+    }
+
+    async fn skips_for(
+        &self,
+        _contract: &ContractId,
+        seat: &SeatId,
+        counterpart: &EmailAddress,
+    ) -> Result<Vec<SkipRecord>, StoreError> {
+        self.seat_skips(seat, counterpart).await
+    }
+
+    async fn skips_in_thread(
+        &self,
+        _contract: &ContractId,
+        seat: &SeatId,
+        counterpart: &EmailAddress,
+        thread_id: &str,
+        code: &str,
+        limit: usize,
+    ) -> Result<Vec<SkipRecord>, StoreError> {
+        self.seat_skips_in_thread(seat, counterpart, thread_id, code, limit)
+            .await
+    }
+
+    async fn forget(&self, skip: &SkipRecord) -> Result<(), StoreError> {
+        let sk = keys::skip_sk(&skip.counterpart, skip.at, &skip.provider_id);
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&keys::mail_pk(&skip.seat), &sk)))
+            .send()
+            .await
+            .map_err(|e| crate::error::dynamo("DynamoDB DeleteItem", e))?;
+        Ok(())
+    }
+}
+
+impl DynamoMailStore {
+    /// The skip decisions of `seat` for messages with `counterpart`, newest message first.
+    /// Decisions past their 30 days may linger until DynamoDB's TTL sweeps them.
+    pub(super) async fn seat_skips(
+        &self,
+        seat: &SeatId,
+        counterpart: &EmailAddress,
+    ) -> Result<Vec<SkipRecord>, StoreError> {
+        Ok(self
+            .items()
+            .partition(&keys::mail_pk(seat), &keys::skips_prefix(counterpart))
+            .reverse()
+            .all::<SkipItem>()
+            .await?
+            .into_iter()
+            .map(SkipItem::into_domain)
+            .collect())
+    }
+
+    /// Reads pages, newest first, until `limit` decisions match or the pages end.
+    pub(super) async fn seat_skips_in_thread(
+        &self,
+        seat: &SeatId,
+        counterpart: &EmailAddress,
+        thread_id: &str,
+        code: &str,
+        limit: usize,
+    ) -> Result<Vec<SkipRecord>, StoreError> {
+        let query = self
+            .items()
+            .partition(&keys::mail_pk(seat), &keys::skips_prefix(counterpart))
+            .filter("#thread = :thread AND #code = :code")
+            .name("#thread", "thread_id")
+            .name("#code", "code")
+            .string(":thread", thread_id)
+            .string(":code", code)
+            .reverse();
+        let mut pages = query.pages(None);
+        let mut skips = Vec::new();
+        while skips.len() < limit {
+            let Some(page) = pages.next().await? else {
+                break;
+            };
+            for item in page.items {
+                skips.push(decode::<SkipItem>(item)?.into_domain());
+            }
+        }
+        skips.truncate(limit);
+        Ok(skips)
+    }
+}

@@ -1,0 +1,143 @@
+//! What the seats see of the synced mail ([`MailReader`]): a seat's own threads page by
+//! page, the threads of a counterpart the viewer may see, and the owner's choice of who
+//! sees a thread.
+
+use async_trait::async_trait;
+use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+use hiresync_domain::mail::{Message, Thread, Visibility};
+use hiresync_domain::ports::{MailReader, Page, PageToken, ThreadStore};
+
+use super::records::ThreadRecord;
+use super::{n, DynamoMailStore, THREAD};
+use crate::condition::conditional;
+use crate::error::StoreError;
+use crate::items::{decode, key};
+use crate::keys;
+use crate::query::token_after;
+
+#[async_trait]
+impl MailReader for DynamoMailStore {
+    async fn threads_of_seat(
+        &self,
+        _contract: &ContractId,
+        seat: &SeatId,
+        limit: i32,
+        start: Option<&PageToken>,
+    ) -> Result<Page<Thread>, StoreError> {
+        self.seat_threads(seat, limit, start).await
+    }
+
+    async fn messages(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        thread_id: &str,
+    ) -> Result<Vec<Message>, StoreError> {
+        ThreadStore::messages(self, contract, seat, thread_id).await
+    }
+}
+
+impl DynamoMailStore {
+    /// One page of a seat's threads, in key order, at most `limit` of them.
+    ///
+    /// A thread's messages share its key prefix (`T#`), so the query reads them and a filter
+    /// keeps the threads; pages are topped up until `limit` threads or the end.
+    pub(super) async fn seat_threads(
+        &self,
+        seat: &SeatId,
+        limit: i32,
+        start: Option<&PageToken>,
+    ) -> Result<Page<Thread>, StoreError> {
+        let limit = usize::try_from(limit.max(1)).unwrap_or(1);
+        let pk = keys::mail_pk(seat);
+        let query = self
+            .items()
+            .partition(&pk, keys::THREAD_PREFIX)
+            .filter("#entity = :thread")
+            .name("#entity", "entity")
+            .string(":thread", THREAD)
+            .page_size(i32::try_from(limit.saturating_mul(10).clamp(50, 1000)).unwrap_or(1000));
+        let mut pages = query.pages(start.map(|t| key(&pk, t.as_str())));
+        let mut threads: Vec<Thread> = Vec::new();
+        let mut last_sk: Option<String> = None;
+        while let Some(page) = pages.next().await? {
+            for item in page.items {
+                if threads.len() == limit {
+                    // More threads follow on this page: resume after the last one returned.
+                    return Ok(Page {
+                        items: threads,
+                        next: last_sk.map(PageToken::from_string),
+                    });
+                }
+                let record = decode::<ThreadRecord>(item)?;
+                last_sk = Some(record.sk.clone());
+                threads.push(record.into_domain());
+            }
+            if threads.len() == limit {
+                return Ok(Page {
+                    items: threads,
+                    next: page.last_key.as_ref().and_then(token_after),
+                });
+            }
+        }
+        Ok(Page {
+            items: threads,
+            next: None,
+        })
+    }
+
+    /// The threads of `contract` with `counterpart` that `viewer` may see: its own, and
+    /// those other seats shared with the organization. The domain decides
+    /// ([`Thread::visible_to`]); the index is eventually consistent.
+    pub async fn threads_with_counterpart(
+        &self,
+        contract: &ContractId,
+        counterpart: &EmailAddress,
+        viewer: &SeatId,
+    ) -> Result<Vec<Thread>, StoreError> {
+        Ok(self
+            .items()
+            .query("counterpart_pk = :pk")
+            .index("by-counterpart")
+            .string(":pk", keys::counterpart_pk(contract, counterpart))
+            .all::<ThreadRecord>()
+            .await?
+            .into_iter()
+            .map(ThreadRecord::into_domain)
+            .filter(|thread| thread.visible_to(contract, viewer))
+            .collect())
+    }
+
+    /// The owner's choice of who sees a thread. [`StoreError::NotFound`] when there is no
+    /// such thread.
+    pub async fn set_visibility(
+        &self,
+        seat: &SeatId,
+        thread_id: &str,
+        visibility: Visibility,
+    ) -> Result<(), StoreError> {
+        let pk = keys::mail_pk(seat);
+        let sk = keys::thread_sk(thread_id);
+        let value =
+            serde_dynamo::to_attribute_value(visibility).map_err(|source| StoreError::Encode {
+                entity: THREAD,
+                source: Box::new(source),
+            })?;
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&pk, &sk)))
+            .update_expression("SET #visibility = :visibility, #version = #version + :one")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_names("#visibility", "visibility")
+            .expression_attribute_names("#version", "version")
+            .expression_attribute_values(":visibility", value)
+            .expression_attribute_values(":one", n(1))
+            .send()
+            .await;
+        conditional("DynamoDB UpdateItem", result)?
+            .map(drop)
+            .map_err(|failed| failed.not_found(THREAD, format!("{pk}/{sk}")))
+    }
+}
