@@ -3,5 +3,8 @@
 //! exists, a taken authorization is gone. Each also lets a test look inside and make the
 //! next call fail.
 
+pub mod directory;
+pub mod mail;
+pub mod mailbox;
 pub mod queues;
 pub mod sealer;
