@@ -3,8 +3,10 @@
 // needs more than the default 128 levels of query depth.
 #![recursion_limit = "256"]
 
-use hiresync_connect::config::ConnectConfig;
-use hiresync_connect::Connector;
+use std::sync::Arc;
+
+use hiresync_connect::config::{self as connect, ConnectConfig};
+use hiresync_providers::adapters::ProviderMailboxes;
 use hiresync_runtime::config::Env;
 use hiresync_store::{DynamoDirectoryStore, DynamoMailStore};
 use hiresync_sync::{Ingestor, Limits};
@@ -19,10 +21,22 @@ async fn main() -> Result<(), Error> {
     env.finish(())?;
     let aws = hiresync_runtime::aws_config().await;
     let dynamo = aws_sdk_dynamodb::Client::new(&aws);
+    let clients = connect::provider_clients(&config)?;
+    let connector = connect::connector(&aws, &config, clients.clone())?;
+    let mail = Arc::new(DynamoMailStore::new(dynamo.clone(), mail_table));
     let ingestor = Ingestor {
-        connector: Connector::from_config(&aws, &config)?,
-        mail: DynamoMailStore::new(dynamo.clone(), mail_table),
-        directory: DynamoDirectoryStore::new(dynamo, config.tenancy_table.clone()),
+        connections: connector.stores.connections.clone(),
+        sync_status: connector.stores.sync_status.clone(),
+        mailboxes: Arc::new(ProviderMailboxes::new(&clients)),
+        jobs: connector.queues.sync_jobs.clone(),
+        // The connector refreshes access tokens (and marks a refused grant).
+        tokens: Arc::new(connector),
+        threads: mail.clone(),
+        skips: mail,
+        directory: Arc::new(DynamoDirectoryStore::new(
+            dynamo,
+            config.tenancy_table.clone(),
+        )),
         limits: Limits::default(),
     };
     let ingestor = &ingestor;

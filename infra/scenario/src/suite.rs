@@ -22,6 +22,7 @@ use hiresync_connect::config::ConnectConfig;
 use hiresync_connect::Connector;
 use hiresync_localstack::poller::{self, PollOutcome, Redelivery};
 use hiresync_localstack::{Resources, Template};
+use hiresync_providers::adapters::ProviderMailboxes;
 use hiresync_runtime::config::Env;
 use hiresync_sandbox::push::PubSubPush;
 use hiresync_sandbox::{Behaviour, Sandbox};
@@ -187,9 +188,16 @@ impl Suite {
         tokio::spawn(async move { axum::serve(api_listener, routes).await });
 
         let ingestor = Ingestor {
-            connector: connector.clone(),
-            mail: mail.clone(),
-            directory: directory.clone(),
+            connections: connector.stores.connections.clone(),
+            sync_status: connector.stores.sync_status.clone(),
+            tokens: Arc::new(connector.clone()),
+            mailboxes: Arc::new(ProviderMailboxes::new(
+                &hiresync_connect::config::provider_clients(&cfg)?,
+            )),
+            threads: Arc::new(mail.clone()),
+            skips: Arc::new(mail.clone()),
+            directory: Arc::new(directory.clone()),
+            jobs: connector.queues.sync_jobs.clone(),
             limits: Limits::default(),
         };
         Ok(Suite {

@@ -1,7 +1,11 @@
-//! Ingest: for one sync job, pull what changed in the seat's mailbox (Graph delta per
-//! folder, Gmail history), decide each message with the sync policy, store what is kept,
-//! record why the rest was skipped, delete what the mailbox deleted, and advance the
-//! cursor only once a page's items are stored.
+//! Ingest: for one sync job, pull what changed in the seat's mailbox, decide each message
+//! with the sync policy, store what is kept, record why the rest was skipped, delete what
+//! the mailbox deleted, and advance the cursor only once a page's items are stored.
+//!
+//! The use case takes ports only: the mailbox (`hiresync_domain::ports::MailboxSource`,
+//! one adapter per provider), the stores of connections, threads, skips, directory and
+//! status, the access tokens and the sync-jobs queue. It knows no provider: Graph's
+//! folders and Gmail's history are the adapters' business.
 //!
 //! Metadata first: a message the policy skips never costs a body download. An expired
 //! cursor starts a bounded full resync (back to the lookback start) instead of silently
@@ -15,9 +19,20 @@
 //! so a thread's older message can be judged before its newest one says the thread is
 //! active: when a message stores a new thread, the thread's messages skipped as
 //! `thread_inactive` are fetched again and judged again.
+//!
+//! - [`ingestor`]: the job, from the connection to the report.
+//! - [`changes`]: the page loop, cursors, continuation, deletes.
+//! - [`judging`]: one message, the policy's decision, and what it does to the stores.
+//! - [`revisiting`]: the inactive messages of a thread judged again once it is stored.
+//! - [`progress`]: the connection's visible sync status.
+//! - [`state`]: from what is stored about a thread to the policy's thread state.
 
-mod facts;
-mod ingest;
+mod chain;
+mod changes;
+mod ingestor;
+mod judging;
+mod progress;
+mod revisiting;
 mod state;
 
-pub use ingest::{IngestReport, Ingestor, Limits};
+pub use ingestor::{IngestReport, Ingestor, Limits};

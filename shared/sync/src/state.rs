@@ -4,8 +4,8 @@ use std::collections::BTreeSet;
 
 use hiresync_domain::ids::EmailAddress;
 use hiresync_domain::mail::Thread;
+use hiresync_domain::mail::ThreadTombstone;
 use hiresync_domain::policy::ThreadState;
-use hiresync_store::ThreadTombstone;
 
 /// The state a message of a thread is judged against: the live thread, its tombstone, or
 /// both together (a thread that came back after a removal for inactivity, or whose removal

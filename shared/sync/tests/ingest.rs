@@ -5,8 +5,9 @@
 #[path = "../../connect/tests/common/mod.rs"]
 mod common;
 
-use hiresync_domain::ports::{ConnectionStore, DirectoryWriter, SyncStatusStore};
+use hiresync_domain::ports::DirectoryWriter;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use common::{consent, ts, Harness};
 use hiresync_domain::connection::ConnectionKind;
@@ -14,6 +15,8 @@ use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::directory::{DirectoryEntry, DiscoverySetting};
 use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId, UserId};
 use hiresync_messages::{SyncJob, SyncReason};
+use hiresync_providers::adapters::ProviderMailboxes;
+use hiresync_providers::RetryPolicy;
 use hiresync_store::{DynamoDirectoryStore, DynamoMailStore};
 use hiresync_sync::{Ingestor, Limits};
 use serde_json::{json, Value};
@@ -120,10 +123,25 @@ async fn setup(label: &str, provider: Provider) -> Setup {
             .unwrap();
     }
     let mail = DynamoMailStore::new(dynamo, h.resources.table("MailTable").unwrap());
+    let base = h.server.uri();
     let ingestor = Ingestor {
-        connector: h.connector.clone(),
-        mail: mail.clone(),
-        directory,
+        connections: h.connector.stores.connections.clone(),
+        sync_status: h.connector.stores.sync_status.clone(),
+        tokens: Arc::new(h.connector.clone()),
+        mailboxes: Arc::new(ProviderMailboxes {
+            http: hiresync_providers::http_client().unwrap(),
+            graph_base: format!("{base}/graph"),
+            gmail_base: format!("{base}/gmail"),
+            retry: RetryPolicy {
+                max_attempts: 2,
+                base: std::time::Duration::from_millis(1),
+                cap: std::time::Duration::from_millis(5),
+            },
+        }),
+        threads: Arc::new(mail.clone()),
+        skips: Arc::new(mail.clone()),
+        directory: Arc::new(directory),
+        jobs: h.connector.queues.sync_jobs.clone(),
         limits: Limits {
             pages_per_job: 10,
             page_size: 50,
@@ -280,15 +298,14 @@ async fn a_graph_mailbox_syncs_only_what_the_rules_allow_and_explains_the_rest()
         .ends_with("sent-1"));
 
     // The admin and the seat can see where the sync stands.
-    let status = s
-        .ingestor
-        .connector
-        .stores
-        .sync_status
-        .get(&acme(), &seat(), ConnectionKind::Email)
-        .await
-        .unwrap()
-        .unwrap();
+    let status =
+        s.h.connector
+            .stores
+            .sync_status
+            .get(&acme(), &seat(), ConnectionKind::Email)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(
         status.stage,
         hiresync_domain::sync_status::SyncStage::Historical
@@ -549,15 +566,14 @@ async fn an_expired_delta_cursor_starts_a_bounded_full_resync() {
         .await;
     let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
     assert!(report.resynced);
-    let status = s
-        .ingestor
-        .connector
-        .stores
-        .sync_status
-        .get(&acme(), &seat(), ConnectionKind::Email)
-        .await
-        .unwrap()
-        .unwrap();
+    let status =
+        s.h.connector
+            .stores
+            .sync_status
+            .get(&acme(), &seat(), ConnectionKind::Email)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(
         status.stage,
         hiresync_domain::sync_status::SyncStage::Resyncing
@@ -750,15 +766,14 @@ async fn a_failing_sync_shows_its_last_error_and_keeps_its_progress() {
         s.ingestor.run(&job(), ts(NOW)).await.is_err(),
         "SQS redelivers, then dead-letters"
     );
-    let status = s
-        .ingestor
-        .connector
-        .stores
-        .sync_status
-        .get(&acme(), &seat(), ConnectionKind::Email)
-        .await
-        .unwrap()
-        .unwrap();
+    let status =
+        s.h.connector
+            .stores
+            .sync_status
+            .get(&acme(), &seat(), ConnectionKind::Email)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(status.last_error.as_deref(), Some("graph delta"));
     assert_eq!(status.last_error_at, Some(ts(NOW)));
     assert_eq!(status.last_success_at, None);
@@ -1132,15 +1147,14 @@ async fn an_older_message_judged_before_its_threads_newest_one_is_synced_once_th
         .await
         .is_empty());
     // AND the progress counts each message once
-    let status = s
-        .ingestor
-        .connector
-        .stores
-        .sync_status
-        .get(&acme(), &seat(), ConnectionKind::Email)
-        .await
-        .unwrap()
-        .unwrap();
+    let status =
+        s.h.connector
+            .stores
+            .sync_status
+            .get(&acme(), &seat(), ConnectionKind::Email)
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!((status.judged, status.synced), (3, 2));
 
     // WHEN the whole delta is replayed

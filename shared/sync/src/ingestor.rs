@@ -1,0 +1,121 @@
+//! One sync job: the connection, an access token, the mailbox's changes, the status.
+
+use std::sync::Arc;
+
+use hiresync_domain::connection::{Connection, ConnectionKind};
+use hiresync_domain::failure::Failure;
+use hiresync_domain::ports::{
+    AccessTokens, ConnectionStore, DirectoryReader, MailboxSource, SkipLog, SyncStatusStore,
+    ThreadStore,
+};
+use hiresync_domain::Timestamp;
+use hiresync_messages::{SyncJob, SyncJobQueue};
+use secrecy::SecretString;
+use tracing::info;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Pages one job handles before enqueuing its continuation.
+    pub pages_per_job: u32,
+    pub page_size: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            pages_per_job: 10,
+            page_size: 50,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IngestReport {
+    pub synced: usize,
+    pub skipped: usize,
+    pub threads_removed: usize,
+    pub deleted: usize,
+    /// Messages skipped earlier as `thread_inactive` and synced now that their thread is
+    /// stored (counted in `synced` too).
+    pub revived: usize,
+    pub pages: u32,
+    /// The cursor had expired and a bounded full resync started.
+    pub resynced: bool,
+    /// The job stopped at its page limit and enqueued its continuation.
+    pub continued: bool,
+}
+
+/// The ingest use case, over the ports it needs.
+#[derive(Clone)]
+pub struct Ingestor {
+    /// The connection a job names, and its cursor.
+    pub connections: Arc<dyn ConnectionStore>,
+    /// The connection's visible sync status.
+    pub sync_status: Arc<dyn SyncStatusStore>,
+    pub tokens: Arc<dyn AccessTokens>,
+    /// Opens the seat's mailbox at its provider.
+    pub mailboxes: Arc<dyn MailboxSource>,
+    pub threads: Arc<dyn ThreadStore>,
+    pub skips: Arc<dyn SkipLog>,
+    /// Who is a candidate, for the policy.
+    pub directory: Arc<dyn DirectoryReader>,
+    /// Where a job that reached its page limit puts its continuation.
+    pub jobs: Arc<dyn SyncJobQueue>,
+    pub limits: Limits,
+}
+
+/// What every judgement of one job shares: the connection, and the instant the job read
+/// the clock.
+pub(crate) struct Judged<'a> {
+    pub conn: &'a Connection,
+    pub now: Timestamp,
+}
+
+impl Ingestor {
+    /// Runs one sync job. Safe to repeat: stores are idempotent by provider id and
+    /// Message-ID, and the cursor only moves after a page is stored.
+    pub async fn run(&self, job: &SyncJob, now: Timestamp) -> Result<IngestReport, Failure> {
+        let mut report = IngestReport::default();
+        let Some(read) = self
+            .connections
+            .get(&job.contract, &job.seat, job.kind)
+            .await?
+        else {
+            info!(contract = %job.contract, seat = %job.seat, "sync job for a connection that does not exist; dropped");
+            return Ok(report);
+        };
+        let conn = read.value;
+        // While a seat is deauthorized nothing is fetched or deleted.
+        if !conn.is_authorized() || job.kind != ConnectionKind::Email {
+            return Ok(report);
+        }
+        let access = match self.tokens.access_token(&conn, now).await {
+            Ok(a) => a,
+            // The grant was refused: the connection is marked, the seat told; nothing to do.
+            Err(Failure::Refused(_)) => return Ok(report),
+            Err(e) => return Err(e),
+        };
+        let outcome = self.sync(job, &conn, &access, now, &mut report).await;
+        self.record_status(job, &conn, &report, outcome.as_ref().err(), now)
+            .await;
+        outcome?;
+        info!(contract = %job.contract, seat = %job.seat, synced = report.synced, skipped = report.skipped, deleted = report.deleted, removed = report.threads_removed, pages = report.pages, resynced = report.resynced, continued = report.continued, "sync job done");
+        Ok(report)
+    }
+
+    async fn sync(
+        &self,
+        job: &SyncJob,
+        conn: &Connection,
+        access: &SecretString,
+        now: Timestamp,
+        report: &mut IngestReport,
+    ) -> Result<(), Failure> {
+        let mut mailbox = self
+            .mailboxes
+            .open(conn.grant.provider, &conn.grant.address, access)?;
+        let judged = Judged { conn, now };
+        self.follow_changes(job, &judged, mailbox.as_mut(), report)
+            .await
+    }
+}
