@@ -21,7 +21,6 @@ use hiresync_domain::capability::capabilities;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
 use hiresync_domain::contract::{Contract, EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId};
-use hiresync_domain::ports::{ConnectionStore, SyncStatusStore};
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;

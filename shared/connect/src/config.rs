@@ -1,21 +1,32 @@
-//! Everything the connect use cases need from the environment, read once at cold start.
+//! Everything the connect use cases need from the environment, read once at cold start,
+//! and the wiring that builds their ports from it: the only module of this crate that knows
+//! DynamoDB, KMS, SQS and the providers' HTTP clients.
+
+use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hiresync_domain::contract::Provider;
+use hiresync_domain::ports::PushSettings;
 use hiresync_domain::subscription::Lifetimes;
+use hiresync_providers::adapters::connect::ConnectProviders;
 use hiresync_providers::oauth::{token_http_client, OAuthApp, OAuthSettings};
 use hiresync_providers::{
-    http_client, RetryPolicy, CALENDAR_BASE, GMAIL_BASE, GOOGLE_REVOKE_URL, GRAPH_BASE,
+    http_client, ProviderClients, RetryPolicy, CALENDAR_BASE, GMAIL_BASE, GOOGLE_REVOKE_URL,
+    GRAPH_BASE,
 };
 use hiresync_runtime::config::{ConfigError, Env};
+use hiresync_runtime::outbox::{QueueUrls, SqsOutbox};
+use hiresync_store::{
+    DynamoAuthorizationStore, DynamoConnectionStore, DynamoContractStore, DynamoSeatStore,
+    DynamoSubscriptionStore, DynamoSyncStatusStore, DynamoTokenStore,
+};
 use hiresync_vault::TokenVault;
 use jiff::SignedDuration;
 use secrecy::SecretString;
 
-use crate::connector::{Connector, ProviderSetup, PushSettings, Stores};
+use crate::connector::{ConnectPorts, Connector, Queues, Stores};
 use crate::state::StateSigner;
-use hiresync_runtime::outbox::{QueueUrls, SqsOutbox as Outbox};
 
 pub const MICROSOFT_AUTHORIZE: &str =
     "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize";
@@ -140,34 +151,80 @@ pub enum BuildError {
     StateKey,
 }
 
+/// The clients of both providers: their OAuth applications, one HTTP client, the API base
+/// URLs and the retry policy.
+pub fn provider_clients(config: &ConnectConfig) -> Result<ProviderClients, BuildError> {
+    let token_http = token_http_client()?;
+    Ok(ProviderClients {
+        microsoft: OAuthApp::new(
+            Provider::Microsoft365,
+            &config.microsoft,
+            token_http.clone(),
+        )?,
+        google: OAuthApp::new(Provider::GoogleWorkspace, &config.google, token_http)?,
+        http: http_client()?,
+        graph_base: config.graph_base.clone(),
+        gmail_base: config.gmail_base.clone(),
+        calendar_base: config.calendar_base.clone(),
+        google_revoke_url: config.google_revoke_url.clone(),
+        retry: RetryPolicy::default(),
+    })
+}
+
+/// The tenancy stores in DynamoDB.
+pub fn dynamo_stores(aws: &aws_config::SdkConfig, tenancy_table: &str) -> Stores {
+    let client = aws_sdk_dynamodb::Client::new(aws);
+    Stores {
+        contracts: Arc::new(DynamoContractStore::new(client.clone(), tenancy_table)),
+        seats: Arc::new(DynamoSeatStore::new(client.clone(), tenancy_table)),
+        connections: Arc::new(DynamoConnectionStore::new(client.clone(), tenancy_table)),
+        tokens: Arc::new(DynamoTokenStore::new(client.clone(), tenancy_table)),
+        subscriptions: Arc::new(DynamoSubscriptionStore::new(client.clone(), tenancy_table)),
+        authorizations: Arc::new(DynamoAuthorizationStore::new(client.clone(), tenancy_table)),
+        sync_status: Arc::new(DynamoSyncStatusStore::new(client, tenancy_table)),
+    }
+}
+
+/// The ports as deployed: DynamoDB, KMS, SQS, and the providers' APIs through `providers`.
+pub fn ports(
+    aws: &aws_config::SdkConfig,
+    config: &ConnectConfig,
+    providers: ProviderClients,
+) -> ConnectPorts {
+    ConnectPorts {
+        stores: dynamo_stores(aws, &config.tenancy_table),
+        sealer: Arc::new(TokenVault::new(
+            aws_sdk_kms::Client::new(aws),
+            config.token_key_id.clone(),
+        )),
+        queues: Queues::all(Arc::new(SqsOutbox::new(
+            aws_sdk_sqs::Client::new(aws),
+            config.queues.clone(),
+        ))),
+        providers: Arc::new(ConnectProviders::new(providers)),
+    }
+}
+
+/// The connector over [`ports`] with the given provider clients.
+pub fn connector(
+    aws: &aws_config::SdkConfig,
+    config: &ConnectConfig,
+    providers: ProviderClients,
+) -> Result<Connector, BuildError> {
+    let signer = StateSigner::new(config.state_key.clone()).ok_or(BuildError::StateKey)?;
+    Ok(Connector::new(
+        ports(aws, config, providers),
+        config.push.clone(),
+        signer,
+    ))
+}
+
 impl Connector {
     /// The connector a function builds once per cold start.
     pub fn from_config(
         aws: &aws_config::SdkConfig,
         config: &ConnectConfig,
     ) -> Result<Self, BuildError> {
-        let dynamo = aws_sdk_dynamodb::Client::new(aws);
-        let token_http = token_http_client()?;
-        Ok(Connector {
-            stores: Stores::new(dynamo, &config.tenancy_table),
-            vault: TokenVault::new(aws_sdk_kms::Client::new(aws), config.token_key_id.clone()),
-            outbox: Outbox::new(aws_sdk_sqs::Client::new(aws), config.queues.clone()),
-            providers: ProviderSetup {
-                microsoft: OAuthApp::new(
-                    Provider::Microsoft365,
-                    &config.microsoft,
-                    token_http.clone(),
-                )?,
-                google: OAuthApp::new(Provider::GoogleWorkspace, &config.google, token_http)?,
-                http: http_client()?,
-                graph_base: config.graph_base.clone(),
-                gmail_base: config.gmail_base.clone(),
-                calendar_base: config.calendar_base.clone(),
-                google_revoke_url: config.google_revoke_url.clone(),
-                retry: RetryPolicy::default(),
-            },
-            push: config.push.clone(),
-            signer: StateSigner::new(config.state_key.clone()).ok_or(BuildError::StateKey)?,
-        })
+        connector(aws, config, provider_clients(config)?)
     }
 }

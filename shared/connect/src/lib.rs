@@ -2,16 +2,22 @@
 //! connects, reconnects or disconnects its mailbox or calendar.
 //!
 //! Handlers in `functions/` parse their events and call one of these; the rules themselves
-//! are in `hiresync-domain`, storage in `hiresync-store`, provider calls in
-//! `hiresync-providers`.
+//! are in `hiresync-domain`. The use cases take ports (`hiresync_domain::ports`, the queue
+//! ports of `hiresync-messages`), never a concrete store, queue or HTTP client: [`config`]
+//! is the one place that builds those from the environment.
 
+mod authorization;
 pub mod config;
-
-pub use hiresync_domain::failure::Failure;
 mod connector;
+mod renewal;
+mod settings;
 pub mod state;
+mod subscriptions;
+mod tokens;
 
-pub use connector::{
-    AuthorizationStart, Callback, Connected, Connector, FanOutOutcome, ProviderSetup, PushSettings,
-    RenewalReport, SettingsChange, Stores,
-};
+pub use authorization::{AuthorizationStart, Callback, Connected};
+pub use connector::{ConnectPorts, Connector, Queues, Stores};
+pub use hiresync_domain::failure::Failure;
+pub use hiresync_domain::ports::PushSettings;
+pub use renewal::RenewalReport;
+pub use settings::{FanOutOutcome, SettingsChange};

@@ -13,7 +13,6 @@ use hiresync_domain::connect_error::{ConnectError, ErrorClass, StaleReason};
 use hiresync_domain::connection::{ConnectionKind, ConnectionState, SyncStart};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
-use hiresync_domain::ports::{ConnectionStore, SubscriptionStore, TokenSealer, TokenStore};
 use hiresync_domain::subscription::SubscriptionKind;
 use hiresync_messages::FanOutPage;
 use secrecy::ExposeSecret;
@@ -166,7 +165,7 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
         .any(|w| w == b"ms-refresh"));
     let opened = h
         .connector
-        .vault
+        .sealer
         .open(
             &stored.sealed,
             &[("contract", "acme"), ("seat", "s1"), ("kind", "email")],

@@ -10,9 +10,6 @@ use hiresync_domain::access::ReconnectReason;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
-use hiresync_domain::ports::{
-    ConnectionStore, ContractStore, SubscriptionStore, TokenSealer, TokenStore,
-};
 use hiresync_domain::subscription::SubscriptionKind;
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -107,7 +104,7 @@ async fn microsofts_rotated_refresh_token_replaces_the_stored_one() {
         .unwrap();
     let opened = h
         .connector
-        .vault
+        .sealer
         .open(
             &stored.sealed,
             &[("contract", "acme"), ("seat", "s1"), ("kind", "email")],

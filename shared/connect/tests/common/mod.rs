@@ -20,7 +20,7 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 pub const NOW: &str = "2026-03-02T09:00:00Z";
 
-pub fn ts(s: &str) -> jiff::Timestamp {
+pub fn ts(s: &str) -> hiresync_domain::Timestamp {
     s.parse().unwrap()
 }
 
@@ -120,12 +120,13 @@ impl Harness {
             env.insert(k.to_owned(), v);
         }
         let cfg = ConnectConfig::from_lookup(Env::new(move |k: &str| env.get(k).cloned())).unwrap();
-        let mut connector = Connector::from_config(&config, &cfg).unwrap();
-        connector.providers.retry = RetryPolicy {
+        let mut clients = hiresync_connect::config::provider_clients(&cfg).unwrap();
+        clients.retry = RetryPolicy {
             max_attempts: 2,
             base: std::time::Duration::from_millis(1),
             cap: std::time::Duration::from_millis(5),
         };
+        let connector = hiresync_connect::config::connector(&config, &cfg, clients).unwrap();
         Self {
             connector,
             server,

@@ -6,5 +6,7 @@
 pub mod directory;
 pub mod mail;
 pub mod mailbox;
+pub mod providers;
 pub mod queues;
 pub mod sealer;
+pub mod tenancy;

@@ -1,0 +1,269 @@
+//! A seat's OAuth sign-in: where to send it, and what to check when it comes back before
+//! anything is stored.
+
+use std::collections::BTreeSet;
+
+use hiresync_domain::authorization::PendingAuthorization;
+use hiresync_domain::capability::may_authorize;
+use hiresync_domain::connect_error::{
+    account_mismatch, check_granted_scopes, ConnectError, ProviderSignal, StaleReason,
+};
+use hiresync_domain::connection::{Connection, ConnectionKind, Grant, SyncStart};
+use hiresync_domain::failure::Failure;
+use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
+use hiresync_domain::ports::{retry_on_race, Raced, StoredToken};
+use hiresync_domain::scopes;
+use hiresync_domain::seat::Seat;
+use hiresync_domain::Timestamp;
+use hiresync_messages::{SyncJob, SyncReason};
+use tracing::info;
+
+use crate::connector::{refused, seal_context, stale, Connector};
+use crate::state::new_id;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationStart {
+    pub url: String,
+    pub expires_at: Timestamp,
+}
+
+/// The provider's redirect back to us, as it arrived.
+#[derive(Debug, Clone, Default)]
+pub struct Callback {
+    pub state: Option<String>,
+    pub code: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Connected {
+    pub contract: ContractId,
+    pub seat: SeatId,
+    pub kind: ConnectionKind,
+    pub address: EmailAddress,
+    pub sync: SyncStart,
+}
+
+impl Connector {
+    /// Starts a seat's authorization of `kind`: where to send the seat, and until when.
+    pub async fn start_authorization(
+        &self,
+        contract_id: &ContractId,
+        seat_id: &SeatId,
+        user: &UserId,
+        kind: ConnectionKind,
+        login_hint: Option<&str>,
+        now: Timestamp,
+    ) -> Result<AuthorizationStart, Failure> {
+        let contract = self.settings(contract_id).await?;
+        let provider = may_authorize(&contract, kind)
+            .map_err(|d| Failure::Refused(ConnectError::NotAllowed(d)))?;
+        if self.stores.seats.get(contract_id, seat_id).await?.is_none() {
+            let seat = Seat::new(seat_id.clone(), contract_id.clone(), Some(user.clone()));
+            // A seat created meanwhile is as good as ours.
+            self.stores.seats.create(&seat).await.raced()?;
+        }
+        let pending = PendingAuthorization::new(
+            new_id(),
+            contract_id.clone(),
+            seat_id.clone(),
+            user.clone(),
+            kind,
+            provider,
+            contract.settings.email_access,
+            now,
+        );
+        let wanted = scopes::requested_scopes(provider, kind, contract.settings.email_access);
+        let request = self.providers.identity(provider).authorization_url(
+            &self.signer.sign(&pending.id),
+            &wanted,
+            login_hint,
+        );
+        self.stores
+            .authorizations
+            .create(&pending, &request.verifier)
+            .await?;
+        info!(contract = %contract_id, seat = %seat_id, kind = kind.as_str(), provider = ?provider, "authorization started");
+        Ok(AuthorizationStart {
+            url: request.url,
+            expires_at: pending.expires_at,
+        })
+    }
+
+    /// Completes an authorization from the provider's redirect: redeems the code, checks the
+    /// granted scopes and the mailbox or calendar behind the grant, and only then stores the
+    /// connection, its sealed token and its push subscriptions.
+    pub async fn complete_authorization(
+        &self,
+        callback: &Callback,
+        now: Timestamp,
+    ) -> Result<Connected, Failure> {
+        let id = callback
+            .state
+            .as_deref()
+            .and_then(|s| self.signer.verify(s))
+            .ok_or(stale(StaleReason::Unrecognized))?;
+        // The signature proves we issued it; if the store no longer has it, it was used.
+        let (pending, verifier) = self
+            .stores
+            .authorizations
+            .take(id)
+            .await?
+            .ok_or(stale(StaleReason::AlreadyUsed))?;
+        if pending.is_expired(now) {
+            return Err(stale(StaleReason::Expired));
+        }
+        let (provider, kind) = (pending.provider, pending.kind);
+        if let Some(error) = &callback.error {
+            return Err(refused(
+                provider,
+                kind,
+                ProviderSignal::AuthorizeRedirect {
+                    error: error.clone(),
+                    description: callback.error_description.clone(),
+                },
+            ));
+        }
+        let code = callback
+            .code
+            .as_deref()
+            .ok_or(stale(StaleReason::Unrecognized))?;
+
+        // The admin may have changed the provider or turned the feature off meanwhile.
+        let contract = self.settings(&pending.contract_id).await?;
+        let now_provider = may_authorize(&contract, kind)
+            .map_err(|d| Failure::Refused(ConnectError::NotAllowed(d)))?;
+        if now_provider != provider {
+            return Err(stale(StaleReason::SettingsChanged));
+        }
+
+        let tokens = self
+            .providers
+            .identity(provider)
+            .redeem(code, &verifier)
+            .await
+            .map_err(|e| match e.signal.clone() {
+                Some(signal) => refused(provider, kind, signal),
+                None => Failure::internal("code redemption", e),
+            })?;
+        let refresh = tokens.refresh_token.clone().ok_or_else(|| {
+            refused(
+                provider,
+                kind,
+                ProviderSignal::ScopesNotGranted(vec!["offline_access".into()]),
+            )
+        })?;
+        let feature = scopes::feature_scopes(provider, kind, pending.email_access);
+        let granted: BTreeSet<String> = tokens
+            .granted_scopes
+            .clone()
+            .unwrap_or_else(|| feature.iter().map(|s| (*s).to_owned()).collect());
+        check_granted_scopes(provider, kind, pending.email_access, &granted)
+            .map_err(Failure::Refused)?;
+        // A personal or outside account signed in where the contract's provider expects a
+        // work account of its own: refuse before touching the mailbox.
+        if let Some(foreign) = tokens
+            .account
+            .as_ref()
+            .and_then(|claims| account_mismatch(provider, claims))
+        {
+            return Err(refused(
+                provider,
+                kind,
+                ProviderSignal::ForeignAccount(foreign),
+            ));
+        }
+        // The mailbox or calendar behind the grant; a provider error here is the seat's
+        // mailbox problem (no mailbox, on-premises, inactive) and is classified precisely.
+        let address = self
+            .providers
+            .accounts(provider)
+            .address(&tokens.access_token, kind)
+            .await
+            .map_err(|e| match e.signal.clone() {
+                Some(signal) => refused(provider, kind, signal),
+                None => Failure::internal("mailbox address", e),
+            })?;
+
+        let grant = Grant {
+            provider,
+            address: address.clone(),
+            scopes: granted,
+        };
+        let (c, s) = (pending.contract_id.clone(), pending.seat_id.clone());
+        let sync = self.store_connection(&c, &s, kind, grant, now).await?;
+        let sealed = self
+            .sealer
+            .seal(&refresh, &seal_context(&c, &s, kind))
+            .await?;
+        self.stores
+            .tokens
+            .put(
+                &c,
+                &s,
+                kind,
+                &StoredToken {
+                    sealed,
+                    authorized_at: now,
+                },
+            )
+            .await?;
+        self.subscribe(&c, &s, kind, provider, &address, &tokens.access_token, now)
+            .await?;
+        self.queues
+            .sync_jobs
+            .sync_job(
+                &SyncJob {
+                    contract: c.clone(),
+                    seat: s.clone(),
+                    kind,
+                    reason: match sync {
+                        SyncStart::Historical => SyncReason::Historical,
+                        SyncStart::Resume => SyncReason::Resume,
+                    },
+                    requested_at: now,
+                },
+                &format!("connect:{}", pending.id),
+            )
+            .await?;
+        info!(contract = %c, seat = %s, kind = kind.as_str(), sync = ?sync, "connected");
+        Ok(Connected {
+            contract: c,
+            seat: s,
+            kind,
+            address,
+            sync,
+        })
+    }
+
+    /// Stores the connection of a new grant: the seat's first of its kind, or a
+    /// reauthorization of the one it had. Returns how its sync starts.
+    async fn store_connection(
+        &self,
+        c: &ContractId,
+        s: &SeatId,
+        kind: ConnectionKind,
+        grant: Grant,
+        now: Timestamp,
+    ) -> Result<SyncStart, Failure> {
+        let connections = &self.stores.connections;
+        let grant = &grant;
+        retry_on_race("connection", || async move {
+            match connections.get(c, s, kind).await? {
+                None => {
+                    let first = Connection::first(c.clone(), s.clone(), kind, grant.clone(), now);
+                    let created = connections.create(&first).await.raced()?;
+                    Ok(created.map(|_| SyncStart::Historical))
+                }
+                Some(read) => {
+                    let mut conn = read.value.clone();
+                    let start = conn.reauthorize(grant.clone(), now);
+                    let written = connections.update(&read, &conn).await.raced()?;
+                    Ok(written.map(|_| start))
+                }
+            }
+        })
+        .await
+    }
+}

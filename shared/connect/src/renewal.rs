@@ -1,0 +1,171 @@
+//! Keeping push subscriptions alive: extend or replace what is due, drop what lost its
+//! connection, and catch up wherever notifications may have been missed.
+
+use std::collections::HashMap;
+
+use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::failure::Failure;
+use hiresync_domain::ids::{ContractId, SeatId};
+use hiresync_domain::ports::Renewal;
+use hiresync_domain::subscription::PushSubscription;
+use hiresync_domain::Timestamp;
+use hiresync_messages::{SyncJob, SyncReason};
+use hiresync_runtime::telemetry::Chain;
+use secrecy::SecretString;
+use tracing::warn;
+
+use crate::connector::Connector;
+use crate::subscriptions::is_placeholder;
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RenewalReport {
+    pub renewed: usize,
+    pub recreated: usize,
+    /// Created for a connection that had no record of them (see [`Connector::renew_due`]).
+    pub added: usize,
+    pub stopped: usize,
+    pub failed: usize,
+}
+
+/// One access token per connection per run, however many of its subscriptions are due (a
+/// Microsoft mailbox has three).
+type TokenCache = HashMap<(ContractId, SeatId, ConnectionKind), SecretString>;
+
+impl Connector {
+    /// Renews every subscription due at `now`: extends or recreates it, stops the ones whose
+    /// connection is gone, and enqueues a catch-up sync wherever notifications may have been
+    /// missed. The first time a run meets a connection, it also adds the subscriptions the
+    /// connection should have but has no record of (kinds added since it connected), so
+    /// every connection gains them within one renewal period.
+    pub async fn renew_due(
+        &self,
+        now: Timestamp,
+        per_shard: i32,
+    ) -> Result<RenewalReport, Failure> {
+        let mut report = RenewalReport::default();
+        let mut tokens = TokenCache::new();
+        for sub in self.stores.subscriptions.due(now, per_shard).await? {
+            if let Err(e) = self.renew_one(&sub, now, &mut report, &mut tokens).await {
+                report.failed += 1;
+                warn!(contract = %sub.contract_id, seat = %sub.seat_id, kind = ?sub.kind, error = %Chain(&e), "renewal failed; next run retries");
+            }
+        }
+        Ok(report)
+    }
+
+    async fn renew_one(
+        &self,
+        sub: &PushSubscription,
+        now: Timestamp,
+        report: &mut RenewalReport,
+        tokens: &mut TokenCache,
+    ) -> Result<(), Failure> {
+        let kind = sub.kind.connection_kind();
+        let conn = self
+            .stores
+            .connections
+            .get(&sub.contract_id, &sub.seat_id, kind)
+            .await?;
+        let conn = match conn {
+            Some(read) if read.value.is_authorized() => read.value,
+            _ => {
+                // Stale: its connection is gone or no longer authorized.
+                self.stores.subscriptions.delete(sub).await?;
+                report.stopped += 1;
+                return Ok(());
+            }
+        };
+        let provider = conn.grant.provider;
+        let cache_key = (sub.contract_id.clone(), sub.seat_id.clone(), kind);
+        let cached = tokens.get(&cache_key).cloned();
+        let first_visit = cached.is_none();
+        let fetched = match cached {
+            Some(a) => Ok(a),
+            None => self.access_token(&conn, now).await,
+        };
+        let access = match fetched {
+            Ok(a) => {
+                tokens.insert(cache_key, a.clone());
+                a
+            }
+            Err(Failure::Refused(_)) => {
+                self.stores.subscriptions.delete(sub).await?;
+                report.stopped += 1;
+                return Ok(());
+            }
+            Err(e) => return Err(e),
+        };
+        let renewal = if is_placeholder(sub) {
+            // Never created at the provider: create it, and catch up on what it missed.
+            Renewal::Gone
+        } else {
+            let terms = self.channel_terms(&sub.contract_id, now).await?;
+            self.providers
+                .push(provider)
+                .renew(&access, sub, &terms)
+                .await
+                .map_err(|e| Failure::internal("push renewal", e))?
+        };
+        match renewal {
+            Renewal::Extended {
+                expires_at,
+                clamped_to_minutes,
+            } => {
+                self.remember_clamp(&sub.contract_id, clamped_to_minutes)
+                    .await?;
+                let updated = PushSubscription {
+                    expires_at,
+                    renewed_at: now,
+                    ..sub.clone()
+                };
+                self.stores
+                    .subscriptions
+                    .put(&updated, updated.renew_at(&self.push.lifetimes))
+                    .await?;
+                report.renewed += 1;
+            }
+            Renewal::Gone | Renewal::Replace => {
+                let fresh = self
+                    .create_subscription(
+                        &sub.contract_id,
+                        &sub.seat_id,
+                        provider,
+                        sub.kind,
+                        &conn.grant.address,
+                        &access,
+                        now,
+                    )
+                    .await?;
+                self.stores
+                    .subscriptions
+                    .put(&fresh, fresh.renew_at(&self.push.lifetimes))
+                    .await?;
+                if fresh.id != sub.id {
+                    self.stop_at_provider(provider, sub, &access).await?;
+                    self.stores.subscriptions.delete(sub).await?;
+                }
+                report.recreated += 1;
+            }
+        }
+        // A lapsed or dropped subscription may have missed notifications.
+        if sub.lapsed(now) || renewal == Renewal::Gone {
+            self.queues
+                .sync_jobs
+                .sync_job(
+                    &SyncJob {
+                        contract: sub.contract_id.clone(),
+                        seat: sub.seat_id.clone(),
+                        kind,
+                        reason: SyncReason::CatchUp,
+                        requested_at: now,
+                    },
+                    &format!("catchup:{}:{}", sub.id, now.as_second()),
+                )
+                .await?;
+        }
+        if first_visit {
+            self.add_missing(&conn, &access, now, report).await?;
+        }
+        Ok(())
+    }
+}

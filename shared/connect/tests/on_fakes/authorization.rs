@@ -1,0 +1,481 @@
+//! A seat's sign-in: where it is sent, and everything checked before a connection is stored.
+
+use std::collections::BTreeSet;
+
+use hiresync_connect::Callback;
+use hiresync_domain::capability::Denial;
+use hiresync_domain::connect_error::{
+    AccountClaims, ConnectError, ForeignAccount, ProviderSignal, StaleReason,
+};
+use hiresync_domain::connection::{ConnectionKind, SyncStart};
+use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
+use hiresync_domain::ports::TokenSealer;
+use hiresync_domain::subscription::SubscriptionKind;
+use hiresync_messages::SyncReason;
+use hiresync_testkit::clock::ts;
+use hiresync_testkit::fakes::providers::{invalid_grant, GrantScript};
+use secrecy::ExposeSecret;
+
+use crate::world::{acme, consent, refused, seat, state_of, user, World, NOW};
+
+const BACK: &str = "2026-03-02T09:01:00Z";
+
+fn scopes(list: &[&str]) -> Option<BTreeSet<String>> {
+    Some(list.iter().map(|s| (*s).to_owned()).collect())
+}
+
+/// Nothing of a connection was stored.
+fn nothing_stored(w: &World) {
+    assert!(w.tenancy.connections.all().is_empty());
+    assert!(!w.is_token_stored("s1", ConnectionKind::Email));
+    assert!(w.tenancy.subscriptions.all().is_empty());
+    assert!(w.queues.jobs().is_empty());
+}
+
+#[tokio::test]
+async fn no_seat_can_sign_in_before_the_admin_picks_a_provider() {
+    let w = World::new();
+    let e = refused(
+        w.connector
+            .start_authorization(
+                &acme(),
+                &seat("s1"),
+                &user("u1"),
+                ConnectionKind::Email,
+                None,
+                ts(NOW),
+            )
+            .await,
+    );
+    assert_eq!(e, ConnectError::NotAllowed(Denial::NoProvider));
+    assert_eq!(w.tenancy.authorizations.pending(), 0);
+}
+
+#[tokio::test]
+async fn a_microsoft_mailbox_connects_with_its_token_subscriptions_and_historical_sync() {
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::SendAndView, true)
+        .await;
+    w.provider(Provider::Microsoft365)
+        .address("Rita@Acme.example");
+
+    // WHEN the seat starts
+    let start = w
+        .connector
+        .start_authorization(
+            &acme(),
+            &seat("s1"),
+            &user("u1"),
+            ConnectionKind::Email,
+            Some("rita@acme.example"),
+            ts(NOW),
+        )
+        .await
+        .unwrap();
+    assert!(start
+        .url
+        .contains("scope=openid+profile+email+offline_access+User.Read+Mail.Read+Mail.Send"));
+    assert!(start.url.ends_with("&login_hint=rita@acme.example"));
+    assert_eq!(start.expires_at, ts("2026-03-02T09:15:00Z"));
+    assert_eq!(w.tenancy.authorizations.pending(), 1);
+    assert!(w.tenancy.seats.stored(&acme(), &seat("s1")).is_some());
+
+    // AND comes back with a code
+    let connected = w
+        .connector
+        .complete_authorization(&consent(&start.url, "auth-code-1"), ts(BACK))
+        .await
+        .unwrap();
+
+    // THEN the connection is stored for the mailbox behind the grant
+    assert_eq!(connected.address.as_str(), "rita@acme.example");
+    assert_eq!(connected.sync, SyncStart::Historical);
+    assert_eq!(
+        w.tenancy.authorizations.pending(),
+        0,
+        "the sign-in is used up"
+    );
+    let conn = w.connection("s1", ConnectionKind::Email);
+    assert!(conn.is_authorized());
+    assert_eq!(conn.grant.provider, Provider::Microsoft365);
+    // AND its refresh token is sealed for this connection
+    let stored = w
+        .tenancy
+        .tokens
+        .stored(&acme(), &seat("s1"), ConnectionKind::Email)
+        .unwrap();
+    assert_eq!(stored.authorized_at, ts(BACK));
+    let context = [("contract", "acme"), ("seat", "s1"), ("kind", "email")];
+    let opened = w.sealer.open(&stored.sealed, &context).await.unwrap();
+    assert_eq!(opened.expose_secret(), "microsoft-refresh-token-1");
+    // AND Inbox, Sent Items and Deleted Items push to us, each with its own secret's hash
+    let subs = w.tenancy.subscriptions.all();
+    let mut kinds: Vec<_> = subs.iter().map(|s| s.kind).collect();
+    kinds.sort_by_key(|k| format!("{k:?}"));
+    assert_eq!(
+        kinds,
+        [
+            SubscriptionKind::GraphDeletedItems,
+            SubscriptionKind::GraphInbox,
+            SubscriptionKind::GraphSentItems
+        ]
+    );
+    assert!(subs
+        .iter()
+        .all(|s| s.secret_hash.as_ref().is_some_and(|h| h.len() == 64)));
+    // AND a historical sync is queued once for this sign-in
+    let jobs = w.queues.sync_jobs.lock().unwrap().clone();
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0].0.reason, SyncReason::Historical);
+    assert!(jobs[0].1.starts_with("connect:"));
+}
+
+#[tokio::test]
+async fn a_google_calendar_gets_a_channel_and_a_gmail_mailbox_its_watch() {
+    let w = World::new();
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, true)
+        .await;
+    w.connect("s1", ConnectionKind::Email, NOW).await;
+    w.connect("s1", ConnectionKind::Calendar, NOW).await;
+
+    let subs = w.tenancy.subscriptions.all();
+    let watch = subs
+        .iter()
+        .find(|s| s.kind == SubscriptionKind::GmailWatch)
+        .unwrap();
+    assert_eq!(watch.id, "gmail:ana@acme.example");
+    assert_eq!(
+        watch.secret_hash, None,
+        "Pub/Sub pushes carry no secret of ours"
+    );
+    let channel = subs
+        .iter()
+        .find(|s| s.kind == SubscriptionKind::CalendarChannel)
+        .unwrap();
+    assert!(channel.resource_id.is_some());
+    assert!(channel.secret_hash.is_some());
+    assert_eq!(
+        channel.expires_at,
+        ts("2026-03-09T09:00:00Z"),
+        "a week, as configured"
+    );
+}
+
+#[tokio::test]
+async fn forged_used_and_expired_states_are_refused_without_storing_anything() {
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, false)
+        .await;
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+
+    let forged = Callback {
+        state: Some(format!("{}x", state_of(&url))),
+        code: Some("c".into()),
+        ..Callback::default()
+    };
+    let e = refused(w.connector.complete_authorization(&forged, ts(BACK)).await);
+    assert_eq!(
+        e,
+        ConnectError::AuthorizationRequestExpired {
+            reason: StaleReason::Unrecognized
+        }
+    );
+    let no_code = Callback {
+        code: None,
+        ..consent(&url, "c")
+    };
+    assert_eq!(
+        refused(w.connector.complete_authorization(&no_code, ts(BACK)).await),
+        ConnectError::AuthorizationRequestExpired {
+            reason: StaleReason::Unrecognized
+        }
+    );
+    // The callback without a code used the sign-in up.
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts(BACK))
+                .await
+        ),
+        ConnectError::AuthorizationRequestExpired {
+            reason: StaleReason::AlreadyUsed
+        }
+    );
+
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts("2026-03-02T09:16:00Z"))
+                .await
+        ),
+        ConnectError::AuthorizationRequestExpired {
+            reason: StaleReason::Expired
+        }
+    );
+    nothing_stored(&w);
+    assert_eq!(w.provider(Provider::Microsoft365).count("redeem"), 0);
+}
+
+#[tokio::test]
+async fn provider_refusals_reach_the_seat_as_the_precise_rows() {
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, false)
+        .await;
+    let ms = w.provider(Provider::Microsoft365);
+
+    // The seat declined on the consent screen.
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    let declined = Callback {
+        error: Some("access_denied".into()),
+        error_description: Some("The user declined".into()),
+        ..consent(&url, "c")
+    };
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&declined, ts(BACK))
+                .await
+        ),
+        ConnectError::UserDeclined {
+            provider: Provider::Microsoft365
+        }
+    );
+
+    // The token endpoint says the user is not assigned to the application.
+    ms.grants(GrantScript {
+        refusal: Some(ProviderSignal::TokenEndpoint {
+            error: "invalid_grant".into(),
+            description: None,
+            codes: vec![50105],
+        }),
+        ..GrantScript::default()
+    });
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts(BACK))
+                .await
+        ),
+        ConnectError::NotAssigned {
+            provider: Provider::Microsoft365
+        }
+    );
+
+    // The provider could not be reached from our side.
+    ms.grants(GrantScript {
+        refusal: Some(ProviderSignal::TransportFailed),
+        ..GrantScript::default()
+    });
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts(BACK))
+                .await
+        ),
+        ConnectError::ProviderUnavailable {
+            provider: Provider::Microsoft365
+        }
+    );
+
+    // The grant reaches no mailbox.
+    ms.grants(GrantScript::default());
+    ms.account(
+        ConnectionKind::Email,
+        Err(ProviderSignal::ProfileWithoutMailbox),
+    );
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts(BACK))
+                .await
+        ),
+        ConnectError::NoMailboxOrCalendar {
+            provider: Provider::Microsoft365,
+            kind: ConnectionKind::Email
+        }
+    );
+    nothing_stored(&w);
+}
+
+#[tokio::test]
+async fn a_code_the_provider_no_longer_honours_is_the_expired_row() {
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, false)
+        .await;
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    // The code was too old, or redeemed already.
+    w.provider(Provider::Microsoft365).grants(GrantScript {
+        refusal: Some(invalid_grant()),
+        ..GrantScript::default()
+    });
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts(BACK))
+                .await
+        ),
+        ConnectError::AuthorizationRequestExpired {
+            reason: StaleReason::Expired
+        }
+    );
+}
+
+#[tokio::test]
+async fn google_granular_consent_without_every_scope_names_the_missing_ones() {
+    let w = World::new();
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, true)
+        .await;
+    w.provider(Provider::GoogleWorkspace).grants(GrantScript {
+        scopes: scopes(&[
+            "openid",
+            "email",
+            "https://www.googleapis.com/auth/calendar.events",
+        ]),
+        ..GrantScript::default()
+    });
+    let url = w.start("s1", ConnectionKind::Calendar, NOW).await;
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts(BACK))
+                .await
+        ),
+        ConnectError::InsufficientScopes {
+            provider: Provider::GoogleWorkspace,
+            missing: vec!["https://www.googleapis.com/auth/calendar.freebusy".into()]
+        }
+    );
+
+    // A grant without offline access cannot be kept.
+    w.provider(Provider::GoogleWorkspace).grants(GrantScript {
+        offline_access: false,
+        ..GrantScript::default()
+    });
+    let url = w.start("s1", ConnectionKind::Calendar, NOW).await;
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts(BACK))
+                .await
+        ),
+        ConnectError::InsufficientScopes {
+            provider: Provider::GoogleWorkspace,
+            missing: vec!["offline_access".into()]
+        }
+    );
+    nothing_stored(&w);
+}
+
+#[tokio::test]
+async fn a_personal_account_where_a_work_account_is_expected_is_the_mismatch_row() {
+    let w = World::new();
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, false)
+        .await;
+    w.provider(Provider::GoogleWorkspace).grants(GrantScript {
+        account: Some(AccountClaims {
+            tenant_id: None,
+            hosted_domain: None,
+            email: Some("someone@gmail.com".into()),
+        }),
+        ..GrantScript::default()
+    });
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts(BACK))
+                .await
+        ),
+        ConnectError::ProviderMismatch {
+            selected: Provider::GoogleWorkspace,
+            account: ForeignAccount::Personal
+        }
+    );
+    assert_eq!(
+        w.provider(Provider::GoogleWorkspace).count("address"),
+        0,
+        "refused before touching the mailbox"
+    );
+    nothing_stored(&w);
+}
+
+#[tokio::test]
+async fn settings_changed_while_the_seat_was_away_refuse_the_sign_in() {
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, true)
+        .await;
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, true)
+        .await;
+    assert_eq!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts(BACK))
+                .await
+        ),
+        ConnectError::AuthorizationRequestExpired {
+            reason: StaleReason::SettingsChanged
+        }
+    );
+
+    let url = w.start("s1", ConnectionKind::Calendar, NOW).await;
+    w.connector
+        .change_settings(
+            &acme(),
+            SettingsUpdate {
+                calendar_enabled: Some(false),
+                ..SettingsUpdate::default()
+            },
+            ts(NOW),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(
+        refused(
+            w.connector
+                .complete_authorization(&consent(&url, "c"), ts(BACK))
+                .await
+        ),
+        ConnectError::NotAllowed(Denial::FeatureOff { .. })
+    ));
+    nothing_stored(&w);
+}
+
+#[tokio::test]
+async fn coming_back_to_the_same_mailbox_resumes_and_a_failed_subscription_leaves_a_placeholder() {
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, false)
+        .await;
+    w.connect("s1", ConnectionKind::Email, NOW).await;
+    // The sync has a cursor by now.
+    let mut conn = w.connection("s1", ConnectionKind::Email);
+    conn.cursor.0.insert("inbox".into(), "delta-1".into());
+    w.tenancy.connections.overwrite(&conn);
+    w.provider(Provider::Microsoft365).fail_creates(1);
+
+    let again = w.connect("s1", ConnectionKind::Email, BACK).await;
+
+    assert_eq!(again.sync, SyncStart::Resume);
+    let reasons: Vec<_> = w.queues.jobs().iter().map(|j| j.reason).collect();
+    assert_eq!(reasons, [SyncReason::Historical, SyncReason::Resume]);
+    let placeholders: Vec<_> = w
+        .tenancy
+        .subscriptions
+        .all()
+        .into_iter()
+        .filter(|s| s.id.starts_with("pending:"))
+        .collect();
+    assert_eq!(placeholders.len(), 1);
+    assert_eq!(placeholders[0].id, "pending:acme:s1:email:graph_inbox");
+    assert_eq!(
+        w.tenancy.subscriptions.renew_at(&placeholders[0].id),
+        Some(ts(BACK))
+    );
+    assert!(w.logs.text().contains(
+        "push subscription failed: provider call create failed: scripted failure (fake)"
+    ));
+}

@@ -1,0 +1,176 @@
+//! A connector over fakes, and the steps the tests share.
+
+use std::sync::Arc;
+
+use hiresync_connect::{
+    Callback, ConnectPorts, Connected, Connector, Failure, PushSettings, Queues, Stores,
+};
+use hiresync_domain::connect_error::ConnectError;
+use hiresync_domain::connection::{Connection, ConnectionKind};
+use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
+use hiresync_domain::ids::{ContractId, SeatId, UserId};
+use hiresync_domain::subscription::Lifetimes;
+use hiresync_testkit::clock::ts;
+use hiresync_testkit::fakes::providers::{FakeProviders, ScriptedProvider};
+use hiresync_testkit::fakes::queues::InMemoryQueues;
+use hiresync_testkit::fakes::sealer::InMemorySealer;
+use hiresync_testkit::fakes::tenancy::InMemoryTenancy;
+use hiresync_testkit::logs::LogCapture;
+
+pub const NOW: &str = "2026-03-02T09:00:00Z";
+
+pub fn acme() -> ContractId {
+    ContractId::parse("acme").unwrap()
+}
+
+pub fn seat(s: &str) -> SeatId {
+    SeatId::parse(s).unwrap()
+}
+
+pub fn user(s: &str) -> UserId {
+    UserId::parse(s).unwrap()
+}
+
+pub fn push_settings() -> PushSettings {
+    PushSettings {
+        graph_notification_url: "https://hooks.example/webhooks/graph".into(),
+        graph_lifecycle_url: "https://hooks.example/webhooks/graph/lifecycle".into(),
+        calendar_notification_url: "https://hooks.example/webhooks/calendar".into(),
+        gmail_topic: "projects/hiresync/topics/gmail-push".into(),
+        lifetimes: Lifetimes::default(),
+    }
+}
+
+/// The connector and every fake behind it. Every log line is captured; when the world is
+/// dropped, no token the providers handed out may appear in any.
+pub struct World {
+    pub connector: Connector,
+    pub tenancy: InMemoryTenancy,
+    pub queues: Arc<InMemoryQueues>,
+    pub sealer: Arc<InMemorySealer>,
+    pub providers: Arc<FakeProviders>,
+    pub logs: LogCapture,
+}
+
+impl World {
+    pub fn new() -> Self {
+        let logs = LogCapture::start(&[]);
+        let tenancy = InMemoryTenancy::default();
+        let queues = Arc::new(InMemoryQueues::default());
+        let sealer = Arc::new(InMemorySealer::default());
+        let providers = Arc::new(FakeProviders::default());
+        let ports = ConnectPorts {
+            stores: Stores {
+                contracts: tenancy.contracts.clone(),
+                seats: tenancy.seats.clone(),
+                connections: tenancy.connections.clone(),
+                tokens: tenancy.tokens.clone(),
+                subscriptions: tenancy.subscriptions.clone(),
+                authorizations: tenancy.authorizations.clone(),
+                sync_status: tenancy.sync_status.clone(),
+            },
+            sealer: sealer.clone(),
+            queues: Queues::all(queues.clone()),
+            providers: providers.clone(),
+        };
+        let signer = hiresync_connect::state::StateSigner::new(vec![42; 32]).unwrap();
+        Self {
+            connector: Connector::new(ports, push_settings(), signer),
+            tenancy,
+            queues,
+            sealer,
+            providers,
+            logs,
+        }
+    }
+
+    pub fn provider(&self, provider: Provider) -> &ScriptedProvider {
+        self.providers.of(provider)
+    }
+
+    /// The admin picks `provider`, an email level and the calendar.
+    pub async fn enable(&self, provider: Provider, level: EmailAccess, calendar: bool) {
+        self.connector
+            .change_settings(
+                &acme(),
+                SettingsUpdate {
+                    provider: Some(provider),
+                    email_access: Some(level),
+                    calendar_enabled: Some(calendar),
+                },
+                ts(NOW),
+            )
+            .await
+            .unwrap();
+    }
+
+    /// The seat starts signing in at `at`; the URL to send it to.
+    pub async fn start(&self, s: &str, kind: ConnectionKind, at: &str) -> String {
+        self.connector
+            .start_authorization(&acme(), &seat(s), &user(s), kind, None, ts(at))
+            .await
+            .unwrap()
+            .url
+    }
+
+    /// A seat signs in and consents, all at `at`.
+    pub async fn connect(&self, s: &str, kind: ConnectionKind, at: &str) -> Connected {
+        let url = self.start(s, kind, at).await;
+        self.connector
+            .complete_authorization(&consent(&url, "code"), ts(at))
+            .await
+            .unwrap()
+    }
+
+    pub fn connection(&self, s: &str, kind: ConnectionKind) -> Connection {
+        self.tenancy
+            .connections
+            .stored(&acme(), &seat(s), kind)
+            .unwrap()
+            .value
+    }
+
+    pub fn is_token_stored(&self, s: &str, kind: ConnectionKind) -> bool {
+        self.tenancy
+            .tokens
+            .stored(&acme(), &seat(s), kind)
+            .is_some()
+    }
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        for name in ["microsoft", "google"] {
+            for n in 1..=30 {
+                self.logs.watch(&format!("{name}-refresh-token-{n}"));
+                self.logs.watch(&format!("{name}-access-token-{n}"));
+            }
+        }
+    }
+}
+
+/// The `state` an authorization URL carries.
+pub fn state_of(url: &str) -> String {
+    let (_, query) = url.split_once('?').unwrap();
+    query
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("state="))
+        .unwrap()
+        .to_owned()
+}
+
+/// What the provider sends back when the seat consents.
+pub fn consent(url: &str, code: &str) -> Callback {
+    Callback {
+        state: Some(state_of(url)),
+        code: Some(code.to_owned()),
+        ..Callback::default()
+    }
+}
+
+pub fn refused<T: std::fmt::Debug>(result: Result<T, Failure>) -> ConnectError {
+    match result {
+        Err(Failure::Refused(e)) => e,
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
