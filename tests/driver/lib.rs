@@ -1,0 +1,147 @@
+//! The driver of the end-to-end tests. The local suite runs as its own process
+//! (`hiresync-scenario serve`, what `make serve` starts), and the tests drive it only from
+//! outside, as the product and the providers would: HTTP to the API and the webhooks, mail
+//! changes in the provider sandbox (which pushes to the webhooks as Graph and Pub/Sub do),
+//! candidate events and jobs onto the real queues. What sync did is read back through the API.
+//!
+//! Each test starts its own suite (own tables, queues and ports), so they run in parallel.
+//! One file per concern uses this driver: `mail_rules`, `deletes`, `delivery_faults`,
+//! `forged_pushes`.
+
+mod api;
+mod fixtures;
+mod queues;
+mod sandbox;
+mod suite_binary;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::STANDARD as B64;
+use base64::Engine;
+use jsonwebtoken::{EncodingKey, Header};
+use serde_json::{json, Value};
+
+pub use fixtures::{days_ago, ids, mail, microsoft_seat};
+
+pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// One running suite. Dropping it stops the process; when a test panicked, the suite's
+/// output is printed first, since that is where the reason usually is.
+pub struct Running {
+    child: Child,
+    dir: PathBuf,
+    /// Base URL of the API and the webhooks (`http://127.0.0.1:<port>`).
+    pub api: String,
+    providers: String,
+    key: Vec<u8>,
+    queues: Value,
+    /// Follows no redirects, so the sandbox's consent redirect can be read.
+    pub http: reqwest::Client,
+    /// Talks to the emulated SQS the suite's queues live in.
+    pub sqs: aws_sdk_sqs::Client,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if std::thread::panicking() {
+            let mut log = String::new();
+            if let Ok(mut f) = std::fs::File::open(self.dir.join("suite.log")) {
+                let _ = f.read_to_string(&mut log);
+            }
+            eprintln!("---- the suite's output ----\n{log}");
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl Running {
+    /// Starts a suite of its own on free ports and waits until it answers `/healthz`.
+    pub async fn start(label: &str) -> Result<Running> {
+        let binary = suite_binary::path()?;
+        let dir = std::env::temp_dir().join(format!(
+            "hiresync-e2e-{label}-{}-{}",
+            std::process::id(),
+            jiff::Timestamp::now().as_nanosecond()
+        ));
+        std::fs::create_dir_all(&dir)?;
+        let info_path = dir.join("suite.json");
+        let log = std::fs::File::create(dir.join("suite.log"))?;
+        let child = Command::new(binary)
+            .arg("serve")
+            .env("HIRESYNC_PORT", "0")
+            .env("HIRESYNC_SUITE_INFO", &info_path)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .spawn()?;
+        let deadline = Instant::now() + Duration::from_secs(90);
+        let info: Value = loop {
+            if let Ok(text) = std::fs::read_to_string(&info_path) {
+                break serde_json::from_str(&text)?;
+            }
+            if Instant::now() > deadline {
+                return Err("the suite did not come up within 90 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        let aws = hiresync_localstack::aws_config().await;
+        let running = Running {
+            child,
+            dir,
+            api: info["api"].as_str().unwrap_or_default().to_owned(),
+            providers: info["providers"].as_str().unwrap_or_default().to_owned(),
+            key: B64.decode(info["signing_key"].as_str().unwrap_or_default())?,
+            queues: info["queues"].clone(),
+            http: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()?,
+            sqs: aws_sdk_sqs::Client::new(&aws),
+        };
+        let health = running
+            .http
+            .get(format!("{}/healthz", running.api))
+            .send()
+            .await?;
+        assert_eq!(health.status().as_u16(), 200, "GET /healthz");
+        Ok(running)
+    }
+
+    /// A bearer token as the product's identity provider would mint it, signed with the
+    /// suite's local key.
+    fn token(&self, contract: &str, seat: &str, role: &str) -> Result<String> {
+        let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+        header.kid = Some("local".into());
+        let exp = jiff::Timestamp::now().as_second() + 3600;
+        Ok(jsonwebtoken::encode(
+            &header,
+            &json!({"sub": format!("user-{seat}"), "contract": contract, "seat": seat, "role": role, "aud": "hiresync", "exp": exp}),
+            &EncodingKey::from_secret(&self.key),
+        )?)
+    }
+
+    /// One HTTP exchange; a body that is not JSON reads as `null`.
+    async fn send(
+        &self,
+        method: reqwest::Method,
+        url: String,
+        bearer: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        let mut request = self.http.request(method, url);
+        if let Some(b) = bearer {
+            request = request.bearer_auth(b);
+        }
+        if let Some(b) = body {
+            request = request.json(&b);
+        }
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let text = response.text().await?;
+        Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
+    }
+}
