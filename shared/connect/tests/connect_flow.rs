@@ -371,7 +371,9 @@ async fn google_granular_consent_without_every_scope_is_refused_with_the_missing
     assert_eq!(e.code(), "insufficient_scopes");
     assert!(
         e.message().contains("calendar.freebusy")
-            || e.missing_scopes().iter().any(|s| s.contains("calendar.freebusy")),
+            || e.missing_scopes()
+                .iter()
+                .any(|s| s.contains("calendar.freebusy")),
         "{e:?}"
     );
     assert!(h
