@@ -3,7 +3,8 @@
 //! missing item, `NotFound`); a create of an existing key is `AlreadyExists`; a taken
 //! authorization is gone; a token is deleted only if not newer; listings come in key order,
 //! in pages that carry a token while full, as DynamoDB's do. Every fake can make its next
-//! calls fail ([`Faults`]) and be looked into.
+//! calls fail, or its next updates lose a race to another writer ([`Faults`]), and can be
+//! looked into.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
