@@ -161,3 +161,118 @@ pub(crate) fn token_after(last_key: &Item) -> Option<PageToken> {
         _ => None,
     }
 }
+
+/// Against DynamoDB Local (run through `make test`, which starts it).
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use serde::{Deserialize, Serialize};
+
+    use super::*;
+    use crate::items::{encode, Items};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    struct Row {
+        pk: String,
+        sk: String,
+        keep: bool,
+    }
+
+    impl Record for Row {
+        const ENTITY: &'static str = "row";
+    }
+
+    /// A partition of six rows, of which the filter keeps the first and the fifth: read two
+    /// at a time, the pages hold [1], [], [5], and DynamoDB, having stopped at its limit on
+    /// the last row, still says where a next page would start, which is empty.
+    async fn six_rows(label: &str) -> (aws_sdk_dynamodb::Client, String) {
+        let (config, resources) = hiresync_localstack::fresh_tables(label).await.unwrap();
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        let table = resources.table("MailTable").unwrap().to_owned();
+        for i in 1..=6 {
+            let row = Row {
+                pk: "P".into(),
+                sk: format!("R#{i}"),
+                keep: i == 1 || i == 5,
+            };
+            client
+                .put_item()
+                .table_name(&table)
+                .set_item(Some(encode(&row).unwrap()))
+                .send()
+                .await
+                .unwrap();
+        }
+        (client, table)
+    }
+
+    fn kept(items: Items<'_>) -> Query<'_> {
+        items
+            .partition("P", "R#")
+            .filter("#keep = :yes")
+            .name("#keep", "keep")
+            .value(":yes", AttributeValue::Bool(true))
+            .page_size(2)
+    }
+
+    #[tokio::test]
+    async fn every_page_is_read_until_there_is_no_next_key_past_empty_ones() {
+        let (client, table) = six_rows("query-pages").await;
+        let items = Items {
+            client: &client,
+            table: &table,
+        };
+
+        // WHEN the pages are read one by one
+        let query = kept(items);
+        let mut pages = query.pages(None);
+        let mut sizes = Vec::new();
+        while let Some(page) = pages.next().await.unwrap() {
+            sizes.push(page.items.len());
+            assert!(sizes.len() <= 10, "paging does not end");
+        }
+        // THEN empty pages did not end the query; the missing next key did
+        assert_eq!(sizes.iter().sum::<usize>(), 2);
+        assert!(sizes.contains(&0), "some page was empty: {sizes:?}");
+        assert_eq!(sizes.last(), Some(&0), "a trailing empty page: {sizes:?}");
+
+        // AND every item comes, in either direction
+        let all: Vec<String> = query
+            .all::<Row>()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.sk)
+            .collect();
+        assert_eq!(all, ["R#1", "R#5"]);
+        let reversed: Vec<String> = kept(items)
+            .reverse()
+            .all::<Row>()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|r| r.sk)
+            .collect();
+        assert_eq!(reversed, ["R#5", "R#1"]);
+    }
+
+    #[tokio::test]
+    async fn one_page_says_where_the_next_one_starts() {
+        let (client, table) = six_rows("query-one-page").await;
+        let items = Items {
+            client: &client,
+            table: &table,
+        };
+        let first = items.query_prefix::<Row>("P", "R#", 4, None).await.unwrap();
+        assert_eq!(first.items.len(), 4);
+        let token = first.next.expect("a next page");
+        assert_eq!(token.as_str(), "R#4");
+        let rest = items
+            .query_prefix::<Row>("P", "R#", 4, Some(&token))
+            .await
+            .unwrap();
+        let rest: Vec<String> = rest.items.into_iter().map(|r| r.sk).collect();
+        assert_eq!(rest, ["R#5", "R#6"]);
+    }
+}
