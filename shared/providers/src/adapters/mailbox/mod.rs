@@ -4,6 +4,8 @@
 mod facts;
 mod gmail;
 mod graph;
+#[cfg(test)]
+mod tests;
 
 use hiresync_domain::contract::Provider;
 use hiresync_domain::ids::EmailAddress;

@@ -1,0 +1,527 @@
+//! The mailbox adapters against a stub speaking Graph's and Gmail's documented shapes: the
+//! streams in order, their cursor keys, the steps that only move cursors, what a removal
+//! means, and what each message becomes.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use hiresync_domain::connection::Cursor;
+use hiresync_domain::contract::Provider;
+use hiresync_domain::ids::EmailAddress;
+use hiresync_domain::mail::Direction;
+use hiresync_domain::ports::{
+    ChangePage, CursorUpdate, MailChange, MailItem, MailboxChanges, MailboxSource,
+};
+use jiff::Timestamp;
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+use super::ProviderMailboxes;
+use crate::{http_client, RetryPolicy};
+
+const OWNER: &str = "rita@acme.example";
+
+fn lookback() -> Timestamp {
+    "2025-03-02T09:00:00Z".parse().unwrap()
+}
+
+async fn open(provider: Provider) -> (MockServer, Box<dyn MailboxChanges>) {
+    let server = MockServer::start().await;
+    let mailboxes = ProviderMailboxes {
+        http: http_client().unwrap(),
+        graph_base: format!("{}/graph", server.uri()),
+        gmail_base: format!("{}/gmail", server.uri()),
+        retry: RetryPolicy {
+            max_attempts: 1,
+            base: Duration::from_millis(1),
+            cap: Duration::from_millis(1),
+        },
+    };
+    let mailbox = mailboxes
+        .open(
+            provider,
+            &EmailAddress::parse(OWNER).unwrap(),
+            &SecretString::from("access"),
+        )
+        .unwrap();
+    (server, mailbox)
+}
+
+async fn get(server: &MockServer, p: &str, response: ResponseTemplate) {
+    Mock::given(method("GET"))
+        .and(path(p))
+        .respond_with(response)
+        .mount(server)
+        .await;
+}
+
+fn ok(body: Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(body)
+}
+
+fn not_found() -> ResponseTemplate {
+    ResponseTemplate::new(404)
+        .set_body_json(json!({"error": {"code": "ErrorItemNotFound", "message": "gone"}}))
+}
+
+/// Applies a step's cursor updates, as the sync does once the step's changes are stored.
+fn store(cursors: &mut Cursor, page: &ChangePage) {
+    for CursorUpdate { key, value } in &page.cursor {
+        match value {
+            Some(v) => cursors.0.insert(key.clone(), v.clone()),
+            None => cursors.0.remove(key),
+        };
+    }
+}
+
+async fn step(mailbox: &mut dyn MailboxChanges, cursors: &mut Cursor) -> ChangePage {
+    let page = mailbox.next_page(cursors, lookback(), 50).await.unwrap();
+    store(cursors, &page);
+    page
+}
+
+/// The provider ids of a step's changes, deletes marked with a leading `-`.
+fn ids(page: &ChangePage) -> Vec<String> {
+    page.changes
+        .iter()
+        .map(|c| match c {
+            MailChange::Message(MailItem::Conversation(m)) => m.facts.provider_id.clone(),
+            MailChange::Message(MailItem::NotConversation) => "(not a conversation)".into(),
+            MailChange::Message(MailItem::Unreadable { code }) => format!("(unreadable {code})"),
+            MailChange::Deleted { provider_id } => format!("-{provider_id}"),
+        })
+        .collect()
+}
+
+// ------------------------------------------------------------------ Graph
+
+fn recipient(a: &str) -> Value {
+    json!({"emailAddress": {"name": a, "address": a}})
+}
+
+fn graph_message(id: &str, from: &str, at: &str, folder: &str) -> Value {
+    json!({
+        "id": id, "conversationId": format!("c-{id}"), "internetMessageId": format!("<{id}@x>"),
+        "from": recipient(from), "sender": recipient(from),
+        "toRecipients": [recipient(if from == OWNER { "jane@cand.example" } else { OWNER })],
+        "ccRecipients": [], "bccRecipients": [],
+        "receivedDateTime": at, "sentDateTime": at, "parentFolderId": folder,
+        "subject": "Hello", "isDraft": false
+    })
+}
+
+fn delta(server: &MockServer, folder: &str, items: Vec<Value>, token: &str) -> Value {
+    json!({
+        "value": items,
+        "@odata.deltaLink": format!("{}/graph/me/mailFolders/{folder}/messages/delta?$deltatoken={token}", server.uri())
+    })
+}
+
+#[tokio::test]
+async fn graph_walks_inbox_sent_items_then_deleted_items_each_with_its_cursor() {
+    let (server, mut mailbox) = open(Provider::Microsoft365).await;
+    let inbox = delta(
+        &server,
+        "inbox",
+        vec![
+            graph_message(
+                "m-old",
+                "jane@cand.example",
+                "2026-02-01T10:00:00Z",
+                "inbox-id",
+            ),
+            json!({"id": "m-gone", "@removed": {"reason": "deleted"}}),
+            json!({"id": "m-moved", "@removed": {"reason": "changed"}}),
+            graph_message(
+                "m-new",
+                "jane@cand.example",
+                "2026-02-20T10:00:00Z",
+                "inbox-id",
+            ),
+        ],
+        "inbox-1",
+    );
+    get(
+        &server,
+        "/graph/me/mailFolders/inbox/messages/delta",
+        ok(inbox),
+    )
+    .await;
+    let sent = delta(
+        &server,
+        "sentitems",
+        vec![graph_message(
+            "m-sent",
+            OWNER,
+            "2026-02-21T10:00:00Z",
+            "sent-id",
+        )],
+        "sent-1",
+    );
+    get(
+        &server,
+        "/graph/me/mailFolders/sentitems/messages/delta",
+        ok(sent),
+    )
+    .await;
+    let binned = delta(
+        &server,
+        "deleteditems",
+        vec![graph_message(
+            "m-binned",
+            "jane@cand.example",
+            "2026-02-22T10:00:00Z",
+            "bin-id",
+        )],
+        "bin-1",
+    );
+    get(
+        &server,
+        "/graph/me/mailFolders/deleteditems/messages/delta",
+        ok(binned),
+    )
+    .await;
+    get(
+        &server,
+        "/graph/me/mailFolders/deleteditems",
+        ok(json!({"id": "bin-id"})),
+    )
+    .await;
+    get(&server, "/graph/me/messages/m-gone", not_found()).await;
+    get(
+        &server,
+        "/graph/me/messages/m-moved",
+        ok(graph_message(
+            "m-moved",
+            "jane@cand.example",
+            "2026-02-02T10:00:00Z",
+            "archive-id",
+        )),
+    )
+    .await;
+
+    let mut cursors = Cursor::default();
+    let first = step(mailbox.as_mut(), &mut cursors).await;
+    assert!(first.read && !first.done);
+    assert_eq!(
+        ids(&first),
+        ["m-new", "m-old", "-m-gone"],
+        "newest first; a move is no delete"
+    );
+    let second = step(mailbox.as_mut(), &mut cursors).await;
+    assert_eq!(ids(&second), ["m-sent"]);
+    let MailChange::Message(MailItem::Conversation(m)) = &second.changes[0] else {
+        panic!("a conversation");
+    };
+    assert_eq!(m.direction, Direction::Sent);
+    let third = step(mailbox.as_mut(), &mut cursors).await;
+    assert_eq!(
+        ids(&third),
+        ["-m-binned"],
+        "what arrives in Deleted Items is a delete"
+    );
+    assert!(third.done);
+    let keys: Vec<&String> = cursors.0.keys().collect();
+    assert_eq!(
+        keys,
+        ["graph_deleteditems", "graph_inbox", "graph_sentitems"]
+    );
+    assert!(cursors.0["graph_inbox"].ends_with("$deltatoken=inbox-1"));
+    // The first round of a folder is bounded by the lookback start.
+    let requests = server.received_requests().await.unwrap();
+    let first_round = requests
+        .iter()
+        .find(|r| r.url.path() == "/graph/me/mailFolders/inbox/messages/delta")
+        .unwrap();
+    assert!(first_round
+        .url
+        .query()
+        .unwrap()
+        .contains("receivedDateTime"));
+    let folder_reads = requests
+        .iter()
+        .filter(|r| r.url.path() == "/graph/me/mailFolders/deleteditems")
+        .count();
+    assert_eq!(folder_reads, 1, "the bin's id is read once per job");
+}
+
+#[tokio::test]
+async fn graph_drops_an_expired_cursor_once_and_enumerates_the_folder_again() {
+    let (server, mut mailbox) = open(Provider::Microsoft365).await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .and(query_param("$deltatoken", "stale"))
+        .respond_with(
+            ResponseTemplate::new(410)
+                .set_body_json(json!({"error": {"code": "syncStateNotFound", "message": "gone"}})),
+        )
+        .mount(&server)
+        .await;
+    let stale = format!(
+        "{}/graph/me/mailFolders/inbox/messages/delta?$deltatoken=stale",
+        server.uri()
+    );
+    // The new round goes on at a link that has expired too.
+    get(
+        &server,
+        "/graph/me/mailFolders/inbox/messages/delta",
+        ok(json!({"value": [], "@odata.nextLink": stale})),
+    )
+    .await;
+    let mut cursors = Cursor::default();
+    cursors.0.insert("graph_inbox".into(), stale);
+
+    let dropped = step(mailbox.as_mut(), &mut cursors).await;
+    assert!(!dropped.read, "no page was read");
+    assert_eq!(dropped.cursor, [CursorUpdate::remove("graph_inbox")]);
+    assert_eq!(dropped.resync.as_ref().unwrap().stream, "graph_inbox");
+    let again = step(mailbox.as_mut(), &mut cursors).await;
+    assert!(again.read && again.resync.is_none() && !again.done);
+    let requests = server.received_requests().await.unwrap();
+    assert!(requests[1]
+        .url
+        .query()
+        .unwrap()
+        .contains("receivedDateTime"));
+    // A second unusable cursor in the same folder and job is a failure, not another resync.
+    let failed = mailbox
+        .next_page(&cursors, lookback(), 50)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(failed.operation, "graph delta");
+}
+
+#[tokio::test]
+async fn graph_reads_a_message_again_as_the_sync_judges_it() {
+    let (server, mut mailbox) = open(Provider::Microsoft365).await;
+    get(
+        &server,
+        "/graph/me/mailFolders/deleteditems",
+        ok(json!({"id": "bin-id"})),
+    )
+    .await;
+    get(
+        &server,
+        "/graph/me/messages/m-1",
+        ok(graph_message(
+            "m-1",
+            "jane@cand.example",
+            "2026-02-01T10:00:00Z",
+            "inbox-id",
+        )),
+    )
+    .await;
+    get(
+        &server,
+        "/graph/me/messages/m-binned",
+        ok(graph_message(
+            "m-binned",
+            "jane@cand.example",
+            "2026-02-01T10:00:00Z",
+            "bin-id",
+        )),
+    )
+    .await;
+    let mut draft = graph_message("m-draft", OWNER, "2026-02-01T10:00:00Z", "drafts-id");
+    draft["isDraft"] = json!(true);
+    get(&server, "/graph/me/messages/m-draft", ok(draft)).await;
+    let mut nameless = graph_message(
+        "m-nameless",
+        "jane@cand.example",
+        "2026-02-01T10:00:00Z",
+        "inbox-id",
+    );
+    nameless["from"] = Value::Null;
+    nameless["sender"] = Value::Null;
+    get(&server, "/graph/me/messages/m-nameless", ok(nameless)).await;
+    get(&server, "/graph/me/messages/m-gone", not_found()).await;
+
+    let Some(MailItem::Conversation(m)) = mailbox.refetch("m-1").await.unwrap() else {
+        panic!("a conversation");
+    };
+    assert_eq!(m.facts.thread_id, "c-m-1");
+    assert_eq!(m.direction, Direction::Received);
+    assert_eq!(m.internet_message_id.as_deref(), Some("<m-1@x>"));
+    assert_eq!(
+        mailbox.refetch("m-binned").await.unwrap(),
+        Some(MailItem::NotConversation)
+    );
+    assert_eq!(
+        mailbox.refetch("m-draft").await.unwrap(),
+        Some(MailItem::NotConversation)
+    );
+    assert_eq!(
+        mailbox.refetch("m-nameless").await.unwrap(),
+        Some(MailItem::Unreadable { code: "no_sender" })
+    );
+    assert_eq!(mailbox.refetch("m-gone").await.unwrap(), None);
+}
+
+// ------------------------------------------------------------------ Gmail
+
+fn gmail_message(id: &str, from: &str, labels: &[&str]) -> Value {
+    json!({
+        "id": id, "threadId": format!("t-{id}"), "labelIds": labels, "snippet": "",
+        "historyId": "2000", "internalDate": "1771581600000", "sizeEstimate": 1000,
+        "payload": {"headers": [
+            {"name": "From", "value": from}, {"name": "To", "value": "rita@acme.example"},
+            {"name": "Subject", "value": "Hi"}, {"name": "Message-ID", "value": format!(" <{id}@mail.gmail.com> ")}
+        ]}
+    })
+}
+
+#[tokio::test]
+async fn gmail_remembers_the_history_id_before_a_full_listing_and_hands_it_over_at_the_end() {
+    let (server, mut mailbox) = open(Provider::GoogleWorkspace).await;
+    get(
+        &server,
+        "/gmail/users/me/profile",
+        ok(json!({"emailAddress": OWNER, "historyId": "1234"})),
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/gmail/users/me/messages"))
+        .and(query_param("pageToken", "p-2"))
+        .respond_with(ok(
+            json!({"messages": [{"id": "g-2", "threadId": "t-g-2"}]}),
+        ))
+        .mount(&server)
+        .await;
+    get(
+        &server,
+        "/gmail/users/me/messages",
+        ok(json!({"messages": [{"id": "g-1", "threadId": "t-g-1"}, {"id": "g-gone", "threadId": "t"}], "nextPageToken": "p-2"})),
+    )
+    .await;
+    get(
+        &server,
+        "/gmail/users/me/messages/g-1",
+        ok(gmail_message("g-1", "Jane <jane@cand.example>", &["INBOX"])),
+    )
+    .await;
+    get(
+        &server,
+        "/gmail/users/me/messages/g-2",
+        ok(gmail_message("g-2", OWNER, &["SENT"])),
+    )
+    .await;
+    get(&server, "/gmail/users/me/messages/g-gone", not_found()).await;
+
+    let mut cursors = Cursor::default();
+    let remembered = step(mailbox.as_mut(), &mut cursors).await;
+    assert!(!remembered.read && remembered.changes.is_empty());
+    assert_eq!(
+        remembered.cursor,
+        [CursorUpdate::set("gmail_full_history", "1234")]
+    );
+    let first = step(mailbox.as_mut(), &mut cursors).await;
+    assert_eq!(ids(&first), ["g-1"], "a message gone meanwhile is left out");
+    assert_eq!(first.cursor, [CursorUpdate::set("gmail_full_page", "p-2")]);
+    let MailChange::Message(MailItem::Conversation(m)) = &first.changes[0] else {
+        panic!("a conversation");
+    };
+    assert_eq!(
+        m.internet_message_id.as_deref(),
+        Some("<g-1@mail.gmail.com>")
+    );
+    assert_eq!(m.subject, "Hi");
+    let last = step(mailbox.as_mut(), &mut cursors).await;
+    assert!(last.done);
+    let MailChange::Message(MailItem::Conversation(m)) = &last.changes[0] else {
+        panic!("a conversation");
+    };
+    assert_eq!(m.direction, Direction::Sent, "the SENT label says so");
+    assert_eq!(
+        cursors.0.into_iter().collect::<Vec<_>>(),
+        [("gmail_history".to_owned(), "1234".to_owned())]
+    );
+    let list = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.url.path() == "/gmail/users/me/messages")
+        .unwrap();
+    assert!(list.url.query().unwrap().contains("after%3A2025%2F03%2F02"));
+}
+
+#[tokio::test]
+async fn gmail_follows_its_history_and_an_expired_id_starts_a_full_listing() {
+    let (server, mut mailbox) = open(Provider::GoogleWorkspace).await;
+    let message = |id: &str| json!({"message": {"id": id, "threadId": format!("t-{id}"), "labelIds": ["INBOX"]}});
+    Mock::given(method("GET"))
+        .and(path("/gmail/users/me/history"))
+        .and(query_param("pageToken", "h-2"))
+        .respond_with(ResponseTemplate::new(404).set_body_json(
+            json!({"error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}}),
+        ))
+        .mount(&server)
+        .await;
+    get(
+        &server,
+        "/gmail/users/me/history",
+        ok(json!({
+            "history": [
+                {"id": "1", "messages": [message("g-new")["message"].clone()], "messagesAdded": [message("g-new")]},
+                {"id": "2", "messages": [message("g-draft")["message"].clone()], "messagesAdded": [message("g-draft")]},
+                {"id": "3", "messages": [message("g-vanished")["message"].clone()], "messagesAdded": [message("g-vanished")]},
+                {"id": "4", "messages": [message("g-purged")["message"].clone()], "messagesDeleted": [message("g-purged")]},
+                {"id": "5", "messages": [message("g-binned")["message"].clone()], "labelsAdded": [{"message": message("g-binned")["message"], "labelIds": ["TRASH"]}]}
+            ],
+            "historyId": "1400",
+            "nextPageToken": "h-2"
+        })),
+    )
+    .await;
+    get(
+        &server,
+        "/gmail/users/me/messages/g-new",
+        ok(gmail_message("g-new", "jane@cand.example", &["INBOX"])),
+    )
+    .await;
+    get(
+        &server,
+        "/gmail/users/me/messages/g-draft",
+        ok(gmail_message("g-draft", OWNER, &["DRAFT"])),
+    )
+    .await;
+    get(&server, "/gmail/users/me/messages/g-vanished", not_found()).await;
+
+    let mut cursors = Cursor::default();
+    cursors.0.insert("gmail_history".into(), "1000".into());
+    let first = step(mailbox.as_mut(), &mut cursors).await;
+    assert_eq!(
+        ids(&first),
+        [
+            "g-new",
+            "(not a conversation)",
+            "-g-vanished",
+            "-g-purged",
+            "-g-binned"
+        ]
+    );
+    assert!(
+        first.cursor.is_empty(),
+        "the history cursor moves at its last page only"
+    );
+    assert!(!first.done);
+    // The next page's token is kept in memory; here Gmail forgot the start id meanwhile.
+    let expired = step(mailbox.as_mut(), &mut cursors).await;
+    assert!(!expired.read);
+    assert_eq!(expired.cursor, [CursorUpdate::remove("gmail_history")]);
+    assert_eq!(expired.resync.as_ref().unwrap().stream, "gmail_history");
+    get(
+        &server,
+        "/gmail/users/me/profile",
+        ok(json!({"emailAddress": OWNER, "historyId": "1500"})),
+    )
+    .await;
+    let remembered = step(mailbox.as_mut(), &mut cursors).await;
+    assert_eq!(
+        remembered.cursor,
+        [CursorUpdate::set("gmail_full_history", "1500")]
+    );
+}
