@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
 use common::client;
-use hiresync_store::{batch_write, BatchPolicy, StoreError};
+use hiresync_domain::ports::StoreError;
+use hiresync_store::{batch_write, BatchPolicy};
 use serde_json::{json, Value};
 
 mod common;

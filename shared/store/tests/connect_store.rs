@@ -5,13 +5,14 @@ use hiresync_domain::authorization::PendingAuthorization;
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::contract::{EmailAccess, Provider};
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
-use hiresync_domain::ports::{AuthorizationStore, ContractStore, SubscriptionStore, TokenStore};
+use hiresync_domain::ports::{
+    AuthorizationStore, ContractStore, StoredToken, SubscriptionStore, TokenStore,
+};
 use hiresync_domain::sealed::Sealed;
 use hiresync_domain::subscription::{Lifetimes, PushSubscription, SubscriptionKind};
 use hiresync_domain::Timestamp;
 use hiresync_store::{
     DynamoAuthorizationStore, DynamoContractStore, DynamoSubscriptionStore, DynamoTokenStore,
-    StoredToken,
 };
 use secrecy::{ExposeSecret, SecretString};
 

@@ -4,7 +4,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use hiresync_domain::ports::{
-    ConnectionStore, ContractStore, DirectoryReader, DirectoryWriter, SeatStore,
+    ConnectionStore, ContractStore, DirectoryReader, DirectoryWrite, DirectoryWriter, SeatStore,
+    StoreError,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,8 +17,7 @@ use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId, UserId};
 use hiresync_domain::seat::Seat;
 use hiresync_domain::Timestamp;
 use hiresync_store::{
-    DirectoryWrite, DynamoConnectionStore, DynamoContractStore, DynamoDirectoryStore,
-    DynamoSeatStore, StoreError,
+    DynamoConnectionStore, DynamoContractStore, DynamoDirectoryStore, DynamoSeatStore,
 };
 
 async fn tenancy(label: &str) -> (aws_sdk_dynamodb::Client, String) {
