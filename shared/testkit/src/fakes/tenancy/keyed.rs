@@ -1,0 +1,238 @@
+//! The stores written by key: tokens, subscriptions, pending authorizations, sync status.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use hiresync_domain::authorization::PendingAuthorization;
+use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::ids::{ContractId, SeatId};
+use hiresync_domain::ports::{
+    AuthorizationStore, StoreError, StoredToken, SubscriptionStore, SyncStatusStore, TokenStore,
+};
+use hiresync_domain::subscription::PushSubscription;
+use hiresync_domain::sync_status::SyncStatus;
+use jiff::Timestamp;
+use secrecy::SecretString;
+
+use super::{connection_key, ConnectionKey, Faults};
+
+#[derive(Default)]
+pub struct InMemoryTokens {
+    items: Mutex<BTreeMap<ConnectionKey, StoredToken>>,
+    pub faults: Faults,
+}
+
+impl InMemoryTokens {
+    pub fn stored(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Option<StoredToken> {
+        let key = connection_key(contract, seat, kind);
+        self.items.lock().unwrap().get(&key).cloned()
+    }
+}
+
+#[async_trait]
+impl TokenStore for InMemoryTokens {
+    async fn put(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        token: &StoredToken,
+    ) -> Result<(), StoreError> {
+        self.faults.check("tokens.put")?;
+        let key = connection_key(contract, seat, kind);
+        self.items.lock().unwrap().insert(key, token.clone());
+        Ok(())
+    }
+
+    async fn get(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Option<StoredToken>, StoreError> {
+        self.faults.check("tokens.get")?;
+        Ok(self.stored(contract, seat, kind))
+    }
+
+    /// Compared to the millisecond, as the adapter stores the instant.
+    async fn delete_unless_newer(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        issued_at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        self.faults.check("tokens.delete_unless_newer")?;
+        let key = connection_key(contract, seat, kind);
+        let mut items = self.items.lock().unwrap();
+        let deletable = items
+            .get(&key)
+            .is_some_and(|t| t.authorized_at.as_millisecond() <= issued_at.as_millisecond());
+        if deletable {
+            items.remove(&key);
+        }
+        Ok(deletable)
+    }
+}
+
+/// How many shards the adapter's renewal index has; `due` answers at most `per_shard` from
+/// each, so at most this many times `per_shard` in all here.
+const RENEWAL_SHARDS: usize = 16;
+
+#[derive(Default)]
+pub struct InMemorySubscriptions {
+    items: Mutex<BTreeMap<String, (PushSubscription, Timestamp)>>,
+    pub faults: Faults,
+}
+
+impl InMemorySubscriptions {
+    /// Every stored subscription, by id.
+    pub fn all(&self) -> Vec<PushSubscription> {
+        let items = self.items.lock().unwrap();
+        items.values().map(|(sub, _)| sub.clone()).collect()
+    }
+
+    /// When a stored subscription is due for renewal.
+    pub fn renew_at(&self, id: &str) -> Option<Timestamp> {
+        self.items.lock().unwrap().get(id).map(|(_, at)| *at)
+    }
+}
+
+#[async_trait]
+impl SubscriptionStore for InMemorySubscriptions {
+    async fn put(&self, sub: &PushSubscription, renew_at: Timestamp) -> Result<(), StoreError> {
+        self.faults.check("subscriptions.put")?;
+        let mut items = self.items.lock().unwrap();
+        items.insert(sub.id.clone(), (sub.clone(), renew_at));
+        Ok(())
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<PushSubscription>, StoreError> {
+        self.faults.check("subscriptions.get")?;
+        Ok(self.items.lock().unwrap().get(id).map(|(s, _)| s.clone()))
+    }
+
+    async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError> {
+        self.faults.check("subscriptions.delete")?;
+        self.items.lock().unwrap().remove(&sub.id);
+        Ok(())
+    }
+
+    async fn for_connection(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        self.faults.check("subscriptions.for_connection")?;
+        let items = self.items.lock().unwrap();
+        Ok(items
+            .values()
+            .map(|(sub, _)| sub)
+            .filter(|sub| {
+                &sub.contract_id == contract
+                    && &sub.seat_id == seat
+                    && sub.kind.connection_kind() == kind
+            })
+            .cloned()
+            .collect())
+    }
+
+    /// Due first, then by id.
+    async fn due(
+        &self,
+        now: Timestamp,
+        per_shard: i32,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        self.faults.check("subscriptions.due")?;
+        let items = self.items.lock().unwrap();
+        let mut due: Vec<(Timestamp, PushSubscription)> = items
+            .values()
+            .filter(|(_, at)| *at <= now)
+            .map(|(sub, at)| (*at, sub.clone()))
+            .collect();
+        due.sort_by(|a, b| (a.0, &a.1.id).cmp(&(b.0, &b.1.id)));
+        let limit = usize::try_from(per_shard.max(1)).unwrap_or(1) * RENEWAL_SHARDS;
+        Ok(due.into_iter().take(limit).map(|(_, sub)| sub).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct InMemoryAuthorizations {
+    items: Mutex<BTreeMap<String, (PendingAuthorization, SecretString)>>,
+    pub faults: Faults,
+}
+
+impl InMemoryAuthorizations {
+    /// How many sign-ins are started and not taken.
+    pub fn pending(&self) -> usize {
+        self.items.lock().unwrap().len()
+    }
+}
+
+#[async_trait]
+impl AuthorizationStore for InMemoryAuthorizations {
+    async fn create(
+        &self,
+        pending: &PendingAuthorization,
+        pkce_verifier: &SecretString,
+    ) -> Result<(), StoreError> {
+        self.faults.check("authorizations.create")?;
+        let mut items = self.items.lock().unwrap();
+        if items.contains_key(&pending.id) {
+            return Err(StoreError::AlreadyExists {
+                entity: "pending authorization",
+                key: pending.id.clone(),
+            });
+        }
+        items.insert(pending.id.clone(), (pending.clone(), pkce_verifier.clone()));
+        Ok(())
+    }
+
+    async fn take(
+        &self,
+        id: &str,
+    ) -> Result<Option<(PendingAuthorization, SecretString)>, StoreError> {
+        self.faults.check("authorizations.take")?;
+        Ok(self.items.lock().unwrap().remove(id))
+    }
+}
+
+#[derive(Default)]
+pub struct InMemorySyncStatus {
+    items: Mutex<BTreeMap<ConnectionKey, SyncStatus>>,
+    pub faults: Faults,
+}
+
+#[async_trait]
+impl SyncStatusStore for InMemorySyncStatus {
+    async fn get(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Option<SyncStatus>, StoreError> {
+        self.faults.check("sync_status.get")?;
+        let key = connection_key(contract, seat, kind);
+        Ok(self.items.lock().unwrap().get(&key).cloned())
+    }
+
+    async fn put(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        status: &SyncStatus,
+    ) -> Result<(), StoreError> {
+        self.faults.check("sync_status.put")?;
+        let key = connection_key(contract, seat, kind);
+        self.items.lock().unwrap().insert(key, status.clone());
+        Ok(())
+    }
+}
