@@ -15,6 +15,7 @@
 //! | `tombstones.rs` | what stays of a removed thread; removal for inactivity |
 //! | `expiry.rs` | which threads have expired |
 //! | `skips.rs` | [`SkipLog`]: the decisions not to sync |
+//! | `compat.rs` | former inherent names of port methods, until their last callers move |
 //!
 //! # Storing a message: two steps, in this order
 //!

@@ -33,6 +33,7 @@ impl SkipLog for DynamoMailStore {
         self.seat_skips(seat, counterpart).await
     }
 
+    /// Reads pages, newest first, until `limit` decisions match or the pages end.
     async fn skips_in_thread(
         &self,
         _contract: &ContractId,
@@ -42,8 +43,27 @@ impl SkipLog for DynamoMailStore {
         code: &str,
         limit: usize,
     ) -> Result<Vec<SkipRecord>, StoreError> {
-        self.seat_skips_in_thread(seat, counterpart, thread_id, code, limit)
-            .await
+        let query = self
+            .items()
+            .partition(&keys::mail_pk(seat), &keys::skips_prefix(counterpart))
+            .filter("#thread = :thread AND #code = :code")
+            .name("#thread", "thread_id")
+            .name("#code", "code")
+            .string(":thread", thread_id)
+            .string(":code", code)
+            .reverse();
+        let mut pages = query.pages(None);
+        let mut skips = Vec::new();
+        while skips.len() < limit {
+            let Some(page) = pages.next().await? else {
+                break;
+            };
+            for item in page.items {
+                skips.push(decode::<SkipItem>(item)?.into_domain());
+            }
+        }
+        skips.truncate(limit);
+        Ok(skips)
     }
 
     async fn forget(&self, skip: &SkipRecord) -> Result<(), StoreError> {
@@ -76,37 +96,5 @@ impl DynamoMailStore {
             .into_iter()
             .map(SkipItem::into_domain)
             .collect())
-    }
-
-    /// Reads pages, newest first, until `limit` decisions match or the pages end.
-    pub(super) async fn seat_skips_in_thread(
-        &self,
-        seat: &SeatId,
-        counterpart: &EmailAddress,
-        thread_id: &str,
-        code: &str,
-        limit: usize,
-    ) -> Result<Vec<SkipRecord>, StoreError> {
-        let query = self
-            .items()
-            .partition(&keys::mail_pk(seat), &keys::skips_prefix(counterpart))
-            .filter("#thread = :thread AND #code = :code")
-            .name("#thread", "thread_id")
-            .name("#code", "code")
-            .string(":thread", thread_id)
-            .string(":code", code)
-            .reverse();
-        let mut pages = query.pages(None);
-        let mut skips = Vec::new();
-        while skips.len() < limit {
-            let Some(page) = pages.next().await? else {
-                break;
-            };
-            for item in page.items {
-                skips.push(decode::<SkipItem>(item)?.into_domain());
-            }
-        }
-        skips.truncate(limit);
-        Ok(skips)
     }
 }

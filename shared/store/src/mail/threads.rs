@@ -115,7 +115,17 @@ impl ThreadStore for DynamoMailStore {
         seat: &SeatId,
         provider_id: &str,
     ) -> Result<bool, StoreError> {
-        self.delete_provider_id(seat, provider_id).await
+        let pointer = self
+            .items()
+            .get::<GuardRecord>(
+                &keys::mail_pk(seat),
+                &keys::provider_pointer_sk(provider_id),
+            )
+            .await?;
+        match pointer {
+            Some(p) => self.delete_message(seat, &p.thread_id, provider_id).await,
+            None => Ok(false),
+        }
     }
 
     /// Keeps `tombstone` merged with the tombstone already there and with what the live
@@ -178,25 +188,6 @@ impl DynamoMailStore {
             .collect();
         messages.sort_by(|a, b| (a.sent_at, &a.provider_id).cmp(&(b.sent_at, &b.provider_id)));
         Ok(messages)
-    }
-
-    /// Deletes the message a provider id points at, if any.
-    pub(super) async fn delete_provider_id(
-        &self,
-        seat: &SeatId,
-        provider_id: &str,
-    ) -> Result<bool, StoreError> {
-        let pointer = self
-            .items()
-            .get::<GuardRecord>(
-                &keys::mail_pk(seat),
-                &keys::provider_pointer_sk(provider_id),
-            )
-            .await?;
-        match pointer {
-            Some(p) => self.delete_message(seat, &p.thread_id, provider_id).await,
-            None => Ok(false),
-        }
     }
 
     /// Step 1: message, guard and thread-if-missing in one transaction, on condition that
