@@ -1,7 +1,4 @@
 //! Composition root: logging, configuration and clients once per cold start, then the loop.
-// The ingest future nests deeply (job -> provider pages -> judgement -> store); its layout
-// needs more than the default 128 levels of query depth.
-#![recursion_limit = "256"]
 
 use std::sync::Arc;
 
