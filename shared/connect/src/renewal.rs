@@ -4,13 +4,13 @@
 use std::collections::HashMap;
 
 use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::failure::Chain;
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::ports::Renewal;
 use hiresync_domain::subscription::PushSubscription;
 use hiresync_domain::Timestamp;
 use hiresync_messages::{SyncJob, SyncReason};
-use hiresync_runtime::telemetry::Chain;
 use secrecy::SecretString;
 use tracing::warn;
 

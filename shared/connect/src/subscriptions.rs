@@ -3,13 +3,13 @@
 
 use hiresync_domain::connection::{Connection, ConnectionKind};
 use hiresync_domain::contract::Provider;
+use hiresync_domain::failure::Chain;
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
 use hiresync_domain::ports::{ChannelTerms, NewChannel};
 use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
 use hiresync_domain::Timestamp;
 use hiresync_messages::{SyncJob, SyncReason};
-use hiresync_runtime::telemetry::Chain;
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};

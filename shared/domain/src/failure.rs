@@ -2,6 +2,9 @@
 //! (the seat or admin can act on it), not found, or internal (ours or the platform's, with
 //! its cause kept for the log).
 
+use std::error::Error;
+use std::fmt;
+
 use crate::connect_error::ConnectError;
 use crate::ports::{BoxError, SealError, StoreError};
 
@@ -49,6 +52,23 @@ impl Failure {
     }
 }
 
+/// An error and every cause under it, as one line: `a: b: c`. Errors are logged through it
+/// (`error = %Chain(&e)`), so the storage, queue, key service or provider cause reaches the
+/// log instead of only the outermost context.
+pub struct Chain<'a>(pub &'a (dyn Error + 'static));
+
+impl fmt::Display for Chain<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut cause = self.0.source();
+        while let Some(e) = cause {
+            write!(f, ": {e}")?;
+            cause = e.source();
+        }
+        Ok(())
+    }
+}
+
 impl From<StoreError> for Failure {
     fn from(e: StoreError) -> Self {
         Failure::internal("storage", e)
@@ -58,5 +78,22 @@ impl From<StoreError> for Failure {
 impl From<SealError> for Failure {
     fn from(e: SealError) -> Self {
         Failure::internal("token vault", e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_names_every_cause() {
+        let failure = Failure::internal(
+            "storage",
+            std::io::Error::other("ProvisionedThroughputExceeded"),
+        );
+        assert_eq!(
+            Chain(&failure).to_string(),
+            "storage failed: ProvisionedThroughputExceeded"
+        );
     }
 }

@@ -5,29 +5,11 @@
 //! `contract` and `seat` they work on, so every line says whose work it was. Payloads,
 //! tokens and mail bodies are never logged.
 
-use std::error::Error;
-use std::fmt;
-
 use tracing::Subscriber;
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::EnvFilter;
 
-/// An error and every cause under it, as one line: `a: b: c`. Log errors through it
-/// (`error = %Chain(&e)`), so the DynamoDB, SQS, KMS or provider cause reaches the log
-/// instead of only the outermost context.
-pub struct Chain<'a>(pub &'a (dyn Error + 'static));
-
-impl fmt::Display for Chain<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
-        let mut cause = self.0.source();
-        while let Some(e) = cause {
-            write!(f, ": {e}")?;
-            cause = e.source();
-        }
-        Ok(())
-    }
-}
+pub use hiresync_domain::failure::Chain;
 
 /// A JSON subscriber writing to `writer`, filtered by `RUST_LOG` (default `info`).
 pub fn json_subscriber<W>(writer: W, filter: &str) -> impl Subscriber + Send + Sync
@@ -57,18 +39,6 @@ pub fn init() {
 mod tests {
     use super::*;
 
-    #[derive(Debug, thiserror::Error)]
-    #[error("storage failed")]
-    struct Outer(#[source] std::io::Error);
-
-    #[test]
-    fn a_chain_names_every_cause() {
-        let e = Outer(std::io::Error::other("ProvisionedThroughputExceeded"));
-        assert_eq!(
-            Chain(&e).to_string(),
-            "storage failed: ProvisionedThroughputExceeded"
-        );
-    }
     use std::io::Write;
     use std::sync::{Arc, Mutex};
 

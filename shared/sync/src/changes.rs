@@ -9,8 +9,8 @@ use hiresync_domain::Timestamp;
 use hiresync_messages::SyncJob;
 use tracing::warn;
 
-use crate::chain::Chain;
 use crate::ingestor::{IngestReport, Ingestor, Judged};
+use hiresync_domain::failure::Chain;
 
 impl Ingestor {
     /// Follows the mailbox's changes from the stored cursor until the mailbox has nothing

@@ -27,7 +27,6 @@
 //! - [`progress`]: the connection's visible sync status.
 //! - [`state`]: from what is stored about a thread to the policy's thread state.
 
-mod chain;
 mod changes;
 mod ingestor;
 mod judging;

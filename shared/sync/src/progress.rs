@@ -8,8 +8,8 @@ use hiresync_domain::Timestamp;
 use hiresync_messages::{SyncJob, SyncReason};
 use tracing::warn;
 
-use crate::chain::Chain;
 use crate::ingestor::{IngestReport, Ingestor};
+use hiresync_domain::failure::Chain;
 
 impl Ingestor {
     /// Updates the connection's visible status. A failure to write it is logged, not
