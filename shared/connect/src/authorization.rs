@@ -76,7 +76,7 @@ impl Connector {
         );
         let wanted = scopes::requested_scopes(provider, kind, contract.settings.email_access);
         let request = self.providers.identity(provider).authorization_url(
-            &self.signer.sign(&pending.id),
+            &self.signer()?.sign(&pending.id),
             &wanted,
             login_hint,
         );
@@ -99,10 +99,11 @@ impl Connector {
         callback: &Callback,
         now: Timestamp,
     ) -> Result<Connected, Failure> {
+        let signer = self.signer()?;
         let id = callback
             .state
             .as_deref()
-            .and_then(|s| self.signer.verify(s))
+            .and_then(|s| signer.verify(s))
             .ok_or(stale(StaleReason::Unrecognized))?;
         // The signature proves we issued it; if the store no longer has it, it was used.
         let (pending, verifier) = self

@@ -212,11 +212,9 @@ pub fn connector(
     providers: ProviderClients,
 ) -> Result<Connector, BuildError> {
     let signer = StateSigner::new(config.state_key.clone()).ok_or(BuildError::StateKey)?;
-    Ok(Connector::new(
-        ports(aws, config, providers),
-        config.push.clone(),
-        signer,
-    ))
+    Ok(Connector::new(ports(aws, config, providers))
+        .with_push(config.push.clone())
+        .with_signer(signer))
 }
 
 impl Connector {

@@ -63,19 +63,29 @@ pub struct ConnectPorts {
 }
 
 /// The connect use cases. Cheap to clone: the ports are shared.
+///
+/// A function gives it only what its use cases need: the ports always; where providers
+/// push ([`Connector::with_push`]) only where subscriptions are created or renewed
+/// (authorization, renewal); the OAuth state key ([`Connector::with_signer`]) only where
+/// sign-ins start and complete (the settings API). A use case that needs a piece its
+/// function was not given fails with an internal failure naming it.
 #[derive(Clone)]
 pub struct Connector {
     pub stores: Stores,
     pub sealer: Arc<dyn TokenSealer>,
     pub queues: Queues,
     pub providers: Arc<dyn ProviderRegistry>,
-    pub push: PushSettings,
-    pub(crate) signer: StateSigner,
+    push: Option<PushSettings>,
+    signer: Option<StateSigner>,
 }
 
+/// A use case needed a piece of configuration its function was not built with.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} is not configured in this function")]
+pub struct NotConfigured(pub &'static str);
+
 impl Connector {
-    /// `push` says where providers push and for how long; `signer` signs the OAuth state.
-    pub fn new(ports: ConnectPorts, push: PushSettings, signer: StateSigner) -> Self {
+    pub fn new(ports: ConnectPorts) -> Self {
         let ConnectPorts {
             stores,
             sealer,
@@ -87,9 +97,33 @@ impl Connector {
             sealer,
             queues,
             providers,
-            push,
-            signer,
+            push: None,
+            signer: None,
         }
+    }
+
+    /// Where providers push, and for how long subscriptions live.
+    pub fn with_push(mut self, push: PushSettings) -> Self {
+        self.push = Some(push);
+        self
+    }
+
+    /// What signs and checks the OAuth `state`.
+    pub fn with_signer(mut self, signer: StateSigner) -> Self {
+        self.signer = Some(signer);
+        self
+    }
+
+    pub(crate) fn push_settings(&self) -> Result<&PushSettings, Failure> {
+        self.push
+            .as_ref()
+            .ok_or_else(|| Failure::internal("configuration", NotConfigured("push settings")))
+    }
+
+    pub(crate) fn signer(&self) -> Result<&StateSigner, Failure> {
+        self.signer
+            .as_ref()
+            .ok_or_else(|| Failure::internal("configuration", NotConfigured("the OAuth state key")))
     }
 }
 

@@ -99,7 +99,7 @@ impl Connector {
             // Never created at the provider: create it, and catch up on what it missed.
             Renewal::Gone
         } else {
-            let terms = self.channel_terms(&sub.contract_id, now).await?;
+            let terms = self.channel_terms(&sub.contract_id, provider, now).await?;
             self.providers
                 .push(provider)
                 .renew(&access, sub, &terms)
@@ -120,7 +120,7 @@ impl Connector {
                 };
                 self.stores
                     .subscriptions
-                    .put(&updated, updated.renew_at(&self.push.lifetimes))
+                    .put(&updated, updated.renew_at(&self.push_settings()?.lifetimes))
                     .await?;
                 report.renewed += 1;
             }
@@ -138,7 +138,7 @@ impl Connector {
                     .await?;
                 self.stores
                     .subscriptions
-                    .put(&fresh, fresh.renew_at(&self.push.lifetimes))
+                    .put(&fresh, fresh.renew_at(&self.push_settings()?.lifetimes))
                     .await?;
                 if fresh.id != sub.id {
                     self.stop_at_provider(provider, sub, &access).await?;

@@ -45,15 +45,22 @@ pub(crate) fn is_placeholder(sub: &PushSubscription) -> bool {
 }
 
 impl Connector {
-    /// What a subscription of the contract is asked for at `now`.
+    /// What a subscription of the contract with `provider` is asked for at `now`. The
+    /// contract's learned lifetime ceiling is read only for a provider that learns one.
     pub(crate) async fn channel_terms(
         &self,
         contract: &ContractId,
+        provider: Provider,
         now: Timestamp,
     ) -> Result<ChannelTerms<'_>, Failure> {
+        let ceiling_minutes = if self.providers.push(provider).learns_ceiling() {
+            self.stores.contracts.graph_ceiling(contract).await?
+        } else {
+            None
+        };
         Ok(ChannelTerms {
-            settings: &self.push,
-            ceiling_minutes: self.stores.contracts.graph_ceiling(contract).await?,
+            settings: self.push_settings()?,
+            ceiling_minutes,
             now,
         })
     }
@@ -88,7 +95,7 @@ impl Connector {
     ) -> Result<PushSubscription, Failure> {
         let secret = new_secret();
         let channel_id = new_id();
-        let terms = self.channel_terms(c, now).await?;
+        let terms = self.channel_terms(c, provider, now).await?;
         let channel = self
             .providers
             .push(provider)
@@ -158,7 +165,7 @@ impl Connector {
             Ok(sub) => {
                 self.stores
                     .subscriptions
-                    .put(&sub, sub.renew_at(&self.push.lifetimes))
+                    .put(&sub, sub.renew_at(&self.push_settings()?.lifetimes))
                     .await?;
                 Ok(true)
             }

@@ -268,3 +268,47 @@ async fn a_failed_renewal_is_counted_logged_with_its_cause_and_retried_next_run(
     let retried = w.connector.renew_due(ts(GRAPH_DUE), 50).await.unwrap();
     assert_eq!(retried.renewed, 1, "only the one that failed is still due");
 }
+
+#[tokio::test]
+async fn only_a_provider_that_clamps_lifetimes_has_its_ceiling_read() {
+    let w = World::new();
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, true)
+        .await;
+    w.connect("s1", ConnectionKind::Calendar, NOW).await;
+    // Any read of the contract would fail now: a Google renewal must not need one.
+    w.tenancy.contracts.faults.fail_next(1);
+
+    let report = w
+        .connector
+        .renew_due(ts("2026-03-08T09:00:00Z"), 50)
+        .await
+        .unwrap();
+
+    assert_eq!((report.recreated, report.failed), (1, 0));
+}
+
+#[tokio::test]
+async fn a_function_built_without_push_settings_says_so_when_asked_to_renew() {
+    let w = World::new();
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, true)
+        .await;
+    w.connect("s1", ConnectionKind::Calendar, NOW).await;
+    let c = &w.connector;
+    let without_push = hiresync_connect::Connector::new(hiresync_connect::ConnectPorts {
+        stores: c.stores.clone(),
+        sealer: c.sealer.clone(),
+        queues: c.queues.clone(),
+        providers: c.providers.clone(),
+    });
+
+    let report = without_push
+        .renew_due(ts("2026-03-08T09:00:00Z"), 50)
+        .await
+        .unwrap();
+
+    assert_eq!(report.failed, 1);
+    assert!(w
+        .logs
+        .text()
+        .contains("push settings is not configured in this function"));
+}

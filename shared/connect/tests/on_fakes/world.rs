@@ -75,7 +75,9 @@ impl World {
         };
         let signer = hiresync_connect::state::StateSigner::new(vec![42; 32]).unwrap();
         Self {
-            connector: Connector::new(ports, push_settings(), signer),
+            connector: Connector::new(ports)
+                .with_push(push_settings())
+                .with_signer(signer),
             tenancy,
             queues,
             sealer,

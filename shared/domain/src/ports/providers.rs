@@ -190,6 +190,12 @@ pub trait PushChannels: Send + Sync {
     /// The subscriptions a connection of `kind` needs.
     fn kinds(&self, kind: ConnectionKind) -> &'static [SubscriptionKind];
 
+    /// Whether the provider may clamp a subscription's lifetime to a ceiling the contract
+    /// then remembers ([`ChannelTerms::ceiling_minutes`]); only then is it read.
+    fn learns_ceiling(&self) -> bool {
+        false
+    }
+
     async fn create(
         &self,
         access: &SecretString,

@@ -377,6 +377,10 @@ impl Accounts for ScriptedProvider {
 
 #[async_trait]
 impl PushChannels for ScriptedProvider {
+    fn learns_ceiling(&self) -> bool {
+        self.provider == Provider::Microsoft365
+    }
+
     fn kinds(&self, kind: ConnectionKind) -> &'static [SubscriptionKind] {
         match (self.provider, kind) {
             (Provider::Microsoft365, ConnectionKind::Email) => &[

@@ -93,6 +93,11 @@ fn graph_resource(kind: SubscriptionKind) -> Result<&'static str, ProviderError>
 
 #[async_trait]
 impl PushChannels for Microsoft {
+    /// Graph clamps a subscription's lifetime to the tenant's ceiling.
+    fn learns_ceiling(&self) -> bool {
+        true
+    }
+
     fn kinds(&self, kind: ConnectionKind) -> &'static [SubscriptionKind] {
         match kind {
             ConnectionKind::Email => &[
