@@ -21,6 +21,7 @@ use hiresync_domain::capability::capabilities;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
 use hiresync_domain::contract::{Contract, EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId};
+use hiresync_domain::ports::{MailReader, PageToken, SkipLog};
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -52,8 +53,10 @@ pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
 pub struct App {
     pub connector: Connector,
-    /// Synced mail and the recorded skip decisions.
-    pub mail: hiresync_store::DynamoMailStore,
+    /// The seats' synced mail, read by the threads route.
+    pub threads: Arc<dyn MailReader>,
+    /// The recorded decisions not to sync, read by the skips route.
+    pub skips: Arc<dyn SkipLog>,
     pub auth: Authenticator,
     /// Read once per request.
     pub clock: Clock,
@@ -336,7 +339,7 @@ async fn skips(
 ) -> ApiResult<Json<serde_json::Value>> {
     let now = (app.clock)();
     let caller = caller(&app, &headers, now)?;
-    contract_of(&caller, &contract)?;
+    let contract_id = contract_of(&caller, &contract)?;
     let seat_id = seat_of(&caller, &seat, true)?;
     let raw = q.counterpart.ok_or_else(|| {
         ApiError::bad_request("the counterpart query parameter (an email address) is required")
@@ -344,8 +347,8 @@ async fn skips(
     let counterpart = hiresync_domain::ids::EmailAddress::parse(&raw)
         .map_err(|e| ApiError::bad_request(e.to_string()))?;
     let records = app
-        .mail
-        .skips_for(&seat_id, &counterpart)
+        .skips
+        .skips_for(&contract_id, &seat_id, &counterpart)
         .await
         .map_err(Failure::from)?;
     let decisions: Vec<_> = records
@@ -382,23 +385,23 @@ async fn threads(
 ) -> ApiResult<Json<serde_json::Value>> {
     let now = (app.clock)();
     let caller = caller(&app, &headers, now)?;
-    contract_of(&caller, &contract)?;
+    let contract_id = contract_of(&caller, &contract)?;
     let seat_id = seat_of(&caller, &seat, false)?;
     let limit = q.limit.unwrap_or(25);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 100"));
     }
-    let token = q.next.map(hiresync_store::PageToken::from_string);
+    let token = q.next.map(PageToken::from_string);
     let page = app
-        .mail
-        .threads_of_seat(&seat_id, limit, token.as_ref())
+        .threads
+        .threads_of_seat(&contract_id, &seat_id, limit, token.as_ref())
         .await
         .map_err(Failure::from)?;
     let mut threads = Vec::with_capacity(page.items.len());
     for t in page.items {
         let messages = app
-            .mail
-            .messages(&seat_id, &t.thread_id)
+            .threads
+            .messages(&contract_id, &seat_id, &t.thread_id)
             .await
             .map_err(Failure::from)?;
         threads.push(json!({

@@ -18,8 +18,11 @@ async fn main() -> Result<(), lambda_http::Error> {
     let connector = Connector::from_config(&aws, &config)?;
     let mail_table = std::env::var("MAIL_TABLE")
         .map_err(|_| "MAIL_TABLE is not set (template.yaml sets it for every function)")?;
+    let mail =
+        hiresync_store::DynamoMailStore::new(aws_sdk_dynamodb::Client::new(&aws), mail_table);
     let app = Arc::new(App {
-        mail: hiresync_store::DynamoMailStore::new(aws_sdk_dynamodb::Client::new(&aws), mail_table),
+        threads: Arc::new(mail.clone()),
+        skips: Arc::new(mail),
         connector,
         auth,
         clock: Arc::new(jiff::Timestamp::now),

@@ -13,6 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use common::{query, ts, Harness, NOW};
+use hiresync_domain::ports::{SkipLog, ThreadStore};
 use http_body_util::BodyExt;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{json, Value};
@@ -67,11 +68,13 @@ impl Api {
             base64::engine::general_purpose::STANDARD.encode(KEY)
         );
         let aws = hiresync_localstack::aws_config().await;
+        let mail = hiresync_store::DynamoMailStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            harness.resources.table("MailTable").unwrap(),
+        );
         let app = Arc::new(App {
-            mail: hiresync_store::DynamoMailStore::new(
-                aws_sdk_dynamodb::Client::new(&aws),
-                harness.resources.table("MailTable").unwrap(),
-            ),
+            threads: Arc::new(mail.clone()),
+            skips: Arc::new(mail),
             connector: harness.connector.clone(),
             auth: Authenticator::from_spec(&spec).unwrap(),
             clock: Arc::new(|| ts(NOW)),
@@ -434,7 +437,7 @@ async fn why_did_this_not_sync_answers_from_the_recorded_decisions() {
         aws_sdk_dynamodb::Client::new(&aws),
         api.harness.resources.table("MailTable").unwrap(),
     );
-    let record = |provider: &str, code: &str, at: &str| hiresync_store::SkipRecord {
+    let record = |provider: &str, code: &str, at: &str| hiresync_domain::mail::SkipRecord {
         contract: hiresync_domain::ids::ContractId::parse("acme").unwrap(),
         seat: hiresync_domain::ids::SeatId::parse("s1").unwrap(),
         counterpart: hiresync_domain::ids::EmailAddress::parse("bob@else.example").unwrap(),
@@ -444,16 +447,10 @@ async fn why_did_this_not_sync_answers_from_the_recorded_decisions() {
         explanation: format!("explained {code}"),
         decided_at: ts(NOW),
     };
-    mail.record_skip(&record(
-        "m-1",
-        "too_many_participants",
-        "2026-02-01T00:00:00Z",
-    ))
-    .await
-    .unwrap();
-    mail.record_skip(&record("m-2", "no_profile", "2026-02-02T00:00:00Z"))
-        .await
-        .unwrap();
+    let skip = record("m-1", "too_many_participants", "2026-02-01T00:00:00Z");
+    mail.record(&skip, None).await.unwrap();
+    let skip = record("m-2", "no_profile", "2026-02-02T00:00:00Z");
+    mail.record(&skip, None).await.unwrap();
 
     let url = "/v1/contracts/acme/seats/s1/skips?counterpart=Bob%40Else.example";
     let (s, b) = api.call("GET", url, Some(&recruiter("s1")), None).await;
@@ -540,7 +537,9 @@ async fn a_seat_reads_its_own_synced_threads_in_pages_and_nobody_else_does() {
             subject: format!("hello {n}"),
             sent_at: ts("2026-02-01T00:00:00Z"),
         };
-        mail.store_message(&thread, &message).await.unwrap();
+        ThreadStore::store_message(&mail, &thread, &message)
+            .await
+            .unwrap();
     }
 
     let url = "/v1/contracts/acme/seats/s1/threads";

@@ -163,7 +163,8 @@ impl Suite {
         };
 
         let app = Arc::new(App {
-            mail: mail.clone(),
+            threads: Arc::new(mail.clone()),
+            skips: Arc::new(mail.clone()),
             connector: connector.clone(),
             auth: Authenticator::from_spec(&format!("local:{}", B64.encode(&signing)))?,
             clock: Arc::new(jiff::Timestamp::now),
