@@ -24,12 +24,13 @@ pub struct Resources {
 }
 
 impl Resources {
-    /// The function environment of the template, resolved to these resources. Variables
-    /// bound to resources the local stack does not create are left out.
+    /// Every variable of the template's functions, resolved to these resources. Variables
+    /// bound to resources the local stack does not create, or to expressions only AWS can
+    /// evaluate, are left out.
     pub fn environment(&self, template: &Template) -> BTreeMap<String, String> {
         template
-            .environment
-            .iter()
+            .all_variables()
+            .into_iter()
             .filter_map(|(name, binding)| {
                 let value = match binding {
                     Binding::Resource(id) => self
@@ -40,8 +41,9 @@ impl Resources {
                         .cloned(),
                     Binding::Parameter { default, .. } => default.clone(),
                     Binding::Literal(v) => Some(v.clone()),
+                    Binding::Expression(_) => None,
                 };
-                value.map(|v| (name.clone(), v))
+                value.map(|v| (name.to_owned(), v))
             })
             .collect()
     }

@@ -61,7 +61,7 @@ pub struct QueueDef {
     pub redrive: Option<(String, u32)>,
 }
 
-/// What a `Globals` environment variable is bound to.
+/// What an environment variable is bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Binding {
     /// `!Ref LogicalId` of a resource.
@@ -72,6 +72,18 @@ pub enum Binding {
         default: Option<String>,
     },
     Literal(String),
+    /// Any other intrinsic (`!Sub`, `!GetAtt`, ...): only AWS knows its value.
+    Expression(String),
+}
+
+/// A function of the template (`AWS::Serverless::Function`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionDef {
+    pub logical_id: String,
+    /// The binary it runs (`Metadata.BuildProperties.Binary`).
+    pub binary: Option<String>,
+    /// Its own `Environment.Variables` (the `Globals` ones come on top).
+    pub environment: BTreeMap<String, Binding>,
 }
 
 #[derive(Debug, Clone)]
@@ -84,6 +96,7 @@ pub struct Template {
     pub resource_types: BTreeMap<String, String>,
     /// The environment every function gets (`Globals.Function.Environment.Variables`).
     pub environment: BTreeMap<String, Binding>,
+    pub functions: Vec<FunctionDef>,
 }
 
 /// The repository's template.yaml.
@@ -105,6 +118,43 @@ fn text(value: &Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
+}
+
+/// The variables of an `Environment.Variables` mapping.
+fn variables(
+    owner: &str,
+    vars: Option<&Value>,
+    parameters: Option<&serde_norway::Mapping>,
+) -> Result<BTreeMap<String, Binding>, TemplateError> {
+    let mut environment = BTreeMap::new();
+    let Some(vars) = vars.and_then(Value::as_mapping) else {
+        return Ok(environment);
+    };
+    for (name, value) in vars {
+        let name = name
+            .as_str()
+            .ok_or_else(|| bad(owner, "non-string variable"))?;
+        let binding = if let Some(target) = tag(value, "!Ref").and_then(Value::as_str) {
+            match parameters.and_then(|p| p.get(target)) {
+                Some(param) => Binding::Parameter {
+                    name: target.to_owned(),
+                    default: param.get("Default").and_then(text),
+                },
+                None => Binding::Resource(target.to_owned()),
+            }
+        } else if let Value::Tagged(t) = value {
+            Binding::Expression(t.tag.to_string())
+        } else {
+            Binding::Literal(text(value).ok_or_else(|| {
+                bad(
+                    owner,
+                    format!("{name} is neither a literal nor an intrinsic"),
+                )
+            })?)
+        };
+        environment.insert(name.to_owned(), binding);
+    }
+    Ok(environment)
 }
 
 fn key_schema(resource: &str, value: Option<&Value>) -> Result<KeyDef, TemplateError> {
@@ -272,33 +322,36 @@ impl Template {
             }
         }
         let parameters = doc.get("Parameters").and_then(Value::as_mapping);
-        let mut environment = BTreeMap::new();
-        if let Some(vars) = doc
-            .get("Globals")
-            .and_then(|g| g.get("Function"))
-            .and_then(|f| f.get("Environment"))
-            .and_then(|e| e.get("Variables"))
-            .and_then(Value::as_mapping)
-        {
-            for (name, value) in vars {
-                let name = name
-                    .as_str()
-                    .ok_or_else(|| bad("Globals", "non-string variable"))?;
-                let binding = if let Some(target) = tag(value, "!Ref").and_then(Value::as_str) {
-                    match parameters.and_then(|p| p.get(target)) {
-                        Some(param) => Binding::Parameter {
-                            name: target.to_owned(),
-                            default: param.get("Default").and_then(text),
-                        },
-                        None => Binding::Resource(target.to_owned()),
-                    }
-                } else {
-                    Binding::Literal(text(value).ok_or_else(|| {
-                        bad("Globals", format!("{name} is neither a literal nor a !Ref"))
-                    })?)
-                };
-                environment.insert(name.to_owned(), binding);
+        let environment = variables(
+            "Globals",
+            doc.get("Globals")
+                .and_then(|g| g.get("Function"))
+                .and_then(|f| f.get("Environment"))
+                .and_then(|e| e.get("Variables")),
+            parameters,
+        )?;
+        let mut functions = Vec::new();
+        for (id, resource) in resources {
+            if resource.get("Type").and_then(Value::as_str) != Some("AWS::Serverless::Function") {
+                continue;
             }
+            let id = id.as_str().unwrap_or_default();
+            functions.push(FunctionDef {
+                logical_id: id.to_owned(),
+                binary: resource
+                    .get("Metadata")
+                    .and_then(|m| m.get("BuildProperties"))
+                    .and_then(|b| b.get("Binary"))
+                    .and_then(text),
+                environment: variables(
+                    id,
+                    resource
+                        .get("Properties")
+                        .and_then(|p| p.get("Environment"))
+                        .and_then(|e| e.get("Variables")),
+                    parameters,
+                )?,
+            });
         }
         Ok(Self {
             tables,
@@ -306,6 +359,7 @@ impl Template {
             keys,
             resource_types,
             environment,
+            functions,
         })
     }
 
@@ -317,12 +371,45 @@ impl Template {
         self.queues.iter().find(|q| q.logical_id == logical_id)
     }
 
-    /// The `Globals` variable bound to a resource, if any.
+    /// Every variable some function gets: the `Globals` ones and each function's own.
+    pub fn all_variables(&self) -> BTreeMap<&str, &Binding> {
+        let mut all: BTreeMap<&str, &Binding> = BTreeMap::new();
+        for f in &self.functions {
+            all.extend(f.environment.iter().map(|(k, v)| (k.as_str(), v)));
+        }
+        all.extend(self.environment.iter().map(|(k, v)| (k.as_str(), v)));
+        all
+    }
+
+    /// The variable bound to a resource, in any function's environment, if any.
     pub fn variable_for(&self, logical_id: &str) -> Option<&str> {
-        self.environment.iter().find_map(|(name, b)| match b {
-            Binding::Resource(id) if id == logical_id => Some(name.as_str()),
-            _ => None,
-        })
+        self.all_variables()
+            .into_iter()
+            .find_map(|(name, b)| match b {
+                Binding::Resource(id) if id == logical_id => Some(name),
+                _ => None,
+            })
+    }
+
+    /// The function that runs `binary`.
+    pub fn function(&self, binary: &str) -> Option<&FunctionDef> {
+        self.functions
+            .iter()
+            .find(|f| f.binary.as_deref() == Some(binary))
+    }
+
+    /// The names of the variables the function running `binary` gets from the template
+    /// (its own and the `Globals` ones), but the log level every function has.
+    pub fn variables_of(&self, binary: &str) -> Option<std::collections::BTreeSet<String>> {
+        let f = self.function(binary)?;
+        Some(
+            f.environment
+                .keys()
+                .chain(self.environment.keys())
+                .filter(|name| *name != "RUST_LOG")
+                .cloned()
+                .collect(),
+        )
     }
 }
 

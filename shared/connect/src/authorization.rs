@@ -75,11 +75,11 @@ impl Connector {
             now,
         );
         let wanted = scopes::requested_scopes(provider, kind, contract.settings.email_access);
-        let request = self.providers.identity(provider).authorization_url(
-            &self.signer()?.sign(&pending.id),
-            &wanted,
-            login_hint,
-        );
+        let request = self
+            .providers
+            .identity(provider)
+            .authorization_url(&self.signer()?.sign(&pending.id), &wanted, login_hint)
+            .map_err(|e| Failure::internal("authorization URL", e))?;
         self.stores
             .authorizations
             .create(&pending, &request.verifier)

@@ -16,7 +16,7 @@ use hiresync_providers::{
     GRAPH_BASE,
 };
 use hiresync_runtime::config::{ConfigError, Env};
-use hiresync_runtime::outbox::{QueueUrls, SqsOutbox};
+use hiresync_runtime::outbox::QueueUrls;
 use hiresync_store::{
     DynamoAuthorizationStore, DynamoConnectionStore, DynamoContractStore, DynamoSeatStore,
     DynamoSubscriptionStore, DynamoSyncStatusStore, DynamoTokenStore,
@@ -25,7 +25,9 @@ use hiresync_vault::TokenVault;
 use jiff::SignedDuration;
 use secrecy::SecretString;
 
-use crate::connector::{ConnectPorts, Connector, Queues, Stores};
+use hiresync_domain::ports::TenancyStores as Stores;
+
+use crate::connector::{ConnectPorts, Connector};
 use crate::state::StateSigner;
 
 pub const MICROSOFT_AUTHORIZE: &str =
@@ -78,7 +80,7 @@ impl ConnectConfig {
             token_url: env
                 .optional(&format!("{prefix}_TOKEN_URL"))
                 .unwrap_or_else(|| token.to_owned()),
-            redirect_url: redirect.clone(),
+            redirect_url: Some(redirect.clone()),
         };
         let microsoft = oauth(&mut env, "MICROSOFT", MICROSOFT_AUTHORIZE, MICROSOFT_TOKEN);
         let google = oauth(&mut env, "GOOGLE", GOOGLE_AUTHORIZE, GOOGLE_TOKEN);
@@ -99,9 +101,9 @@ impl ConnectConfig {
         let config = Self {
             tenancy_table: env.required("TENANCY_TABLE"),
             queues: QueueUrls {
-                sync_jobs: env.required("SYNC_JOBS_QUEUE_URL"),
-                deauthorizations: env.required("DEAUTHORIZATIONS_QUEUE_URL"),
-                notifications: env.required("NOTIFICATIONS_QUEUE_URL"),
+                sync_jobs: Some(env.required("SYNC_JOBS_QUEUE_URL")),
+                deauthorizations: Some(env.required("DEAUTHORIZATIONS_QUEUE_URL")),
+                notifications: Some(env.required("NOTIFICATIONS_QUEUE_URL")),
             },
             token_key_id: env.required("TOKEN_KEY_ID"),
             microsoft,
@@ -197,10 +199,10 @@ pub fn ports(
             aws_sdk_kms::Client::new(aws),
             config.token_key_id.clone(),
         )),
-        queues: Queues::all(Arc::new(SqsOutbox::new(
-            aws_sdk_sqs::Client::new(aws),
-            config.queues.clone(),
-        ))),
+        queues: hiresync_runtime::outbox::sqs_queues(
+            &aws_sdk_sqs::Client::new(aws),
+            &config.queues,
+        ),
         providers: Arc::new(ConnectProviders::new(providers)),
     }
 }

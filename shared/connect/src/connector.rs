@@ -10,52 +10,15 @@ use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::contract::Provider;
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, SeatId};
-use hiresync_domain::ports::{
-    AuthorizationStore, ConnectionStore, ContractStore, ProviderRegistry, PushSettings, SeatStore,
-    SubscriptionStore, SyncStatusStore, TokenSealer, TokenStore,
-};
-use hiresync_messages::{FanOutQueue, NoticeQueue, SyncJobQueue};
+use hiresync_domain::ports::{ProviderRegistry, PushSettings, TenancyStores, TokenSealer};
+use hiresync_messages::Queues;
 
 use crate::state::StateSigner;
-
-/// The tenancy stores the connect use cases read and write.
-#[derive(Clone)]
-pub struct Stores {
-    pub contracts: Arc<dyn ContractStore>,
-    pub seats: Arc<dyn SeatStore>,
-    pub connections: Arc<dyn ConnectionStore>,
-    pub tokens: Arc<dyn TokenStore>,
-    pub subscriptions: Arc<dyn SubscriptionStore>,
-    pub authorizations: Arc<dyn AuthorizationStore>,
-    pub sync_status: Arc<dyn SyncStatusStore>,
-}
-
-/// The queues the connect use cases send to.
-#[derive(Clone)]
-pub struct Queues {
-    pub sync_jobs: Arc<dyn SyncJobQueue>,
-    pub fan_out: Arc<dyn FanOutQueue>,
-    pub notices: Arc<dyn NoticeQueue>,
-}
-
-impl Queues {
-    /// All three queues behind one sender (the SQS outbox, or the in-memory fake).
-    pub fn all<Q>(queues: Arc<Q>) -> Self
-    where
-        Q: SyncJobQueue + FanOutQueue + NoticeQueue + 'static,
-    {
-        Self {
-            sync_jobs: queues.clone(),
-            fan_out: queues.clone(),
-            notices: queues,
-        }
-    }
-}
 
 /// Everything outside that the connect use cases talk to.
 #[derive(Clone)]
 pub struct ConnectPorts {
-    pub stores: Stores,
+    pub stores: TenancyStores,
     /// Seals refresh tokens before they are stored.
     pub sealer: Arc<dyn TokenSealer>,
     pub queues: Queues,
@@ -71,7 +34,7 @@ pub struct ConnectPorts {
 /// function was not given fails with an internal failure naming it.
 #[derive(Clone)]
 pub struct Connector {
-    pub stores: Stores,
+    pub stores: TenancyStores,
     pub sealer: Arc<dyn TokenSealer>,
     pub queues: Queues,
     pub providers: Arc<dyn ProviderRegistry>,

@@ -16,7 +16,7 @@ mod subscriptions;
 mod tokens;
 
 pub use authorization::{AuthorizationStart, Callback, Connected};
-pub use connector::{ConnectPorts, Connector, Queues, Stores};
+pub use connector::{ConnectPorts, Connector, NotConfigured};
 pub use hiresync_domain::failure::Failure;
 pub use hiresync_domain::ports::PushSettings;
 pub use renewal::RenewalReport;

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 mod ports;
 
-pub use ports::{dedup_id, FanOutQueue, NoticeQueue, QueueError, SyncJobQueue};
+pub use ports::{dedup_id, FanOutQueue, NotWired, NoticeQueue, QueueError, Queues, SyncJobQueue};
 
 /// One page of a settings change's fan-out (`DeauthorizationsQueue`): the effects reach the
 /// contract's connections page by page, each page enqueuing the next, so a contract with

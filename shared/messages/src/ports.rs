@@ -1,5 +1,7 @@
 //! Sending messages, by capability: a use case takes the queue it writes to and no other.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 
 use crate::{FanOutPage, Notice, SyncJob};
@@ -19,6 +21,9 @@ pub enum QueueError {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+    /// The function was built without this queue: it was not meant to send there.
+    #[error("this function has no {queue} queue")]
+    NotWired { queue: &'static str },
 }
 
 impl From<QueueError> for hiresync_domain::failure::Failure {
@@ -45,6 +50,57 @@ pub trait FanOutQueue: Send + Sync {
 #[async_trait]
 pub trait NoticeQueue: Send + Sync {
     async fn notice(&self, notice: &Notice) -> Result<(), QueueError>;
+}
+
+/// The queues a use case may send to. A function wires only those it sends to; the others
+/// are [`NotWired`], which refuses every message with [`QueueError::NotWired`].
+#[derive(Clone)]
+pub struct Queues {
+    pub sync_jobs: Arc<dyn SyncJobQueue>,
+    pub fan_out: Arc<dyn FanOutQueue>,
+    pub notices: Arc<dyn NoticeQueue>,
+}
+
+impl Queues {
+    /// All three queues behind one sender (an in-memory fake, say).
+    pub fn all<Q>(queues: Arc<Q>) -> Self
+    where
+        Q: SyncJobQueue + FanOutQueue + NoticeQueue + 'static,
+    {
+        Self {
+            sync_jobs: queues.clone(),
+            fan_out: queues.clone(),
+            notices: queues,
+        }
+    }
+}
+
+/// A queue a function was not built with.
+pub struct NotWired;
+
+#[async_trait]
+impl SyncJobQueue for NotWired {
+    async fn sync_job(&self, _: &SyncJob, _: &str) -> Result<(), QueueError> {
+        Err(QueueError::NotWired { queue: "sync-jobs" })
+    }
+}
+
+#[async_trait]
+impl FanOutQueue for NotWired {
+    async fn fan_out(&self, _: &FanOutPage) -> Result<(), QueueError> {
+        Err(QueueError::NotWired {
+            queue: "deauthorizations",
+        })
+    }
+}
+
+#[async_trait]
+impl NoticeQueue for NotWired {
+    async fn notice(&self, _: &Notice) -> Result<(), QueueError> {
+        Err(QueueError::NotWired {
+            queue: "notifications",
+        })
+    }
 }
 
 /// A deduplication id SQS accepts (at most 128 of `[A-Za-z0-9-_.:]`, as FIFO queues allow)

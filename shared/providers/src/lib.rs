@@ -19,6 +19,7 @@ mod http;
 /// OAuth 2 code flow (maintained alongside, by the connect work).
 pub mod oauth;
 pub mod revoke;
+pub mod settings;
 
 pub use calendar::{Channel, GoogleCalendar, GoogleCalendarClient, WatchRequest, CALENDAR_BASE};
 pub use clients::ProviderClients;

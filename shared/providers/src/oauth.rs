@@ -93,6 +93,14 @@ type Client = oauth2::Client<
     EndpointSet,
 >;
 
+/// The provider's own endpoints, used unless configuration points elsewhere (a sandbox).
+pub const MICROSOFT_AUTHORIZE: &str =
+    "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize";
+pub const MICROSOFT_TOKEN: &str =
+    "https://login.microsoftonline.com/organizations/oauth2/v2.0/token";
+pub const GOOGLE_AUTHORIZE: &str = "https://accounts.google.com/o/oauth2/v2/auth";
+pub const GOOGLE_TOKEN: &str = "https://oauth2.googleapis.com/token";
+
 /// One OAuth application (client) registered with a provider.
 #[derive(Clone)]
 pub struct OAuthSettings {
@@ -100,7 +108,9 @@ pub struct OAuthSettings {
     pub client_secret: SecretString,
     pub authorize_url: String,
     pub token_url: String,
-    pub redirect_url: String,
+    /// Where the provider sends a seat back after signing in. Only a function that starts
+    /// sign-ins has one; refreshing and revoking need none.
+    pub redirect_url: Option<String>,
 }
 
 impl fmt::Debug for OAuthSettings {
@@ -130,6 +140,9 @@ pub enum OAuthError {
     Unreachable(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("the token endpoint answered with something that is not a token response")]
     Malformed(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A sign-in was asked of a function configured without a redirect URL.
+    #[error("no redirect URL is configured, so no sign-in can start here")]
+    NoRedirect,
 }
 
 impl OAuthError {
@@ -175,6 +188,7 @@ pub struct OAuthApp {
     provider: Provider,
     client: Client,
     http: reqwest::Client,
+    signs_in: bool,
 }
 
 impl fmt::Debug for OAuthApp {
@@ -213,15 +227,18 @@ impl OAuthApp {
                 &settings.authorize_url,
             )?))
             .set_token_uri(TokenUrl::from_url(url("token_url", &settings.token_url)?))
-            .set_redirect_uri(RedirectUrl::from_url(url(
-                "redirect_url",
-                &settings.redirect_url,
-            )?))
             .set_auth_type(AuthType::RequestBody);
+        let client = match &settings.redirect_url {
+            Some(redirect) => {
+                client.set_redirect_uri(RedirectUrl::from_url(url("redirect_url", redirect)?))
+            }
+            None => client,
+        };
         Ok(Self {
             provider,
             client,
             http,
+            signs_in: settings.redirect_url.is_some(),
         })
     }
 
@@ -237,7 +254,10 @@ impl OAuthApp {
         scopes: &[&str],
         challenge: PkceCodeChallenge,
         login_hint: Option<&str>,
-    ) -> String {
+    ) -> Result<String, OAuthError> {
+        if !self.signs_in {
+            return Err(OAuthError::NoRedirect);
+        }
         let state = state.to_owned();
         let mut request = self
             .client
@@ -256,7 +276,7 @@ impl OAuthApp {
         if let Some(hint) = login_hint {
             request = request.add_extra_param("login_hint", hint.to_owned());
         }
-        request.url().0.to_string()
+        Ok(request.url().0.to_string())
     }
 
     /// Redeems the authorization code with the PKCE verifier kept for it.

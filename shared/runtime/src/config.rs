@@ -101,6 +101,35 @@ impl<L: Fn(&str) -> Option<String>> Env<L> {
     }
 }
 
+/// The variables a configuration reads, and which of them it requires.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Variables {
+    pub read: std::collections::BTreeSet<String>,
+    pub required: std::collections::BTreeSet<String>,
+}
+
+/// A lookup that can be boxed: what [`variables_of`] hands a configuration.
+pub type DynLookup = Box<dyn Fn(&str) -> Option<String>>;
+
+/// Which variables `read` (a function's `Config::from_env`) reads and requires: it is run
+/// against an empty environment, every name it asks for is recorded, and the missing ones
+/// it reports are the required ones. A test compares them with what template.yaml gives
+/// the function, so the two cannot drift apart.
+pub fn variables_of<T>(read: impl FnOnce(Env<DynLookup>) -> Result<T, ConfigError>) -> Variables {
+    let asked = std::rc::Rc::new(std::cell::RefCell::new(std::collections::BTreeSet::new()));
+    let record = asked.clone();
+    let lookup: DynLookup = Box::new(move |name: &str| {
+        record.borrow_mut().insert(name.to_owned());
+        None
+    });
+    let required = match read(Env::new(lookup)) {
+        Ok(_) => Default::default(),
+        Err(e) => e.missing.into_iter().collect(),
+    };
+    let read = asked.borrow().clone();
+    Variables { read, required }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,13 +147,29 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let mut env = Env::new(|k: &str| map.get(k).cloned());
+        load_from(Env::new(|k: &str| map.get(k).cloned()))
+    }
+
+    fn load_from<L: Fn(&str) -> Option<String>>(mut env: Env<L>) -> Result<Cfg, ConfigError> {
         let cfg = Cfg {
             table: env.required("TENANCY_TABLE"),
             queue: env.required("SYNC_JOBS_QUEUE_URL"),
             batch: env.parsed_or("BATCH", 10),
         };
         env.finish(cfg)
+    }
+
+    #[test]
+    fn a_configurations_variables_are_what_it_asks_for() {
+        let vars = variables_of(|env| load_from(env));
+        assert_eq!(
+            vars.read.into_iter().collect::<Vec<_>>(),
+            vec!["BATCH", "SYNC_JOBS_QUEUE_URL", "TENANCY_TABLE"]
+        );
+        assert_eq!(
+            vars.required.into_iter().collect::<Vec<_>>(),
+            vec!["SYNC_JOBS_QUEUE_URL", "TENANCY_TABLE"]
+        );
     }
 
     #[test]

@@ -44,6 +44,15 @@ pub fn diagnostic<E: ErrorType + Error + 'static>(error: &E) -> Diagnostic {
     }
 }
 
+/// A function that cannot start: logged once with its type and causes, then handed to
+/// Lambda, which reports the failed initialisation.
+pub fn cold_start_failed<E: ErrorType + Error + Send + Sync + 'static>(
+    error: E,
+) -> lambda_runtime::Error {
+    tracing::error!(error_type = %error.error_type(), error = %Chain(&error), "the function cannot start");
+    Box::new(error)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,53 +1,64 @@
 //! The queue ports over SQS: sync jobs (FIFO, one group per connection), fan-out pages and
-//! notices.
+//! notices, each queue its own [`SqsQueue`]. A function wires the queues it sends to and
+//! leaves the others [`NotWired`].
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use hiresync_messages::{
-    dedup_id, FanOutPage, FanOutQueue, Notice, NoticeQueue, QueueError as OutboxError, SyncJob,
+    dedup_id, FanOutPage, FanOutQueue, NotWired, Notice, NoticeQueue, QueueError, Queues, SyncJob,
     SyncJobQueue,
 };
 use serde::Serialize;
 
-#[derive(Debug, Clone)]
+/// The URLs of the queues a function sends to; `None` for a queue it never sends to.
+#[derive(Debug, Clone, Default)]
 pub struct QueueUrls {
-    pub sync_jobs: String,
-    pub deauthorizations: String,
-    pub notifications: String,
+    pub sync_jobs: Option<String>,
+    pub deauthorizations: Option<String>,
+    pub notifications: Option<String>,
 }
 
+/// One SQS queue, by URL.
 #[derive(Debug, Clone)]
-pub struct SqsOutbox {
+pub struct SqsQueue {
     sqs: Client,
-    urls: QueueUrls,
+    url: String,
 }
 
-fn body<T: Serialize>(queue: &'static str, message: &T) -> Result<String, OutboxError> {
-    serde_json::to_string(message).map_err(|source| OutboxError::Encode {
+fn body<T: Serialize>(queue: &'static str, message: &T) -> Result<String, QueueError> {
+    serde_json::to_string(message).map_err(|source| QueueError::Encode {
         queue,
         source: Box::new(source),
     })
 }
 
-impl SqsOutbox {
-    pub fn new(sqs: Client, urls: QueueUrls) -> Self {
-        Self { sqs, urls }
+impl SqsQueue {
+    pub fn new(sqs: Client, url: impl Into<String>) -> Self {
+        Self {
+            sqs,
+            url: url.into(),
+        }
     }
 
     async fn send(
         &self,
         queue: &'static str,
-        url: &str,
         body: String,
         fifo: Option<(String, String)>,
-    ) -> Result<(), OutboxError> {
-        let mut request = self.sqs.send_message().queue_url(url).message_body(body);
+    ) -> Result<(), QueueError> {
+        let mut request = self
+            .sqs
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body);
         if let Some((group, dedup)) = fifo {
             request = request
                 .message_group_id(group)
                 .message_deduplication_id(dedup);
         }
-        request.send().await.map_err(|e| OutboxError::Send {
+        request.send().await.map_err(|e| QueueError::Send {
             queue,
             source: Box::new(e),
         })?;
@@ -56,41 +67,50 @@ impl SqsOutbox {
 }
 
 #[async_trait]
-impl SyncJobQueue for SqsOutbox {
-    async fn sync_job(&self, job: &SyncJob, dedup: &str) -> Result<(), OutboxError> {
-        let dedup = dedup_id(dedup);
+impl SyncJobQueue for SqsQueue {
+    async fn sync_job(&self, job: &SyncJob, dedup: &str) -> Result<(), QueueError> {
+        let queue = "sync-jobs";
         self.send(
-            "sync-jobs",
-            &self.urls.sync_jobs,
-            body("sync-jobs", job)?,
-            Some((job.group(), dedup)),
+            queue,
+            body(queue, job)?,
+            Some((job.group(), dedup_id(dedup))),
         )
         .await
     }
 }
 
 #[async_trait]
-impl FanOutQueue for SqsOutbox {
-    async fn fan_out(&self, page: &FanOutPage) -> Result<(), OutboxError> {
-        self.send(
-            "deauthorizations",
-            &self.urls.deauthorizations,
-            body("deauthorizations", page)?,
-            None,
-        )
-        .await
+impl FanOutQueue for SqsQueue {
+    async fn fan_out(&self, page: &FanOutPage) -> Result<(), QueueError> {
+        let queue = "deauthorizations";
+        self.send(queue, body(queue, page)?, None).await
     }
 }
 
 #[async_trait]
-impl NoticeQueue for SqsOutbox {
-    async fn notice(&self, notice: &Notice) -> Result<(), OutboxError> {
-        self.send(
-            "notifications",
-            &self.urls.notifications,
-            body("notifications", notice)?,
-            None,
-        )
-        .await
+impl NoticeQueue for SqsQueue {
+    async fn notice(&self, notice: &Notice) -> Result<(), QueueError> {
+        let queue = "notifications";
+        self.send(queue, body(queue, notice)?, None).await
+    }
+}
+
+/// The queues at `urls`; those without a URL refuse every message.
+pub fn sqs_queues(sqs: &Client, urls: &QueueUrls) -> Queues {
+    fn wired<T: ?Sized>(
+        sqs: &Client,
+        url: &Option<String>,
+        as_port: impl Fn(Arc<SqsQueue>) -> Arc<T>,
+        not_wired: Arc<T>,
+    ) -> Arc<T> {
+        match url {
+            Some(url) => as_port(Arc::new(SqsQueue::new(sqs.clone(), url))),
+            None => not_wired,
+        }
+    }
+    Queues {
+        sync_jobs: wired(sqs, &urls.sync_jobs, |q| q, Arc::new(NotWired)),
+        fan_out: wired(sqs, &urls.deauthorizations, |q| q, Arc::new(NotWired)),
+        notices: wired(sqs, &urls.notifications, |q| q, Arc::new(NotWired)),
     }
 }

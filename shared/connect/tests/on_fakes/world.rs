@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use hiresync_connect::{
-    Callback, ConnectPorts, Connected, Connector, Failure, PushSettings, Queues, Stores,
-};
+use hiresync_connect::{Callback, ConnectPorts, Connected, Connector, Failure, PushSettings};
 use hiresync_domain::connect_error::ConnectError;
 use hiresync_domain::connection::{Connection, ConnectionKind};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
@@ -60,7 +58,7 @@ impl World {
         let sealer = Arc::new(InMemorySealer::default());
         let providers = Arc::new(FakeProviders::default());
         let ports = ConnectPorts {
-            stores: Stores {
+            stores: hiresync_domain::ports::TenancyStores {
                 contracts: tenancy.contracts.clone(),
                 seats: tenancy.seats.clone(),
                 connections: tenancy.connections.clone(),
@@ -70,7 +68,7 @@ impl World {
                 sync_status: tenancy.sync_status.clone(),
             },
             sealer: sealer.clone(),
-            queues: Queues::all(queues.clone()),
+            queues: hiresync_messages::Queues::all(queues.clone()),
             providers: providers.clone(),
         };
         let signer = hiresync_connect::state::StateSigner::new(vec![42; 32]).unwrap();

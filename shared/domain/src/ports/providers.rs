@@ -96,7 +96,7 @@ pub trait Identity: Send + Sync {
         state: &str,
         scopes: &[&str],
         login_hint: Option<&str>,
-    ) -> AuthorizationRequest;
+    ) -> Result<AuthorizationRequest, ProviderError>;
 
     /// Redeems the authorization code with the verifier kept for it.
     async fn redeem(&self, code: &str, verifier: &SecretString) -> Result<Tokens, ProviderError>;

@@ -18,8 +18,11 @@ use crate::seat::Seat;
 use crate::subscription::PushSubscription;
 use crate::sync_status::SyncStatus;
 
-use super::{Page, PageToken, StoreError, Versioned};
+use std::sync::Arc;
+
 use secrecy::SecretString;
+
+use super::{Page, PageToken, StoreError, Versioned};
 
 /// Contracts and their settings. Writes are versioned: an update carries the version it
 /// read and fails with [`StoreError::Conflict`] when someone changed it meanwhile.
@@ -35,7 +38,11 @@ pub trait ContractStore: Send + Sync {
     ) -> Result<Versioned<Contract>, StoreError>;
     /// The longest Graph subscription lifetime the contract's tenant accepted, if learned.
     async fn graph_ceiling(&self, id: &ContractId) -> Result<Option<u32>, StoreError>;
-    /// Remembers a lower ceiling (a higher one than stored never replaces it).
+    /// Remembers a ceiling Graph named when it clamped a subscription's lifetime; the
+    /// lowest one learned is kept (a higher one than stored never replaces it). Requests
+    /// ask for no more than the stored ceiling, so a higher one only comes from a race
+    /// between two first requests or from a resource of the tenant with a longer limit,
+    /// and keeping it would have the next request of the other refused and retried.
     async fn remember_graph_ceiling(&self, id: &ContractId, minutes: u32)
         -> Result<(), StoreError>;
 }
@@ -220,4 +227,16 @@ pub trait DirectoryWriter: Send + Sync {
         profile: &ProfileId,
         source_version: u64,
     ) -> Result<DirectoryWrite, StoreError>;
+}
+
+/// Every tenancy store, as the use cases that work on connections take them.
+#[derive(Clone)]
+pub struct TenancyStores {
+    pub contracts: Arc<dyn ContractStore>,
+    pub seats: Arc<dyn SeatStore>,
+    pub connections: Arc<dyn ConnectionStore>,
+    pub tokens: Arc<dyn TokenStore>,
+    pub subscriptions: Arc<dyn SubscriptionStore>,
+    pub authorizations: Arc<dyn AuthorizationStore>,
+    pub sync_status: Arc<dyn SyncStatusStore>,
 }

@@ -271,7 +271,7 @@ impl Identity for ScriptedProvider {
         state: &str,
         scopes: &[&str],
         login_hint: Option<&str>,
-    ) -> AuthorizationRequest {
+    ) -> Result<AuthorizationRequest, ProviderError> {
         self.with(|s| {
             s.calls.push("authorize".into());
             let verifier = format!("verifier-{}", s.verifiers.len() + 1);
@@ -284,10 +284,10 @@ impl Identity for ScriptedProvider {
             if let Some(hint) = login_hint {
                 url.push_str(&format!("&login_hint={hint}"));
             }
-            AuthorizationRequest {
+            Ok(AuthorizationRequest {
                 url,
                 verifier: SecretString::from(verifier),
-            }
+            })
         })
     }
 

@@ -24,7 +24,7 @@ impl Identity for Google {
         state: &str,
         scopes: &[&str],
         login_hint: Option<&str>,
-    ) -> AuthorizationRequest {
+    ) -> Result<AuthorizationRequest, ProviderError> {
         authorization_url(&self.0.google, state, scopes, login_hint)
     }
 

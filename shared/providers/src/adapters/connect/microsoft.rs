@@ -27,7 +27,7 @@ impl Identity for Microsoft {
         state: &str,
         scopes: &[&str],
         login_hint: Option<&str>,
-    ) -> AuthorizationRequest {
+    ) -> Result<AuthorizationRequest, ProviderError> {
         authorization_url(&self.0.microsoft, state, scopes, login_hint)
     }
 

@@ -109,7 +109,7 @@ fn oauth_error(operation: &'static str, e: OAuthError) -> ProviderError {
             codes: body.error_codes.clone(),
         }),
         OAuthError::Unreachable(_) => Some(ProviderSignal::TransportFailed),
-        OAuthError::BadUrl { .. } | OAuthError::Malformed(_) => None,
+        OAuthError::BadUrl { .. } | OAuthError::Malformed(_) | OAuthError::NoRedirect => None,
     };
     ProviderError {
         operation,
@@ -178,10 +178,12 @@ fn authorization_url(
     state: &str,
     scopes: &[&str],
     login_hint: Option<&str>,
-) -> AuthorizationRequest {
+) -> Result<AuthorizationRequest, ProviderError> {
     let (challenge, verifier) = new_pkce();
-    AuthorizationRequest {
-        url: app.authorization_url(state, scopes, challenge, login_hint),
+    Ok(AuthorizationRequest {
+        url: app
+            .authorization_url(state, scopes, challenge, login_hint)
+            .map_err(|e| ProviderError::failed("oauth.authorize", e))?,
         verifier,
-    }
+    })
 }

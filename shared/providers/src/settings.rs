@@ -1,0 +1,195 @@
+//! The providers' settings as a function reads them from its environment, and the clients
+//! built from them once per cold start.
+//!
+//! What a function reads depends on what it does with the providers: only a function that
+//! starts sign-ins ([`ProviderUse::SignIn`]) has a redirect URL; every function that calls
+//! a provider on a seat's behalf has the OAuth applications' credentials (to refresh and
+//! revoke) and the API endpoints. Endpoints default to the providers' own; the local suite
+//! and tests point them at a sandbox.
+
+use hiresync_domain::contract::Provider;
+use hiresync_domain::ports::PushSettings;
+use hiresync_domain::subscription::Lifetimes;
+use hiresync_runtime::config::Env;
+use jiff::SignedDuration;
+use secrecy::SecretString;
+
+use crate::oauth::{
+    token_http_client, OAuthApp, OAuthError, OAuthSettings, GOOGLE_AUTHORIZE, GOOGLE_TOKEN,
+    MICROSOFT_AUTHORIZE, MICROSOFT_TOKEN,
+};
+use crate::{
+    http_client, ProviderClients, RetryPolicy, CALENDAR_BASE, GMAIL_BASE, GOOGLE_REVOKE_URL,
+    GRAPH_BASE,
+};
+
+/// What a function does with the providers, and so what it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderUse {
+    /// Starts and completes seats' sign-ins: also reads `OAUTH_REDIRECT_URL`.
+    SignIn,
+    /// Only calls the providers on a seat's behalf (refresh, revoke, APIs).
+    OnBehalf,
+}
+
+/// The OAuth applications and API endpoints of both providers.
+#[derive(Debug, Clone)]
+pub struct ProviderSettings {
+    pub microsoft: OAuthSettings,
+    pub google: OAuthSettings,
+    pub graph_base: String,
+    pub gmail_base: String,
+    pub calendar_base: String,
+    pub google_revoke_url: String,
+}
+
+fn or_default<L: Fn(&str) -> Option<String>>(env: &Env<L>, name: &str, default: &str) -> String {
+    env.optional(name).unwrap_or_else(|| default.to_owned())
+}
+
+impl ProviderSettings {
+    /// Reads `MICROSOFT_*` and `GOOGLE_*` (client id and secret required; authorize and
+    /// token URLs optional), the optional API base URLs, and for [`ProviderUse::SignIn`]
+    /// the required `OAUTH_REDIRECT_URL`.
+    pub fn read<L: Fn(&str) -> Option<String>>(env: &mut Env<L>, usage: ProviderUse) -> Self {
+        let redirect = match usage {
+            ProviderUse::SignIn => Some(env.required("OAUTH_REDIRECT_URL")),
+            ProviderUse::OnBehalf => None,
+        };
+        let mut app = |prefix: &str, authorize: &str, token: &str| OAuthSettings {
+            client_id: env.required(&format!("{prefix}_CLIENT_ID")),
+            client_secret: SecretString::from(env.required(&format!("{prefix}_CLIENT_SECRET"))),
+            authorize_url: or_default(env, &format!("{prefix}_AUTHORIZE_URL"), authorize),
+            token_url: or_default(env, &format!("{prefix}_TOKEN_URL"), token),
+            redirect_url: redirect.clone(),
+        };
+        let microsoft = app("MICROSOFT", MICROSOFT_AUTHORIZE, MICROSOFT_TOKEN);
+        let google = app("GOOGLE", GOOGLE_AUTHORIZE, GOOGLE_TOKEN);
+        Self {
+            microsoft,
+            google,
+            graph_base: or_default(env, "GRAPH_BASE_URL", GRAPH_BASE),
+            gmail_base: or_default(env, "GMAIL_BASE_URL", GMAIL_BASE),
+            calendar_base: or_default(env, "CALENDAR_BASE_URL", CALENDAR_BASE),
+            google_revoke_url: or_default(env, "GOOGLE_REVOKE_URL", GOOGLE_REVOKE_URL),
+        }
+    }
+}
+
+/// Reads where providers push and how long subscriptions live: `WEBHOOK_BASE_URL` and
+/// `GMAIL_PUBSUB_TOPIC` required; `GRAPH_SUBSCRIPTION_MINUTES`, `CALENDAR_CHANNEL_TTL_HOURS`
+/// and `RENEW_BEFORE_HOURS` optional.
+pub fn read_push_settings<L: Fn(&str) -> Option<String>>(env: &mut Env<L>) -> PushSettings {
+    let webhooks = env.required("WEBHOOK_BASE_URL");
+    let webhooks = webhooks.trim_end_matches('/');
+    let defaults = Lifetimes::default();
+    let lifetimes = Lifetimes {
+        graph_minutes: env.parsed_or("GRAPH_SUBSCRIPTION_MINUTES", defaults.graph_minutes),
+        calendar_ttl: SignedDuration::from_hours(env.parsed_or("CALENDAR_CHANNEL_TTL_HOURS", 168)),
+        renew_before: SignedDuration::from_hours(env.parsed_or("RENEW_BEFORE_HOURS", 24)),
+        gmail_rewatch_every: defaults.gmail_rewatch_every,
+    };
+    PushSettings {
+        graph_notification_url: format!("{webhooks}/webhooks/graph"),
+        graph_lifecycle_url: format!("{webhooks}/webhooks/graph/lifecycle"),
+        calendar_notification_url: format!("{webhooks}/webhooks/calendar"),
+        gmail_topic: env.required("GMAIL_PUBSUB_TOPIC"),
+        lifetimes,
+    }
+}
+
+/// The clients cannot be built from the settings.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientsError {
+    #[error("OAuth settings are invalid")]
+    OAuth(#[from] OAuthError),
+    #[error("HTTP client cannot be built")]
+    Http(#[from] reqwest::Error),
+}
+
+impl ProviderClients {
+    /// Both providers' OAuth applications, one HTTP client for their APIs and one for their
+    /// token endpoints, with the default retry policy.
+    pub fn new(settings: &ProviderSettings) -> Result<Self, ClientsError> {
+        let token_http = token_http_client()?;
+        Ok(ProviderClients {
+            microsoft: OAuthApp::new(
+                Provider::Microsoft365,
+                &settings.microsoft,
+                token_http.clone(),
+            )?,
+            google: OAuthApp::new(Provider::GoogleWorkspace, &settings.google, token_http)?,
+            http: http_client()?,
+            graph_base: settings.graph_base.clone(),
+            gmail_base: settings.gmail_base.clone(),
+            calendar_base: settings.calendar_base.clone(),
+            google_revoke_url: settings.google_revoke_url.clone(),
+            retry: RetryPolicy::default(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn env(vars: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Env::new(move |k: &str| map.get(k).cloned())
+    }
+
+    const CREDENTIALS: &[(&str, &str)] = &[
+        ("MICROSOFT_CLIENT_ID", "ms"),
+        ("MICROSOFT_CLIENT_SECRET", "ms-secret"),
+        ("GOOGLE_CLIENT_ID", "g"),
+        ("GOOGLE_CLIENT_SECRET", "g-secret"),
+    ];
+
+    #[test]
+    fn a_function_that_only_acts_on_behalf_needs_no_redirect_and_gets_the_providers_endpoints() {
+        let mut env = env(CREDENTIALS);
+        let settings = ProviderSettings::read(&mut env, ProviderUse::OnBehalf);
+        assert!(env.finish(()).is_ok());
+        assert_eq!(settings.microsoft.redirect_url, None);
+        assert_eq!(settings.google.token_url, GOOGLE_TOKEN);
+        assert_eq!(settings.graph_base, GRAPH_BASE);
+        assert!(ProviderClients::new(&settings).is_ok());
+    }
+
+    #[test]
+    fn a_sign_in_function_names_every_missing_variable() {
+        let mut env = env(&[("GOOGLE_CLIENT_ID", "g")]);
+        ProviderSettings::read(&mut env, ProviderUse::SignIn);
+        let missing = env.finish(()).unwrap_err().missing;
+        assert_eq!(
+            missing,
+            vec![
+                "OAUTH_REDIRECT_URL",
+                "MICROSOFT_CLIENT_ID",
+                "MICROSOFT_CLIENT_SECRET",
+                "GOOGLE_CLIENT_SECRET"
+            ]
+        );
+    }
+
+    #[test]
+    fn push_urls_hang_off_the_webhook_origin() {
+        let mut env = env(&[
+            ("WEBHOOK_BASE_URL", "https://hooks.example/"),
+            ("GMAIL_PUBSUB_TOPIC", "projects/p/topics/t"),
+            ("GRAPH_SUBSCRIPTION_MINUTES", "4000"),
+        ]);
+        let push = read_push_settings(&mut env);
+        assert!(env.finish(()).is_ok());
+        assert_eq!(
+            push.graph_lifecycle_url,
+            "https://hooks.example/webhooks/graph/lifecycle"
+        );
+        assert_eq!(push.lifetimes.graph_minutes, 4000);
+    }
+}
