@@ -537,9 +537,7 @@ async fn a_seat_reads_its_own_synced_threads_in_pages_and_nobody_else_does() {
             subject: format!("hello {n}"),
             sent_at: ts("2026-02-01T00:00:00Z"),
         };
-        ThreadStore::store_message(&mail, &thread, &message)
-            .await
-            .unwrap();
+        mail.store_message(&thread, &message).await.unwrap();
     }
 
     let url = "/v1/contracts/acme/seats/s1/threads";

@@ -5,7 +5,6 @@
 #[path = "../../connect/tests/common/mod.rs"]
 mod common;
 
-use hiresync_domain::ports::DirectoryWriter;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -14,6 +13,7 @@ use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::directory::{DirectoryEntry, DiscoverySetting};
 use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId, UserId};
+use hiresync_domain::ports::{DirectoryWriter, SkipLog, ThreadStore};
 use hiresync_messages::{SyncJob, SyncReason};
 use hiresync_providers::adapters::ProviderMailboxes;
 use hiresync_providers::RetryPolicy;
@@ -250,7 +250,7 @@ async fn a_graph_mailbox_syncs_only_what_the_rules_allow_and_explains_the_rest()
     let thread = s.mail.thread(&seat(), "c-jane").await.unwrap().unwrap();
     assert_eq!(thread.counterpart, addr("jane@cand.example"));
     assert_eq!(thread.last_activity_at, ts("2026-03-02T08:00:00Z"));
-    let messages = s.mail.messages(&seat(), "c-jane").await.unwrap();
+    let messages = s.mail.messages(&acme(), &seat(), "c-jane").await.unwrap();
     assert_eq!(messages.len(), 3);
     for skipped in ["c-group", "c-colleague", "c-stranger", "c-olga", "c-old"] {
         assert!(
@@ -263,7 +263,7 @@ async fn a_graph_mailbox_syncs_only_what_the_rules_allow_and_explains_the_rest()
     let why = |who: &'static str| {
         let mail = s.mail.clone();
         async move {
-            mail.skips_for(&seat(), &addr(who))
+            mail.skips_for(&acme(), &seat(), &addr(who))
                 .await
                 .unwrap()
                 .into_iter()
@@ -316,7 +316,14 @@ async fn a_graph_mailbox_syncs_only_what_the_rules_allow_and_explains_the_rest()
 
     // Running the same job again stores nothing twice.
     let again = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
-    assert_eq!(s.mail.messages(&seat(), "c-jane").await.unwrap().len(), 3);
+    assert_eq!(
+        s.mail
+            .messages(&acme(), &seat(), "c-jane")
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
     let _ = again;
 }
 
@@ -394,7 +401,7 @@ async fn mail_deleted_in_the_mailbox_is_deleted_here_and_a_move_is_not() {
     assert_eq!(second.deleted, 1, "{second:?}");
     let left: Vec<String> = s
         .mail
-        .messages(&seat(), "c-jane")
+        .messages(&acme(), &seat(), "c-jane")
         .await
         .unwrap()
         .into_iter()
@@ -468,7 +475,7 @@ async fn a_message_archived_then_moved_to_deleted_items_is_deleted_here() {
         .await;
     let stored = || async {
         s.mail
-            .messages(&seat(), "c-jane")
+            .messages(&acme(), &seat(), "c-jane")
             .await
             .unwrap()
             .into_iter()
@@ -735,7 +742,12 @@ async fn a_gmail_mailbox_runs_a_historical_sync_then_follows_its_history() {
         .await;
     let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
     assert_eq!(report.deleted, 1, "{report:?}");
-    assert!(s.mail.messages(&seat(), "t-jane").await.unwrap().is_empty());
+    assert!(s
+        .mail
+        .messages(&acme(), &seat(), "t-jane")
+        .await
+        .unwrap()
+        .is_empty());
     let conn =
         s.h.connector
             .stores
@@ -814,7 +826,7 @@ async fn folder_round(s: &Setup, folder: &str, token: Option<&str>, items: Vec<V
 
 async fn codes_for(s: &Setup, who: &str) -> Vec<(String, String)> {
     s.mail
-        .skips_for(&seat(), &addr(who))
+        .skips_for(&acme(), &seat(), &addr(who))
         .await
         .unwrap()
         .into_iter()
@@ -889,7 +901,12 @@ async fn a_thread_removed_for_a_third_participant_never_comes_back() {
         "{second:?}"
     );
     assert!(s.mail.thread(&seat(), "c-jane").await.unwrap().is_none());
-    assert!(s.mail.messages(&seat(), "c-jane").await.unwrap().is_empty());
+    assert!(s
+        .mail
+        .messages(&acme(), &seat(), "c-jane")
+        .await
+        .unwrap()
+        .is_empty());
     let gone = s.mail.tombstone(&seat(), "c-jane").await.unwrap().unwrap();
     assert_eq!(gone.reason, "too_many_participants");
     assert_eq!(
@@ -903,7 +920,7 @@ async fn a_thread_removed_for_a_third_participant_never_comes_back() {
     // ... and the message that had been stored says why it left, under Jane's address
     let jane_decisions = s
         .mail
-        .skips_for(&seat(), &addr("jane@cand.example"))
+        .skips_for(&acme(), &seat(), &addr("jane@cand.example"))
         .await
         .unwrap();
     let left = jane_decisions
@@ -924,7 +941,12 @@ async fn a_thread_removed_for_a_third_participant_never_comes_back() {
             "round {round}: {report:?}"
         );
         assert!(s.mail.thread(&seat(), "c-jane").await.unwrap().is_none());
-        assert!(s.mail.messages(&seat(), "c-jane").await.unwrap().is_empty());
+        assert!(s
+            .mail
+            .messages(&acme(), &seat(), "c-jane")
+            .await
+            .unwrap()
+            .is_empty());
         assert_eq!(
             codes_for(&s, "jane@cand.example").await,
             vec![
@@ -1056,7 +1078,7 @@ async fn a_thread_removed_for_inactivity_syncs_only_what_came_after_the_removal(
     assert_eq!((report.synced, report.skipped), (1, 2), "{report:?}");
     let kept: Vec<String> = s
         .mail
-        .messages(&seat(), "c-jane")
+        .messages(&acme(), &seat(), "c-jane")
         .await
         .unwrap()
         .into_iter()
@@ -1126,7 +1148,7 @@ async fn an_older_message_judged_before_its_threads_newest_one_is_synced_once_th
     let kept = |s: &Setup| {
         let mail = s.mail.clone();
         async move {
-            mail.messages(&seat(), "c-jane")
+            mail.messages(&acme(), &seat(), "c-jane")
                 .await
                 .unwrap()
                 .into_iter()
@@ -1210,6 +1232,13 @@ async fn a_gmail_historical_sync_revisits_an_older_message_of_a_thread_it_stores
     let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
 
     assert_eq!((report.synced, report.revived), (2, 1), "{report:?}");
-    assert_eq!(s.mail.messages(&seat(), "t-jane").await.unwrap().len(), 2);
+    assert_eq!(
+        s.mail
+            .messages(&acme(), &seat(), "t-jane")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(codes_for(&s, "jane@cand.example").await.is_empty());
 }

@@ -15,7 +15,6 @@
 //! | `tombstones.rs` | what stays of a removed thread; removal for inactivity |
 //! | `expiry.rs` | which threads have expired |
 //! | `skips.rs` | [`SkipLog`]: the decisions not to sync |
-//! | `compat.rs` | former inherent names of port methods, until their last callers move |
 //!
 //! # Storing a message: two steps, in this order
 //!
@@ -65,7 +64,6 @@
 //! [`SkipLog`]: hiresync_domain::ports::SkipLog
 //! [`ThreadTombstone`]: hiresync_domain::mail::ThreadTombstone
 
-mod compat;
 mod deletes;
 mod expiry;
 mod records;

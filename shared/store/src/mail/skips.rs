@@ -24,13 +24,22 @@ impl SkipLog for DynamoMailStore {
         self.items().put(&item).await
     }
 
+    /// Decisions past their 30 days may linger until DynamoDB's TTL sweeps them.
     async fn skips_for(
         &self,
         _contract: &ContractId,
         seat: &SeatId,
         counterpart: &EmailAddress,
     ) -> Result<Vec<SkipRecord>, StoreError> {
-        self.seat_skips(seat, counterpart).await
+        Ok(self
+            .items()
+            .partition(&keys::mail_pk(seat), &keys::skips_prefix(counterpart))
+            .reverse()
+            .all::<SkipItem>()
+            .await?
+            .into_iter()
+            .map(SkipItem::into_domain)
+            .collect())
     }
 
     /// Reads pages, newest first, until `limit` decisions match or the pages end.
@@ -76,25 +85,5 @@ impl SkipLog for DynamoMailStore {
             .await
             .map_err(|e| crate::error::dynamo("DynamoDB DeleteItem", e))?;
         Ok(())
-    }
-}
-
-impl DynamoMailStore {
-    /// The skip decisions of `seat` for messages with `counterpart`, newest message first.
-    /// Decisions past their 30 days may linger until DynamoDB's TTL sweeps them.
-    pub(super) async fn seat_skips(
-        &self,
-        seat: &SeatId,
-        counterpart: &EmailAddress,
-    ) -> Result<Vec<SkipRecord>, StoreError> {
-        Ok(self
-            .items()
-            .partition(&keys::mail_pk(seat), &keys::skips_prefix(counterpart))
-            .reverse()
-            .all::<SkipItem>()
-            .await?
-            .into_iter()
-            .map(SkipItem::into_domain)
-            .collect())
     }
 }

@@ -104,7 +104,18 @@ impl ThreadStore for DynamoMailStore {
         seat: &SeatId,
         thread_id: &str,
     ) -> Result<Vec<Message>, StoreError> {
-        self.seat_messages(seat, thread_id).await
+        let mut messages: Vec<Message> = self
+            .items()
+            .query_all::<MessageRecord>(
+                &keys::mail_pk(seat),
+                &keys::thread_messages_prefix(thread_id),
+            )
+            .await?
+            .into_iter()
+            .map(MessageRecord::into_domain)
+            .collect();
+        messages.sort_by(|a, b| (a.sent_at, &a.provider_id).cmp(&(b.sent_at, &b.provider_id)));
+        Ok(messages)
     }
 
     /// Resolves the provider id through its pointer, then
@@ -168,26 +179,6 @@ impl DynamoMailStore {
             .get::<ThreadRecord>(&keys::mail_pk(seat), &keys::thread_sk(thread_id))
             .await?
             .map(ThreadRecord::into_domain))
-    }
-
-    /// The messages of a seat's thread, oldest first.
-    pub(super) async fn seat_messages(
-        &self,
-        seat: &SeatId,
-        thread_id: &str,
-    ) -> Result<Vec<Message>, StoreError> {
-        let mut messages: Vec<Message> = self
-            .items()
-            .query_all::<MessageRecord>(
-                &keys::mail_pk(seat),
-                &keys::thread_messages_prefix(thread_id),
-            )
-            .await?
-            .into_iter()
-            .map(MessageRecord::into_domain)
-            .collect();
-        messages.sort_by(|a, b| (a.sent_at, &a.provider_id).cmp(&(b.sent_at, &b.provider_id)));
-        Ok(messages)
     }
 
     /// Step 1: message, guard and thread-if-missing in one transaction, on condition that

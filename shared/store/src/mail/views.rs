@@ -17,33 +17,13 @@ use crate::query::token_after;
 
 #[async_trait]
 impl MailReader for DynamoMailStore {
-    async fn threads_of_seat(
-        &self,
-        _contract: &ContractId,
-        seat: &SeatId,
-        limit: i32,
-        start: Option<&PageToken>,
-    ) -> Result<Page<Thread>, StoreError> {
-        self.seat_threads(seat, limit, start).await
-    }
-
-    async fn messages(
-        &self,
-        contract: &ContractId,
-        seat: &SeatId,
-        thread_id: &str,
-    ) -> Result<Vec<Message>, StoreError> {
-        ThreadStore::messages(self, contract, seat, thread_id).await
-    }
-}
-
-impl DynamoMailStore {
     /// One page of a seat's threads, in key order, at most `limit` of them.
     ///
     /// A thread's messages share its key prefix (`T#`), so the query reads them and a filter
     /// keeps the threads; pages are topped up until `limit` threads or the end.
-    pub(super) async fn seat_threads(
+    async fn threads_of_seat(
         &self,
+        _contract: &ContractId,
         seat: &SeatId,
         limit: i32,
         start: Option<&PageToken>,
@@ -86,6 +66,17 @@ impl DynamoMailStore {
         })
     }
 
+    async fn messages(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        thread_id: &str,
+    ) -> Result<Vec<Message>, StoreError> {
+        ThreadStore::messages(self, contract, seat, thread_id).await
+    }
+}
+
+impl DynamoMailStore {
     /// The threads of `contract` with `counterpart` that `viewer` may see: its own, and
     /// those other seats shared with the organization. The domain decides
     /// ([`Thread::visible_to`]); the index is eventually consistent.
