@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hiresync_domain::directory::{Degree, DirectoryEntry, DiscoverySetting};
 use hiresync_domain::ids::{ContractId, EmailAddress, InvalidId, ProfileId, SeatId};
-use hiresync_domain::ports::DirectoryWriter;
+use hiresync_domain::ports::{DirectoryWrite, DirectoryWriter, StoreError};
 use hiresync_runtime::config::{ConfigError, Env};
 use hiresync_runtime::sqs_batch::{self, Ordering};
-use hiresync_store::{DirectoryWrite, DynamoDirectoryStore, StoreError, TableNames};
+use hiresync_store::{DynamoDirectoryStore, TableNames};
 use serde::Deserialize;
 use tracing::{info, info_span, Instrument};
 

@@ -150,7 +150,7 @@ async fn lookup_all<'a>(
     let distinct: std::collections::BTreeSet<String> = ids.map(str::to_owned).collect();
     let lookups = distinct.into_iter().map(|id| async move {
         let sub = intake.subscriptions.get(&id).await?;
-        Ok::<_, hiresync_store::StoreError>((id, sub))
+        Ok::<_, hiresync_domain::ports::StoreError>((id, sub))
     });
     futures::future::try_join_all(lookups)
         .await

@@ -15,12 +15,10 @@ use crate::keys;
 use crate::race::{retry_on_race, Attempt};
 use crate::transact;
 use async_trait::async_trait;
-use hiresync_domain::ports::{DirectoryReader, DirectoryWriter};
+use hiresync_domain::ports::{DirectoryReader, DirectoryWrite, DirectoryWriter};
 
 /// A transaction holds at most 100 writes; one is the candidate itself.
 const MAX_EMAILS: usize = 99;
-
-pub use hiresync_domain::ports::DirectoryWrite;
 
 #[derive(Serialize, Deserialize)]
 struct CandidateRecord {

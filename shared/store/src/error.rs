@@ -5,7 +5,7 @@ use std::error::Error as StdError;
 
 use aws_sdk_dynamodb::error::{BuildError, SdkError};
 
-pub use hiresync_domain::ports::StoreError;
+pub(crate) use hiresync_domain::ports::StoreError;
 
 /// A DynamoDB call that failed; `operation` names it (`DynamoDB GetItem`).
 pub(crate) fn dynamo<E>(operation: &'static str, err: SdkError<E>) -> StoreError

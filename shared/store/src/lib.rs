@@ -4,6 +4,12 @@
 //! docs/data-model.md). Every write that could race is conditional: updates carry the
 //! version they read and fail with [`StoreError::Conflict`] instead of losing someone
 //! else's change.
+//!
+//! The stores implement the domain's ports ([`hiresync_domain::ports`]); the types those
+//! speak (errors, pages, versions, outcomes, tombstones, skip records) live in the domain
+//! and are imported from there, not from this crate.
+//!
+//! [`StoreError::Conflict`]: hiresync_domain::ports::StoreError::Conflict
 
 mod authorizations;
 mod batch;
@@ -21,6 +27,7 @@ mod seats;
 mod subscriptions;
 mod sync_status;
 pub mod tables;
+mod tenancy;
 mod tokens;
 mod transact;
 
@@ -28,13 +35,11 @@ pub use authorizations::DynamoAuthorizationStore;
 pub use batch::{batch_write, BatchPolicy};
 pub use connections::DynamoConnectionStore;
 pub use contracts::DynamoContractStore;
-pub use directory::{DirectoryWrite, DynamoDirectoryStore};
-pub use error::StoreError;
-pub use hiresync_domain::mail::{SkipRecord, ThreadTombstone, TOMBSTONE_RETENTION_DAYS};
-pub use hiresync_domain::ports::{Page, PageToken, StoreOutcome, Versioned};
+pub use directory::DynamoDirectoryStore;
 pub use mail::DynamoMailStore;
 pub use seats::DynamoSeatStore;
 pub use subscriptions::DynamoSubscriptionStore;
 pub use sync_status::DynamoSyncStatusStore;
 pub use tables::{TableNames, TableSpec, TABLES};
-pub use tokens::{DynamoTokenStore, StoredToken};
+pub use tenancy::tenancy_stores;
+pub use tokens::DynamoTokenStore;

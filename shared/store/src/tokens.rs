@@ -14,7 +14,7 @@ use crate::error::StoreError;
 use crate::items::{key, Record};
 use crate::keys;
 use async_trait::async_trait;
-use hiresync_domain::ports::TokenStore;
+use hiresync_domain::ports::{StoredToken, TokenStore};
 
 #[derive(Serialize, Deserialize)]
 struct TokenRecord {
@@ -34,8 +34,6 @@ struct TokenRecord {
 impl Record for TokenRecord {
     const ENTITY: &'static str = "token";
 }
-
-pub use hiresync_domain::ports::StoredToken;
 
 crate::items::dynamo_store!(DynamoTokenStore);
 
