@@ -1,15 +1,16 @@
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
 use hiresync_domain::contract::{
     Contract, ContractSettings, ContractStatus, EmailAccess, Provider,
 };
 use hiresync_domain::ids::ContractId;
+use hiresync_domain::ports::{ContractStore, Versioned};
 use serde::{Deserialize, Serialize};
 
+use crate::condition::conditional;
 use crate::error::StoreError;
-use crate::items::Record;
+use crate::items::{encode, Record};
 use crate::keys;
-use async_trait::async_trait;
-use hiresync_domain::ports::ContractStore;
-use hiresync_domain::ports::Versioned;
 
 #[derive(Serialize, Deserialize)]
 struct ContractRecord {
@@ -62,7 +63,7 @@ impl ContractRecord {
 struct LearnedGraphRecord {
     pk: String,
     sk: String,
-    /// The longest subscription lifetime Graph accepted from this tenant, in minutes.
+    /// The lowest subscription lifetime ceiling Graph named for this tenant, in minutes.
     subscription_ceiling_minutes: u32,
 }
 
@@ -105,18 +106,34 @@ impl ContractStore for DynamoContractStore {
             .map(|r| r.subscription_ceiling_minutes))
     }
 
+    /// Writes on condition that nothing lower is stored, so concurrent learners (and the
+    /// different ceilings of a tenant's resources) settle on the lowest: a refused condition
+    /// is that outcome, not an error.
     async fn remember_graph_ceiling(
         &self,
         id: &ContractId,
         minutes: u32,
     ) -> Result<(), StoreError> {
-        self.items()
-            .put(&LearnedGraphRecord {
-                pk: keys::contract_pk(id),
-                sk: keys::LEARNED_GRAPH_SK.to_owned(),
-                subscription_ceiling_minutes: minutes,
-            })
-            .await
+        let item = encode(&LearnedGraphRecord {
+            pk: keys::contract_pk(id),
+            sk: keys::LEARNED_GRAPH_SK.to_owned(),
+            subscription_ceiling_minutes: minutes,
+        })?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR #ceiling > :minutes")
+            .expression_attribute_names("#ceiling", "subscription_ceiling_minutes")
+            .expression_attribute_values(":minutes", AttributeValue::N(minutes.to_string()))
+            .send()
+            .await;
+        match conditional("DynamoDB PutItem", result)? {
+            Ok(_) => Ok(()),
+            // The stored ceiling is already as low or lower: it stays.
+            Err(_kept) => Ok(()),
+        }
     }
 
     /// Writes `contract` over the version that was read; `Conflict` if it changed since.

@@ -218,3 +218,20 @@ async fn a_tenants_graph_ceiling_is_remembered() {
     store.remember_graph_ceiling(&acme(), 4230).await.unwrap();
     assert_eq!(store.graph_ceiling(&acme()).await.unwrap(), Some(4230));
 }
+
+#[tokio::test]
+async fn the_lowest_graph_ceiling_learned_is_kept() {
+    // GIVEN a tenant whose Graph clamped a lifetime to 4,230 minutes
+    let (client, table) = tenancy("ceiling-lowest").await;
+    let store = DynamoContractStore::new(client, table);
+    store.remember_graph_ceiling(&acme(), 4230).await.unwrap();
+    // WHEN a racing first request (or a resource with a longer limit) reports a higher one
+    store.remember_graph_ceiling(&acme(), 10_070).await.unwrap();
+    // THEN the lower stays, so no request asks for more than every resource accepts
+    assert_eq!(store.graph_ceiling(&acme()).await.unwrap(), Some(4230));
+    // AND a lower one still replaces it
+    store.remember_graph_ceiling(&acme(), 4000).await.unwrap();
+    assert_eq!(store.graph_ceiling(&acme()).await.unwrap(), Some(4000));
+    store.remember_graph_ceiling(&acme(), 4000).await.unwrap();
+    assert_eq!(store.graph_ceiling(&acme()).await.unwrap(), Some(4000));
+}

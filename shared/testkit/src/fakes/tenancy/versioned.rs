@@ -66,14 +66,16 @@ impl ContractStore for InMemoryContracts {
         Ok(self.ceiling(id))
     }
 
-    /// As the adapter does: the last one learned is kept.
+    /// As the adapter does: the lowest one learned is kept.
     async fn remember_graph_ceiling(
         &self,
         id: &ContractId,
         minutes: u32,
     ) -> Result<(), StoreError> {
         self.faults.check("contracts.remember_graph_ceiling")?;
-        self.ceilings.lock().unwrap().insert(id.clone(), minutes);
+        let mut ceilings = self.ceilings.lock().unwrap();
+        let kept = ceilings.entry(id.clone()).or_insert(minutes);
+        *kept = (*kept).min(minutes);
         Ok(())
     }
 }
