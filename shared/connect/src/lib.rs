@@ -3,11 +3,11 @@
 //!
 //! Handlers in `functions/` parse their events and call one of these; the rules themselves
 //! are in `hiresync-domain`. The use cases take ports (`hiresync_domain::ports`, the queue
-//! ports of `hiresync-messages`), never a concrete store, queue or HTTP client: [`config`]
-//! is the one place that builds those from the environment.
+//! ports of `hiresync-messages`), never a concrete store, queue or HTTP client: each
+//! function's composition root wires those (`hiresync-wiring`), and the use-case tests run
+//! on the test kit's fakes.
 
 mod authorization;
-pub mod config;
 mod connector;
 mod renewal;
 mod settings;

@@ -7,13 +7,15 @@ use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use base64::engine::general_purpose::STANDARD as B64;
-use base64::Engine;
-use hiresync_connect::config::ConnectConfig;
+use hiresync_connect::state::StateSigner;
 use hiresync_connect::{Callback, Connector};
 use hiresync_localstack::{Resources, Template};
+use hiresync_providers::settings::{read_push_settings, ProviderSettings, ProviderUse};
+use hiresync_providers::ProviderClients;
 use hiresync_providers::RetryPolicy;
 use hiresync_runtime::config::Env;
+use hiresync_runtime::outbox::QueueUrls;
+use hiresync_wiring::{connect_ports, ConnectWiring};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
@@ -115,18 +117,37 @@ impl Harness {
                 "GMAIL_PUBSUB_TOPIC",
                 "projects/hiresync/topics/gmail-push".to_owned(),
             ),
-            ("OAUTH_STATE_KEY", B64.encode([42u8; 32])),
         ] {
             env.insert(k.to_owned(), v);
         }
-        let cfg = ConnectConfig::from_lookup(Env::new(move |k: &str| env.get(k).cloned())).unwrap();
-        let mut clients = hiresync_connect::config::provider_clients(&cfg).unwrap();
+        // Wired as the settings API wires it (every queue, sign-ins, push settings), with
+        // retries made quick.
+        let mut vars = Env::new(move |k: &str| env.get(k).cloned());
+        let settings = ProviderSettings::read(&mut vars, ProviderUse::SignIn);
+        let push = read_push_settings(&mut vars);
+        let tenancy = vars.required("TENANCY_TABLE");
+        let key = vars.required("TOKEN_KEY_ID");
+        let mut queue = |name: &str| Some(vars.required(name));
+        let queues = QueueUrls {
+            sync_jobs: queue("SYNC_JOBS_QUEUE_URL"),
+            deauthorizations: queue("DEAUTHORIZATIONS_QUEUE_URL"),
+            notifications: queue("NOTIFICATIONS_QUEUE_URL"),
+        };
+        vars.finish(()).unwrap();
+        let mut clients = ProviderClients::new(&settings).unwrap();
         clients.retry = RetryPolicy {
             max_attempts: 2,
             base: std::time::Duration::from_millis(1),
             cap: std::time::Duration::from_millis(5),
         };
-        let connector = hiresync_connect::config::connector(&config, &cfg, clients).unwrap();
+        let wiring = ConnectWiring {
+            tenancy_table: &tenancy,
+            token_key_id: &key,
+            queues,
+        };
+        let connector = Connector::new(connect_ports(&config, &wiring, clients))
+            .with_push(push)
+            .with_signer(StateSigner::new(vec![42u8; 32]).unwrap());
         Self {
             connector,
             server,

@@ -1,0 +1,59 @@
+//! What the functions that call providers on a seat's behalf (settings-api, settings-fanout,
+//! subscription-renewal, ingest) wire the same way: the connect ports over DynamoDB, KMS,
+//! SQS and the providers' HTTP clients. Each function's `build(config)` is still its one
+//! composition root; it takes from here what it needs, with the queues it sends to and no
+//! other.
+
+use std::sync::Arc;
+
+use hiresync_connect::ConnectPorts;
+use hiresync_providers::adapters::connect::ConnectProviders;
+use hiresync_providers::settings::ClientsError;
+use hiresync_providers::ProviderClients;
+use hiresync_runtime::diagnostics::ErrorType;
+use hiresync_runtime::outbox::{sqs_queues, QueueUrls};
+use hiresync_vault::TokenVault;
+
+/// A function cannot be built from its configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error("the provider clients cannot be built")]
+    Clients(#[from] ClientsError),
+}
+
+impl ErrorType for BuildError {
+    fn error_type(&self) -> String {
+        "Configuration".to_owned()
+    }
+}
+
+/// Where a function's connect ports live.
+#[derive(Debug, Clone)]
+pub struct ConnectWiring<'a> {
+    pub tenancy_table: &'a str,
+    /// The KMS key that wraps refresh tokens' data keys.
+    pub token_key_id: &'a str,
+    /// The queues the function sends to; the others refuse.
+    pub queues: QueueUrls,
+}
+
+/// The connect ports as deployed: the tenancy stores in DynamoDB, tokens sealed with KMS,
+/// queues on SQS, the providers through `clients`.
+pub fn connect_ports(
+    aws: &aws_config::SdkConfig,
+    wiring: &ConnectWiring<'_>,
+    clients: ProviderClients,
+) -> ConnectPorts {
+    ConnectPorts {
+        stores: hiresync_store::tenancy_stores(
+            &aws_sdk_dynamodb::Client::new(aws),
+            wiring.tenancy_table,
+        ),
+        sealer: Arc::new(TokenVault::new(
+            aws_sdk_kms::Client::new(aws),
+            wiring.token_key_id,
+        )),
+        queues: sqs_queues(&aws_sdk_sqs::Client::new(aws), &wiring.queues),
+        providers: Arc::new(ConnectProviders::new(clients)),
+    }
+}
