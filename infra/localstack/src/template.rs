@@ -413,6 +413,40 @@ impl Template {
     }
 }
 
+/// Checks the repository's template against what the function running `binary` reads
+/// (`read`) and requires (`required`, a subset): every required variable is given, and
+/// nothing is given that the function does not read. The error says which, and where.
+pub fn check_function_environment(
+    binary: &str,
+    read: &std::collections::BTreeSet<String>,
+    required: &std::collections::BTreeSet<String>,
+) -> Result<(), String> {
+    let template = Template::load(&repository_template_path()).map_err(|e| e.to_string())?;
+    let given = template
+        .variables_of(binary)
+        .ok_or_else(|| format!("template.yaml has no function running {binary}"))?;
+    let missing: Vec<_> = required.difference(&given).collect();
+    let unread: Vec<_> = given.difference(read).collect();
+    if missing.is_empty() && unread.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "template.yaml and {binary}'s configuration disagree: it requires {missing:?} the template does not give, and the template gives {unread:?} it never reads"
+    ))
+}
+
+/// [`check_function_environment`] for a function's `Config::from_env`: which variables it
+/// reads and requires is found by running it against an empty environment.
+pub fn check_function_config<T>(
+    binary: &str,
+    from_env: impl FnOnce(
+        hiresync_runtime::config::Env<hiresync_runtime::config::DynLookup>,
+    ) -> Result<T, hiresync_runtime::config::ConfigError>,
+) -> Result<(), String> {
+    let vars = hiresync_runtime::config::variables_of(from_env);
+    check_function_environment(binary, &vars.read, &vars.required)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -91,6 +91,26 @@ impl<L: Fn(&str) -> Option<String>> Env<L> {
         }
     }
 
+    /// A required variable that must also pass `check` (a key's length, say); `None` when it
+    /// is missing or fails, with the problem remembered either way.
+    pub fn required_checked<T>(
+        &mut self,
+        name: &str,
+        check: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        let raw = self.required(name);
+        if raw.is_empty() {
+            return None;
+        }
+        match check(&raw) {
+            Ok(v) => Some(v),
+            Err(problem) => {
+                self.error.invalid.push((name.to_owned(), problem));
+                None
+            }
+        }
+    }
+
     /// The configuration built from the values read, or every problem found.
     pub fn finish<T>(self, value: T) -> Result<T, ConfigError> {
         if self.error.missing.is_empty() && self.error.invalid.is_empty() {
@@ -161,7 +181,7 @@ mod tests {
 
     #[test]
     fn a_configurations_variables_are_what_it_asks_for() {
-        let vars = variables_of(|env| load_from(env));
+        let vars = variables_of(load_from);
         assert_eq!(
             vars.read.into_iter().collect::<Vec<_>>(),
             vec!["BATCH", "SYNC_JOBS_QUEUE_URL", "TENANCY_TABLE"]
@@ -169,6 +189,27 @@ mod tests {
         assert_eq!(
             vars.required.into_iter().collect::<Vec<_>>(),
             vec!["SYNC_JOBS_QUEUE_URL", "TENANCY_TABLE"]
+        );
+    }
+
+    #[test]
+    fn a_checked_variable_reports_why_it_is_refused() {
+        let mut env = Env::new(|k: &str| (k == "KEY").then(|| "short".to_owned()));
+        let key = env.required_checked("KEY", |v| {
+            if v.len() >= 32 {
+                Ok(v.to_owned())
+            } else {
+                Err("must be at least 32 characters".into())
+            }
+        });
+        assert_eq!(key, None);
+        let err = env.finish(()).unwrap_err();
+        assert_eq!(
+            err.invalid,
+            vec![(
+                "KEY".to_owned(),
+                "must be at least 32 characters".to_owned()
+            )]
         );
     }
 

@@ -1,5 +1,6 @@
 //! Every queue the code refers to is declared in template.yaml, with the same FIFO-ness,
-//! a dead-letter queue, and the variable that carries its URL.
+//! a dead-letter queue, and, wherever a function is given its URL, the variable the code
+//! reads it from.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -19,6 +20,20 @@ fn every_queue_the_code_uses_is_in_the_template() {
             "{} has no dead-letter queue",
             spec.logical_id
         );
-        assert_eq!(template.variable_for(spec.logical_id), Some(spec.env_var));
+        // A queue no function sends to yet (bookings, purge, the InMail outbox) is given to
+        // none; one that is, is given under the variable the code reads.
+        if let Some(variable) = template.variable_for(spec.logical_id) {
+            assert_eq!(variable, spec.env_var, "{} URL variable", spec.logical_id);
+        }
+        for (name, binding) in template.all_variables() {
+            if name == spec.env_var {
+                assert_eq!(
+                    binding,
+                    &hiresync_localstack::template::Binding::Resource(spec.logical_id.into()),
+                    "{name} must carry {}",
+                    spec.logical_id
+                );
+            }
+        }
     }
 }
