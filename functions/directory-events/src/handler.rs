@@ -1,9 +1,4 @@
-//! Candidate events -> the candidate directory.
-//!
-//! The product publishes `candidate.upserted` and `candidate.removed` on the event bus; a
-//! rule routes them to this function's queue. Each carries the candidate's `version`, which
-//! only grows: an event older than what the directory holds changes nothing, so duplicated
-//! and reordered deliveries converge on the newest state.
+//! Candidate events, parsed and applied to the directory; a batch worked record by record.
 
 use std::collections::BTreeMap;
 
@@ -11,26 +6,9 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hiresync_domain::directory::{Degree, DirectoryEntry, DiscoverySetting};
 use hiresync_domain::ids::{ContractId, EmailAddress, InvalidId, ProfileId, SeatId};
 use hiresync_domain::ports::{DirectoryWrite, DirectoryWriter, StoreError};
-use hiresync_runtime::config::{ConfigError, Env};
 use hiresync_runtime::sqs_batch::{self, Ordering};
-use hiresync_store::{DynamoDirectoryStore, TableNames};
 use serde::Deserialize;
 use tracing::{info, info_span, Instrument};
-
-pub struct Config {
-    pub tables: TableNames,
-}
-
-impl Config {
-    pub fn from_env() -> Result<Self, ConfigError> {
-        let mut env = Env::process();
-        let tables = TableNames {
-            tenancy: env.required(hiresync_store::tables::TENANCY.env_var),
-            mail: env.required(hiresync_store::tables::MAIL.env_var),
-        };
-        env.finish(Self { tables })
-    }
-}
 
 /// The EventBridge envelope as SQS delivers it.
 #[derive(Debug, Deserialize)]
@@ -158,7 +136,7 @@ impl CandidateEvent {
 
 /// Applies one event. Stale events succeed without changing anything.
 pub async fn apply(
-    store: &DynamoDirectoryStore,
+    store: &dyn DirectoryWriter,
     event: CandidateEvent,
 ) -> Result<DirectoryWrite, EventError> {
     let span = info_span!("candidate_event", contract = %event.contract());
@@ -179,7 +157,7 @@ pub async fn apply(
 }
 
 /// The Lambda entry point: every record on its own; failures reported per record.
-pub async fn handle(store: &DynamoDirectoryStore, event: SqsEvent) -> SqsBatchResponse {
+pub async fn handle(store: &dyn DirectoryWriter, event: SqsEvent) -> SqsBatchResponse {
     sqs_batch::process(
         event,
         Ordering::Concurrent(8),

@@ -1,19 +1,18 @@
-//! Composition root: logging, configuration and clients once per cold start, then the loop.
+//! Composition root: logs, the configuration, the function built once per cold start, then
+//! the loop.
 
-use directory_events::{handle, Config};
-use hiresync_store::DynamoDirectoryStore;
+use directory_events::{build, Config};
+use hiresync_runtime::config::Env;
+use hiresync_runtime::diagnostics::cold_start_failed;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hiresync_runtime::telemetry::init();
-    let config = Config::from_env()?;
-    let aws = hiresync_runtime::aws_config().await;
-    let store =
-        DynamoDirectoryStore::new(aws_sdk_dynamodb::Client::new(&aws), config.tables.tenancy);
-    let store = &store;
+    let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
+    let app = &build(config, &hiresync_runtime::aws_config().await);
     run(service_fn(move |event: LambdaEvent<_>| async move {
-        Ok::<_, Error>(handle(store, event.payload).await)
+        Ok::<_, Error>(app.handle(event.payload).await)
     }))
     .await
 }

@@ -6,6 +6,8 @@
 //! fix it) with a status that fits; internal causes are logged, never returned.
 
 pub mod auth;
+mod build;
+mod config;
 mod errors;
 
 use std::sync::Arc;
@@ -28,8 +30,11 @@ use serde_json::json;
 use tracing::{info_span, Instrument};
 
 use crate::auth::{Authenticator, Caller, Role};
+pub use crate::build::build;
+pub use crate::config::Config;
 pub use crate::errors::ApiError;
 use crate::errors::ApiResult;
+pub use hiresync_wiring::BuildError;
 
 /// Every route, as `(method, path)`; the OpenAPI document must list exactly these.
 pub const ROUTES: &[(&str, &str)] = &[

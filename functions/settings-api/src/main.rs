@@ -1,31 +1,14 @@
-//! Composition root: logging, configuration and clients once per cold start, then the
+//! Composition root: logs, the configuration, the API built once per cold start, then the
 //! router under Lambda's HTTP adapter.
 
-use std::sync::Arc;
-
-use hiresync_connect::config::ConnectConfig;
-use hiresync_connect::Connector;
-use settings_api::auth::Authenticator;
-use settings_api::{router, App};
+use hiresync_runtime::config::Env;
+use hiresync_runtime::diagnostics::cold_start_failed;
+use settings_api::{build, router, Config};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     hiresync_runtime::telemetry::init();
-    let config = ConnectConfig::from_env()?;
-    let keys = std::env::var("API_AUTH_KEYS").unwrap_or_default();
-    let auth = Authenticator::from_spec(&keys)?;
-    let aws = hiresync_runtime::aws_config().await;
-    let connector = Connector::from_config(&aws, &config)?;
-    let mail_table = std::env::var("MAIL_TABLE")
-        .map_err(|_| "MAIL_TABLE is not set (template.yaml sets it for every function)")?;
-    let mail =
-        hiresync_store::DynamoMailStore::new(aws_sdk_dynamodb::Client::new(&aws), mail_table);
-    let app = Arc::new(App {
-        threads: Arc::new(mail.clone()),
-        skips: Arc::new(mail),
-        connector,
-        auth,
-        clock: Arc::new(jiff::Timestamp::now),
-    });
+    let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
+    let app = build(config, &hiresync_runtime::aws_config().await).map_err(cold_start_failed)?;
     lambda_http::run(router(app)).await
 }

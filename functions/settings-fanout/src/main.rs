@@ -1,20 +1,18 @@
-//! Composition root: logging, configuration and clients once per cold start, then the loop.
+//! Composition root: logs, the configuration, the function built once per cold start, then
+//! the loop.
 
-use hiresync_connect::config::ConnectConfig;
-use hiresync_connect::Connector;
+use hiresync_runtime::config::Env;
+use hiresync_runtime::diagnostics::cold_start_failed;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use settings_fanout::{build, Config};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hiresync_runtime::telemetry::init();
-    let config = ConnectConfig::from_env()?;
-    let aws = hiresync_runtime::aws_config().await;
-    let connector = Connector::from_config(&aws, &config)?;
-    let connector = &connector;
+    let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
+    let app = &build(config, &hiresync_runtime::aws_config().await).map_err(cold_start_failed)?;
     run(service_fn(move |event: LambdaEvent<_>| async move {
-        Ok::<_, Error>(
-            settings_fanout::handle(connector, event.payload, jiff::Timestamp::now()).await,
-        )
+        Ok::<_, Error>(app.handle(event.payload, jiff::Timestamp::now()).await)
     }))
     .await
 }

@@ -1,22 +1,26 @@
-//! Composition root: logging, configuration and clients once per cold start, then the loop.
+//! Composition root: logs, the configuration, the function built once per cold start, then
+//! the loop. A run that fails reports a diagnostic with its type and causes.
 
-use hiresync_connect::config::ConnectConfig;
-use hiresync_connect::Connector;
-use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use hiresync_runtime::config::Env;
+use hiresync_runtime::diagnostics::{cold_start_failed, diagnostic};
+use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
+use subscription_renewal::{build, Config};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hiresync_runtime::telemetry::init();
-    let config = ConnectConfig::from_env()?;
-    let aws = hiresync_runtime::aws_config().await;
-    let connector = Connector::from_config(&aws, &config)?;
-    let connector = &connector;
+    let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
+    let app = &build(config, &hiresync_runtime::aws_config().await).map_err(cold_start_failed)?;
     run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {
-            let report = subscription_renewal::handle(connector, jiff::Timestamp::now()).await?;
-            Ok::<_, Error>(serde_json::json!({
+            let report = app
+                .handle(jiff::Timestamp::now())
+                .await
+                .map_err(|e| diagnostic(&e))?;
+            Ok::<_, Diagnostic>(serde_json::json!({
                 "renewed": report.renewed,
                 "recreated": report.recreated,
+                "added": report.added,
                 "stopped": report.stopped,
                 "failed": report.failed,
             }))

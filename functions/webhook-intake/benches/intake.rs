@@ -56,7 +56,7 @@ async fn main() -> anyhow::Result<()> {
     let sqs = aws_sdk_sqs::Client::new(&config);
     let queue = resources.queue("SyncJobsQueue")?.to_owned();
     let intake = Arc::new(Intake {
-        subscriptions: subs,
+        subscriptions: std::sync::Arc::new(subs),
         jobs: SyncJobs {
             sqs: sqs.clone(),
             queue_url: queue.clone(),

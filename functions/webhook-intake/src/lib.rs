@@ -6,6 +6,7 @@
 //! (5xx if it could not be, so the provider retries). Forged, unknown or malformed input
 //! enqueues nothing and leaves one structured log line.
 
+mod config;
 pub mod google_jwt;
 pub mod jobs;
 
@@ -23,7 +24,6 @@ use hiresync_domain::ports::SubscriptionStore;
 use hiresync_domain::subscription::PushSubscription;
 use hiresync_domain::Timestamp;
 use hiresync_messages::{SyncJob, SyncReason};
-use hiresync_store::DynamoSubscriptionStore;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -34,11 +34,36 @@ use crate::jobs::{Job, SyncJobs};
 
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
 
+pub use config::Config;
+
 pub struct Intake {
-    pub subscriptions: DynamoSubscriptionStore,
+    /// Which connection a subscription or channel belongs to, and its secret's hash.
+    pub subscriptions: Arc<dyn SubscriptionStore>,
     pub jobs: SyncJobs,
     pub google: GooglePushVerifier,
     pub clock: Clock,
+}
+
+/// The composition root `main.rs` and the local suite both call: subscriptions in
+/// DynamoDB, jobs onto SQS, Google's keys over HTTP, as `config` says.
+pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Arc<Intake> {
+    Arc::new(Intake {
+        subscriptions: Arc::new(hiresync_store::DynamoSubscriptionStore::new(
+            aws_sdk_dynamodb::Client::new(aws),
+            config.tenancy_table,
+        )),
+        jobs: SyncJobs {
+            sqs: aws_sdk_sqs::Client::new(aws),
+            queue_url: config.sync_jobs_queue_url,
+        },
+        google: GooglePushVerifier::new(
+            reqwest::Client::new(),
+            config.google_jwks_url,
+            config.pubsub_audience,
+            config.pubsub_service_account,
+        ),
+        clock: Arc::new(jiff::Timestamp::now),
+    })
 }
 
 /// Every route, as `(method, path)`.

@@ -103,7 +103,7 @@ async fn setup(label: &str) -> Setup {
     let sqs = aws_sdk_sqs::Client::new(&config);
     let queue = resources.queue("SyncJobsQueue").unwrap().to_owned();
     let intake = Arc::new(Intake {
-        subscriptions: subs.clone(),
+        subscriptions: std::sync::Arc::new(subs.clone()),
         jobs: SyncJobs {
             sqs: sqs.clone(),
             queue_url: queue.clone(),
@@ -520,7 +520,7 @@ async fn when_the_job_cannot_be_queued_the_provider_is_asked_to_retry() {
     .await
     .unwrap();
     let intake = Arc::new(Intake {
-        subscriptions: subs,
+        subscriptions: std::sync::Arc::new(subs),
         jobs: SyncJobs {
             sqs: aws_sdk_sqs::Client::new(&config),
             queue_url: format!(

@@ -9,32 +9,27 @@
 //!   back after a second here, so a poison job reaches its dead-letter queue quickly).
 //! - The subscription-renewal timer.
 //!
+//! Every function is built by the same `build(config)` its `main.rs` calls, from its own
+//! `Config` read out of one local environment: the template's variables resolved to the
+//! local resources, with the providers pointed at the sandbox. What runs here is what is
+//! deployed.
+//!
 //! `make run` drives it step by step ([`Suite::pump`]); `make serve` and the end-to-end
 //! tests run it continuously ([`Suite::serve_forever`]).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use anyhow::Context;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use hiresync_connect::config::ConnectConfig;
-use hiresync_connect::Connector;
 use hiresync_localstack::poller::{self, PollOutcome, Redelivery};
 use hiresync_localstack::{Resources, Template};
-use hiresync_providers::adapters::ProviderMailboxes;
-use hiresync_runtime::config::Env;
+use hiresync_runtime::config::{ConfigError, DynLookup, Env};
 use hiresync_sandbox::push::PubSubPush;
 use hiresync_sandbox::{Behaviour, Sandbox};
-use hiresync_store::{DynamoDirectoryStore, DynamoMailStore, DynamoSubscriptionStore};
-use hiresync_sync::{Ingestor, Limits};
+use hiresync_sync::Ingestor;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::json;
-use settings_api::auth::Authenticator;
-use settings_api::App;
-use webhook_intake::google_jwt::GooglePushVerifier;
-use webhook_intake::jobs::SyncJobs;
-use webhook_intake::Intake;
 
 /// The accounts the sandbox knows from the start, with how each behaves.
 pub const ACCOUNTS: &[(&str, Behaviour)] = &[
@@ -79,13 +74,31 @@ fn add(total: &mut PollOutcome, more: PollOutcome) {
     total.failed += more.failed;
 }
 
+/// The functions the suite runs on queues and timers (the HTTP ones serve on their own).
+struct Functions {
+    fan_out: settings_fanout::App,
+    directory: directory_events::App,
+    ingest: Ingestor,
+    renewal: subscription_renewal::App,
+}
+
+/// One function's configuration from the suite's environment, failing with every
+/// missing or invalid variable named, as the function would at cold start.
+fn config_of<T>(
+    env: &BTreeMap<String, String>,
+    from_env: impl FnOnce(Env<DynLookup>) -> Result<T, ConfigError>,
+    function: &str,
+) -> anyhow::Result<T> {
+    let env = env.clone();
+    let lookup: DynLookup = Box::new(move |k| env.get(k).cloned());
+    from_env(Env::new(lookup)).with_context(|| format!("{function}'s configuration"))
+}
+
 pub struct Suite {
     pub api: String,
     pub providers: String,
-    pub connector: Connector,
     pub sandbox: Sandbox,
-    pub directory: DynamoDirectoryStore,
-    ingestor: Ingestor,
+    functions: Functions,
     sqs: aws_sdk_sqs::Client,
     queues: Queues,
     signing: Vec<u8>,
@@ -146,68 +159,57 @@ impl Suite {
                 "projects/local/topics/gmail-push".to_owned(),
             ),
             ("OAUTH_STATE_KEY", B64.encode(random_key())),
+            ("API_AUTH_KEYS", format!("local:{}", B64.encode(&signing))),
+            ("PUBSUB_PUSH_AUDIENCE", PUSH_AUDIENCE.to_owned()),
+            ("PUBSUB_PUSH_SERVICE_ACCOUNT", PUSH_ACCOUNT.to_owned()),
+            ("GOOGLE_JWKS_URL", format!("{providers}/pubsub/certs")),
         ] {
             env.insert(k.to_owned(), v);
         }
-        let cfg = ConnectConfig::from_lookup(Env::new(move |k: &str| env.get(k).cloned()))?;
-        let connector = Connector::from_config(config, &cfg)?;
-        let dynamo = aws_sdk_dynamodb::Client::new(config);
-        let sqs = aws_sdk_sqs::Client::new(config);
-        let tenancy = resources.table("TenancyTable")?.to_owned();
-        let mail = DynamoMailStore::new(dynamo.clone(), resources.table("MailTable")?);
-        let directory = DynamoDirectoryStore::new(dynamo.clone(), tenancy.clone());
         let queues = Queues {
             fan_out: resources.queue("DeauthorizationsQueue")?.to_owned(),
             directory: resources.queue("DirectoryEventsQueue")?.to_owned(),
             sync_jobs: resources.queue("SyncJobsQueue")?.to_owned(),
         };
 
-        let app = Arc::new(App {
-            threads: Arc::new(mail.clone()),
-            skips: Arc::new(mail.clone()),
-            connector: connector.clone(),
-            auth: Authenticator::from_spec(&format!("local:{}", B64.encode(&signing)))?,
-            clock: Arc::new(jiff::Timestamp::now),
-        });
-        let intake = Arc::new(Intake {
-            subscriptions: DynamoSubscriptionStore::new(dynamo, tenancy),
-            jobs: SyncJobs {
-                sqs: sqs.clone(),
-                queue_url: queues.sync_jobs.clone(),
-            },
-            google: GooglePushVerifier::new(
-                reqwest::Client::new(),
-                format!("{providers}/pubsub/certs"),
-                PUSH_AUDIENCE.to_owned(),
-                PUSH_ACCOUNT.to_owned(),
-            ),
-            clock: Arc::new(jiff::Timestamp::now),
-        });
-        let routes = settings_api::router(app)
+        let api_app = settings_api::build(
+            config_of(&env, settings_api::Config::from_env, "settings-api")?,
+            config,
+        )?;
+        let intake = webhook_intake::build(
+            config_of(&env, webhook_intake::Config::from_env, "webhook-intake")?,
+            config,
+        );
+        let routes = settings_api::router(api_app)
             .merge(webhook_intake::router(intake))
             .route("/healthz", axum::routing::get(|| async { "ok" }));
         tokio::spawn(async move { axum::serve(api_listener, routes).await });
 
-        let ingestor = Ingestor {
-            connections: connector.stores.connections.clone(),
-            sync_status: connector.stores.sync_status.clone(),
-            tokens: Arc::new(connector.clone()),
-            mailboxes: Arc::new(ProviderMailboxes::new(
-                &hiresync_connect::config::provider_clients(&cfg)?,
-            )),
-            threads: Arc::new(mail.clone()),
-            skips: Arc::new(mail.clone()),
-            directory: Arc::new(directory.clone()),
-            jobs: connector.queues.sync_jobs.clone(),
-            limits: Limits::default(),
+        let functions = Functions {
+            fan_out: settings_fanout::build(
+                config_of(&env, settings_fanout::Config::from_env, "settings-fanout")?,
+                config,
+            )?,
+            directory: directory_events::build(
+                config_of(&env, directory_events::Config::from_env, "directory-events")?,
+                config,
+            ),
+            ingest: ingest::build(config_of(&env, ingest::Config::from_env, "ingest")?, config)?,
+            renewal: subscription_renewal::build(
+                config_of(
+                    &env,
+                    subscription_renewal::Config::from_env,
+                    "subscription-renewal",
+                )?,
+                config,
+            )?,
         };
+        let sqs = aws_sdk_sqs::Client::new(config);
         Ok(Suite {
             api,
             providers,
-            connector,
             sandbox,
-            directory,
-            ingestor,
+            functions,
             sqs,
             queues,
             signing,
@@ -254,19 +256,20 @@ impl Suite {
     pub async fn pump(&self) -> anyhow::Result<Pumped> {
         let mut total = Pumped::default();
         loop {
+            let f = &self.functions;
             let fan_out = poller::poll_once(&self.sqs, &self.queues.fan_out, |event| {
-                settings_fanout::handle(&self.connector, event, jiff::Timestamp::now())
+                f.fan_out.handle(event, jiff::Timestamp::now())
             })
             .await?;
             let directory = poller::poll_once(&self.sqs, &self.queues.directory, |event| {
-                directory_events::handle(&self.directory, event)
+                f.directory.handle(event)
             })
             .await?;
             let ingest = poller::poll(
                 &self.sqs,
                 &self.queues.sync_jobs,
                 Redelivery::After(1),
-                |event| ingest::handle(&self.ingestor, event, jiff::Timestamp::now()),
+                |event| ingest::handle(&f.ingest, event, jiff::Timestamp::now()),
             )
             .await?;
             let idle = fan_out.received + directory.received + ingest.received == 0;
@@ -293,7 +296,7 @@ impl Suite {
                     }
                 }
                 _ = renewal.tick() => {
-                    match self.connector.renew_due(jiff::Timestamp::now(), 200).await {
+                    match self.functions.renewal.handle(jiff::Timestamp::now()).await {
                         Ok(report) if report != Default::default() => println!("renewal: {report:?}"),
                         Ok(_) => {}
                         Err(e) => eprintln!("renewal failed (will retry): {e:?}"),

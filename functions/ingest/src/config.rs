@@ -1,0 +1,30 @@
+//! What ingest reads from its environment: the tenancy table (connections, tokens, the
+//! directory), the mail table, the key that opens refresh tokens, the queues it sends
+//! continuations and reconnection notices to, and the providers it reads mail from.
+
+use hiresync_providers::settings::{ProviderSettings, ProviderUse};
+use hiresync_runtime::config::{ConfigError, Env};
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tenancy_table: String,
+    pub mail_table: String,
+    pub token_key_id: String,
+    pub sync_jobs_queue_url: String,
+    pub notifications_queue_url: String,
+    pub providers: ProviderSettings,
+}
+
+impl Config {
+    pub fn from_env<L: Fn(&str) -> Option<String>>(mut env: Env<L>) -> Result<Self, ConfigError> {
+        let config = Config {
+            tenancy_table: env.required("TENANCY_TABLE"),
+            mail_table: env.required("MAIL_TABLE"),
+            token_key_id: env.required("TOKEN_KEY_ID"),
+            sync_jobs_queue_url: env.required("SYNC_JOBS_QUEUE_URL"),
+            notifications_queue_url: env.required("NOTIFICATIONS_QUEUE_URL"),
+            providers: ProviderSettings::read(&mut env, ProviderUse::OnBehalf),
+        };
+        env.finish(config)
+    }
+}

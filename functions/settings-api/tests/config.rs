@@ -1,0 +1,26 @@
+//! The function's configuration and template.yaml agree: it is given every variable it
+//! requires and nothing it does not read.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use hiresync_localstack::template::check_function_config;
+
+#[test]
+fn the_template_gives_the_settings_api_exactly_what_it_reads() {
+    check_function_config("settings-api", settings_api::Config::from_env).unwrap();
+}
+
+#[test]
+fn a_state_key_too_short_to_sign_with_is_refused_by_name() {
+    let env = hiresync_runtime::config::Env::new(|name: &str| match name {
+        "OAUTH_STATE_KEY" => Some("c2hvcnQ=".to_owned()),
+        "GRAPH_SUBSCRIPTION_MINUTES" | "CALENDAR_CHANNEL_TTL_HOURS" | "RENEW_BEFORE_HOURS" => {
+            Some("24".to_owned())
+        }
+        _ => Some("x".to_owned()),
+    });
+    let error = settings_api::Config::from_env(env).unwrap_err();
+    let invalid: Vec<&str> = error.invalid.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(invalid, vec!["OAUTH_STATE_KEY", "API_AUTH_KEYS"]);
+    assert!(error.missing.is_empty());
+}

@@ -1,0 +1,47 @@
+//! subscription-renewal: on a schedule, renews the Graph subscriptions, Gmail watches and
+//! Calendar channels that are due, recreates the ones a provider dropped, and queues a
+//! catch-up sync where pushes may have been missed.
+
+mod config;
+mod handler;
+
+use hiresync_connect::{Connector, Failure, RenewalReport};
+use hiresync_providers::ProviderClients;
+use hiresync_runtime::outbox::QueueUrls;
+use hiresync_wiring::{connect_ports, ConnectWiring};
+use jiff::Timestamp;
+
+pub use config::Config;
+pub use handler::{handle, PER_SHARD};
+pub use hiresync_wiring::BuildError;
+
+/// The function, built once per cold start.
+#[derive(Clone)]
+pub struct App {
+    pub connector: Connector,
+}
+
+impl App {
+    pub async fn handle(&self, now: Timestamp) -> Result<RenewalReport, Failure> {
+        handle(&self.connector, now).await
+    }
+}
+
+/// The composition root `main.rs` and the local suite both call: renewal refreshes tokens
+/// and renews at the providers on the seats' behalf, queues catch-up jobs and tells a seat
+/// whose grant was refused; it starts no sign-in.
+pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildError> {
+    let wiring = ConnectWiring {
+        tenancy_table: &config.tenancy_table,
+        token_key_id: &config.token_key_id,
+        queues: QueueUrls {
+            sync_jobs: Some(config.sync_jobs_queue_url),
+            notifications: Some(config.notifications_queue_url),
+            ..QueueUrls::default()
+        },
+    };
+    let clients = ProviderClients::new(&config.providers)?;
+    Ok(App {
+        connector: Connector::new(connect_ports(aws, &wiring, clients)).with_push(config.push),
+    })
+}
