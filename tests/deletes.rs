@@ -5,13 +5,13 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use hiresync_e2e::{days_ago, ids, mail, Result, Running};
+use hiresync_e2e::{days_ago, ids, mail, Result};
 use serde_json::json;
 
 #[tokio::test]
 async fn gmail_through_pubsub_pushes_with_real_headers_deletes_and_a_deauthorized_seat(
 ) -> Result<()> {
-    let suite = Running::start("gmail").await?;
+    let suite = hiresync_e2e::start_suite!("gmail").await?;
     let me = "gus@umbrella.example";
     suite
         .settings(

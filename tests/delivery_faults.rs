@@ -4,13 +4,13 @@
 
 use std::time::{Duration, Instant};
 
-use hiresync_e2e::{ids, mail, microsoft_seat, Result, Running};
+use hiresync_e2e::{ids, mail, microsoft_seat, Result};
 use serde_json::json;
 
 #[tokio::test]
 async fn notifications_duplicated_ten_times_and_shuffled_store_exactly_the_expected_set(
 ) -> Result<()> {
-    let suite = Running::start("dupes").await?;
+    let suite = hiresync_e2e::start_suite!("dupes").await?;
     let me = "sam@hire.example";
     microsoft_seat(&suite, "e2e-dup", me).await?;
     let jane = "jane@talent.example";
@@ -56,7 +56,7 @@ async fn notifications_duplicated_ten_times_and_shuffled_store_exactly_the_expec
 
 #[tokio::test]
 async fn a_poison_job_lands_in_the_dead_letter_queue_while_other_mailboxes_sync() -> Result<()> {
-    let suite = Running::start("poison").await?;
+    let suite = hiresync_e2e::start_suite!("poison").await?;
     let me = "sam@hire.example";
     microsoft_seat(&suite, "e2e-poison", me).await?;
     suite
@@ -87,7 +87,7 @@ async fn a_poison_job_lands_in_the_dead_letter_queue_while_other_mailboxes_sync(
 
 #[tokio::test]
 async fn a_missed_notification_and_a_forgotten_cursor_lose_nothing() -> Result<()> {
-    let suite = Running::start("gaps").await?;
+    let suite = hiresync_e2e::start_suite!("gaps").await?;
     let me = "sam@hire.example";
     microsoft_seat(&suite, "e2e-gaps", me).await?;
 

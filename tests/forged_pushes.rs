@@ -6,13 +6,13 @@ use std::time::Duration;
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
-use hiresync_e2e::{mail, microsoft_seat, Result, Running};
+use hiresync_e2e::{mail, microsoft_seat, Result};
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{json, Value};
 
 #[tokio::test]
 async fn forged_unknown_and_malformed_pushes_enqueue_nothing() -> Result<()> {
-    let suite = Running::start("forged").await?;
+    let suite = hiresync_e2e::start_suite!("forged").await?;
     let me = "sam@hire.example";
     microsoft_seat(&suite, "e2e-forged", me).await?;
     suite

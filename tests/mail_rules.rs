@@ -5,11 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use hiresync_e2e::{days_ago, ids, mail, microsoft_seat, Result, Running};
+use hiresync_e2e::{days_ago, ids, mail, microsoft_seat, Result};
 
 #[tokio::test]
 async fn every_rule_through_graph_pushes_and_the_sandbox_mailbox() -> Result<()> {
-    let suite = Running::start("graph").await?;
+    let suite = hiresync_e2e::start_suite!("graph").await?;
     let me = "sam@hire.example";
     microsoft_seat(&suite, "e2e-ms", me).await?;
     let jane = "Jane Doe <jane@talent.example>";

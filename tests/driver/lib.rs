@@ -12,7 +12,6 @@ mod api;
 mod fixtures;
 mod queues;
 mod sandbox;
-mod suite_binary;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -25,6 +24,16 @@ use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{json, Value};
 
 pub use fixtures::{days_ago, ids, mail, microsoft_seat};
+
+/// Starts a suite of its own for the calling test: `start_suite!("label").await?`. A macro
+/// because cargo names the package's binary (`CARGO_BIN_EXE_*`) only to the test crates,
+/// not to this driver library.
+#[macro_export]
+macro_rules! start_suite {
+    ($label:expr) => {
+        $crate::Running::start(env!("CARGO_BIN_EXE_hiresync-e2e-suite"), $label)
+    };
+}
 
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
@@ -61,8 +70,9 @@ impl Drop for Running {
 
 impl Running {
     /// Starts a suite of its own on free ports and waits until it answers `/healthz`.
-    pub async fn start(label: &str) -> Result<Running> {
-        let binary = suite_binary::path()?;
+    /// `binary` is the suite's executable; the [`start_suite!`] macro passes the one cargo
+    /// built for the calling test.
+    pub async fn start(binary: &str, label: &str) -> Result<Running> {
         let dir = std::env::temp_dir().join(format!(
             "hiresync-e2e-{label}-{}-{}",
             std::process::id(),
