@@ -40,6 +40,6 @@ pub use mail::DynamoMailStore;
 pub use seats::DynamoSeatStore;
 pub use subscriptions::DynamoSubscriptionStore;
 pub use sync_status::DynamoSyncStatusStore;
-pub use tables::{TableNames, TableSpec, TABLES};
+pub use tables::{TableSpec, TABLES};
 pub use tenancy::tenancy_stores;
 pub use tokens::DynamoTokenStore;

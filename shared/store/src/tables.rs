@@ -3,8 +3,6 @@
 //! A test in this crate compares these specs with template.yaml, so a key or index renamed
 //! on one side only fails the build's tests rather than production.
 
-use thiserror::Error;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IndexSpec {
     pub name: &'static str,
@@ -61,29 +59,3 @@ pub const MAIL: TableSpec = TableSpec {
 
 /// Every table the code of this crate reads or writes.
 pub const TABLES: &[TableSpec] = &[TENANCY, MAIL];
-
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("environment variable {0} is not set (it names a DynamoDB table; template.yaml sets it for every function)")]
-pub struct MissingTable(pub &'static str);
-
-/// The physical table names of one deployment.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TableNames {
-    pub tenancy: String,
-    pub mail: String,
-}
-
-impl TableNames {
-    /// Reads the names through `lookup` (usually `std::env::var`), naming any missing variable.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, MissingTable> {
-        let get = |spec: &TableSpec| lookup(spec.env_var).ok_or(MissingTable(spec.env_var));
-        Ok(Self {
-            tenancy: get(&TENANCY)?,
-            mail: get(&MAIL)?,
-        })
-    }
-
-    pub fn from_env() -> Result<Self, MissingTable> {
-        Self::from_lookup(|v| std::env::var(v).ok())
-    }
-}
