@@ -5,8 +5,6 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
@@ -16,9 +14,9 @@ use hiresync_domain::capability::Denial;
 use hiresync_domain::connect_error::{ConnectError, ForeignAccount, StaleReason};
 use hiresync_domain::connection::ConnectionKind::{Calendar, Email};
 use hiresync_domain::contract::Provider::{GoogleWorkspace as Google, Microsoft365 as Microsoft};
+use hiresync_testkit::logs::LogCapture;
 use serde_json::Value;
 use settings_api::ApiError;
-use tracing_subscriber::fmt::MakeWriter;
 
 /// The status and body the API answers with for `error`.
 async fn answer(error: impl Into<ApiError>) -> (StatusCode, Value) {
@@ -241,26 +239,6 @@ async fn authentication_and_missing_things_have_their_own_codes() {
     assert_eq!(body["message"], "connection not found");
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[derive(Debug, thiserror::Error)]
 #[error("conditional write refused")]
 struct Storage(#[source] std::io::Error);
@@ -273,21 +251,20 @@ async fn an_internal_failure_answers_500_and_logs_its_whole_chain_once() {
         Storage(std::io::Error::other("ProvisionedThroughputExceeded")),
     );
     // WHEN the API answers it
-    let captured = Captured::default();
-    let subscriber = hiresync_runtime::telemetry::json_subscriber(captured.clone(), "info");
-    let api_error = tracing::subscriber::with_default(subscriber, || ApiError::from(failure));
+    let logs = LogCapture::start(&[]);
+    let api_error = ApiError::from(failure);
     let (status, body) = answer(api_error).await;
 
     // THEN the caller reads a generic 500, and the log names every cause, once
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(body["code"], "internal");
     assert!(!body.to_string().contains("Provisioned"), "{body}");
-    let text = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    let lines: Vec<Value> = text
+    let lines: Vec<Value> = logs
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
+        .into_iter()
+        .filter(|l| l["level"] != "TRACE" && l["level"] != "DEBUG")
         .collect();
-    assert_eq!(lines.len(), 1, "{text}");
+    assert_eq!(lines.len(), 1, "{}", logs.text());
     assert_eq!(lines[0]["level"], "ERROR");
     assert_eq!(
         lines[0]["error"],

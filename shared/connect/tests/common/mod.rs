@@ -3,9 +3,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 
 use hiresync_connect::state::StateSigner;
 use hiresync_connect::{Callback, Connector};
@@ -15,6 +13,7 @@ use hiresync_providers::ProviderClients;
 use hiresync_providers::RetryPolicy;
 use hiresync_runtime::config::Env;
 use hiresync_runtime::outbox::QueueUrls;
+use hiresync_testkit::logs::LogCapture;
 use hiresync_wiring::{connect_ports, ConnectWiring};
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
@@ -24,27 +23,6 @@ pub const NOW: &str = "2026-03-02T09:00:00Z";
 
 pub fn ts(s: &str) -> hiresync_domain::Timestamp {
     s.parse().unwrap()
-}
-
-/// Every log line of the test, as JSON lines.
-#[derive(Clone, Default)]
-pub struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Captured {
-        self.clone()
-    }
 }
 
 /// Secrets every harness knows; each test's own tokens are added as it mounts them.
@@ -57,33 +35,12 @@ pub struct Harness {
     pub server: MockServer,
     pub resources: Resources,
     pub sqs: aws_sdk_sqs::Client,
-    logs: Captured,
-    secrets: Mutex<Vec<String>>,
-    _log_guard: tracing::subscriber::DefaultGuard,
-}
-
-impl Drop for Harness {
-    fn drop(&mut self) {
-        if std::thread::panicking() {
-            return;
-        }
-        let logs = self.logs();
-        for secret in self.secrets.lock().unwrap().iter() {
-            assert!(
-                !logs.contains(secret.as_str()),
-                "a secret ({} characters) reached the logs",
-                secret.len()
-            );
-        }
-    }
+    logs: LogCapture,
 }
 
 impl Harness {
     pub async fn new(label: &str) -> Self {
-        let logs = Captured::default();
-        let log_guard = tracing::subscriber::set_default(
-            hiresync_runtime::telemetry::json_subscriber(logs.clone(), "trace"),
-        );
+        let logs = LogCapture::start(KNOWN_SECRETS);
         let (config, resources) = hiresync_localstack::fresh_stack(label).await.unwrap();
         let server = MockServer::start().await;
         let template = Template::load(&hiresync_localstack::repository_template_path()).unwrap();
@@ -154,19 +111,17 @@ impl Harness {
             resources,
             sqs: aws_sdk_sqs::Client::new(&config),
             logs,
-            secrets: Mutex::new(KNOWN_SECRETS.iter().map(|s| (*s).to_owned()).collect()),
-            _log_guard: log_guard,
         }
     }
 
     /// Everything logged so far.
     pub fn logs(&self) -> String {
-        String::from_utf8(self.logs.0.lock().unwrap().clone()).unwrap()
+        self.logs.text()
     }
 
     /// A secret the logs must never contain.
     pub fn secret(&self, value: &str) {
-        self.secrets.lock().unwrap().push(value.to_owned());
+        self.logs.watch(value);
     }
 
     /// Every message waiting on a queue (received and deleted).
