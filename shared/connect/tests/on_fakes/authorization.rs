@@ -82,8 +82,7 @@ async fn a_microsoft_mailbox_connects_with_its_token_subscriptions_and_historica
 
     // AND comes back with a code
     let connected = w
-        .connector
-        .complete_authorization(&consent(&start.url, "auth-code-1"), ts(BACK))
+        .come_back(&start.url, "auth-code-1", ts(BACK))
         .await
         .unwrap();
 
@@ -192,11 +191,7 @@ async fn forged_used_and_expired_states_are_refused_without_storing_anything() {
     );
     // The callback without a code used the sign-in up.
     assert_eq!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts(BACK))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts(BACK)).await),
         ConnectError::AuthorizationRequestExpired {
             reason: StaleReason::AlreadyUsed
         }
@@ -204,11 +199,7 @@ async fn forged_used_and_expired_states_are_refused_without_storing_anything() {
 
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
     assert_eq!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts("2026-03-02T09:16:00Z"))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts("2026-03-02T09:16:00Z")).await),
         ConnectError::AuthorizationRequestExpired {
             reason: StaleReason::Expired
         }
@@ -253,11 +244,7 @@ async fn provider_refusals_reach_the_seat_as_the_precise_rows() {
     });
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
     assert_eq!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts(BACK))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts(BACK)).await),
         ConnectError::NotAssigned {
             provider: Provider::Microsoft365
         }
@@ -270,11 +257,7 @@ async fn provider_refusals_reach_the_seat_as_the_precise_rows() {
     });
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
     assert_eq!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts(BACK))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts(BACK)).await),
         ConnectError::ProviderUnavailable {
             provider: Provider::Microsoft365
         }
@@ -288,11 +271,7 @@ async fn provider_refusals_reach_the_seat_as_the_precise_rows() {
     );
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
     assert_eq!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts(BACK))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts(BACK)).await),
         ConnectError::NoMailboxOrCalendar {
             provider: Provider::Microsoft365,
             kind: ConnectionKind::Email
@@ -313,11 +292,7 @@ async fn a_code_the_provider_no_longer_honours_is_the_expired_row() {
         ..GrantScript::default()
     });
     assert_eq!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts(BACK))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts(BACK)).await),
         ConnectError::AuthorizationRequestExpired {
             reason: StaleReason::Expired
         }
@@ -339,11 +314,7 @@ async fn google_granular_consent_without_every_scope_names_the_missing_ones() {
     });
     let url = w.start("s1", ConnectionKind::Calendar, NOW).await;
     assert_eq!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts(BACK))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts(BACK)).await),
         ConnectError::InsufficientScopes {
             provider: Provider::GoogleWorkspace,
             missing: vec!["https://www.googleapis.com/auth/calendar.freebusy".into()]
@@ -357,11 +328,7 @@ async fn google_granular_consent_without_every_scope_names_the_missing_ones() {
     });
     let url = w.start("s1", ConnectionKind::Calendar, NOW).await;
     assert_eq!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts(BACK))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts(BACK)).await),
         ConnectError::InsufficientScopes {
             provider: Provider::GoogleWorkspace,
             missing: vec!["offline_access".into()]
@@ -385,11 +352,7 @@ async fn a_personal_account_where_a_work_account_is_expected_is_the_mismatch_row
     });
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
     assert_eq!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts(BACK))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts(BACK)).await),
         ConnectError::ProviderMismatch {
             selected: Provider::GoogleWorkspace,
             account: ForeignAccount::Personal
@@ -412,11 +375,7 @@ async fn settings_changed_while_the_seat_was_away_refuse_the_sign_in() {
     w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, true)
         .await;
     assert_eq!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts(BACK))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts(BACK)).await),
         ConnectError::AuthorizationRequestExpired {
             reason: StaleReason::SettingsChanged
         }
@@ -435,11 +394,7 @@ async fn settings_changed_while_the_seat_was_away_refuse_the_sign_in() {
         .await
         .unwrap();
     assert!(matches!(
-        refused(
-            w.connector
-                .complete_authorization(&consent(&url, "c"), ts(BACK))
-                .await
-        ),
+        refused(w.come_back(&url, "c", ts(BACK)).await),
         ConnectError::NotAllowed(Denial::FeatureOff { .. })
     ));
     nothing_stored(&w);

@@ -8,6 +8,7 @@ use hiresync_domain::connection::{Connection, ConnectionKind};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
 use hiresync_domain::subscription::Lifetimes;
+use hiresync_domain::Timestamp;
 use hiresync_testkit::clock::ts;
 use hiresync_testkit::fakes::providers::{FakeProviders, ScriptedProvider};
 use hiresync_testkit::fakes::queues::InMemoryQueues;
@@ -116,10 +117,19 @@ impl World {
     /// A seat signs in and consents, all at `at`.
     pub async fn connect(&self, s: &str, kind: ConnectionKind, at: &str) -> Connected {
         let url = self.start(s, kind, at).await;
+        self.come_back(&url, "code", ts(at)).await.unwrap()
+    }
+
+    /// The seat comes back from the consent page of `url` with `code`.
+    pub async fn come_back(
+        &self,
+        url: &str,
+        code: &str,
+        at: Timestamp,
+    ) -> Result<Connected, Failure> {
         self.connector
-            .complete_authorization(&consent(&url, "code"), ts(at))
+            .complete_authorization(&consent(url, code), at)
             .await
-            .unwrap()
     }
 
     pub fn connection(&self, s: &str, kind: ConnectionKind) -> Connection {
