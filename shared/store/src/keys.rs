@@ -147,8 +147,14 @@ pub fn unescape_part(part: &str) -> String {
 }
 
 /// The partition of everything synced for one seat (threads, messages, guards, skips).
-pub fn mail_pk(seat: &SeatId) -> String {
-    format!("{SEAT_PREFIX}{seat}")
+/// It carries the contract: seat ids are unique only within their contract.
+pub fn mail_pk(contract: &ContractId, seat: &SeatId) -> String {
+    format!("{SEAT_PREFIX}{contract}#{seat}")
+}
+
+/// The contract and seat of a mail partition key, if it is one.
+pub fn seat_of_mail_pk(pk: &str) -> Option<(&str, &str)> {
+    pk.strip_prefix(SEAT_PREFIX)?.split_once('#')
 }
 
 pub fn thread_sk(thread_id: &str) -> String {
@@ -211,17 +217,30 @@ pub fn expiry_bucket_pk(day: jiff::civil::Date, shard: u32) -> String {
 }
 
 /// The expiry bucket of a thread: the UTC day of its (rounded) expiry, and a shard from a
-/// stable hash of seat and thread.
-pub fn expiry_pk(seat: &SeatId, thread_id: &str, expires_at: hiresync_domain::Timestamp) -> String {
+/// stable hash of contract, seat and thread.
+pub fn expiry_pk(
+    contract: &ContractId,
+    seat: &SeatId,
+    thread_id: &str,
+    expires_at: hiresync_domain::Timestamp,
+) -> String {
     let day = expiry_key_instant(expires_at)
         .to_zoned(jiff::tz::TimeZone::UTC)
         .date();
-    expiry_bucket_pk(day, shard(&format!("{seat}#{thread_id}"), EXPIRY_SHARDS))
+    expiry_bucket_pk(
+        day,
+        shard(&format!("{contract}#{seat}#{thread_id}"), EXPIRY_SHARDS),
+    )
 }
 
-pub fn expiry_sk(expires_at: hiresync_domain::Timestamp, seat: &SeatId, thread_id: &str) -> String {
+pub fn expiry_sk(
+    expires_at: hiresync_domain::Timestamp,
+    contract: &ContractId,
+    seat: &SeatId,
+    thread_id: &str,
+) -> String {
     format!(
-        "{}#{seat}#{}",
+        "{}#{contract}#{seat}#{}",
         sortable_instant(expiry_key_instant(expires_at)),
         escape_part(thread_id)
     )
@@ -337,7 +356,14 @@ mod tests {
         let c = ContractId::parse("acme").unwrap();
         let s = SeatId::parse("seat-1").unwrap();
         let a = EmailAddress::parse("Jane#1@X.org").unwrap();
-        assert_eq!(mail_pk(&s), "SEAT#seat-1");
+        assert_eq!(mail_pk(&c, &s), "SEAT#acme#seat-1");
+        assert_eq!(
+            seat_of_mail_pk("SEAT#acme#seat-1"),
+            Some(("acme", "seat-1"))
+        );
+        // The same seat id in another contract is another partition.
+        let other = ContractId::parse("globex").unwrap();
+        assert_ne!(mail_pk(&c, &s), mail_pk(&other, &s));
         assert_eq!(thread_sk("t1"), "T#t1");
         assert_eq!(message_sk("t1", "m1"), "T#t1#M#m1");
         // The messages of t1 are not those of t10, nor the thread item itself.
@@ -360,15 +386,25 @@ mod tests {
 
     #[test]
     fn expiry_keys_round_up_to_the_second_and_bucket_by_that_day() {
+        let c = ContractId::parse("acme").unwrap();
         let s = SeatId::parse("seat-1").unwrap();
         let exact: hiresync_domain::Timestamp = "2026-09-30T09:00:00Z".parse().unwrap();
-        assert_eq!(expiry_sk(exact, &s, "t1"), "2026-09-30T09:00:00Z#seat-1#t1");
-        let n = shard("seat-1#t1", EXPIRY_SHARDS);
-        assert_eq!(expiry_pk(&s, "t1", exact), format!("EXP#2026-09-30#{n}"));
+        assert_eq!(
+            expiry_sk(exact, &c, &s, "t1"),
+            "2026-09-30T09:00:00Z#acme#seat-1#t1"
+        );
+        let n = shard("acme#seat-1#t1", EXPIRY_SHARDS);
+        assert_eq!(
+            expiry_pk(&c, &s, "t1", exact),
+            format!("EXP#2026-09-30#{n}")
+        );
         // A fraction rounds up, possibly into the next day.
         let late: hiresync_domain::Timestamp = "2026-09-30T23:59:59.5Z".parse().unwrap();
-        assert_eq!(expiry_sk(late, &s, "t1"), "2026-10-01T00:00:00Z#seat-1#t1");
-        assert_eq!(expiry_pk(&s, "t1", late), format!("EXP#2026-10-01#{n}"));
+        assert_eq!(
+            expiry_sk(late, &c, &s, "t1"),
+            "2026-10-01T00:00:00Z#acme#seat-1#t1"
+        );
+        assert_eq!(expiry_pk(&c, &s, "t1", late), format!("EXP#2026-10-01#{n}"));
         assert_eq!(
             expiry_bucket_pk(jiff::civil::date(2026, 9, 3), 7),
             "EXP#2026-09-03#7"

@@ -247,14 +247,23 @@ async fn a_graph_mailbox_syncs_only_what_the_rules_allow_and_explains_the_rest()
     assert!(!report.continued && !report.resynced);
 
     // The 1:1 thread with the candidate holds her two messages and Rita's reply.
-    let thread = s.mail.thread(&seat(), "c-jane").await.unwrap().unwrap();
+    let thread = s
+        .mail
+        .thread(&acme(), &seat(), "c-jane")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(thread.counterpart, addr("jane@cand.example"));
     assert_eq!(thread.last_activity_at, ts("2026-03-02T08:00:00Z"));
     let messages = s.mail.messages(&acme(), &seat(), "c-jane").await.unwrap();
     assert_eq!(messages.len(), 3);
     for skipped in ["c-group", "c-colleague", "c-stranger", "c-olga", "c-old"] {
         assert!(
-            s.mail.thread(&seat(), skipped).await.unwrap().is_none(),
+            s.mail
+                .thread(&acme(), &seat(), skipped)
+                .await
+                .unwrap()
+                .is_none(),
             "{skipped}"
         );
     }
@@ -889,7 +898,12 @@ async fn a_thread_removed_for_a_third_participant_never_comes_back() {
     // GIVEN Jane's thread is stored
     let first = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
     assert_eq!(first.synced, 1, "{first:?}");
-    assert!(s.mail.thread(&seat(), "c-jane").await.unwrap().is_some());
+    assert!(s
+        .mail
+        .thread(&acme(), &seat(), "c-jane")
+        .await
+        .unwrap()
+        .is_some());
 
     // WHEN a message of it adds Bob
     let second = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
@@ -900,14 +914,24 @@ async fn a_thread_removed_for_a_third_participant_never_comes_back() {
         (1, 0),
         "{second:?}"
     );
-    assert!(s.mail.thread(&seat(), "c-jane").await.unwrap().is_none());
+    assert!(s
+        .mail
+        .thread(&acme(), &seat(), "c-jane")
+        .await
+        .unwrap()
+        .is_none());
     assert!(s
         .mail
         .messages(&acme(), &seat(), "c-jane")
         .await
         .unwrap()
         .is_empty());
-    let gone = s.mail.tombstone(&seat(), "c-jane").await.unwrap().unwrap();
+    let gone = s
+        .mail
+        .tombstone(&acme(), &seat(), "c-jane")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(gone.reason, "too_many_participants");
     assert_eq!(
         gone.participants,
@@ -940,7 +964,12 @@ async fn a_thread_removed_for_a_third_participant_never_comes_back() {
             (0, 2, 0),
             "round {round}: {report:?}"
         );
-        assert!(s.mail.thread(&seat(), "c-jane").await.unwrap().is_none());
+        assert!(s
+            .mail
+            .thread(&acme(), &seat(), "c-jane")
+            .await
+            .unwrap()
+            .is_none());
         assert!(s
             .mail
             .messages(&acme(), &seat(), "c-jane")
@@ -957,7 +986,12 @@ async fn a_thread_removed_for_a_third_participant_never_comes_back() {
             "round {round}"
         );
         // AND the tombstone still says when it first happened
-        let still = s.mail.tombstone(&seat(), "c-jane").await.unwrap().unwrap();
+        let still = s
+            .mail
+            .tombstone(&acme(), &seat(), "c-jane")
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(still.removed_at, gone.removed_at);
         assert_eq!(still.last_activity_at, ts("2026-02-25T10:00:00Z"));
     }
@@ -991,7 +1025,12 @@ async fn a_group_message_judged_first_keeps_the_older_one_to_one_messages_of_its
     let report = s.ingestor.run(&job(), ts(NOW)).await.unwrap();
 
     assert_eq!((report.synced, report.skipped), (0, 2), "{report:?}");
-    assert!(s.mail.thread(&seat(), "c-jane").await.unwrap().is_none());
+    assert!(s
+        .mail
+        .thread(&acme(), &seat(), "c-jane")
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(
         codes_for(&s, "jane@cand.example").await,
         vec![
@@ -1033,7 +1072,7 @@ async fn a_thread_removed_for_inactivity_syncs_only_what_came_after_the_removal(
     let removed_at = ts("2026-02-02T03:00:00Z");
     assert_eq!(
         s.mail
-            .remove_thread_for_inactivity(&seat(), "c-jane", removed_at)
+            .remove_thread_for_inactivity(&acme(), &seat(), "c-jane", removed_at)
             .await
             .unwrap(),
         Some(1)

@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use aws_sdk_dynamodb::types::{Delete, DeleteRequest, Update, WriteRequest};
-use hiresync_domain::ids::SeatId;
+use hiresync_domain::ids::{ContractId, SeatId};
 
 use super::records::{MessageRecord, ThreadRecord};
 use super::{n, s, DynamoMailStore, THREAD};
@@ -27,11 +27,12 @@ impl DynamoMailStore {
     /// stored after the thread was dropped creates it afresh (private, as any new thread).
     pub async fn delete_message(
         &self,
+        contract: &ContractId,
         seat: &SeatId,
         thread_id: &str,
         provider_id: &str,
     ) -> Result<bool, StoreError> {
-        let pk = keys::mail_pk(seat);
+        let pk = keys::mail_pk(contract, seat);
         let sk = keys::message_sk(thread_id, provider_id);
         let thread_sk = keys::thread_sk(thread_id);
         // Cleared when the guard belongs to another copy, or when the thread is missing.
@@ -128,8 +129,13 @@ impl DynamoMailStore {
     /// messages. The thread is deleted on condition that its version is the one read
     /// before its messages were listed: a message stored meanwhile changes it, and the
     /// removal goes round again.
-    pub async fn remove_thread(&self, seat: &SeatId, thread_id: &str) -> Result<usize, StoreError> {
-        let pk = keys::mail_pk(seat);
+    pub async fn remove_thread(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        thread_id: &str,
+    ) -> Result<usize, StoreError> {
+        let pk = keys::mail_pk(contract, seat);
         let thread_sk = keys::thread_sk(thread_id);
         let removed = AtomicUsize::new(0);
         retry_on_race(|| async {

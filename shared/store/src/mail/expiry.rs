@@ -4,7 +4,7 @@
 //! [`Thread::expires_at`]: hiresync_domain::mail::Thread::expires_at
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use hiresync_domain::ids::SeatId;
+use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::Timestamp;
 
 use super::{DynamoMailStore, THREAD};
@@ -13,8 +13,8 @@ use crate::items::Item;
 use crate::keys;
 
 impl DynamoMailStore {
-    /// The threads in `day`'s expiry bucket whose expiry is at or before `now`, as (seat,
-    /// thread id), at most `per_shard` from each of the bucket's 32 shards, earliest first
+    /// The threads in `day`'s expiry bucket whose expiry is at or before `now`, as
+    /// (contract, seat, thread id), at most `per_shard` from each of the bucket's 32 shards, earliest first
     /// within a shard. Expiry keys are written rounded up to the second, so a thread is
     /// never returned before it has expired (at worst up to a second late).
     pub async fn expired_threads(
@@ -22,7 +22,7 @@ impl DynamoMailStore {
         day: jiff::civil::Date,
         now: Timestamp,
         per_shard: i32,
-    ) -> Result<Vec<(SeatId, String)>, StoreError> {
+    ) -> Result<Vec<(ContractId, SeatId, String)>, StoreError> {
         // Every key of the second `now` falls in sorts before this bound.
         let upper = format!("{}#\u{10FFFF}", keys::sortable_instant(now));
         let mut expired = Vec::new();
@@ -44,8 +44,9 @@ impl DynamoMailStore {
     }
 }
 
-/// (seat, thread id) from the table keys of a thread item (a keys-only index entry).
-fn thread_key_of(item: &Item) -> Result<(SeatId, String), StoreError> {
+/// (contract, seat, thread id) from the table keys of a thread item (a keys-only index
+/// entry).
+fn thread_key_of(item: &Item) -> Result<(ContractId, SeatId, String), StoreError> {
     let part = |name: &str| match item.get(name) {
         Some(AttributeValue::S(v)) => v.as_str(),
         _ => "",
@@ -56,11 +57,11 @@ fn thread_key_of(item: &Item) -> Result<(SeatId, String), StoreError> {
         key: format!("{pk}/{sk}"),
         source: problem.into(),
     };
-    let seat = pk
-        .strip_prefix(keys::SEAT_PREFIX)
+    let (contract, seat) = keys::seat_of_mail_pk(pk)
         .ok_or_else(|| undecodable("not a seat's partition".to_owned()))?;
+    let contract = ContractId::parse(contract).map_err(|e| undecodable(e.to_string()))?;
     let seat = SeatId::parse(seat).map_err(|e| undecodable(e.to_string()))?;
     let thread_id = keys::thread_id_of_sk(sk)
         .ok_or_else(|| undecodable("not a thread's sort key".to_owned()))?;
-    Ok((seat, thread_id))
+    Ok((contract, seat, thread_id))
 }

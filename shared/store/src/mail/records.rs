@@ -57,13 +57,13 @@ impl ThreadRecord {
         );
         let expires_at = new.expires_at();
         Self {
-            pk: keys::mail_pk(&new.seat_id),
+            pk: keys::mail_pk(&new.contract_id, &new.seat_id),
             sk: keys::thread_sk(&new.thread_id),
             entity: THREAD.to_owned(),
             counterpart_pk: keys::counterpart_pk(&new.contract_id, &new.counterpart),
             counterpart_sk: keys::counterpart_sk(&new.seat_id, &new.thread_id),
-            expiry_pk: keys::expiry_pk(&new.seat_id, &new.thread_id, expires_at),
-            expiry_sk: keys::expiry_sk(expires_at, &new.seat_id, &new.thread_id),
+            expiry_pk: keys::expiry_pk(&new.contract_id, &new.seat_id, &new.thread_id, expires_at),
+            expiry_sk: keys::expiry_sk(expires_at, &new.contract_id, &new.seat_id, &new.thread_id),
             activity_us: new.last_activity_at.as_microsecond(),
             last_activity_at: new.last_activity_at,
             contract_id: new.contract_id,
@@ -117,7 +117,7 @@ impl Record for MessageRecord {
 impl MessageRecord {
     pub fn new(m: &Message) -> Self {
         Self {
-            pk: keys::mail_pk(&m.seat_id),
+            pk: keys::mail_pk(&m.contract_id, &m.seat_id),
             sk: keys::message_sk(&m.thread_id, &m.provider_id),
             entity: MESSAGE.to_owned(),
             contract_id: m.contract_id.clone(),
@@ -173,7 +173,7 @@ impl GuardRecord {
     /// The guard of `m`'s RFC Message-ID, if it has one.
     pub fn guard(m: &Message) -> Option<Self> {
         m.internet_message_id.as_deref().map(|mid| GuardRecord {
-            pk: keys::mail_pk(&m.seat_id),
+            pk: keys::mail_pk(&m.contract_id, &m.seat_id),
             sk: keys::message_id_guard_sk(mid),
             entity: GUARD.to_owned(),
             provider_id: m.provider_id.clone(),
@@ -184,7 +184,7 @@ impl GuardRecord {
     /// The pointer from `m`'s provider id to its thread.
     pub fn pointer(m: &Message) -> Self {
         GuardRecord {
-            pk: keys::mail_pk(&m.seat_id),
+            pk: keys::mail_pk(&m.contract_id, &m.seat_id),
             sk: keys::provider_pointer_sk(&m.provider_id),
             entity: POINTER.to_owned(),
             provider_id: m.provider_id.clone(),
@@ -221,7 +221,7 @@ impl Record for SkipItem {
 impl SkipItem {
     pub fn new(skip: &SkipRecord, thread_id: Option<&str>) -> Self {
         Self {
-            pk: keys::mail_pk(&skip.seat),
+            pk: keys::mail_pk(&skip.contract, &skip.seat),
             sk: keys::skip_sk(&skip.counterpart, skip.at, &skip.provider_id),
             entity: SKIP.to_owned(),
             contract_id: skip.contract.clone(),
@@ -277,7 +277,7 @@ impl Record for TombstoneItem {
 impl TombstoneItem {
     pub fn new(t: &ThreadTombstone, version: u64) -> Self {
         Self {
-            pk: keys::mail_pk(&t.seat),
+            pk: keys::mail_pk(&t.contract, &t.seat),
             sk: keys::tombstone_sk(&t.thread_id),
             entity: TOMBSTONE.to_owned(),
             contract_id: t.contract.clone(),

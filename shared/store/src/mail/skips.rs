@@ -27,13 +27,16 @@ impl SkipLog for DynamoMailStore {
     /// Decisions past their 30 days may linger until DynamoDB's TTL sweeps them.
     async fn skips_for(
         &self,
-        _contract: &ContractId,
+        contract: &ContractId,
         seat: &SeatId,
         counterpart: &EmailAddress,
     ) -> Result<Vec<SkipRecord>, StoreError> {
         Ok(self
             .items()
-            .partition(&keys::mail_pk(seat), &keys::skips_prefix(counterpart))
+            .partition(
+                &keys::mail_pk(contract, seat),
+                &keys::skips_prefix(counterpart),
+            )
             .reverse()
             .all::<SkipItem>()
             .await?
@@ -45,7 +48,7 @@ impl SkipLog for DynamoMailStore {
     /// Reads pages, newest first, until `limit` decisions match or the pages end.
     async fn skips_in_thread(
         &self,
-        _contract: &ContractId,
+        contract: &ContractId,
         seat: &SeatId,
         counterpart: &EmailAddress,
         thread_id: &str,
@@ -54,7 +57,10 @@ impl SkipLog for DynamoMailStore {
     ) -> Result<Vec<SkipRecord>, StoreError> {
         let query = self
             .items()
-            .partition(&keys::mail_pk(seat), &keys::skips_prefix(counterpart))
+            .partition(
+                &keys::mail_pk(contract, seat),
+                &keys::skips_prefix(counterpart),
+            )
             .filter("#thread = :thread AND #code = :code")
             .name("#thread", "thread_id")
             .name("#code", "code")
@@ -80,7 +86,7 @@ impl SkipLog for DynamoMailStore {
         self.client
             .delete_item()
             .table_name(&self.table)
-            .set_key(Some(key(&keys::mail_pk(&skip.seat), &sk)))
+            .set_key(Some(key(&keys::mail_pk(&skip.contract, &skip.seat), &sk)))
             .send()
             .await
             .map_err(|e| crate::error::dynamo("DynamoDB DeleteItem", e))?;

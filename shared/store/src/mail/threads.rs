@@ -25,8 +25,8 @@ use crate::keys;
 use crate::race::{retry_on_race, Attempt};
 use crate::transact;
 
-/// The contract is not part of the mail keys yet (`SEAT#<seat>`); the port already carries
-/// it so that the keys can follow.
+/// Every key names the contract with the seat (`SEAT#<contract>#<seat>`): the same seat id
+/// in another contract is another mailbox.
 #[async_trait]
 impl ThreadStore for DynamoMailStore {
     /// Stores `message` of `thread`, idempotently (see the module documentation for the two
@@ -88,26 +88,26 @@ impl ThreadStore for DynamoMailStore {
 
     async fn thread_with_tombstone(
         &self,
-        _contract: &ContractId,
+        contract: &ContractId,
         seat: &SeatId,
         thread_id: &str,
     ) -> Result<(Option<Thread>, Option<ThreadTombstone>), StoreError> {
         tokio::try_join!(
-            self.thread(seat, thread_id),
-            self.tombstone(seat, thread_id)
+            self.thread(contract, seat, thread_id),
+            self.tombstone(contract, seat, thread_id)
         )
     }
 
     async fn messages(
         &self,
-        _contract: &ContractId,
+        contract: &ContractId,
         seat: &SeatId,
         thread_id: &str,
     ) -> Result<Vec<Message>, StoreError> {
         let mut messages: Vec<Message> = self
             .items()
             .query_all::<MessageRecord>(
-                &keys::mail_pk(seat),
+                &keys::mail_pk(contract, seat),
                 &keys::thread_messages_prefix(thread_id),
             )
             .await?
@@ -122,19 +122,22 @@ impl ThreadStore for DynamoMailStore {
     /// [`delete_message`](DynamoMailStore::delete_message).
     async fn delete_by_provider_id(
         &self,
-        _contract: &ContractId,
+        contract: &ContractId,
         seat: &SeatId,
         provider_id: &str,
     ) -> Result<bool, StoreError> {
         let pointer = self
             .items()
             .get::<GuardRecord>(
-                &keys::mail_pk(seat),
+                &keys::mail_pk(contract, seat),
                 &keys::provider_pointer_sk(provider_id),
             )
             .await?;
         match pointer {
-            Some(p) => self.delete_message(seat, &p.thread_id, provider_id).await,
+            Some(p) => {
+                self.delete_message(contract, seat, &p.thread_id, provider_id)
+                    .await
+            }
             None => Ok(false),
         }
     }
@@ -158,11 +161,14 @@ impl ThreadStore for DynamoMailStore {
             });
         }
         let mut buried = tombstone.clone();
-        if let Some(thread) = self.thread(&tombstone.seat, &tombstone.thread_id).await? {
+        if let Some(thread) = self
+            .thread(&tombstone.contract, &tombstone.seat, &tombstone.thread_id)
+            .await?
+        {
             buried = buried.with_thread(&thread);
         }
         self.keep_tombstone(buried).await?;
-        self.remove_thread(&tombstone.seat, &tombstone.thread_id)
+        self.remove_thread(&tombstone.contract, &tombstone.seat, &tombstone.thread_id)
             .await
     }
 }
@@ -171,12 +177,13 @@ impl DynamoMailStore {
     /// A seat's thread, if it has one by that id.
     pub async fn thread(
         &self,
+        contract: &ContractId,
         seat: &SeatId,
         thread_id: &str,
     ) -> Result<Option<Thread>, StoreError> {
         Ok(self
             .items()
-            .get::<ThreadRecord>(&keys::mail_pk(seat), &keys::thread_sk(thread_id))
+            .get::<ThreadRecord>(&keys::mail_pk(contract, seat), &keys::thread_sk(thread_id))
             .await?
             .map(ThreadRecord::into_domain))
     }

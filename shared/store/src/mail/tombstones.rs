@@ -4,7 +4,7 @@
 //!
 //! [`ThreadStore::remove_thread_for_rule`]: hiresync_domain::ports::ThreadStore::remove_thread_for_rule
 
-use hiresync_domain::ids::SeatId;
+use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::mail::ThreadTombstone;
 use hiresync_domain::Timestamp;
 
@@ -18,12 +18,16 @@ impl DynamoMailStore {
     /// The tombstone of a removed thread, if it has one.
     pub async fn tombstone(
         &self,
+        contract: &ContractId,
         seat: &SeatId,
         thread_id: &str,
     ) -> Result<Option<ThreadTombstone>, StoreError> {
         Ok(self
             .items()
-            .get::<TombstoneItem>(&keys::mail_pk(seat), &keys::tombstone_sk(thread_id))
+            .get::<TombstoneItem>(
+                &keys::mail_pk(contract, seat),
+                &keys::tombstone_sk(thread_id),
+            )
             .await?
             .map(TombstoneItem::into_domain))
     }
@@ -42,11 +46,12 @@ impl DynamoMailStore {
     /// [`Thread::is_expired`]: hiresync_domain::mail::Thread::is_expired
     pub async fn remove_thread_for_inactivity(
         &self,
+        contract: &ContractId,
         seat: &SeatId,
         thread_id: &str,
         now: Timestamp,
     ) -> Result<Option<usize>, StoreError> {
-        let Some(thread) = self.thread(seat, thread_id).await? else {
+        let Some(thread) = self.thread(contract, seat, thread_id).await? else {
             return Ok(None);
         };
         if !thread.is_expired(now) {
@@ -54,7 +59,7 @@ impl DynamoMailStore {
         }
         self.keep_tombstone(ThreadTombstone::for_inactivity(&thread, now))
             .await?;
-        Ok(Some(self.remove_thread(seat, thread_id).await?))
+        Ok(Some(self.remove_thread(contract, seat, thread_id).await?))
     }
 
     /// Writes `tombstone` merged into the one stored, on condition that the stored one is
@@ -64,7 +69,7 @@ impl DynamoMailStore {
         &self,
         tombstone: ThreadTombstone,
     ) -> Result<(), StoreError> {
-        let pk = keys::mail_pk(&tombstone.seat);
+        let pk = keys::mail_pk(&tombstone.contract, &tombstone.seat);
         let sk = keys::tombstone_sk(&tombstone.thread_id);
         check_key(TOMBSTONE, &sk, MAX_SORT_KEY)?;
         retry_on_race(|| async {

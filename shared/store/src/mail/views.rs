@@ -23,13 +23,13 @@ impl MailReader for DynamoMailStore {
     /// keeps the threads; pages are topped up until `limit` threads or the end.
     async fn threads_of_seat(
         &self,
-        _contract: &ContractId,
+        contract: &ContractId,
         seat: &SeatId,
         limit: i32,
         start: Option<&PageToken>,
     ) -> Result<Page<Thread>, StoreError> {
         let limit = usize::try_from(limit.max(1)).unwrap_or(1);
-        let pk = keys::mail_pk(seat);
+        let pk = keys::mail_pk(contract, seat);
         let query = self
             .items()
             .partition(&pk, keys::THREAD_PREFIX)
@@ -103,11 +103,12 @@ impl DynamoMailStore {
     /// such thread.
     pub async fn set_visibility(
         &self,
+        contract: &ContractId,
         seat: &SeatId,
         thread_id: &str,
         visibility: Visibility,
     ) -> Result<(), StoreError> {
-        let pk = keys::mail_pk(seat);
+        let pk = keys::mail_pk(contract, seat);
         let sk = keys::thread_sk(thread_id);
         let value =
             serde_dynamo::to_attribute_value(visibility).map_err(|source| StoreError::Encode {

@@ -28,16 +28,20 @@ async fn deleting_the_last_message_removes_the_thread() {
 
     // WHEN one is deleted (twice)
     assert!(store
-        .delete_message(&t.seat_id, "conv-1", "m1")
+        .delete_message(&t.contract_id, &t.seat_id, "conv-1", "m1")
         .await
         .unwrap());
     assert!(!store
-        .delete_message(&t.seat_id, "conv-1", "m1")
+        .delete_message(&t.contract_id, &t.seat_id, "conv-1", "m1")
         .await
         .unwrap());
 
     // THEN the thread stays with the other
-    assert!(store.thread(&t.seat_id, "conv-1").await.unwrap().is_some());
+    assert!(store
+        .thread(&t.contract_id, &t.seat_id, "conv-1")
+        .await
+        .unwrap()
+        .is_some());
     assert_eq!(
         store
             .threads()
@@ -49,13 +53,17 @@ async fn deleting_the_last_message_removes_the_thread() {
 
     // WHEN the last one is deleted
     assert!(store
-        .delete_message(&t.seat_id, "conv-1", "m2")
+        .delete_message(&t.contract_id, &t.seat_id, "conv-1", "m2")
         .await
         .unwrap());
 
     // THEN the thread is gone too, and so are the Message-ID guards: the same RFC message
     // under another provider id can be stored again, in a new, private thread
-    assert!(store.thread(&t.seat_id, "conv-1").await.unwrap().is_none());
+    assert!(store
+        .thread(&t.contract_id, &t.seat_id, "conv-1")
+        .await
+        .unwrap()
+        .is_none());
     assert!(store
         .threads()
         .messages(&t.contract_id, &t.seat_id, "conv-1")
@@ -72,11 +80,15 @@ async fn deleting_the_last_message_removes_the_thread() {
         StoreOutcome::Stored
     );
     assert_eq!(
-        store.thread(&t.seat_id, "conv-1").await.unwrap().unwrap(),
+        store
+            .thread(&t.contract_id, &t.seat_id, "conv-1")
+            .await
+            .unwrap()
+            .unwrap(),
         at(&t, &copy)
     );
     assert!(!store
-        .delete_message(&t.seat_id, "no-such", "m1")
+        .delete_message(&t.contract_id, &t.seat_id, "no-such", "m1")
         .await
         .unwrap());
 }
@@ -116,11 +128,18 @@ async fn removing_a_thread_removes_its_messages_and_guards_and_nothing_else() {
         .unwrap();
 
     // WHEN the thread is removed
-    let removed = store.remove_thread(&t.seat_id, "conv-1").await.unwrap();
+    let removed = store
+        .remove_thread(&t.contract_id, &t.seat_id, "conv-1")
+        .await
+        .unwrap();
 
     // THEN it, its messages and their guards are gone; the neighbour is untouched
     assert_eq!(removed, 30);
-    assert!(store.thread(&t.seat_id, "conv-1").await.unwrap().is_none());
+    assert!(store
+        .thread(&t.contract_id, &t.seat_id, "conv-1")
+        .await
+        .unwrap()
+        .is_none());
     assert!(store
         .threads()
         .messages(&t.contract_id, &t.seat_id, "conv-1")
@@ -141,7 +160,11 @@ async fn removing_a_thread_removes_its_messages_and_guards_and_nothing_else() {
             .unwrap(),
         vec![neighbour]
     );
-    assert!(store.thread(&t.seat_id, "conv-10").await.unwrap().is_some());
+    assert!(store
+        .thread(&t.contract_id, &t.seat_id, "conv-10")
+        .await
+        .unwrap()
+        .is_some());
     let expiring = store
         .expired_threads(
             jiff::civil::date(2026, 9, 2),
@@ -157,5 +180,11 @@ async fn removing_a_thread_removes_its_messages_and_guards_and_nothing_else() {
     );
 
     // AND removing what is not there is fine
-    assert_eq!(store.remove_thread(&t.seat_id, "no-such").await.unwrap(), 0);
+    assert_eq!(
+        store
+            .remove_thread(&t.contract_id, &t.seat_id, "no-such")
+            .await
+            .unwrap(),
+        0
+    );
 }

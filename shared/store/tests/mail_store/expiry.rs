@@ -23,10 +23,22 @@ async fn expired_threads_are_found_across_the_shards_of_their_day() {
         let m = message(&t, &format!("m-{k}"), None, &active.to_string());
         store.threads().store_message(&t, &m).await.unwrap();
         if t.expires_at() <= now {
-            expected.insert((seat(&seat_id), t.thread_id.clone()));
+            expected.insert((contract("acme"), seat(&seat_id), t.thread_id.clone()));
         }
     }
     assert_eq!(expected.len(), 21);
+    // ... and another contract's thread with the same seat and thread ids, expired too: a
+    // thread of its own, listed with its own contract
+    let twin = thread(
+        "globex",
+        "seat-0",
+        "conv-0",
+        "jane@example.org",
+        "2026-03-30T00:00:00Z",
+    );
+    let m = message(&twin, "m-0", None, "2026-03-30T00:00:00Z");
+    store.threads().store_message(&twin, &m).await.unwrap();
+    expected.insert((contract("globex"), seat("seat-0"), "conv-0".to_owned()));
     // ... and threads that expire on other days, or a fraction of a second after now
     for (id, active) in [
         ("conv-yesterday", "2026-03-29T05:00:00Z"),
@@ -39,7 +51,7 @@ async fn expired_threads_are_found_across_the_shards_of_their_day() {
     }
     let shards: BTreeSet<u32> = expected
         .iter()
-        .map(|(s, t)| keys::shard(&format!("{s}#{t}"), keys::EXPIRY_SHARDS))
+        .map(|(c, s, t)| keys::shard(&format!("{c}#{s}#{t}"), keys::EXPIRY_SHARDS))
         .collect();
     assert!(
         shards.len() > 5,
@@ -47,7 +59,7 @@ async fn expired_threads_are_found_across_the_shards_of_their_day() {
     );
 
     // WHEN the day's expired threads are asked for at 10:00
-    let found: BTreeSet<(SeatId, String)> = store
+    let found: BTreeSet<(ContractId, SeatId, String)> = store
         .expired_threads(day, now, 100)
         .await
         .unwrap()
@@ -58,7 +70,7 @@ async fn expired_threads_are_found_across_the_shards_of_their_day() {
     assert_eq!(found, expected);
 
     // WHEN an expired thread has new activity
-    let (s0, t0) = (seat("seat-0"), "conv-0".to_owned());
+    let (c0, s0, t0) = (contract("acme"), seat("seat-0"), "conv-0".to_owned());
     let revived = thread(
         "acme",
         "seat-0",
@@ -72,8 +84,13 @@ async fn expired_threads_are_found_across_the_shards_of_their_day() {
     // THEN it leaves the day's bucket for the day of its new expiry
     let end_of_day = ts("2026-09-30T23:59:59Z");
     let later = store.expired_threads(day, end_of_day, 100).await.unwrap();
-    assert!(!later.contains(&(s0.clone(), t0.clone())));
-    assert_eq!(later.len(), 39 + 1, "the other 39 and conv-just-after");
+    assert!(!later.contains(&(c0.clone(), s0.clone(), t0.clone())));
+    assert!(later.contains(&(contract("globex"), s0.clone(), t0.clone())));
+    assert_eq!(
+        later.len(),
+        39 + 1 + 1,
+        "the other 39, conv-just-after and globex's twin"
+    );
     let moved = store
         .expired_threads(
             jiff::civil::date(2026, 11, 1),
@@ -82,7 +99,7 @@ async fn expired_threads_are_found_across_the_shards_of_their_day() {
         )
         .await
         .unwrap();
-    assert_eq!(moved, vec![(s0, t0)]);
+    assert_eq!(moved, vec![(c0, s0, t0)]);
 
     // AND at most `per_shard` come from each shard
     let capped = store.expired_threads(day, end_of_day, 1).await.unwrap();

@@ -104,5 +104,6 @@ fn at(thread: &Thread, m: &Message) -> Thread {
 mod deletes;
 mod expiry;
 mod skips;
+mod tenancy;
 mod threads;
 mod tombstones;

@@ -51,7 +51,10 @@ async fn skip_decisions_come_back_newest_first_for_one_counterpart() {
     let item = client
         .get_item()
         .table_name(&table)
-        .key("pk", AttributeValue::S(keys::mail_pk(&seat("seat-1"))))
+        .key(
+            "pk",
+            AttributeValue::S(keys::mail_pk(&contract("acme"), &seat("seat-1"))),
+        )
         .key(
             "sk",
             AttributeValue::S(keys::skip_sk(&addr("jane@x.org"), jane[0].at, "m1")),

@@ -27,7 +27,7 @@ async fn a_stored_message_reads_back_with_its_thread() {
     // THEN the thread exists, private, active at the message, with exactly that message
     assert_eq!(outcome, StoreOutcome::Stored);
     let stored = store
-        .thread(&t.seat_id, &t.thread_id)
+        .thread(&t.contract_id, &t.seat_id, &t.thread_id)
         .await
         .unwrap()
         .unwrap();
@@ -49,7 +49,7 @@ async fn a_stored_message_reads_back_with_its_thread() {
     assert_eq!(page.items, vec![t.clone()]);
     assert!(page.next.is_none());
     assert!(store
-        .thread(&t.seat_id, "AAQkAGI2")
+        .thread(&t.contract_id, &t.seat_id, "AAQkAGI2")
         .await
         .unwrap()
         .is_none());
@@ -111,7 +111,7 @@ async fn duplicated_and_reordered_deliveries_store_each_message_once_and_keep_th
         messages
     );
     let thread = store
-        .thread(&t.seat_id, &t.thread_id)
+        .thread(&t.contract_id, &t.seat_id, &t.thread_id)
         .await
         .unwrap()
         .unwrap();
@@ -148,7 +148,7 @@ async fn duplicated_and_reordered_deliveries_store_each_message_once_and_keep_th
         7
     );
     let thread = store
-        .thread(&t.seat_id, &t.thread_id)
+        .thread(&t.contract_id, &t.seat_id, &t.thread_id)
         .await
         .unwrap()
         .unwrap();
@@ -267,11 +267,21 @@ async fn threads_are_private_until_shared_and_never_cross_contracts() {
 
     // WHEN both owners share with their organizations
     store
-        .set_visibility(&mine.seat_id, "conv-1", Visibility::Organization)
+        .set_visibility(
+            &mine.contract_id,
+            &mine.seat_id,
+            "conv-1",
+            Visibility::Organization,
+        )
         .await
         .unwrap();
     store
-        .set_visibility(&theirs.seat_id, "conv-9", Visibility::Organization)
+        .set_visibility(
+            &theirs.contract_id,
+            &theirs.seat_id,
+            "conv-9",
+            Visibility::Organization,
+        )
         .await
         .unwrap();
 
@@ -287,7 +297,7 @@ async fn threads_are_private_until_shared_and_never_cross_contracts() {
         .await
         .unwrap();
     let shared = store
-        .thread(&mine.seat_id, "conv-1")
+        .thread(&mine.contract_id, &mine.seat_id, "conv-1")
         .await
         .unwrap()
         .unwrap();
@@ -296,7 +306,12 @@ async fn threads_are_private_until_shared_and_never_cross_contracts() {
 
     // AND the owner can make it private again
     store
-        .set_visibility(&mine.seat_id, "conv-1", Visibility::Private)
+        .set_visibility(
+            &mine.contract_id,
+            &mine.seat_id,
+            "conv-1",
+            Visibility::Private,
+        )
         .await
         .unwrap();
     assert!(visible(acme.clone(), "seat-2").await.is_empty());
@@ -304,12 +319,17 @@ async fn threads_are_private_until_shared_and_never_cross_contracts() {
     // AND there is nothing to share that does not exist
     assert!(matches!(
         store
-            .set_visibility(&mine.seat_id, "no-such", Visibility::Organization)
+            .set_visibility(
+                &mine.contract_id,
+                &mine.seat_id,
+                "no-such",
+                Visibility::Organization
+            )
             .await,
         Err(StoreError::NotFound { .. })
     ));
     assert!(store
-        .thread(&mine.seat_id, "no-such")
+        .thread(&mine.contract_id, &mine.seat_id, "no-such")
         .await
         .unwrap()
         .is_none());

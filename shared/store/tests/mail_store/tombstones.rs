@@ -24,7 +24,10 @@ async fn tombstone_item(
     client
         .get_item()
         .table_name(table)
-        .key("pk", AttributeValue::S(keys::mail_pk(&seat("seat-1"))))
+        .key(
+            "pk",
+            AttributeValue::S(keys::mail_pk(&contract("acme"), &seat("seat-1"))),
+        )
         .key("sk", AttributeValue::S(keys::tombstone_sk(thread_id)))
         .consistent_read(true)
         .send()
@@ -113,7 +116,7 @@ async fn a_thread_removed_for_a_rule_leaves_a_tombstone_and_stays_removed() {
         StoreOutcome::ThreadRemoved
     );
     assert!(store
-        .thread(&seat("seat-1"), "conv-1")
+        .thread(&contract("acme"), &seat("seat-1"), "conv-1")
         .await
         .unwrap()
         .is_none());
@@ -140,7 +143,7 @@ async fn a_thread_removed_for_a_rule_leaves_a_tombstone_and_stays_removed() {
     assert_eq!(item.get("version").cloned(), version);
     assert_eq!(
         store
-            .tombstone(&seat("seat-1"), "conv-1")
+            .tombstone(&contract("acme"), &seat("seat-1"), "conv-1")
             .await
             .unwrap()
             .as_ref(),
@@ -162,7 +165,7 @@ async fn a_thread_removed_for_a_rule_leaves_a_tombstone_and_stays_removed() {
     // THEN she joins the tombstone, whose activity (and expiry) move forward, while the
     // removal keeps the instant it first happened
     let merged = store
-        .tombstone(&seat("seat-1"), "conv-1")
+        .tombstone(&contract("acme"), &seat("seat-1"), "conv-1")
         .await
         .unwrap()
         .unwrap();
@@ -189,7 +192,7 @@ async fn a_thread_removed_for_a_rule_leaves_a_tombstone_and_stays_removed() {
         0
     );
     assert!(store
-        .tombstone(&seat("seat-1"), "conv-2")
+        .tombstone(&contract("acme"), &seat("seat-1"), "conv-2")
         .await
         .unwrap()
         .is_some());
@@ -228,25 +231,35 @@ async fn an_idle_thread_is_removed_for_inactivity_with_a_tombstone_and_an_active
 
     // WHEN the sweep comes a second before six months have passed
     let early = store
-        .remove_thread_for_inactivity(&seat("seat-1"), "conv-1", ts("2026-02-01T08:59:59Z"))
+        .remove_thread_for_inactivity(
+            &contract("acme"),
+            &seat("seat-1"),
+            "conv-1",
+            ts("2026-02-01T08:59:59Z"),
+        )
         .await
         .unwrap();
     // THEN nothing happens
     assert_eq!(early, None);
     assert!(store
-        .thread(&seat("seat-1"), "conv-1")
+        .thread(&contract("acme"), &seat("seat-1"), "conv-1")
         .await
         .unwrap()
         .is_some());
     assert!(store
-        .tombstone(&seat("seat-1"), "conv-1")
+        .tombstone(&contract("acme"), &seat("seat-1"), "conv-1")
         .await
         .unwrap()
         .is_none());
 
     // WHEN it comes after
     let removed = store
-        .remove_thread_for_inactivity(&seat("seat-1"), "conv-1", ts("2026-02-02T03:00:00Z"))
+        .remove_thread_for_inactivity(
+            &contract("acme"),
+            &seat("seat-1"),
+            "conv-1",
+            ts("2026-02-02T03:00:00Z"),
+        )
         .await
         .unwrap();
     // THEN the thread leaves, and its tombstone says when and why
@@ -268,7 +281,12 @@ async fn an_idle_thread_is_removed_for_inactivity_with_a_tombstone_and_an_active
     // AND removing what is gone is nothing
     assert_eq!(
         store
-            .remove_thread_for_inactivity(&seat("seat-1"), "conv-1", ts("2026-02-03T00:00:00Z"))
+            .remove_thread_for_inactivity(
+                &contract("acme"),
+                &seat("seat-1"),
+                "conv-1",
+                ts("2026-02-03T00:00:00Z")
+            )
             .await
             .unwrap(),
         None
@@ -299,7 +317,7 @@ async fn an_idle_thread_is_removed_for_inactivity_with_a_tombstone_and_an_active
     );
     // THEN the rule is what the tombstone says now, with everyone seen
     let gone = store
-        .tombstone(&seat("seat-1"), "conv-1")
+        .tombstone(&contract("acme"), &seat("seat-1"), "conv-1")
         .await
         .unwrap()
         .unwrap();
