@@ -52,6 +52,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/oauth/callback"),
     ("GET", "/v1/contracts/{contract}/seats/{seat}/skips"),
     ("GET", "/v1/contracts/{contract}/seats/{seat}/threads"),
+    ("GET", "/v1/contracts/{contract}/seats/{seat}/skips/summary"),
 ];
 
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -82,7 +83,9 @@ fn contract_of(caller: &Caller, raw: &str) -> ApiResult<ContractId> {
     Ok(id)
 }
 
-/// The seat itself may act on its connections; an admin of the contract may read them.
+/// The seat itself may act on its connections and read its mail; an admin of the contract
+/// may read a seat's connections and the counts of its decisions (`admin_may`), never its
+/// mail or the addresses it corresponds with.
 fn seat_of(caller: &Caller, raw: &str, admin_may: bool) -> ApiResult<SeatId> {
     let id = SeatId::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))?;
     if id == caller.seat || (admin_may && caller.role == Role::Admin) {
@@ -335,7 +338,8 @@ struct SkipsQuery {
 }
 
 /// "Why did this not sync?": the seat's recorded decisions for a counterpart, newest first,
-/// optionally narrowed to one message.
+/// optionally narrowed to one message. They name the seat's correspondents, so they are
+/// the seat's alone.
 async fn skips(
     State(app): State<Arc<App>>,
     Path((contract, seat)): Path<(String, String)>,
@@ -345,7 +349,7 @@ async fn skips(
     let now = (app.clock)();
     let caller = caller(&app, &headers, now)?;
     let contract_id = contract_of(&caller, &contract)?;
-    let seat_id = seat_of(&caller, &seat, true)?;
+    let seat_id = seat_of(&caller, &seat, false)?;
     let raw = q.counterpart.ok_or_else(|| {
         ApiError::bad_request("the counterpart query parameter (an email address) is required")
     })?;
@@ -372,6 +376,30 @@ async fn skips(
     Ok(Json(
         json!({ "counterpart": counterpart.as_str(), "decisions": decisions }),
     ))
+}
+
+/// How many of a seat's messages were not synced, by rule: what an admin may see of a
+/// seat's skipped mail (no address, no subject), and the seat too.
+async fn skip_summary(
+    State(app): State<Arc<App>>,
+    Path((contract, seat)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
+    let now = (app.clock)();
+    let caller = caller(&app, &headers, now)?;
+    let contract_id = contract_of(&caller, &contract)?;
+    let seat_id = seat_of(&caller, &seat, true)?;
+    let counts = app
+        .skips
+        .skip_counts(&contract_id, &seat_id)
+        .await
+        .map_err(Failure::from)?;
+    let total: u64 = counts.values().sum();
+    Ok(Json(json!({
+        "seat": seat_id.as_str(),
+        "total": total,
+        "by_code": counts,
+    })))
 }
 
 #[derive(Deserialize)]
@@ -448,6 +476,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(ROUTES[5].1, get(callback))
         .route(ROUTES[6].1, get(skips))
         .route(ROUTES[7].1, get(threads))
+        .route(ROUTES[8].1, get(skip_summary))
         .fallback(not_found)
         .with_state(app)
 }

@@ -600,3 +600,178 @@ async fn a_seat_reads_its_own_synced_threads_in_pages_and_nobody_else_does() {
         (StatusCode::BAD_REQUEST, Some("bad_request"))
     );
 }
+
+fn token_in(contract: &str, seat: &str, role: &str) -> String {
+    let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
+    header.kid = Some("k1".to_owned());
+    jsonwebtoken::encode(
+        &header,
+        &json!({"sub": format!("user-{contract}-{seat}"), "contract": contract, "seat": seat, "role": role, "aud": "hiresync", "exp": ts("2026-03-02T10:00:00Z").as_second()}),
+        &EncodingKey::from_secret(&KEY),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn two_contracts_with_the_same_seat_id_never_reach_each_other() {
+    use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+    use hiresync_domain::mail::{Direction, Message, SkipRecord, Thread, Visibility};
+    let api = Api::new("api-tenants").await;
+    let aws = hiresync_localstack::aws_config().await;
+    let mail = hiresync_store::DynamoMailStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        api.harness.resources.table("MailTable").unwrap(),
+    );
+    // GIVEN seat "rec-1" in acme and in globex, each with mail from the same candidate in
+    // a thread of the same id, and a decision not to sync another message of hers
+    for c in ["acme", "globex"] {
+        let thread = Thread {
+            contract_id: ContractId::parse(c).unwrap(),
+            seat_id: SeatId::parse("rec-1").unwrap(),
+            thread_id: "t-1".into(),
+            counterpart: EmailAddress::parse("jane@cand.example").unwrap(),
+            visibility: Visibility::Private,
+            started_from_product: false,
+            last_activity_at: ts("2026-02-01T00:00:00Z"),
+        };
+        let message = Message {
+            contract_id: thread.contract_id.clone(),
+            seat_id: thread.seat_id.clone(),
+            thread_id: "t-1".into(),
+            provider_id: format!("m-{c}"),
+            internet_message_id: Some(format!("<m-{c}@x>")),
+            direction: Direction::Received,
+            from: thread.counterpart.clone(),
+            to: vec![EmailAddress::parse(format!("rec-1@{c}.example")).unwrap()],
+            cc: vec![],
+            bcc: vec![],
+            subject: format!("secret subject of {c}"),
+            sent_at: ts("2026-02-01T00:00:00Z"),
+        };
+        mail.store_message(&thread, &message).await.unwrap();
+        let skip = SkipRecord {
+            contract: thread.contract_id.clone(),
+            seat: thread.seat_id.clone(),
+            counterpart: thread.counterpart.clone(),
+            provider_id: format!("skipped-{c}"),
+            at: ts("2026-02-02T00:00:00Z"),
+            code: "not_in_pipeline".into(),
+            explanation: "explained".into(),
+            decided_at: ts(NOW),
+        };
+        mail.record(&skip, None).await.unwrap();
+    }
+    let status = |(s, _): (StatusCode, Value)| s;
+
+    // THEN each seat reads its own contract's mail and decisions only
+    for c in ["acme", "globex"] {
+        let own = token_in(c, "rec-1", "recruiter");
+        let (s, b) = api
+            .call(
+                "GET",
+                &format!("/v1/contracts/{c}/seats/rec-1/threads"),
+                Some(&own),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        let ids: Vec<&str> = b["threads"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|t| t["messages"].as_array().unwrap())
+            .map(|m| m["provider_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec![format!("m-{c}")]);
+        let (s, b) = api
+            .call(
+                "GET",
+                &format!("/v1/contracts/{c}/seats/rec-1/skips?counterpart=jane%40cand.example"),
+                Some(&own),
+                None,
+            )
+            .await;
+        assert_eq!(s, StatusCode::OK, "{b}");
+        assert_eq!(b["decisions"].as_array().unwrap().len(), 1);
+        assert_eq!(b["decisions"][0]["message"], format!("skipped-{c}"));
+    }
+
+    // AND globex's recruiter and admin, holding the same seat id, reach nothing of acme's
+    for caller in [
+        token_in("globex", "rec-1", "recruiter"),
+        token_in("globex", "rec-1", "admin"),
+    ] {
+        for (method, path, body) in [
+            ("GET", "/v1/contracts/acme/settings", None),
+            (
+                "PUT",
+                "/v1/contracts/acme/settings",
+                Some(json!({"email_access": "off"})),
+            ),
+            ("GET", "/v1/contracts/acme/seats/rec-1/connections", None),
+            (
+                "POST",
+                "/v1/contracts/acme/seats/rec-1/connections/email/authorize",
+                Some(json!({})),
+            ),
+            (
+                "DELETE",
+                "/v1/contracts/acme/seats/rec-1/connections/email",
+                None,
+            ),
+            ("GET", "/v1/contracts/acme/seats/rec-1/threads", None),
+            (
+                "GET",
+                "/v1/contracts/acme/seats/rec-1/skips?counterpart=jane%40cand.example",
+                None,
+            ),
+            ("GET", "/v1/contracts/acme/seats/rec-1/skips/summary", None),
+        ] {
+            assert_eq!(
+                status(api.call(method, path, Some(&caller), body).await),
+                StatusCode::FORBIDDEN,
+                "{method} {path}"
+            );
+        }
+    }
+
+    // AND acme's admin sees how many of rec-1's messages were skipped, by rule, but
+    // neither rec-1's mail nor whom rec-1 corresponds with
+    let admin = token_in("acme", "boss", "admin");
+    let (s, b) = api
+        .call(
+            "GET",
+            "/v1/contracts/acme/seats/rec-1/skips/summary",
+            Some(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(
+        b,
+        json!({"seat": "rec-1", "total": 1, "by_code": {"not_in_pipeline": 1}})
+    );
+    for path in [
+        "/v1/contracts/acme/seats/rec-1/threads",
+        "/v1/contracts/acme/seats/rec-1/skips?counterpart=jane%40cand.example",
+    ] {
+        assert_eq!(
+            status(api.call("GET", path, Some(&admin), None).await),
+            StatusCode::FORBIDDEN,
+            "{path}"
+        );
+    }
+    // AND another recruiter of acme sees not even the counts
+    assert_eq!(
+        status(
+            api.call(
+                "GET",
+                "/v1/contracts/acme/seats/rec-1/skips/summary",
+                Some(&token_in("acme", "rec-2", "recruiter")),
+                None
+            )
+            .await
+        ),
+        StatusCode::FORBIDDEN
+    );
+}

@@ -255,6 +255,9 @@ pub fn tombstone_sk(thread_id: &str) -> String {
 
 /// The skip decisions of one counterpart: the trailing `#` keeps `a@x.org` from matching
 /// `a@x.org.uk`.
+/// Every skip decision of a seat, whoever the counterpart.
+pub const SKIPS_PREFIX: &str = "SKIP#";
+
 pub fn skips_prefix(counterpart: &EmailAddress) -> String {
     format!("SKIP#{}#", escape_part(counterpart.as_str()))
 }

@@ -21,6 +21,7 @@ pub(crate) struct Query<'a> {
     index: Option<&'static str>,
     key_condition: &'static str,
     filter: Option<&'static str>,
+    projection: Option<&'static str>,
     names: HashMap<String, String>,
     values: HashMap<String, AttributeValue>,
     forward: bool,
@@ -41,6 +42,7 @@ impl<'a> Query<'a> {
             index: None,
             key_condition,
             filter: None,
+            projection: None,
             names: HashMap::new(),
             values: HashMap::new(),
             forward: true,
@@ -58,6 +60,12 @@ impl<'a> Query<'a> {
     /// Keeps only the items that match `expression`; the others still count in a page.
     pub fn filter(mut self, expression: &'static str) -> Self {
         self.filter = Some(expression);
+        self
+    }
+
+    /// Reads only the attributes `expression` names: items are then no records to decode.
+    pub fn projection(mut self, expression: &'static str) -> Self {
+        self.projection = Some(expression);
         self
     }
 
@@ -98,6 +106,7 @@ impl<'a> Query<'a> {
             .set_index_name(self.index.map(str::to_owned))
             .key_condition_expression(self.key_condition)
             .set_filter_expression(self.filter.map(str::to_owned))
+            .set_projection_expression(self.projection.map(str::to_owned))
             .set_expression_attribute_names((!self.names.is_empty()).then(|| self.names.clone()))
             .set_expression_attribute_values((!self.values.is_empty()).then(|| self.values.clone()))
             .scan_index_forward(self.forward)

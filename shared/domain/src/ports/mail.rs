@@ -129,4 +129,12 @@ pub trait SkipLog: Send + Sync {
 
     /// Forgets a decision that no longer holds (the message is stored now, or gone).
     async fn forget(&self, skip: &SkipRecord) -> Result<(), StoreError>;
+
+    /// How many decisions a seat has, by code, whoever the counterpart: what an admin may
+    /// see of a seat's skipped mail (never an address or a subject).
+    async fn skip_counts(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+    ) -> Result<std::collections::BTreeMap<String, u64>, StoreError>;
 }

@@ -2,7 +2,10 @@
 //! counterpart a recruiter asks about, and forgotten by DynamoDB's TTL when the domain says
 //! ([`SkipRecord::forget_after`]).
 
+use std::collections::BTreeMap;
+
 use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
 use hiresync_domain::mail::SkipRecord;
 use hiresync_domain::ports::SkipLog;
@@ -79,6 +82,32 @@ impl SkipLog for DynamoMailStore {
         }
         skips.truncate(limit);
         Ok(skips)
+    }
+
+    /// Reads only the decisions' codes, page by page. Decisions past their 30 days may
+    /// still count until DynamoDB's TTL sweeps them.
+    async fn skip_counts(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
+        let query = self
+            .items()
+            .partition(&keys::mail_pk(contract, seat), keys::SKIPS_PREFIX)
+            .projection("#code")
+            .name("#code", "code");
+        let mut pages = query.pages(None);
+        let mut counts = BTreeMap::new();
+        while let Some(page) = pages.next().await? {
+            for item in page.items {
+                let code = match item.get("code") {
+                    Some(AttributeValue::S(code)) => code.clone(),
+                    _ => "unknown".to_owned(),
+                };
+                *counts.entry(code).or_insert(0) += 1;
+            }
+        }
+        Ok(counts)
     }
 
     async fn forget(&self, skip: &SkipRecord) -> Result<(), StoreError> {

@@ -47,6 +47,14 @@ async fn skip_decisions_come_back_newest_first_for_one_counterpart() {
         vec![jane[1].clone(), jane[2].clone(), jane[0].clone()]
     );
 
+    // AND an admin's count of seat-1's decisions covers every counterpart, by code only
+    let counts = store
+        .skips()
+        .skip_counts(&contract("acme"), &seat("seat-1"))
+        .await
+        .unwrap();
+    assert_eq!(counts, [("not_in_pipeline".to_owned(), 5)].into());
+
     // AND each expires 30 days after its decision
     let item = client
         .get_item()

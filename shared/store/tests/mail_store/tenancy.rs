@@ -65,6 +65,8 @@ async fn the_same_seat_id_in_two_contracts_holds_two_separate_mailboxes() {
             .unwrap();
         assert_eq!(skips.len(), 1);
         assert_eq!(&skips[0].contract, c);
+        let counts = store.skips().skip_counts(c, &rec).await.unwrap();
+        assert_eq!(counts, [("not_in_pipeline".to_owned(), 1)].into());
     }
 
     // WHEN acme's copy is deleted by its provider id, and globex's provider id is deleted

@@ -406,6 +406,22 @@ impl SkipLog for InMemoryMail {
         Ok(())
     }
 
+    async fn skip_counts(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+    ) -> Result<BTreeMap<String, u64>, StoreError> {
+        self.check("mail.skip_counts")?;
+        let mail = self.mail.lock().unwrap();
+        let mut counts = BTreeMap::new();
+        for ((c, s, _, _, _), (skip, _)) in &mail.skips {
+            if c == contract && s == seat {
+                *counts.entry(skip.code.clone()).or_insert(0) += 1;
+            }
+        }
+        Ok(counts)
+    }
+
     async fn skips_for(
         &self,
         contract: &ContractId,
