@@ -23,7 +23,7 @@ use hiresync_domain::capability::capabilities;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
 use hiresync_domain::contract::{Contract, EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId};
-use hiresync_domain::ports::{MailReader, PageToken, SkipLog};
+use hiresync_domain::ports::{MailReader, PageToken, SkipLog, StoreError};
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -429,7 +429,12 @@ async fn threads(
         .threads
         .threads_of_seat(&contract_id, &seat_id, limit, token.as_ref())
         .await
-        .map_err(Failure::from)?;
+        .map_err(|e| match e {
+            StoreError::BadPageToken => {
+                ApiError::bad_request("next is not a token this listing gave out")
+            }
+            other => Failure::from(other).into(),
+        })?;
     let mut threads = Vec::with_capacity(page.items.len());
     for t in page.items {
         let messages = app

@@ -578,6 +578,24 @@ async fn a_seat_reads_its_own_synced_threads_in_pages_and_nobody_else_does() {
     seen.sort();
     assert_eq!(seen, vec!["jane@cand.example", "omar@cand.example"]);
 
+    // A token this listing never gave out is bad input, not a failure of ours.
+    let long = "T%23".to_owned() + &"x".repeat(2000);
+    for forged in ["Z", "T%23t-0%23M%23m-0", long.as_str()] {
+        let (s, b) = api
+            .call(
+                "GET",
+                &format!("{url}?next={forged}"),
+                Some(&recruiter("s1")),
+                None,
+            )
+            .await;
+        assert_eq!(
+            (s, b["code"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("bad_request")),
+            "{forged}: {b}"
+        );
+    }
+
     // Private mail: not the admin, not another seat.
     assert_eq!(
         api.call("GET", url, Some(&admin()), None).await.0,

@@ -38,7 +38,7 @@ async fn main() -> anyhow::Result<()> {
     // A delivery batches notifications of 20 mailboxes (two subscriptions each).
     for n in 0..40 {
         let sub = PushSubscription {
-            id: format!("sub-{n}"),
+            id: format!("00000000-0000-4000-8000-{n:012x}"),
             kind: if n % 2 == 0 {
                 SubscriptionKind::GraphInbox
             } else {
@@ -78,7 +78,7 @@ async fn main() -> anyhow::Result<()> {
             .map(|i| {
                 let n = i % 40;
                 json!({
-                    "subscriptionId": format!("sub-{n}"), "clientState": format!("state-{n}"), "changeType": "created",
+                    "subscriptionId": format!("00000000-0000-4000-8000-{n:012x}"), "clientState": format!("state-{n}"), "changeType": "created",
                     "resource": format!("Users/u/Messages/m-{round}-{i}"), "tenantId": "t",
                     "resourceData": {"@odata.type": "#Microsoft.Graph.Message", "@odata.etag": format!("W/\"{round}-{i}\""), "id": format!("m-{round}-{i}")}
                 })

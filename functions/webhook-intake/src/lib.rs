@@ -21,7 +21,7 @@ use axum::routing::post;
 use axum::Router;
 use base64::Engine;
 use hiresync_domain::ports::SubscriptionStore;
-use hiresync_domain::subscription::PushSubscription;
+use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
 use hiresync_domain::Timestamp;
 use hiresync_messages::{SyncJob, SyncReason};
 use serde::Deserialize;
@@ -165,25 +165,83 @@ struct LifecycleNotification {
     lifecycle_event: String,
 }
 
-/// The subscriptions a delivery names, each read once and concurrently: a delivery often
-/// batches many notifications of few subscriptions, and Graph's answer budget is 3 s.
+/// The most notifications one delivery may carry. Graph documents no number for its
+/// batches; this leaves them wide room while bounding what one anonymous request costs.
+pub const MAX_DELIVERY_ITEMS: usize = 1_000;
+
+/// How many subscription reads one delivery runs at once.
+const LOOKUP_CONCURRENCY: usize = 16;
+
+/// Whether `id` has the shape of Graph's subscription ids: a GUID (8-4-4-4-12 hex digits).
+pub fn is_graph_subscription_id(id: &str) -> bool {
+    let bytes = id.as_bytes();
+    bytes.len() == 36
+        && bytes.iter().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => *b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+/// Whether `id` has the shape of the Calendar channel ids we create (URL-safe base64, as
+/// Google allows up to 64 characters of).
+pub fn is_channel_id(id: &str) -> bool {
+    (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'='))
+}
+
+/// The subscriptions a delivery names, each read once, a few at a time: a delivery often
+/// batches many notifications of few subscriptions, and Graph's answer budget is 3 s. Ids
+/// of the wrong shape are never read (they name nothing we created).
 async fn lookup_all<'a>(
     intake: &Intake,
     ids: impl Iterator<Item = &'a str>,
     route: &'static str,
 ) -> Result<HashMap<String, Option<PushSubscription>>, Response> {
+    use futures::{StreamExt, TryStreamExt};
     let distinct: std::collections::BTreeSet<String> = ids.map(str::to_owned).collect();
-    let lookups = distinct.into_iter().map(|id| async move {
-        let sub = intake.subscriptions.get(&id).await?;
-        Ok::<_, hiresync_domain::ports::StoreError>((id, sub))
-    });
-    futures::future::try_join_all(lookups)
+    futures::stream::iter(distinct)
+        .map(|id| async move {
+            let sub = intake.subscriptions.get(&id).await?;
+            Ok::<_, hiresync_domain::ports::StoreError>((id, sub))
+        })
+        .buffer_unordered(LOOKUP_CONCURRENCY)
+        .try_collect()
         .await
-        .map(|found| found.into_iter().collect())
         .map_err(|e| {
             error!(route, error = ?e, "subscription lookup failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         })
+}
+
+/// The refusal of a Graph delivery larger than any Graph sends, before anything is read.
+fn oversized(items: usize, route: &'static str) -> Option<Response> {
+    (items > MAX_DELIVERY_ITEMS).then(|| {
+        warn!(route, items, "oversized delivery rejected");
+        StatusCode::PAYLOAD_TOO_LARGE.into_response()
+    })
+}
+
+/// The ids of a Graph delivery worth reading: GUID-shaped ones. The others are dropped
+/// (logged once with their count), as forged.
+fn graph_ids<'a>(ids: impl Iterator<Item = &'a str>, route: &'static str) -> Vec<&'a str> {
+    let (good, bad): (Vec<&str>, Vec<&str>) = ids.partition(|id| is_graph_subscription_id(id));
+    if !bad.is_empty() {
+        warn!(
+            route,
+            dropped = bad.len(),
+            "notifications for ids Graph never issues dropped"
+        );
+    }
+    good
+}
+
+fn is_graph_kind(kind: SubscriptionKind) -> bool {
+    !matches!(
+        kind,
+        SubscriptionKind::GmailWatch | SubscriptionKind::CalendarChannel
+    )
 }
 
 /// The subscription a notification names, if it exists and the notification carries its
@@ -193,8 +251,16 @@ fn authentic(
     id: &str,
     client_state: Option<&str>,
     route: &'static str,
+    accepts: fn(SubscriptionKind) -> bool,
 ) -> Option<PushSubscription> {
     match known.get(id).cloned().flatten() {
+        Some(sub) if !accepts(sub.kind) => {
+            warn!(
+                route,
+                "notification for another route's subscription dropped"
+            );
+            None
+        }
         None => {
             warn!(route, "notification for an unknown subscription dropped");
             None
@@ -215,7 +281,9 @@ async fn authentic_one(
     route: &'static str,
 ) -> Result<Option<PushSubscription>, Response> {
     let known = lookup_all(intake, std::iter::once(id), route).await?;
-    Ok(authentic(&known, id, secret, route))
+    Ok(authentic(&known, id, secret, route, |kind| {
+        kind == SubscriptionKind::CalendarChannel
+    }))
 }
 
 async fn graph(
@@ -231,15 +299,16 @@ async fn graph(
         warn!(route = "graph", "malformed notification body rejected");
         return StatusCode::BAD_REQUEST.into_response();
     };
+    if let Some(r) = oversized(delivery.value.len(), "graph") {
+        return r;
+    }
     let mut jobs = Vec::new();
     // A delivery may batch notifications of several subscriptions: each stands alone.
-    let known = match lookup_all(
-        &intake,
+    let ids = graph_ids(
         delivery.value.iter().map(|n| n.subscription_id.as_str()),
         "graph",
-    )
-    .await
-    {
+    );
+    let known = match lookup_all(&intake, ids.into_iter(), "graph").await {
         Ok(known) => known,
         Err(r) => return r,
     };
@@ -249,6 +318,7 @@ async fn graph(
             &n.subscription_id,
             n.client_state.as_deref(),
             "graph",
+            is_graph_kind,
         ) else {
             continue;
         };
@@ -282,14 +352,15 @@ async fn graph_lifecycle(
         );
         return StatusCode::BAD_REQUEST.into_response();
     };
+    if let Some(r) = oversized(delivery.value.len(), "graph-lifecycle") {
+        return r;
+    }
     let mut jobs = Vec::new();
-    let known = match lookup_all(
-        &intake,
+    let ids = graph_ids(
         delivery.value.iter().map(|n| n.subscription_id.as_str()),
         "graph-lifecycle",
-    )
-    .await
-    {
+    );
+    let known = match lookup_all(&intake, ids.into_iter(), "graph-lifecycle").await {
         Ok(known) => known,
         Err(r) => return r,
     };
@@ -299,6 +370,7 @@ async fn graph_lifecycle(
             &n.subscription_id,
             n.client_state.as_deref(),
             "graph-lifecycle",
+            is_graph_kind,
         ) else {
             continue;
         };
@@ -423,7 +495,15 @@ async fn calendar(State(intake): State<Arc<Intake>>, headers: HeaderMap) -> Resp
         );
         return StatusCode::BAD_REQUEST.into_response();
     };
-    let sub = match authentic_one(&intake, channel, h("x-goog-channel-token"), "calendar").await {
+    let token = h("x-goog-channel-token");
+    if !is_channel_id(channel) || token.is_some_and(|t| t.len() > 256) {
+        warn!(
+            route = "calendar",
+            "notification for a channel id we never create rejected"
+        );
+        return StatusCode::FORBIDDEN.into_response();
+    }
+    let sub = match authentic_one(&intake, channel, token, "calendar").await {
         Ok(Some(sub)) => sub,
         // No retry happens for a 4xx: Google only retries 5xx.
         Ok(None) => return StatusCode::FORBIDDEN.into_response(),

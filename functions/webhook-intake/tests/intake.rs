@@ -2,7 +2,8 @@
 //! sync jobs on moto's FIFO queue) and Google's keys served over HTTP.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use hiresync_domain::ports::SubscriptionStore;
+use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::ports::{StoreError, SubscriptionStore};
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -51,7 +52,44 @@ fn sub(id: &str, kind: SubscriptionKind, seat: &str, secret: Option<&str>) -> Pu
     }
 }
 
+/// The subscription store, counting its reads: what a request costs us before any secret
+/// is checked.
+struct CountingSubs {
+    inner: DynamoSubscriptionStore,
+    reads: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl SubscriptionStore for CountingSubs {
+    async fn put(&self, sub: &PushSubscription, renew_at: Timestamp) -> Result<(), StoreError> {
+        self.inner.put(sub, renew_at).await
+    }
+    async fn get(&self, id: &str) -> Result<Option<PushSubscription>, StoreError> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.get(id).await
+    }
+    async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError> {
+        self.inner.delete(sub).await
+    }
+    async fn for_connection(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        self.inner.for_connection(contract, seat, kind).await
+    }
+    async fn due(
+        &self,
+        now: Timestamp,
+        per_shard: i32,
+    ) -> Result<Vec<PushSubscription>, StoreError> {
+        self.inner.due(now, per_shard).await
+    }
+}
+
 struct Setup {
+    reads: Arc<std::sync::atomic::AtomicUsize>,
     router: axum::Router,
     sqs: aws_sdk_sqs::Client,
     queue: String,
@@ -67,13 +105,13 @@ async fn setup(label: &str) -> Setup {
     );
     for s in [
         sub(
-            "graph-inbox-1",
+            "11111111-2222-4333-8444-000000000001",
             SubscriptionKind::GraphInbox,
             "s1",
             Some("client-state-one"),
         ),
         sub(
-            "graph-sent-2",
+            "11111111-2222-4333-8444-000000000002",
             SubscriptionKind::GraphSentItems,
             "s2",
             Some("client-state-two"),
@@ -102,8 +140,12 @@ async fn setup(label: &str) -> Setup {
         .await;
     let sqs = aws_sdk_sqs::Client::new(&config);
     let queue = resources.queue("SyncJobsQueue").unwrap().to_owned();
+    let reads = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let intake = Arc::new(Intake {
-        subscriptions: std::sync::Arc::new(subs.clone()),
+        subscriptions: Arc::new(CountingSubs {
+            inner: subs.clone(),
+            reads: reads.clone(),
+        }),
         jobs: SyncJobs {
             sqs: sqs.clone(),
             queue_url: queue.clone(),
@@ -118,6 +160,7 @@ async fn setup(label: &str) -> Setup {
         clock: Arc::new(|| ts(NOW)),
     });
     Setup {
+        reads,
         router: router(intake),
         sqs,
         queue,
@@ -225,9 +268,9 @@ fn graph_item(sub: &str, state: &str, message: &str) -> Value {
 async fn a_graph_delivery_is_judged_item_by_item_and_duplicates_collapse() {
     let s = setup("intake-graph").await;
     let delivery = json!({"value": [
-        graph_item("graph-inbox-1", "client-state-one", "AAMk-1"),
-        graph_item("graph-sent-2", "client-state-two", "AAMk-2"),
-        graph_item("graph-inbox-1", "guessed-state", "AAMk-3"),
+        graph_item("11111111-2222-4333-8444-000000000001", "client-state-one", "AAMk-1"),
+        graph_item("11111111-2222-4333-8444-000000000002", "client-state-two", "AAMk-2"),
+        graph_item("11111111-2222-4333-8444-000000000001", "guessed-state", "AAMk-3"),
         graph_item("unknown-sub", "client-state-one", "AAMk-4"),
     ]})
     .to_string();
@@ -267,8 +310,8 @@ async fn a_graph_delivery_is_judged_item_by_item_and_duplicates_collapse() {
 async fn lifecycle_events_make_the_subscription_due_and_queue_a_catch_up() {
     let s = setup("intake-lifecycle").await;
     let body = json!({"value": [
-        {"subscriptionId": "graph-inbox-1", "clientState": "client-state-one", "lifecycleEvent": "reauthorizationRequired", "tenantId": "t", "subscriptionExpirationDateTime": "2026-03-05T00:00:00Z"},
-        {"subscriptionId": "graph-sent-2", "clientState": "wrong", "lifecycleEvent": "subscriptionRemoved", "tenantId": "t", "subscriptionExpirationDateTime": "2026-03-05T00:00:00Z"}
+        {"subscriptionId": "11111111-2222-4333-8444-000000000001", "clientState": "client-state-one", "lifecycleEvent": "reauthorizationRequired", "tenantId": "t", "subscriptionExpirationDateTime": "2026-03-05T00:00:00Z"},
+        {"subscriptionId": "11111111-2222-4333-8444-000000000002", "clientState": "wrong", "lifecycleEvent": "subscriptionRemoved", "tenantId": "t", "subscriptionExpirationDateTime": "2026-03-05T00:00:00Z"}
     ]})
     .to_string();
     let (status, _, _) = s
@@ -289,7 +332,7 @@ async fn lifecycle_events_make_the_subscription_due_and_queue_a_catch_up() {
         .collect();
     assert_eq!(
         due,
-        vec!["graph-inbox-1".to_owned()],
+        vec!["11111111-2222-4333-8444-000000000001".to_owned()],
         "only the authentic one is due now"
     );
     let jobs = s.jobs().await;
@@ -510,7 +553,7 @@ async fn when_the_job_cannot_be_queued_the_provider_is_asked_to_retry() {
     );
     subs.put(
         &sub(
-            "graph-inbox-1",
+            "11111111-2222-4333-8444-000000000001",
             SubscriptionKind::GraphInbox,
             "s1",
             Some("client-state-one"),
@@ -540,7 +583,7 @@ async fn when_the_job_cannot_be_queued_the_provider_is_asked_to_retry() {
         clock: Arc::new(|| ts(NOW)),
     });
     let body =
-        json!({"value": [graph_item("graph-inbox-1", "client-state-one", "AAMk-1")]}).to_string();
+        json!({"value": [graph_item("11111111-2222-4333-8444-000000000001", "client-state-one", "AAMk-1")]}).to_string();
     let response = router(intake)
         .oneshot(
             Request::builder()
@@ -552,4 +595,100 @@ async fn when_the_job_cannot_be_queued_the_provider_is_asked_to_retry() {
         .await
         .unwrap();
     assert!(response.status().is_server_error(), "{}", response.status());
+}
+
+#[tokio::test]
+async fn what_we_never_issued_is_refused_before_anything_is_read() {
+    let s = setup("intake-abuse").await;
+    let json = [("content-type", "application/json")];
+    let reads = || s.reads.load(std::sync::atomic::Ordering::SeqCst);
+
+    // A delivery larger than any Graph sends: refused whole, nothing read.
+    let many: Vec<Value> = (0..=webhook_intake::MAX_DELIVERY_ITEMS)
+        .map(|n| {
+            graph_item(
+                &format!("00000000-0000-4000-8000-{n:012x}"),
+                "client-state-one",
+                "AAMk-1",
+            )
+        })
+        .collect();
+    let body = json!({ "value": many }).to_string();
+    assert_eq!(
+        s.post("/webhooks/graph", &json, &body).await.0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    let many: Vec<Value> = (0..=webhook_intake::MAX_DELIVERY_ITEMS)
+        .map(|n| {
+            json!({"subscriptionId": format!("00000000-0000-4000-8000-{n:012x}"),
+                   "clientState": "client-state-one", "lifecycleEvent": "missed"})
+        })
+        .collect();
+    let body = json!({ "value": many }).to_string();
+    assert_eq!(
+        s.post("/webhooks/graph/lifecycle", &json, &body).await.0,
+        StatusCode::PAYLOAD_TOO_LARGE
+    );
+    assert_eq!(reads(), 0);
+
+    // Ids Graph never issues (too long for a key, or no GUID): dropped unread; the answer
+    // is no 5xx, so nobody retries.
+    let long = "x".repeat(3000);
+    let forged = json!({"value": [
+        graph_item(&long, "client-state-one", "AAMk-1"),
+        graph_item("graph-inbox-1", "client-state-one", "AAMk-2"),
+        graph_item("11111111-2222-4333-8444-00000000000g", "client-state-one", "AAMk-3"),
+    ]})
+    .to_string();
+    assert_eq!(
+        s.post("/webhooks/graph", &json, &forged).await.0,
+        StatusCode::ACCEPTED
+    );
+    let lifecycle = json!({"value": [
+        {"subscriptionId": long, "clientState": "client-state-one", "lifecycleEvent": "missed"}
+    ]})
+    .to_string();
+    assert_eq!(
+        s.post("/webhooks/graph/lifecycle", &json, &lifecycle)
+            .await
+            .0,
+        StatusCode::ACCEPTED
+    );
+    let long_token = "t".repeat(300);
+    assert_eq!(
+        s.post("/webhooks/calendar", &channel(&long, "channel-token-1"), "")
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        s.post("/webhooks/calendar", &channel("channel-1", &long_token), "")
+            .await
+            .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(reads(), 0, "nothing of the wrong shape was read");
+
+    // The Calendar route takes Calendar channels only: a Graph subscription id with its
+    // client state is refused there, and a Calendar channel on the Graph route.
+    assert_eq!(
+        s.post(
+            "/webhooks/calendar",
+            &channel("11111111-2222-4333-8444-000000000001", "client-state-one"),
+            ""
+        )
+        .await
+        .0,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(reads(), 1);
+    assert!(s.jobs().await.is_empty(), "nothing was queued");
+}
+
+fn channel<'a>(id: &'a str, token: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("x-goog-channel-id", id),
+        ("x-goog-channel-token", token),
+        ("x-goog-resource-state", "exists"),
+    ]
 }

@@ -98,6 +98,13 @@ impl Sandbox {
         format!("{prefix}-{}", w.counter)
     }
 
+    /// A Graph subscription id: a GUID, as Graph's are (the intake refuses anything else).
+    fn next_guid(&self) -> String {
+        let mut w = self.lock();
+        w.counter += 1;
+        format!("5a3d8c1e-0b7f-4e2a-9c6d-{:012x}", w.counter)
+    }
+
     pub fn router(&self) -> Router {
         Router::new()
             .route("/ms/authorize", get(authorize_microsoft))
@@ -414,7 +421,7 @@ async fn graph_subscribe(
                 .into_response();
         }
     }
-    let id = s.next("graph-subscription");
+    let id = s.next_guid();
     let sub = push::GraphSubscription {
         id: id.clone(),
         owner,

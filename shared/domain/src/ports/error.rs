@@ -51,6 +51,9 @@ pub enum StoreError {
         entity: &'static str,
         problem: String,
     },
+    /// A listing was asked to resume from a token it did not issue; nothing was read.
+    #[error("the page token was not issued by this listing")]
+    BadPageToken,
     #[error("batch write to {table} left {remaining} items unprocessed after {attempts} attempts")]
     BatchIncomplete {
         table: String,

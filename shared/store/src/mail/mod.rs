@@ -78,7 +78,7 @@ use crate::error::StoreError;
 
 /// DynamoDB's limits on key attributes, in bytes.
 const MAX_PARTITION_KEY: usize = 2048;
-const MAX_SORT_KEY: usize = 1024;
+pub(crate) const MAX_SORT_KEY: usize = 1024;
 
 /// The `entity` attribute of each item shape (and the name errors give it).
 const THREAD: &str = "thread";

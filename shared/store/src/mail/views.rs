@@ -8,7 +8,7 @@ use hiresync_domain::mail::{Message, Thread, Visibility};
 use hiresync_domain::ports::{MailReader, Page, PageToken, ThreadStore};
 
 use super::records::ThreadRecord;
-use super::{n, DynamoMailStore, THREAD};
+use super::{n, DynamoMailStore, MAX_SORT_KEY, THREAD};
 use crate::condition::conditional;
 use crate::error::StoreError;
 use crate::items::{decode, key};
@@ -29,6 +29,13 @@ impl MailReader for DynamoMailStore {
         start: Option<&PageToken>,
     ) -> Result<Page<Thread>, StoreError> {
         let limit = usize::try_from(limit.max(1)).unwrap_or(1);
+        // A token is the sort key of a thread item this listing returned; anything else
+        // (or longer than a key may be) was not issued here.
+        if start.is_some_and(|t| {
+            t.as_str().len() > MAX_SORT_KEY || keys::thread_id_of_sk(t.as_str()).is_none()
+        }) {
+            return Err(StoreError::BadPageToken);
+        }
         let pk = keys::mail_pk(contract, seat);
         let query = self
             .items()
