@@ -692,3 +692,96 @@ fn channel<'a>(id: &'a str, token: &'a str) -> Vec<(&'a str, &'a str)> {
         ("x-goog-resource-state", "exists"),
     ]
 }
+
+async fn keys_server(max_age: &str, delay: std::time::Duration) -> MockServer {
+    let google = MockServer::start().await;
+    let jwks: Value = serde_json::from_str(include_str!("fixtures/jwks.json")).unwrap();
+    Mock::given(method("GET"))
+        .and(path("/certs"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(jwks)
+                .insert_header("cache-control", max_age)
+                .set_delay(delay),
+        )
+        .mount(&google)
+        .await;
+    google
+}
+
+async fn fetches(google: &MockServer) -> usize {
+    google.received_requests().await.unwrap().len()
+}
+
+#[tokio::test]
+async fn googles_keys_are_kept_for_their_lifetime_and_unknown_key_ids_fetch_at_most_once_per_interval(
+) {
+    let google = keys_server("public, max-age=1", std::time::Duration::ZERO).await;
+    let verifier = GooglePushVerifier::new(
+        reqwest::Client::new(),
+        format!("{}/certs", google.uri()),
+        AUDIENCE.into(),
+        ACCOUNT.into(),
+    )
+    .with_refetch_interval(std::time::Duration::from_millis(300));
+    let now = ts(NOW).as_second();
+    let good = format!("Bearer {}", push_token(good_claims(), "test-key-1"));
+    let forged = format!("Bearer {}", push_token(good_claims(), "forged-key"));
+
+    // Many pushes, one fetch; a flood of unknown key ids right after adds none.
+    for _ in 0..5 {
+        verifier.verify(Some(&good), now).await.unwrap();
+    }
+    for _ in 0..20 {
+        assert_eq!(
+            verifier.verify(Some(&forged), now).await,
+            Err(webhook_intake::google_jwt::PushAuthError::UnknownKey)
+        );
+    }
+    assert_eq!(fetches(&google).await, 1);
+
+    // Past the interval an unknown key id may fetch once more, and only once.
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    for _ in 0..20 {
+        let _ = verifier.verify(Some(&forged), now).await;
+    }
+    assert_eq!(fetches(&google).await, 2);
+
+    // Past the keys' own lifetime (max-age=1), a known key fetches them again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    verifier.verify(Some(&good), now).await.unwrap();
+    assert_eq!(fetches(&google).await, 3);
+
+    // A token issued, or valid, only in the future is refused.
+    for field in ["iat", "nbf"] {
+        let mut claims = good_claims();
+        claims[field] = json!(now + 600);
+        let bearer = format!("Bearer {}", push_token(claims, "test-key-1"));
+        assert_eq!(
+            verifier.verify(Some(&bearer), now).await,
+            Err(webhook_intake::google_jwt::PushAuthError::Invalid),
+            "{field}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_slow_key_server_is_given_up_on_and_the_push_is_retried_later() {
+    let google = keys_server("max-age=60", std::time::Duration::from_secs(10)).await;
+    let verifier = GooglePushVerifier::new(
+        reqwest::Client::new(),
+        format!("{}/certs", google.uri()),
+        AUDIENCE.into(),
+        ACCOUNT.into(),
+    );
+    let good = format!("Bearer {}", push_token(good_claims(), "test-key-1"));
+    let started = std::time::Instant::now();
+    assert_eq!(
+        verifier.verify(Some(&good), ts(NOW).as_second()).await,
+        Err(webhook_intake::google_jwt::PushAuthError::KeysUnavailable)
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "the fetch gave up before the server answered"
+    );
+}
