@@ -37,6 +37,7 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Ingestor, Bu
     let connector = Connector::new(connect_ports(aws, &wiring, clients));
     let mail = Arc::new(DynamoMailStore::new(dynamo.clone(), config.mail_table));
     Ok(Ingestor {
+        contracts: connector.stores.contracts.clone(),
         connections: connector.stores.connections.clone(),
         sync_status: connector.stores.sync_status.clone(),
         jobs: connector.queues.sync_jobs.clone(),

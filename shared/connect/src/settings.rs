@@ -107,14 +107,8 @@ impl Connector {
             seen: listed.items.len(),
             ..Default::default()
         };
-        for read in listed.items {
-            if self
-                .apply_effects(read, &page.effects, page.issued_at, now)
-                .await?
-            {
-                outcome.lost_authorization += 1;
-            }
-        }
+        // The next page goes out first: a connection of this page that fails (and sends
+        // this page back round) never holds up the rest of the contract.
         if let Some(next) = listed.next {
             outcome.more = true;
             self.queues
@@ -124,6 +118,14 @@ impl Connector {
                     ..page.clone()
                 })
                 .await?;
+        }
+        for read in listed.items {
+            if self
+                .apply_effects(read, &page.effects, page.issued_at, now)
+                .await?
+            {
+                outcome.lost_authorization += 1;
+            }
         }
         info!(contract = %page.contract, change = %page.change, seen = outcome.seen, lost = outcome.lost_authorization, more = outcome.more, "fan-out page done");
         Ok(outcome)

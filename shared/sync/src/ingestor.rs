@@ -2,11 +2,12 @@
 
 use std::sync::Arc;
 
+use hiresync_domain::capability::capabilities;
 use hiresync_domain::connection::{Connection, ConnectionKind};
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ports::{
-    AccessTokens, ConnectionStore, DirectoryReader, MailboxSource, SkipLog, SyncStatusStore,
-    ThreadStore,
+    AccessTokens, ConnectionStore, ContractStore, DirectoryReader, MailboxSource, SkipLog,
+    SyncStatusStore, ThreadStore,
 };
 use hiresync_domain::Timestamp;
 use hiresync_messages::{SyncJob, SyncJobQueue};
@@ -48,6 +49,8 @@ pub struct IngestReport {
 /// The ingest use case, over the ports it needs.
 #[derive(Clone)]
 pub struct Ingestor {
+    /// The contract's settings and status: what its seats may sync at all.
+    pub contracts: Arc<dyn ContractStore>,
     /// The connection a job names, and its cursor.
     pub connections: Arc<dyn ConnectionStore>,
     /// The connection's visible sync status.
@@ -87,6 +90,17 @@ impl Ingestor {
         let conn = read.value;
         // While a seat is deauthorized nothing is fetched or deleted.
         if !conn.is_authorized() || job.kind != ConnectionKind::Email {
+            return Ok(report);
+        }
+        // Nor while its contract no longer allows it (suspended, email off, another
+        // provider), even before the settings change has reached this connection.
+        let contract = self.contracts.get(&job.contract).await?;
+        let allowed = match &contract {
+            Some(read) => capabilities(&read.value, Some(&conn), None).view_email,
+            None => Err(hiresync_domain::capability::Denial::ContractSuspended),
+        };
+        if let Err(denial) = allowed {
+            info!(contract = %job.contract, seat = %job.seat, reason = %denial, "sync job for a seat its contract no longer lets sync; dropped");
             return Ok(report);
         }
         let access = match self.tokens.access_token(&conn, now).await {

@@ -125,6 +125,7 @@ async fn setup(label: &str, provider: Provider) -> Setup {
     let mail = DynamoMailStore::new(dynamo, h.resources.table("MailTable").unwrap());
     let base = h.server.uri();
     let ingestor = Ingestor {
+        contracts: h.connector.stores.contracts.clone(),
         connections: h.connector.stores.connections.clone(),
         sync_status: h.connector.stores.sync_status.clone(),
         tokens: Arc::new(h.connector.clone()),

@@ -333,3 +333,46 @@ async fn storage_trouble_fails_the_page_so_the_queue_delivers_it_again() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_page_whose_provider_fails_still_sends_the_rest_of_the_contract_on() {
+    // GIVEN 26 Google mailboxes (two pages) and revocations that fail at first
+    let w = World::new();
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, false)
+        .await;
+    for n in 0..26 {
+        w.connect(&format!("s{n:02}"), ConnectionKind::Email, NOW)
+            .await;
+    }
+    w.connector
+        .change_settings(
+            &acme(),
+            SettingsUpdate {
+                email_access: Some(EmailAccess::Off),
+                ..SettingsUpdate::default()
+            },
+            ts(LATER),
+        )
+        .await
+        .unwrap();
+    w.provider(Provider::GoogleWorkspace).fail_revokes(1);
+
+    // WHEN the first page fails on its first connection
+    let first = w.queues.pages()[0].clone();
+    assert!(w.connector.fan_out_page(&first, ts(LATER)).await.is_err());
+
+    // THEN the second page is already on its way, and works
+    assert_eq!(w.queues.pages().len(), 2, "the next page went out first");
+    let second = w.queues.pages()[1].clone();
+    assert!(second.page.is_some());
+    let outcome = w.connector.fan_out_page(&second, ts(LATER)).await.unwrap();
+    assert_eq!(outcome.lost_authorization, 1);
+    assert!(!w.connection("s25", ConnectionKind::Email).is_authorized());
+    // AND the first page, delivered again, finishes its own
+    w.connector.fan_out_page(&first, ts(LATER)).await.unwrap();
+    for n in 0..26 {
+        assert!(!w
+            .connection(&format!("s{n:02}"), ConnectionKind::Email)
+            .is_authorized());
+    }
+}

@@ -3,7 +3,7 @@
 use hiresync_domain::access::DeauthorizationReason;
 use hiresync_domain::connect_error::ConnectError;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
-use hiresync_domain::contract::Provider;
+use hiresync_domain::contract::{Contract, EmailAccess, Provider};
 use hiresync_domain::sync_status::SyncStage;
 use hiresync_messages::{SyncJob, SyncReason};
 use hiresync_sync::IngestReport;
@@ -41,6 +41,32 @@ async fn nothing_is_fetched_for_a_deauthorized_seat() {
     );
     assert!(w.mail.provider_ids().is_empty());
     assert_eq!(w.status().await, None);
+}
+
+#[tokio::test]
+async fn nothing_is_fetched_for_a_seat_its_contract_no_longer_lets_sync() {
+    // The connection is still authorized: the settings change has not reached it yet.
+    type Change = fn(&mut Contract);
+    let changes: [(&str, Change); 3] = [
+        ("email turned off", |c| {
+            c.settings.email_access = EmailAccess::Off
+        }),
+        ("suspended", |c| {
+            c.suspend();
+        }),
+        ("provider switched", |c| {
+            c.settings.provider = Some(Provider::GoogleWorkspace)
+        }),
+    ];
+    for (case, change) in changes {
+        let w = World::microsoft().await;
+        w.change_contract(change).await;
+        let report = w.sync([one_message()]).await;
+        assert_eq!(report, IngestReport::default(), "{case}");
+        assert!(w.mailbox.opened().is_empty(), "{case}");
+        assert!(w.tokens.asked.lock().unwrap().is_empty(), "{case}");
+        assert!(w.mail.provider_ids().is_empty(), "{case}");
+    }
 }
 
 #[tokio::test]

@@ -6,14 +6,14 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use hiresync_domain::connection::{Connection, ConnectionKind, Grant};
-use hiresync_domain::contract::Provider;
+use hiresync_domain::contract::{Contract, ContractSettings, EmailAccess, Provider};
 use hiresync_domain::directory::{DirectoryEntry, DiscoverySetting};
 use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId};
 use hiresync_domain::mail::{Direction, SkipRecord};
 use hiresync_domain::policy::MessageFacts;
 use hiresync_domain::ports::SyncStatusStore;
 use hiresync_domain::ports::{
-    ConnectionStore, CursorUpdate, MailChange, MailItem, MailMessage, SkipLog,
+    ConnectionStore, ContractStore, CursorUpdate, MailChange, MailItem, MailMessage, SkipLog,
 };
 use hiresync_domain::sync_status::SyncStatus;
 use hiresync_messages::{SyncJob, SyncReason};
@@ -23,7 +23,9 @@ use hiresync_testkit::fakes::directory::InMemoryDirectory;
 use hiresync_testkit::fakes::mail::InMemoryMail;
 use hiresync_testkit::fakes::mailbox::{FakeAccessTokens, ScriptedMailboxes, Step};
 use hiresync_testkit::fakes::queues::InMemoryQueues;
-use hiresync_testkit::fakes::tenancy::{InMemoryConnections, InMemorySyncStatus};
+use hiresync_testkit::fakes::tenancy::{
+    InMemoryConnections, InMemoryContracts, InMemorySyncStatus,
+};
 
 /// When the seat connected: the lookback reaches back to 2025-03-02T09:00:00Z.
 pub const CONNECTED: &str = "2026-03-02T09:00:00Z";
@@ -59,6 +61,7 @@ fn candidate(
 }
 
 pub struct World {
+    pub contracts: Arc<InMemoryContracts>,
     pub connections: Arc<InMemoryConnections>,
     pub status: Arc<InMemorySyncStatus>,
     pub mail: Arc<InMemoryMail>,
@@ -73,6 +76,18 @@ impl World {
     /// GIVEN rita's connected mailbox at `provider`, and the candidates jane (in the
     /// pipeline), olga (not in it) and nina (discoverable by nobody).
     pub async fn new(provider: Provider) -> Self {
+        let contracts = Arc::new(InMemoryContracts::default());
+        contracts
+            .create(&Contract {
+                settings: ContractSettings {
+                    provider: Some(provider),
+                    email_access: EmailAccess::ViewOnly,
+                    calendar_enabled: false,
+                },
+                ..Contract::new(acme())
+            })
+            .await
+            .unwrap();
         let connections = Arc::new(InMemoryConnections::default());
         connections.create(&connection(provider)).await.unwrap();
         let status = Arc::new(InMemorySyncStatus::default());
@@ -101,6 +116,7 @@ impl World {
         let tokens = Arc::new(FakeAccessTokens::default());
         let queues = Arc::new(InMemoryQueues::default());
         let ingestor = Ingestor {
+            contracts: contracts.clone(),
             connections: connections.clone(),
             sync_status: status.clone(),
             tokens: tokens.clone(),
@@ -115,6 +131,7 @@ impl World {
             },
         };
         World {
+            contracts,
             connections,
             status,
             mail,
@@ -144,6 +161,15 @@ impl World {
             .stored(&acme(), &seat(), ConnectionKind::Email)
             .unwrap()
             .value
+    }
+
+    /// Changes the contract's settings or status as `change` says, as an admin or a
+    /// suspension would, before any fan-out has reached the connection.
+    pub async fn change_contract(&self, change: impl FnOnce(&mut Contract)) {
+        let read = self.contracts.get(&acme()).await.unwrap().unwrap();
+        let mut changed = read.value.clone();
+        change(&mut changed);
+        self.contracts.update(&read, &changed).await.unwrap();
     }
 
     /// Changes the stored connection as `change` says.
@@ -189,7 +215,14 @@ pub fn connection(provider: Provider) -> Connection {
         Grant {
             provider,
             address: addr(SEAT),
-            scopes: Default::default(),
+            scopes: hiresync_domain::scopes::feature_scopes(
+                provider,
+                ConnectionKind::Email,
+                EmailAccess::ViewOnly,
+            )
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         },
         ts(CONNECTED),
     )
