@@ -378,7 +378,9 @@ async fn graph_lifecycle(
             // Reauthorize (a renewal does) or recreate: the renewal job does either, at
             // once, since the subscription is now due; changes meanwhile are caught up.
             "reauthorizationRequired" | "subscriptionRemoved" => {
-                if let Err(e) = intake.subscriptions.put(&sub, now).await {
+                // Only the due time moves: writing back the record read here could undo
+                // a renewal that landed meanwhile.
+                if let Err(e) = intake.subscriptions.make_due(&sub.id, now).await {
                     error!(route = "graph-lifecycle", error = ?e, "could not mark the subscription due");
                     return StatusCode::SERVICE_UNAVAILABLE.into_response();
                 }

@@ -68,6 +68,9 @@ impl SubscriptionStore for CountingSubs {
         self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.inner.get(id).await
     }
+    async fn make_due(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
+        self.inner.make_due(id, at).await
+    }
     async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError> {
         self.inner.delete(sub).await
     }

@@ -8,6 +8,7 @@ use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use crate::condition::conditional;
 use crate::error::StoreError;
 use crate::items::{encode, key, Record};
 use crate::keys;
@@ -108,6 +109,23 @@ impl SubscriptionStore for DynamoSubscriptionStore {
             .get::<SubscriptionRecord>(&keys::subscription_pk(id), keys::SUBSCRIPTION_SK)
             .await?
             .map(SubscriptionRecord::into_domain))
+    }
+
+    /// Moves only the renewal keys, on condition that the subscription is still there: a
+    /// renewal that wrote a new expiry meanwhile is not undone.
+    async fn make_due(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&keys::subscription_pk(id), keys::SUBSCRIPTION_SK)))
+            .update_expression("SET renew_at = :at, renewal_sk = :sk")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+            .expression_attribute_values(":sk", AttributeValue::S(keys::renewal_sk(at, id)))
+            .send()
+            .await;
+        Ok(conditional("DynamoDB UpdateItem", result)?.is_ok())
     }
 
     /// Removes a subscription and its pointer. Removing one that is gone is fine.

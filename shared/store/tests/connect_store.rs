@@ -207,7 +207,22 @@ async fn subscriptions_are_found_by_id_by_connection_and_by_renewal_time() {
         )
         .await
         .unwrap();
-    assert_eq!(mail, vec![renewed]);
+    assert_eq!(mail, vec![renewed.clone()]);
+
+    // A lifecycle event makes the renewed one due again without undoing its renewal; one
+    // for a subscription that is gone writes nothing.
+    assert!(store
+        .make_due("graph-inbox-1", ts("2026-03-03T23:00:00Z"))
+        .await
+        .unwrap());
+    assert_eq!(store.get("graph-inbox-1").await.unwrap(), Some(renewed));
+    let due = store.due(ts("2026-03-03T23:30:00Z"), 100).await.unwrap();
+    assert!(due.iter().any(|s| s.id == "graph-inbox-1"));
+    assert!(!store
+        .make_due("graph-sent-1", ts("2026-03-03T23:00:00Z"))
+        .await
+        .unwrap());
+    assert_eq!(store.get("graph-sent-1").await.unwrap(), None);
 }
 
 #[tokio::test]

@@ -118,6 +118,17 @@ impl SubscriptionStore for InMemorySubscriptions {
         Ok(self.items.lock().unwrap().get(id).map(|(s, _)| s.clone()))
     }
 
+    async fn make_due(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
+        self.faults.check("subscriptions.make_due")?;
+        Ok(match self.items.lock().unwrap().get_mut(id) {
+            Some((_, renew_at)) => {
+                *renew_at = at;
+                true
+            }
+            None => false,
+        })
+    }
+
     async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError> {
         self.faults.check("subscriptions.delete")?;
         self.items.lock().unwrap().remove(&sub.id);
