@@ -50,6 +50,7 @@ async fn main() -> anyhow::Result<()> {
             secret_hash: Some(hash(&format!("state-{n}"))),
             expires_at: "2026-03-05T00:00:00Z".parse()?,
             renewed_at: now,
+            failures: 0,
         };
         subs.put(&sub, now).await?;
     }

@@ -49,6 +49,7 @@ fn sub(id: &str, kind: SubscriptionKind, seat: &str, secret: Option<&str>) -> Pu
         secret_hash: secret.map(hash),
         expires_at: ts("2026-03-05T00:00:00Z"),
         renewed_at: ts(NOW),
+        failures: 0,
     }
 }
 
@@ -70,6 +71,9 @@ impl SubscriptionStore for CountingSubs {
     }
     async fn make_due(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
         self.inner.make_due(id, at).await
+    }
+    async fn defer(&self, id: &str, at: Timestamp, failures: u32) -> Result<bool, StoreError> {
+        self.inner.defer(id, at, failures).await
     }
     async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError> {
         self.inner.delete(sub).await

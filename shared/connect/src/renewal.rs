@@ -47,7 +47,19 @@ impl Connector {
         for sub in self.stores.subscriptions.due(now, per_shard).await? {
             if let Err(e) = self.renew_one(&sub, now, &mut report, &mut tokens).await {
                 report.failed += 1;
-                warn!(contract = %sub.contract_id, seat = %sub.seat_id, kind = ?sub.kind, error = %Chain(&e), "renewal failed; next run retries");
+                // Due again later, each failure in a row waiting longer: a subscription
+                // that keeps failing gives way to the others due in its shard.
+                let failures = sub.failures.saturating_add(1);
+                let retry_at = PushSubscription::retry_at(now, failures);
+                warn!(contract = %sub.contract_id, seat = %sub.seat_id, kind = ?sub.kind, failures, retry_at = %retry_at, error = %Chain(&e), "renewal failed; retried later");
+                if let Err(e) = self
+                    .stores
+                    .subscriptions
+                    .defer(&sub.id, retry_at, failures)
+                    .await
+                {
+                    warn!(contract = %sub.contract_id, seat = %sub.seat_id, error = %Chain(&e), "failed renewal could not be deferred; next run retries it");
+                }
             }
         }
         Ok(report)
@@ -116,6 +128,7 @@ impl Connector {
                 let updated = PushSubscription {
                     expires_at,
                     renewed_at: now,
+                    failures: 0,
                     ..sub.clone()
                 };
                 self.stores

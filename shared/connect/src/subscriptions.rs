@@ -121,6 +121,7 @@ impl Connector {
             secret_hash: channel.echoes_secret.then(|| hash_secret(&secret)),
             expires_at: channel.expires_at,
             renewed_at: now,
+            failures: 0,
         })
     }
 
@@ -186,6 +187,7 @@ impl Connector {
                     secret_hash: None,
                     expires_at: now,
                     renewed_at: now,
+                    failures: 0,
                 };
                 self.stores.subscriptions.put(&placeholder, now).await?;
                 Ok(false)

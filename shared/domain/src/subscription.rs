@@ -102,9 +102,29 @@ pub struct PushSubscription {
     pub expires_at: Timestamp,
     /// When it was last created or renewed.
     pub renewed_at: Timestamp,
+    /// Renewals that failed in a row since the last success.
+    #[serde(default)]
+    pub failures: u32,
 }
 
+/// The first wait after a failed renewal; each further failure in a row doubles it.
+pub const RENEWAL_RETRY_FIRST: SignedDuration = SignedDuration::from_mins(15);
+/// The longest wait between renewal attempts of a subscription that keeps failing.
+pub const RENEWAL_RETRY_MAX: SignedDuration = SignedDuration::from_hours(6);
+
 impl PushSubscription {
+    /// When to try again after the `failures`-th failed renewal in a row at `now`: 15
+    /// minutes, doubling, at most 6 hours. A subscription that keeps failing thus gives way
+    /// to the others due in its shard instead of heading every run.
+    pub fn retry_at(now: Timestamp, failures: u32) -> Timestamp {
+        let doublings = failures.saturating_sub(1).min(16);
+        let wait = RENEWAL_RETRY_FIRST
+            .checked_mul(1i32 << doublings)
+            .unwrap_or(RENEWAL_RETRY_MAX)
+            .min(RENEWAL_RETRY_MAX);
+        add(now, wait)
+    }
+
     /// The id of a mailbox's Gmail watch (Pub/Sub pushes name the mailbox, not a watch).
     pub fn gmail_watch_id(address: &str) -> String {
         format!("gmail:{}", address.to_lowercase())
@@ -146,6 +166,7 @@ mod tests {
             secret_hash: None,
             expires_at: ts(expires),
             renewed_at: ts(renewed),
+            failures: 0,
         }
     }
 
@@ -212,5 +233,20 @@ mod tests {
                 kind
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod retry_tests {
+    use super::*;
+
+    #[test]
+    fn a_failing_renewal_waits_longer_each_time_up_to_six_hours() {
+        let now: Timestamp = "2026-03-04T07:00:00Z".parse().unwrap();
+        let waits: Vec<i64> = [1, 2, 3, 4, 5, 6, 40]
+            .iter()
+            .map(|n| (PushSubscription::retry_at(now, *n).as_second() - now.as_second()) / 60)
+            .collect();
+        assert_eq!(waits, vec![15, 30, 60, 120, 240, 360, 360]);
     }
 }

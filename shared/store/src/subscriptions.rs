@@ -31,6 +31,9 @@ struct SubscriptionRecord {
     renew_at: Timestamp,
     renewal_pk: String,
     renewal_sk: String,
+    /// Failed renewals in a row; absent on records written before it was kept.
+    #[serde(default)]
+    failures: u32,
 }
 
 impl Record for SubscriptionRecord {
@@ -59,6 +62,7 @@ impl SubscriptionRecord {
             secret_hash: self.secret_hash,
             expires_at: self.expires_at,
             renewed_at: self.renewed_at,
+            failures: self.failures,
         }
     }
 }
@@ -72,6 +76,33 @@ impl DynamoSubscriptionStore {
             sk: keys::subscription_ref_sk(&sub.seat_id, sub.kind.connection_kind(), &sub.id),
             id: sub.id.clone(),
         }
+    }
+}
+
+impl DynamoSubscriptionStore {
+    /// Sets the renewal keys (and the failure count, when given) of a stored subscription
+    /// and nothing else; `false` when it is gone.
+    async fn move_due(
+        &self,
+        id: &str,
+        at: Timestamp,
+        failures: Option<u32>,
+    ) -> Result<bool, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key(&keys::subscription_pk(id), keys::SUBSCRIPTION_SK)))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
+            .expression_attribute_values(":sk", AttributeValue::S(keys::renewal_sk(at, id)));
+        let update = match failures {
+            Some(n) => update
+                .update_expression("SET renew_at = :at, renewal_sk = :sk, failures = :n")
+                .expression_attribute_values(":n", AttributeValue::N(n.to_string())),
+            None => update.update_expression("SET renew_at = :at, renewal_sk = :sk"),
+        };
+        Ok(conditional("DynamoDB UpdateItem", update.send().await)?.is_ok())
     }
 }
 
@@ -94,6 +125,7 @@ impl SubscriptionStore for DynamoSubscriptionStore {
             renew_at,
             renewal_pk: keys::renewal_pk(&sub.id),
             renewal_sk: keys::renewal_sk(renew_at, &sub.id),
+            failures: sub.failures,
         };
         let put = |item| transact::put(Put::builder().table_name(&self.table).set_item(Some(item)));
         transact::commit(
@@ -114,18 +146,11 @@ impl SubscriptionStore for DynamoSubscriptionStore {
     /// Moves only the renewal keys, on condition that the subscription is still there: a
     /// renewal that wrote a new expiry meanwhile is not undone.
     async fn make_due(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(key(&keys::subscription_pk(id), keys::SUBSCRIPTION_SK)))
-            .update_expression("SET renew_at = :at, renewal_sk = :sk")
-            .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":at", AttributeValue::S(at.to_string()))
-            .expression_attribute_values(":sk", AttributeValue::S(keys::renewal_sk(at, id)))
-            .send()
-            .await;
-        Ok(conditional("DynamoDB UpdateItem", result)?.is_ok())
+        self.move_due(id, at, None).await
+    }
+
+    async fn defer(&self, id: &str, at: Timestamp, failures: u32) -> Result<bool, StoreError> {
+        self.move_due(id, at, Some(failures)).await
     }
 
     /// Removes a subscription and its pointer. Removing one that is gone is fine.

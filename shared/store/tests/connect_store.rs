@@ -111,6 +111,7 @@ fn subscription(
         secret_hash: Some("ab12".into()),
         expires_at: ts(expires),
         renewed_at: ts("2026-03-02T00:00:00Z"),
+        failures: 0,
     }
 }
 
@@ -220,6 +221,20 @@ async fn subscriptions_are_found_by_id_by_connection_and_by_renewal_time() {
     assert!(due.iter().any(|s| s.id == "graph-inbox-1"));
     assert!(!store
         .make_due("graph-sent-1", ts("2026-03-03T23:00:00Z"))
+        .await
+        .unwrap());
+    // A failed renewal defers it with its count, and only that.
+    assert!(store
+        .defer("graph-inbox-1", ts("2026-03-04T01:00:00Z"), 3)
+        .await
+        .unwrap());
+    let deferred = store.get("graph-inbox-1").await.unwrap().unwrap();
+    assert_eq!(deferred.failures, 3);
+    assert_eq!(deferred.expires_at, ts("2026-03-07T00:00:00Z"));
+    let due = store.due(ts("2026-03-03T23:30:00Z"), 100).await.unwrap();
+    assert!(due.iter().all(|s| s.id != "graph-inbox-1"));
+    assert!(!store
+        .defer("graph-sent-1", ts("2026-03-04T01:00:00Z"), 1)
         .await
         .unwrap());
     assert_eq!(store.get("graph-sent-1").await.unwrap(), None);

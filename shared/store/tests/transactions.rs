@@ -38,6 +38,7 @@ fn subscription() -> PushSubscription {
         secret_hash: None,
         expires_at: "2026-03-05T00:00:00Z".parse().unwrap(),
         renewed_at: "2026-03-02T00:00:00Z".parse().unwrap(),
+        failures: 0,
     }
 }
 

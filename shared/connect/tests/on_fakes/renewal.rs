@@ -265,8 +265,73 @@ async fn a_failed_renewal_is_counted_logged_with_its_cause_and_retried_next_run(
         .logs
         .text()
         .contains("push renewal failed: provider call renew failed: scripted failure (fake)"));
-    let retried = w.connector.renew_due(ts(GRAPH_DUE), 50).await.unwrap();
-    assert_eq!(retried.renewed, 1, "only the one that failed is still due");
+    // AND it waits 15 minutes before the next attempt, longer after each further failure,
+    // so a subscription that keeps failing never heads every run of its shard
+    let failed = w
+        .tenancy
+        .subscriptions
+        .all()
+        .into_iter()
+        .find(|s| s.failures == 1)
+        .expect("the failure is counted");
+    assert_eq!(
+        w.tenancy.subscriptions.renew_at(&failed.id),
+        Some(ts("2026-03-04T07:15:00Z"))
+    );
+    let again = w.connector.renew_due(ts(GRAPH_DUE), 50).await.unwrap();
+    assert_eq!(again, RenewalReport::default(), "not due again at once");
+    w.provider(Provider::Microsoft365).fail_renewals(1);
+    let second = w
+        .connector
+        .renew_due(ts("2026-03-04T07:15:00Z"), 50)
+        .await
+        .unwrap();
+    assert_eq!((second.renewed, second.failed), (0, 1));
+    assert_eq!(
+        w.tenancy.subscriptions.renew_at(&failed.id),
+        Some(ts("2026-03-04T07:45:00Z"))
+    );
+    // AND a success clears the count
+    let retried = w
+        .connector
+        .renew_due(ts("2026-03-04T07:45:00Z"), 50)
+        .await
+        .unwrap();
+    assert_eq!(retried.renewed, 1, "only the one that failed was due");
+    assert!(w
+        .tenancy
+        .subscriptions
+        .all()
+        .iter()
+        .all(|s| s.failures == 0));
+}
+
+#[tokio::test]
+async fn broken_subscriptions_give_way_to_the_others_due() {
+    // GIVEN 20 mailboxes whose renewals are all due, the first 10 (by id order) failing
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, false)
+        .await;
+    for n in 0..20 {
+        w.connect(&format!("s{n:02}"), ConnectionKind::Email, NOW)
+            .await;
+    }
+    // 60 subscriptions due; a run takes at most 16 shards x 1 = 16 of them.
+    w.provider(Provider::Microsoft365).fail_renewals(16);
+    let first = w.connector.renew_due(ts(GRAPH_DUE), 1).await.unwrap();
+    assert_eq!(first.failed, 16);
+    // WHEN the next runs come at once
+    let mut renewed = 0;
+    for _ in 0..3 {
+        renewed += w
+            .connector
+            .renew_due(ts(GRAPH_DUE), 1)
+            .await
+            .unwrap()
+            .renewed;
+    }
+    // THEN the others are renewed instead of the failing ones being tried again
+    assert_eq!(renewed, 60 - 16);
 }
 
 #[tokio::test]

@@ -144,6 +144,9 @@ pub trait SubscriptionStore: Send + Sync {
     /// Makes a stored subscription due for renewal at `at`, changing nothing else (a
     /// renewal written meanwhile stands); `false` when it is gone.
     async fn make_due(&self, id: &str, at: Timestamp) -> Result<bool, StoreError>;
+    /// After a failed renewal: due again at `at`, with `failures` in a row recorded,
+    /// changing nothing else; `false` when it is gone.
+    async fn defer(&self, id: &str, at: Timestamp, failures: u32) -> Result<bool, StoreError>;
     async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError>;
     async fn for_connection(
         &self,

@@ -118,6 +118,18 @@ impl SubscriptionStore for InMemorySubscriptions {
         Ok(self.items.lock().unwrap().get(id).map(|(s, _)| s.clone()))
     }
 
+    async fn defer(&self, id: &str, at: Timestamp, failures: u32) -> Result<bool, StoreError> {
+        self.faults.check("subscriptions.defer")?;
+        Ok(match self.items.lock().unwrap().get_mut(id) {
+            Some((sub, renew_at)) => {
+                *renew_at = at;
+                sub.failures = failures;
+                true
+            }
+            None => false,
+        })
+    }
+
     async fn make_due(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
         self.faults.check("subscriptions.make_due")?;
         Ok(match self.items.lock().unwrap().get_mut(id) {
