@@ -10,7 +10,7 @@ use hiresync_domain::ports::{retry_on_race, AccessTokens, Raced, StoredToken};
 use hiresync_domain::Timestamp;
 use hiresync_messages::Notice;
 use secrecy::{ExposeSecret, SecretString};
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::connector::{seal_context, Connector};
 
@@ -50,7 +50,11 @@ impl Connector {
                             sealed,
                             authorized_at: stored.authorized_at,
                         };
-                        self.stores.tokens.put(c, s, k, &token).await?;
+                        // Only onto the authorization it came from: a deauthorization
+                        // or a newer grant written meanwhile stands.
+                        if !self.stores.tokens.rotate(c, s, k, &token).await? {
+                            info!(contract = %c, seat = %s, kind = k.as_str(), "rotated refresh token dropped: its authorization is no longer the stored one");
+                        }
                     }
                 }
                 Ok(tokens.access_token)

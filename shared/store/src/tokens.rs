@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::condition::conditional;
 use crate::error::StoreError;
-use crate::items::{key, Record};
+use crate::items::{encode, key, Record};
 use crate::keys;
 use async_trait::async_trait;
 use hiresync_domain::ports::{StoredToken, TokenStore};
@@ -35,6 +35,26 @@ impl Record for TokenRecord {
     const ENTITY: &'static str = "token";
 }
 
+impl TokenRecord {
+    fn new(
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        token: &StoredToken,
+    ) -> Self {
+        TokenRecord {
+            pk: keys::contract_pk(contract),
+            sk: keys::token_sk(seat, kind),
+            key_id: token.sealed.key_id.clone(),
+            wrapped_key: B64.encode(&token.sealed.wrapped_key),
+            nonce: B64.encode(&token.sealed.nonce),
+            ciphertext: B64.encode(&token.sealed.ciphertext),
+            authorized_at: token.authorized_at,
+            authorized_ms: token.authorized_at.as_millisecond(),
+        }
+    }
+}
+
 crate::items::dynamo_store!(DynamoTokenStore);
 
 fn bytes(field: &str, value: &str) -> Result<Vec<u8>, StoreError> {
@@ -55,17 +75,33 @@ impl TokenStore for DynamoTokenStore {
         kind: ConnectionKind,
         token: &StoredToken,
     ) -> Result<(), StoreError> {
-        let record = TokenRecord {
-            pk: keys::contract_pk(contract),
-            sk: keys::token_sk(seat, kind),
-            key_id: token.sealed.key_id.clone(),
-            wrapped_key: B64.encode(&token.sealed.wrapped_key),
-            nonce: B64.encode(&token.sealed.nonce),
-            ciphertext: B64.encode(&token.sealed.ciphertext),
-            authorized_at: token.authorized_at,
-            authorized_ms: token.authorized_at.as_millisecond(),
-        };
-        self.items().put(&record).await
+        self.items()
+            .put(&TokenRecord::new(contract, seat, kind, token))
+            .await
+    }
+
+    /// A PutItem on condition that the stored token has the same authorization instant.
+    async fn rotate(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        token: &StoredToken,
+    ) -> Result<bool, StoreError> {
+        let item = encode(&TokenRecord::new(contract, seat, kind, token))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_exists(pk) AND authorized_ms = :ms")
+            .expression_attribute_values(
+                ":ms",
+                AttributeValue::N(token.authorized_at.as_millisecond().to_string()),
+            )
+            .send()
+            .await;
+        Ok(conditional("DynamoDB PutItem", result)?.is_ok())
     }
 
     async fn get(

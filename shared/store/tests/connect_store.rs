@@ -96,6 +96,40 @@ async fn a_deauthorization_never_deletes_the_token_of_a_newer_authorization() {
         .unwrap());
 }
 
+#[tokio::test]
+async fn a_rotated_token_lands_only_on_the_authorization_it_came_from() {
+    let (client, table) = tenancy("rotation").await;
+    let store = DynamoTokenStore::new(client, table);
+    let (c, s, k) = (acme(), seat("seat-1"), ConnectionKind::Email);
+    let first = StoredToken {
+        sealed: sealed(1),
+        authorized_at: ts("2026-03-02T09:00:00.250Z"),
+    };
+    let rotated = StoredToken {
+        sealed: sealed(2),
+        ..first.clone()
+    };
+    // Nothing stored (a deauthorization deleted it): the rotation brings nothing back.
+    assert!(!store.rotate(&c, &s, k, &rotated).await.unwrap());
+    assert_eq!(store.get(&c, &s, k).await.unwrap(), None);
+    // Same authorization: replaced.
+    store.put(&c, &s, k, &first).await.unwrap();
+    assert!(store.rotate(&c, &s, k, &rotated).await.unwrap());
+    assert_eq!(store.get(&c, &s, k).await.unwrap(), Some(rotated.clone()));
+    // A newer grant stored meanwhile: the late rotation of the old one is dropped.
+    let newer = StoredToken {
+        sealed: sealed(3),
+        authorized_at: ts("2026-03-02T10:00:00Z"),
+    };
+    store.put(&c, &s, k, &newer).await.unwrap();
+    let late = StoredToken {
+        sealed: sealed(4),
+        ..first
+    };
+    assert!(!store.rotate(&c, &s, k, &late).await.unwrap());
+    assert_eq!(store.get(&c, &s, k).await.unwrap(), Some(newer));
+}
+
 fn subscription(
     id: &str,
     kind: SubscriptionKind,

@@ -123,6 +123,16 @@ pub trait TokenStore: Send + Sync {
         seat: &SeatId,
         kind: ConnectionKind,
     ) -> Result<Option<StoredToken>, StoreError>;
+    /// Replaces the token with its rotated successor, only while the stored token belongs
+    /// to the same authorization (`token.authorized_at`): a rotation never brings back a
+    /// deleted token nor overwrites a newer grant's. Returns whether it was written.
+    async fn rotate(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        token: &StoredToken,
+    ) -> Result<bool, StoreError>;
     /// Deletes the token unless it belongs to an authorization newer than `issued_at`.
     /// Returns whether a token was deleted.
     async fn delete_unless_newer(

@@ -61,6 +61,26 @@ impl TokenStore for InMemoryTokens {
     }
 
     /// Compared to the millisecond, as the adapter stores the instant.
+    async fn rotate(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+        token: &StoredToken,
+    ) -> Result<bool, StoreError> {
+        self.faults.check("tokens.rotate")?;
+        let key = connection_key(contract, seat, kind);
+        let mut items = self.items.lock().unwrap();
+        let same = items.get(&key).is_some_and(|t| {
+            t.authorized_at.as_millisecond() == token.authorized_at.as_millisecond()
+        });
+        if same {
+            items.insert(key, token.clone());
+        }
+        Ok(same)
+    }
+
+    /// Compared to the millisecond, as the adapter stores the instant.
     async fn delete_unless_newer(
         &self,
         contract: &ContractId,
