@@ -103,6 +103,7 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
     assert_eq!(q["response_type"], "code");
     assert_eq!(q["code_challenge_method"], "S256");
     assert_eq!(q["login_hint"], "rita@acme.example");
+    assert_eq!(q["prompt"], "select_account", "the seat picks the account");
     let scopes: Vec<&str> = q["scope"].split(' ').collect();
     for s in ["offline_access", "Mail.Read", "Mail.Send", "User.Read"] {
         assert!(scopes.contains(&s), "{s} requested");

@@ -265,7 +265,12 @@ impl OAuthApp {
             .add_scopes(scopes.iter().map(|s| Scope::new((*s).to_owned())))
             .set_pkce_challenge(challenge);
         request = match self.provider {
-            Provider::Microsoft365 => request.add_extra_param("response_mode", "query"),
+            // The account picker every time: a seat whose organization already consented
+            // would otherwise be signed in without a screen, with whatever account the
+            // browser holds, and could connect a mailbox that is not theirs unawares.
+            Provider::Microsoft365 => request
+                .add_extra_param("response_mode", "query")
+                .add_extra_param("prompt", "select_account"),
             // A refresh token is only issued for offline access, and a new one only when
             // consent is shown again.
             Provider::GoogleWorkspace => request
