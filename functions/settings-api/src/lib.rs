@@ -19,7 +19,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use hiresync_connect::{Callback, Connector, Failure};
-use hiresync_domain::capability::capabilities;
+use hiresync_domain::capability::{capabilities, may_authorize};
+use hiresync_domain::connect_error::ConnectError;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
 use hiresync_domain::contract::{Contract, EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId};
@@ -53,6 +54,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/v1/contracts/{contract}/seats/{seat}/skips"),
     ("GET", "/v1/contracts/{contract}/seats/{seat}/threads"),
     ("GET", "/v1/contracts/{contract}/seats/{seat}/skips/summary"),
+    (
+        "POST",
+        "/v1/contracts/{contract}/seats/{seat}/connections/{kind}/sign-in-unreachable",
+    ),
 ];
 
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -280,6 +285,26 @@ async fn authorize(
     ))
 }
 
+/// The front end reports that the seat's browser could not reach the provider's sign-in
+/// page (the callback never comes then). The answer is the error table's row for it, with
+/// what the admin can do, for the provider the contract uses.
+async fn sign_in_unreachable(
+    State(app): State<Arc<App>>,
+    Path((contract, seat, kind)): Path<(String, String, String)>,
+    headers: HeaderMap,
+) -> ApiResult<Json<serde_json::Value>> {
+    let now = (app.clock)();
+    let caller = caller(&app, &headers, now)?;
+    let contract_id = contract_of(&caller, &contract)?;
+    let seat_id = seat_of(&caller, &seat, false)?;
+    let kind = kind_of(&kind)?;
+    let c = app.connector.settings(&contract_id).await?;
+    let provider = may_authorize(&c, kind)
+        .map_err(|denial| Failure::Refused(ConnectError::NotAllowed(denial)))?;
+    tracing::warn!(contract = %contract_id, seat = %seat_id, kind = kind.as_str(), provider = ?provider, "the seat's browser could not reach the provider's sign-in");
+    Err(Failure::Refused(ConnectError::NetworkBlocked { provider }).into())
+}
+
 #[derive(Deserialize)]
 struct CallbackQuery {
     state: Option<String>,
@@ -482,6 +507,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(ROUTES[6].1, get(skips))
         .route(ROUTES[7].1, get(threads))
         .route(ROUTES[8].1, get(skip_summary))
+        .route(ROUTES[9].1, post(sign_in_unreachable))
         .fallback(not_found)
         .with_state(app)
 }

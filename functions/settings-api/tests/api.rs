@@ -793,3 +793,42 @@ async fn two_contracts_with_the_same_seat_id_never_reach_each_other() {
         StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn a_sign_in_page_the_browser_cannot_reach_is_answered_with_its_row() {
+    let api = Api::new("api-unreachable").await;
+    let url = "/v1/contracts/acme/seats/s1/connections/email/sign-in-unreachable";
+    // Before a provider is chosen: the contract's own row.
+    let (s, b) = api.call("POST", url, Some(&recruiter("s1")), None).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("no_provider")),
+        "{b}"
+    );
+    let (s, b) = api
+        .call(
+            "PUT",
+            "/v1/contracts/acme/settings",
+            Some(&admin()),
+            Some(json!({"provider": "microsoft365", "email_access": "view_only"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // THEN the network row, naming Microsoft, with what the admin can do
+    let (s, b) = api.call("POST", url, Some(&recruiter("s1")), None).await;
+    assert_eq!(s, StatusCode::BAD_GATEWAY, "{b}");
+    assert_eq!(b["code"], "oauth_network_blocked");
+    assert!(b["message"].as_str().unwrap().contains("Microsoft"), "{b}");
+    assert!(
+        b["admin_action"].as_str().is_some_and(|a| !a.is_empty()),
+        "{b}"
+    );
+    // AND only the seat itself reports for its connection
+    for other in [recruiter("s2"), admin()] {
+        assert_eq!(
+            api.call("POST", url, Some(&other), None).await.0,
+            StatusCode::FORBIDDEN
+        );
+    }
+}
