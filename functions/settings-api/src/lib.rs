@@ -100,6 +100,35 @@ fn seat_of(caller: &Caller, raw: &str, admin_may: bool) -> ApiResult<SeatId> {
     }
 }
 
+/// Who calls a route about one seat, checked: the request's instant, the caller, and the
+/// contract and seat the path names, which the caller may reach (`admin_may` as in
+/// [`seat_of`]).
+struct SeatScope {
+    now: Timestamp,
+    caller: Caller,
+    contract: ContractId,
+    seat: SeatId,
+}
+
+fn seat_scope(
+    app: &App,
+    headers: &HeaderMap,
+    contract: &str,
+    seat: &str,
+    admin_may: bool,
+) -> ApiResult<SeatScope> {
+    let now = (app.clock)();
+    let caller = caller(app, headers, now)?;
+    let contract = contract_of(&caller, contract)?;
+    let seat = seat_of(&caller, seat, admin_may)?;
+    Ok(SeatScope {
+        now,
+        caller,
+        contract,
+        seat,
+    })
+}
+
 fn kind_of(raw: &str) -> ApiResult<ConnectionKind> {
     match raw {
         "email" => Ok(ConnectionKind::Email),
@@ -183,10 +212,8 @@ async fn list_connections(
     Path((contract, seat)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let now = (app.clock)();
-    let caller = caller(&app, &headers, now)?;
-    let contract_id = contract_of(&caller, &contract)?;
-    let seat_id = seat_of(&caller, &seat, true)?;
+    let scope = seat_scope(&app, &headers, &contract, &seat, true)?;
+    let (contract_id, seat_id) = (scope.contract, scope.seat);
     let c = app.connector.settings(&contract_id).await?;
     let conns = app
         .connector
@@ -262,10 +289,8 @@ async fn authorize(
     headers: HeaderMap,
     body: Option<Json<AuthorizeRequest>>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let now = (app.clock)();
-    let caller = caller(&app, &headers, now)?;
-    let contract_id = contract_of(&caller, &contract)?;
-    let seat_id = seat_of(&caller, &seat, false)?;
+    let scope = seat_scope(&app, &headers, &contract, &seat, false)?;
+    let (now, contract_id, seat_id) = (scope.now, scope.contract, scope.seat);
     let kind = kind_of(&kind)?;
     let request = body.map(|Json(b)| b).unwrap_or_default();
     let start = app
@@ -273,7 +298,7 @@ async fn authorize(
         .start_authorization(
             &contract_id,
             &seat_id,
-            &caller.user,
+            &scope.caller.user,
             kind,
             request.login_hint.as_deref(),
             now,
@@ -293,10 +318,8 @@ async fn sign_in_unreachable(
     Path((contract, seat, kind)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let now = (app.clock)();
-    let caller = caller(&app, &headers, now)?;
-    let contract_id = contract_of(&caller, &contract)?;
-    let seat_id = seat_of(&caller, &seat, false)?;
+    let scope = seat_scope(&app, &headers, &contract, &seat, false)?;
+    let (contract_id, seat_id) = (scope.contract, scope.seat);
     let kind = kind_of(&kind)?;
     let c = app.connector.settings(&contract_id).await?;
     let provider = may_authorize(&c, kind)
@@ -344,10 +367,8 @@ async fn deauthorize(
     Path((contract, seat, kind)): Path<(String, String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Response> {
-    let now = (app.clock)();
-    let caller = caller(&app, &headers, now)?;
-    let contract_id = contract_of(&caller, &contract)?;
-    let seat_id = seat_of(&caller, &seat, false)?;
+    let scope = seat_scope(&app, &headers, &contract, &seat, false)?;
+    let (now, contract_id, seat_id) = (scope.now, scope.contract, scope.seat);
     let kind = kind_of(&kind)?;
     app.connector
         .deauthorize(&contract_id, &seat_id, kind, now)
@@ -371,10 +392,8 @@ async fn skips(
     Query(q): Query<SkipsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let now = (app.clock)();
-    let caller = caller(&app, &headers, now)?;
-    let contract_id = contract_of(&caller, &contract)?;
-    let seat_id = seat_of(&caller, &seat, false)?;
+    let scope = seat_scope(&app, &headers, &contract, &seat, false)?;
+    let (contract_id, seat_id) = (scope.contract, scope.seat);
     let raw = q.counterpart.ok_or_else(|| {
         ApiError::bad_request("the counterpart query parameter (an email address) is required")
     })?;
@@ -410,10 +429,8 @@ async fn skip_summary(
     Path((contract, seat)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let now = (app.clock)();
-    let caller = caller(&app, &headers, now)?;
-    let contract_id = contract_of(&caller, &contract)?;
-    let seat_id = seat_of(&caller, &seat, true)?;
+    let scope = seat_scope(&app, &headers, &contract, &seat, true)?;
+    let (contract_id, seat_id) = (scope.contract, scope.seat);
     let counts = app
         .skips
         .skip_counts(&contract_id, &seat_id)
@@ -441,10 +458,8 @@ async fn threads(
     Query(q): Query<ThreadsQuery>,
     headers: HeaderMap,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let now = (app.clock)();
-    let caller = caller(&app, &headers, now)?;
-    let contract_id = contract_of(&caller, &contract)?;
-    let seat_id = seat_of(&caller, &seat, false)?;
+    let scope = seat_scope(&app, &headers, &contract, &seat, false)?;
+    let (contract_id, seat_id) = (scope.contract, scope.seat);
     let limit = q.limit.unwrap_or(25);
     if !(1..=100).contains(&limit) {
         return Err(ApiError::bad_request("limit must be between 1 and 100"));
