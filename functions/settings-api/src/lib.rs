@@ -476,34 +476,87 @@ async fn threads(
             other => Failure::from(other).into(),
         })?;
     let mut threads = Vec::with_capacity(page.items.len());
-    for t in page.items {
+    let mut next = page.next.clone();
+    let mut used = 0usize;
+    let count = page.items.len();
+    for (n, t) in page.items.iter().enumerate() {
         let messages = app
             .threads
             .messages(&contract_id, &seat_id, &t.thread_id)
             .await
             .map_err(Failure::from)?;
-        threads.push(json!({
-            "thread_id": t.thread_id,
-            "counterpart": t.counterpart.as_str(),
-            "visibility": t.visibility,
-            "started_from_product": t.started_from_product,
-            "last_activity_at": t.last_activity_at,
-            "messages": messages.iter().map(|m| json!({
-                "provider_id": m.provider_id,
-                "internet_message_id": m.internet_message_id,
-                "direction": m.direction,
-                "from": m.from.as_str(),
-                "to": m.to.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-                "cc": m.cc.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-                "subject": m.subject,
-                "sent_at": m.sent_at,
-            })).collect::<Vec<_>>(),
-        }));
+        let rendered: Vec<serde_json::Value> = messages.iter().map(message_json).collect();
+        let sizes: Vec<usize> = rendered.iter().map(|m| m.to_string().len() + 1).collect();
+        let size = THREAD_OVERHEAD_BYTES + sizes.iter().sum::<usize>();
+        if used + size <= PAGE_BUDGET_BYTES {
+            used += size;
+            threads.push(thread_json(t, rendered, false));
+            continue;
+        }
+        if let Some(last) = n.checked_sub(1).and_then(|p| page.items.get(p)) {
+            // The page ends before this thread; the next one starts with it.
+            next = Some(app.threads.resume_after(last));
+        } else {
+            // One thread alone is more than a page may carry: its newest messages that fit.
+            let mut room = PAGE_BUDGET_BYTES.saturating_sub(THREAD_OVERHEAD_BYTES);
+            let keep = sizes
+                .iter()
+                .rev()
+                .take_while(|s| match room.checked_sub(**s) {
+                    Some(left) => {
+                        room = left;
+                        true
+                    }
+                    None => false,
+                })
+                .count();
+            let newest = rendered[rendered.len() - keep..].to_vec();
+            threads.push(thread_json(t, newest, true));
+            if n + 1 < count || page.next.is_some() {
+                next = Some(app.threads.resume_after(t));
+            }
+        }
+        break;
     }
     Ok(Json(json!({
         "threads": threads,
-        "next": page.next.map(|n| n.as_str().to_owned()),
+        "next": next.map(|n| n.as_str().to_owned()),
     })))
+}
+
+/// Lambda answers at most 6 MB: a page of threads stays under this.
+pub const PAGE_BUDGET_BYTES: usize = 5 * 1024 * 1024;
+/// What a thread's own fields take in a page, at most (ids, address, instants).
+const THREAD_OVERHEAD_BYTES: usize = 2048;
+
+fn message_json(m: &hiresync_domain::mail::Message) -> serde_json::Value {
+    json!({
+        "provider_id": m.provider_id,
+        "internet_message_id": m.internet_message_id,
+        "direction": m.direction,
+        "from": m.from.as_str(),
+        "to": m.to.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "cc": m.cc.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
+        "subject": m.subject,
+        "sent_at": m.sent_at,
+    })
+}
+
+/// A thread in a page; `truncated` when only its newest messages fit.
+fn thread_json(
+    t: &hiresync_domain::mail::Thread,
+    messages: Vec<serde_json::Value>,
+    truncated: bool,
+) -> serde_json::Value {
+    json!({
+        "thread_id": t.thread_id,
+        "counterpart": t.counterpart.as_str(),
+        "visibility": t.visibility,
+        "started_from_product": t.started_from_product,
+        "last_activity_at": t.last_activity_at,
+        "messages_truncated": truncated,
+        "messages": messages,
+    })
 }
 
 async fn not_found() -> ApiError {

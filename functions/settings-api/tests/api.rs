@@ -832,3 +832,91 @@ async fn a_sign_in_page_the_browser_cannot_reach_is_answered_with_its_row() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_page_of_threads_stays_under_lambdas_response_limit() {
+    use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+    use hiresync_domain::mail::{Direction, Message, Thread, Visibility};
+    let api = Api::new("api-big-page").await;
+    let aws = hiresync_localstack::aws_config().await;
+    let mail = hiresync_store::DynamoMailStore::new(
+        aws_sdk_dynamodb::Client::new(&aws),
+        api.harness.resources.table("MailTable").unwrap(),
+    );
+    // GIVEN two threads of long subjects (200 KB each): 3 MB in the first, 6 MB in the
+    // second, more than one answer may carry
+    let subject = "s".repeat(200 * 1024);
+    for (thread_id, count) in [("t-a", 15), ("t-b", 30)] {
+        let thread = Thread {
+            contract_id: ContractId::parse("acme").unwrap(),
+            seat_id: SeatId::parse("s1").unwrap(),
+            thread_id: thread_id.into(),
+            counterpart: EmailAddress::parse("jane@cand.example").unwrap(),
+            visibility: Visibility::Private,
+            started_from_product: false,
+            last_activity_at: ts("2026-02-01T00:00:00Z"),
+        };
+        for n in 0..count {
+            let message = Message {
+                contract_id: thread.contract_id.clone(),
+                seat_id: thread.seat_id.clone(),
+                thread_id: thread_id.into(),
+                provider_id: format!("{thread_id}-m{n:02}"),
+                internet_message_id: Some(format!("<{thread_id}-{n}@x>")),
+                direction: Direction::Received,
+                from: thread.counterpart.clone(),
+                to: vec![EmailAddress::parse("s1@acme.example").unwrap()],
+                cc: vec![],
+                bcc: vec![],
+                subject: subject.clone(),
+                sent_at: ts("2026-02-01T00:00:00Z") + jiff::SignedDuration::from_mins(n),
+            };
+            mail.store_message(&thread, &message).await.unwrap();
+        }
+    }
+    let page = |next: Option<String>| {
+        let url = match next {
+            Some(n) => format!(
+                "/v1/contracts/acme/seats/s1/threads?next={}",
+                n.replace('#', "%23")
+            ),
+            None => "/v1/contracts/acme/seats/s1/threads".to_owned(),
+        };
+        let api = &api;
+        async move {
+            let request = Request::builder()
+                .method("GET")
+                .uri(url)
+                .header("authorization", format!("Bearer {}", recruiter("s1")))
+                .body(Body::empty())
+                .unwrap();
+            let response = api.router.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let bytes = response.into_body().collect().await.unwrap().to_bytes();
+            assert!(
+                bytes.len() <= settings_api::PAGE_BUDGET_BYTES,
+                "{} bytes",
+                bytes.len()
+            );
+            serde_json::from_slice::<Value>(&bytes).unwrap()
+        }
+    };
+
+    // THEN the first page ends after the first thread, whole
+    let first = page(None).await;
+    let threads = first["threads"].as_array().unwrap();
+    assert_eq!(threads.len(), 1);
+    assert_eq!(threads[0]["thread_id"], "t-a");
+    assert_eq!(threads[0]["messages"].as_array().unwrap().len(), 15);
+    assert_eq!(threads[0]["messages_truncated"], false);
+    // AND the next page holds the second thread's newest messages that fit, marked so
+    let second = page(first["next"].as_str().map(str::to_owned)).await;
+    let threads = second["threads"].as_array().unwrap();
+    assert_eq!(threads.len(), 1);
+    assert_eq!(threads[0]["thread_id"], "t-b");
+    assert_eq!(threads[0]["messages_truncated"], true);
+    let kept = threads[0]["messages"].as_array().unwrap();
+    assert!(kept.len() < 30 && kept.len() >= 20, "{}", kept.len());
+    assert_eq!(kept.last().unwrap()["provider_id"], "t-b-m29", "the newest");
+    assert!(second["next"].is_null(), "nothing after it");
+}

@@ -95,6 +95,10 @@ pub trait MailReader: Send + Sync {
         seat: &SeatId,
         thread_id: &str,
     ) -> Result<Vec<Message>, StoreError>;
+
+    /// The token that resumes [`MailReader::threads_of_seat`] right after `thread`, for a
+    /// caller that stops short of a page it was given.
+    fn resume_after(&self, thread: &Thread) -> PageToken;
 }
 
 /// The decisions not to sync a message, kept for a while so that "why did this not sync?"

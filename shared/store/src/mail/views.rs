@@ -21,6 +21,11 @@ impl MailReader for DynamoMailStore {
     ///
     /// A thread's messages share its key prefix (`T#`), so the query reads them and a filter
     /// keeps the threads; pages are topped up until `limit` threads or the end.
+    /// The thread's sort key, as the listing's own tokens are.
+    fn resume_after(&self, thread: &Thread) -> PageToken {
+        PageToken::from_string(keys::thread_sk(&thread.thread_id))
+    }
+
     async fn threads_of_seat(
         &self,
         contract: &ContractId,

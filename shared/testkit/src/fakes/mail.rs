@@ -335,6 +335,10 @@ impl ThreadStore for InMemoryMail {
 
 #[async_trait]
 impl MailReader for InMemoryMail {
+    fn resume_after(&self, thread: &Thread) -> PageToken {
+        PageToken::from_string(thread.thread_id.clone())
+    }
+
     async fn threads_of_seat(
         &self,
         contract: &ContractId,
