@@ -3,7 +3,7 @@
 //! binary that prints its figures (`make bench`, which starts the emulators); the figures
 //! are loopback emulators', an upper bound on AWS's latency, not a prediction of it.
 
-use hiresync_domain::ports::SubscriptionStore;
+use hiresync_domain::ports::{ContractStore, SubscriptionStore};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +27,19 @@ fn hash(s: &str) -> String {
         .collect()
 }
 
+/// acme on Microsoft 365 with email on: the contract the delivery's subscriptions belong to.
+fn microsoft_contract() -> anyhow::Result<hiresync_domain::contract::Contract> {
+    use hiresync_domain::contract::{Contract, ContractSettings, EmailAccess, Provider};
+    Ok(Contract {
+        settings: ContractSettings {
+            provider: Some(Provider::Microsoft365),
+            email_access: EmailAccess::ViewOnly,
+            calendar_enabled: true,
+        },
+        ..Contract::new(ContractId::parse("acme")?)
+    })
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (config, resources) = hiresync_localstack::fresh_stack("bench-intake").await?;
@@ -34,6 +47,11 @@ async fn main() -> anyhow::Result<()> {
         aws_sdk_dynamodb::Client::new(&config),
         resources.table("TenancyTable")?,
     );
+    let contracts = hiresync_store::DynamoContractStore::new(
+        aws_sdk_dynamodb::Client::new(&config),
+        resources.table("TenancyTable")?,
+    );
+    contracts.create(&microsoft_contract()?).await?;
     let now: Timestamp = "2026-03-02T09:00:00Z".parse()?;
     // A delivery batches notifications of 20 mailboxes (two subscriptions each).
     for n in 0..40 {
@@ -58,6 +76,7 @@ async fn main() -> anyhow::Result<()> {
     let queue = resources.queue("SyncJobsQueue")?.to_owned();
     let intake = Arc::new(Intake {
         subscriptions: std::sync::Arc::new(subs),
+        contracts: std::sync::Arc::new(contracts),
         jobs: SyncJobs {
             sqs: sqs.clone(),
             queue_url: queue.clone(),

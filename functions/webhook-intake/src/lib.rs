@@ -20,7 +20,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use base64::Engine;
-use hiresync_domain::ports::SubscriptionStore;
+use hiresync_domain::capability::may_authorize;
+use hiresync_domain::contract::Contract;
+use hiresync_domain::ids::ContractId;
+use hiresync_domain::ports::{ContractStore, SubscriptionStore};
 use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
 use hiresync_domain::Timestamp;
 use hiresync_messages::{SyncJob, SyncReason};
@@ -39,6 +42,8 @@ pub use config::Config;
 pub struct Intake {
     /// Which connection a subscription or channel belongs to, and its secret's hash.
     pub subscriptions: Arc<dyn SubscriptionStore>,
+    /// Whether a subscription's contract still allows what it watches.
+    pub contracts: Arc<dyn ContractStore>,
     pub jobs: SyncJobs,
     pub google: GooglePushVerifier,
     pub clock: Clock,
@@ -47,9 +52,14 @@ pub struct Intake {
 /// The composition root `main.rs` and the local suite both call: subscriptions in
 /// DynamoDB, jobs onto SQS, Google's keys over HTTP, as `config` says.
 pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Arc<Intake> {
+    let dynamo = aws_sdk_dynamodb::Client::new(aws);
     Arc::new(Intake {
         subscriptions: Arc::new(hiresync_store::DynamoSubscriptionStore::new(
-            aws_sdk_dynamodb::Client::new(aws),
+            dynamo.clone(),
+            config.tenancy_table.clone(),
+        )),
+        contracts: Arc::new(hiresync_store::DynamoContractStore::new(
+            dynamo,
             config.tenancy_table,
         )),
         jobs: SyncJobs {
@@ -113,7 +123,43 @@ fn job_for(sub: &PushSubscription, key: String, now: Timestamp) -> Job {
     }
 }
 
+/// The jobs whose contract still allows what they would sync (active, the feature on, a
+/// provider chosen): nothing is queued for a contract suspended or lowered meanwhile.
+/// Each contract is read once.
+async fn allowed(intake: &Intake, jobs: Vec<Job>) -> Result<Vec<Job>, Response> {
+    use futures::{StreamExt, TryStreamExt};
+    let ids: std::collections::BTreeSet<ContractId> =
+        jobs.iter().map(|j| j.job.contract.clone()).collect();
+    let contracts: HashMap<ContractId, Option<Contract>> = futures::stream::iter(ids)
+        .map(|id| async move {
+            let contract = intake.contracts.get(&id).await?;
+            Ok::<_, hiresync_domain::ports::StoreError>((id, contract.map(|c| c.value)))
+        })
+        .buffer_unordered(LOOKUP_CONCURRENCY)
+        .try_collect()
+        .await
+        .map_err(|e| {
+            error!(error = ?e, "contract lookup failed");
+            StatusCode::SERVICE_UNAVAILABLE.into_response()
+        })?;
+    Ok(jobs
+        .into_iter()
+        .filter(|job| {
+            let contract = contracts.get(&job.job.contract).and_then(Option::as_ref);
+            let ok = contract.is_some_and(|c| may_authorize(c, job.job.kind).is_ok());
+            if !ok {
+                info!(contract = %job.job.contract, seat = %job.job.seat, kind = job.job.kind.as_str(), "push for what its contract no longer allows dropped");
+            }
+            ok
+        })
+        .collect())
+}
+
 async fn enqueue(intake: &Intake, jobs: Vec<Job>, accepted: StatusCode) -> Response {
+    let jobs = match allowed(intake, jobs).await {
+        Ok(jobs) => jobs,
+        Err(r) => return r,
+    };
     match intake.jobs.enqueue(jobs).await {
         Ok(_) => accepted.into_response(),
         Err(e) => {

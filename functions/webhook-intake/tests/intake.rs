@@ -3,16 +3,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use hiresync_domain::connection::ConnectionKind;
-use hiresync_domain::ports::{StoreError, SubscriptionStore};
+use hiresync_domain::ports::{ContractStore, StoreError, SubscriptionStore};
 use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
+use hiresync_domain::contract::{Contract, ContractSettings, EmailAccess, Provider};
 use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
 use hiresync_domain::Timestamp;
-use hiresync_store::DynamoSubscriptionStore;
+use hiresync_store::{DynamoContractStore, DynamoSubscriptionStore};
 use http_body_util::BodyExt;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{json, Value};
@@ -95,8 +96,32 @@ impl SubscriptionStore for CountingSubs {
     }
 }
 
+/// acme on Microsoft 365, email and calendar on: what the subscriptions belong to.
+async fn acme_contract(
+    config: &aws_config::SdkConfig,
+    resources: &hiresync_localstack::Resources,
+) -> DynamoContractStore {
+    let contracts = DynamoContractStore::new(
+        aws_sdk_dynamodb::Client::new(config),
+        resources.table("TenancyTable").unwrap(),
+    );
+    contracts
+        .create(&Contract {
+            settings: ContractSettings {
+                provider: Some(Provider::Microsoft365),
+                email_access: EmailAccess::ViewOnly,
+                calendar_enabled: true,
+            },
+            ..Contract::new(ContractId::parse("acme").unwrap())
+        })
+        .await
+        .unwrap();
+    contracts
+}
+
 struct Setup {
     reads: Arc<std::sync::atomic::AtomicUsize>,
+    contracts: DynamoContractStore,
     router: axum::Router,
     sqs: aws_sdk_sqs::Client,
     queue: String,
@@ -138,6 +163,7 @@ async fn setup(label: &str) -> Setup {
     ] {
         subs.put(&s, ts("2026-03-04T00:00:00Z")).await.unwrap();
     }
+    let contracts = acme_contract(&config, &resources).await;
     let google = MockServer::start().await;
     let jwks: Value = serde_json::from_str(include_str!("fixtures/jwks.json")).unwrap();
     Mock::given(method("GET"))
@@ -153,6 +179,7 @@ async fn setup(label: &str) -> Setup {
             inner: subs.clone(),
             reads: reads.clone(),
         }),
+        contracts: Arc::new(contracts.clone()),
         jobs: SyncJobs {
             sqs: sqs.clone(),
             queue_url: queue.clone(),
@@ -168,6 +195,7 @@ async fn setup(label: &str) -> Setup {
     });
     Setup {
         reads,
+        contracts,
         router: router(intake),
         sqs,
         queue,
@@ -569,8 +597,10 @@ async fn when_the_job_cannot_be_queued_the_provider_is_asked_to_retry() {
     )
     .await
     .unwrap();
+    let contracts = acme_contract(&config, &resources).await;
     let intake = Arc::new(Intake {
         subscriptions: std::sync::Arc::new(subs),
+        contracts: Arc::new(contracts),
         jobs: SyncJobs {
             sqs: aws_sdk_sqs::Client::new(&config),
             queue_url: format!(
@@ -791,4 +821,50 @@ async fn a_slow_key_server_is_given_up_on_and_the_push_is_retried_later() {
         started.elapsed() < std::time::Duration::from_secs(8),
         "the fetch gave up before the server answered"
     );
+}
+
+#[tokio::test]
+async fn nothing_is_queued_for_what_the_contract_no_longer_allows() {
+    let s = setup("intake-contract").await;
+    let json = [("content-type", "application/json")];
+    let delivery = json!({"value": [
+        graph_item("11111111-2222-4333-8444-000000000001", "client-state-one", "AAMk-1"),
+    ]})
+    .to_string();
+    let calendar = channel("channel-1", "channel-token-1");
+    // GIVEN the admin turned the calendar off, before the fan-out reached the channel
+    let read = s
+        .contracts
+        .get(&ContractId::parse("acme").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let mut changed = read.value.clone();
+    changed.settings.calendar_enabled = false;
+    let read_after = s.contracts.update(&read, &changed).await.unwrap();
+    // THEN mail pushes are queued, calendar ones are not
+    assert_eq!(
+        s.post("/webhooks/graph", &json, &delivery).await.0,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(
+        s.post("/webhooks/calendar", &calendar, "").await.0,
+        StatusCode::OK
+    );
+    let jobs = s.jobs().await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["_group"], "acme:s1:email");
+    // GIVEN the contract suspended: nothing at all
+    let mut suspended = read_after.value.clone();
+    suspended.suspend();
+    s.contracts.update(&read_after, &suspended).await.unwrap();
+    let again = json!({"value": [
+        graph_item("11111111-2222-4333-8444-000000000001", "client-state-one", "AAMk-2"),
+    ]})
+    .to_string();
+    assert_eq!(
+        s.post("/webhooks/graph", &json, &again).await.0,
+        StatusCode::ACCEPTED
+    );
+    assert!(s.jobs().await.is_empty());
 }
