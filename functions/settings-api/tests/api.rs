@@ -744,6 +744,11 @@ async fn two_contracts_with_the_same_seat_id_never_reach_each_other() {
                 None,
             ),
             ("GET", "/v1/contracts/acme/seats/rec-1/skips/summary", None),
+            (
+                "POST",
+                "/v1/contracts/acme/seats/rec-1/connections/email/sign-in-unreachable",
+                None,
+            ),
         ] {
             assert_eq!(
                 status(api.call(method, path, Some(&caller), body).await),
