@@ -13,6 +13,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use common::{query, ts, Harness, NOW};
+use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+use hiresync_domain::mail::{Direction, Message, SkipRecord, Thread, Visibility};
 use hiresync_domain::ports::{SkipLog, ThreadStore};
 use http_body_util::BodyExt;
 use jsonwebtoken::{EncodingKey, Header};
@@ -24,14 +26,17 @@ use tower::ServiceExt;
 const KEY: [u8; 32] = [9u8; 32];
 
 fn token(kid: &str, key: &[u8], sub: &str, seat: &str, role: &str, exp: &str) -> String {
+    sign(
+        kid,
+        key,
+        json!({"sub": sub, "contract": "acme", "seat": seat, "role": role, "aud": "hiresync", "exp": ts(exp).as_second()}),
+    )
+}
+
+fn sign(kid: &str, key: &[u8], claims: Value) -> String {
     let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
     header.kid = Some(kid.to_owned());
-    jsonwebtoken::encode(
-        &header,
-        &json!({"sub": sub, "contract": "acme", "seat": seat, "role": role, "aud": "hiresync", "exp": ts(exp).as_second()}),
-        &EncodingKey::from_secret(key),
-    )
-    .unwrap()
+    jsonwebtoken::encode(&header, &claims, &EncodingKey::from_secret(key)).unwrap()
 }
 
 fn admin() -> String {
@@ -53,6 +58,40 @@ fn recruiter(seat: &str) -> String {
         "recruiter",
         "2026-03-02T10:00:00Z",
     )
+}
+
+/// A private thread of `seat` in `contract` with `with`, last active on 1 February.
+fn private_thread(contract: &str, seat: &str, id: &str, with: &str) -> Thread {
+    Thread {
+        contract_id: ContractId::parse(contract).unwrap(),
+        seat_id: SeatId::parse(seat).unwrap(),
+        thread_id: id.into(),
+        counterpart: EmailAddress::parse(with).unwrap(),
+        visibility: Visibility::Private,
+        started_from_product: false,
+        last_activity_at: ts("2026-02-01T00:00:00Z"),
+    }
+}
+
+/// A message of `thread` from its counterpart, sent `minutes` after 1 February.
+fn received(thread: &Thread, id: &str, subject: &str, minutes: i64) -> Message {
+    Message {
+        contract_id: thread.contract_id.clone(),
+        seat_id: thread.seat_id.clone(),
+        thread_id: thread.thread_id.clone(),
+        provider_id: id.into(),
+        internet_message_id: Some(format!("<{id}@x>")),
+        direction: Direction::Received,
+        from: thread.counterpart.clone(),
+        to: vec![
+            EmailAddress::parse(format!("{}@{}.example", thread.seat_id, thread.contract_id))
+                .unwrap(),
+        ],
+        cc: vec![],
+        bcc: vec![],
+        subject: subject.into(),
+        sent_at: ts("2026-02-01T00:00:00Z") + jiff::SignedDuration::from_mins(minutes),
+    }
 }
 
 struct Api {
@@ -83,6 +122,15 @@ impl Api {
             router: router(app),
             harness,
         }
+    }
+
+    /// The mail table the API reads, for a test to fill.
+    async fn mail(&self) -> hiresync_store::DynamoMailStore {
+        let aws = hiresync_localstack::aws_config().await;
+        hiresync_store::DynamoMailStore::new(
+            aws_sdk_dynamodb::Client::new(&aws),
+            self.harness.resources.table("MailTable").unwrap(),
+        )
     }
 
     async fn call(
@@ -432,15 +480,11 @@ async fn the_openapi_document_lists_exactly_the_routes_the_router_serves() {
 #[tokio::test]
 async fn why_did_this_not_sync_answers_from_the_recorded_decisions() {
     let api = Api::new("api-skips").await;
-    let aws = hiresync_localstack::aws_config().await;
-    let mail = hiresync_store::DynamoMailStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        api.harness.resources.table("MailTable").unwrap(),
-    );
-    let record = |provider: &str, code: &str, at: &str| hiresync_domain::mail::SkipRecord {
-        contract: hiresync_domain::ids::ContractId::parse("acme").unwrap(),
-        seat: hiresync_domain::ids::SeatId::parse("s1").unwrap(),
-        counterpart: hiresync_domain::ids::EmailAddress::parse("bob@else.example").unwrap(),
+    let mail = api.mail().await;
+    let record = |provider: &str, code: &str, at: &str| SkipRecord {
+        contract: ContractId::parse("acme").unwrap(),
+        seat: SeatId::parse("s1").unwrap(),
+        counterpart: EmailAddress::parse("bob@else.example").unwrap(),
         provider_id: provider.into(),
         at: ts(at),
         code: code.into(),
@@ -501,42 +545,14 @@ async fn why_did_this_not_sync_answers_from_the_recorded_decisions() {
 
 #[tokio::test]
 async fn a_seat_reads_its_own_synced_threads_in_pages_and_nobody_else_does() {
-    use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
-    use hiresync_domain::mail::{Direction, Message, Thread, Visibility};
     let api = Api::new("api-threads").await;
-    let aws = hiresync_localstack::aws_config().await;
-    let mail = hiresync_store::DynamoMailStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        api.harness.resources.table("MailTable").unwrap(),
-    );
-    let seat = SeatId::parse("s1").unwrap();
+    let mail = api.mail().await;
     for (n, counterpart) in ["jane@cand.example", "omar@cand.example"]
         .iter()
         .enumerate()
     {
-        let thread = Thread {
-            contract_id: ContractId::parse("acme").unwrap(),
-            seat_id: seat.clone(),
-            thread_id: format!("t-{n}"),
-            counterpart: EmailAddress::parse(counterpart).unwrap(),
-            visibility: Visibility::Private,
-            started_from_product: false,
-            last_activity_at: ts("2026-02-01T00:00:00Z"),
-        };
-        let message = Message {
-            contract_id: thread.contract_id.clone(),
-            seat_id: seat.clone(),
-            thread_id: thread.thread_id.clone(),
-            provider_id: format!("m-{n}"),
-            internet_message_id: Some(format!("<m-{n}@x>")),
-            direction: Direction::Received,
-            from: thread.counterpart.clone(),
-            to: vec![EmailAddress::parse("s1@acme.example").unwrap()],
-            cc: vec![],
-            bcc: vec![],
-            subject: format!("hello {n}"),
-            sent_at: ts("2026-02-01T00:00:00Z"),
-        };
+        let thread = private_thread("acme", "s1", &format!("t-{n}"), counterpart);
+        let message = received(&thread, &format!("m-{n}"), &format!("hello {n}"), 0);
         mail.store_message(&thread, &message).await.unwrap();
     }
 
@@ -620,52 +636,27 @@ async fn a_seat_reads_its_own_synced_threads_in_pages_and_nobody_else_does() {
 }
 
 fn token_in(contract: &str, seat: &str, role: &str) -> String {
-    let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
-    header.kid = Some("k1".to_owned());
-    jsonwebtoken::encode(
-        &header,
-        &json!({"sub": format!("user-{contract}-{seat}"), "contract": contract, "seat": seat, "role": role, "aud": "hiresync", "exp": ts("2026-03-02T10:00:00Z").as_second()}),
-        &EncodingKey::from_secret(&KEY),
+    sign(
+        "k1",
+        &KEY,
+        json!({"sub": format!("user-{contract}-{seat}"), "contract": contract, "seat": seat, "role": role, "aud": "hiresync", "exp": ts("2026-03-02T10:00:00Z").as_second()}),
     )
-    .unwrap()
 }
 
 #[tokio::test]
 async fn two_contracts_with_the_same_seat_id_never_reach_each_other() {
-    use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
-    use hiresync_domain::mail::{Direction, Message, SkipRecord, Thread, Visibility};
     let api = Api::new("api-tenants").await;
-    let aws = hiresync_localstack::aws_config().await;
-    let mail = hiresync_store::DynamoMailStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        api.harness.resources.table("MailTable").unwrap(),
-    );
+    let mail = api.mail().await;
     // GIVEN seat "rec-1" in acme and in globex, each with mail from the same candidate in
     // a thread of the same id, and a decision not to sync another message of hers
     for c in ["acme", "globex"] {
-        let thread = Thread {
-            contract_id: ContractId::parse(c).unwrap(),
-            seat_id: SeatId::parse("rec-1").unwrap(),
-            thread_id: "t-1".into(),
-            counterpart: EmailAddress::parse("jane@cand.example").unwrap(),
-            visibility: Visibility::Private,
-            started_from_product: false,
-            last_activity_at: ts("2026-02-01T00:00:00Z"),
-        };
-        let message = Message {
-            contract_id: thread.contract_id.clone(),
-            seat_id: thread.seat_id.clone(),
-            thread_id: "t-1".into(),
-            provider_id: format!("m-{c}"),
-            internet_message_id: Some(format!("<m-{c}@x>")),
-            direction: Direction::Received,
-            from: thread.counterpart.clone(),
-            to: vec![EmailAddress::parse(format!("rec-1@{c}.example")).unwrap()],
-            cc: vec![],
-            bcc: vec![],
-            subject: format!("secret subject of {c}"),
-            sent_at: ts("2026-02-01T00:00:00Z"),
-        };
+        let thread = private_thread(c, "rec-1", "t-1", "jane@cand.example");
+        let message = received(
+            &thread,
+            &format!("m-{c}"),
+            &format!("secret subject of {c}"),
+            0,
+        );
         mail.store_message(&thread, &message).await.unwrap();
         let skip = SkipRecord {
             contract: thread.contract_id.clone(),
@@ -840,42 +831,15 @@ async fn a_sign_in_page_the_browser_cannot_reach_is_answered_with_its_row() {
 
 #[tokio::test]
 async fn a_page_of_threads_stays_under_lambdas_response_limit() {
-    use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
-    use hiresync_domain::mail::{Direction, Message, Thread, Visibility};
     let api = Api::new("api-big-page").await;
-    let aws = hiresync_localstack::aws_config().await;
-    let mail = hiresync_store::DynamoMailStore::new(
-        aws_sdk_dynamodb::Client::new(&aws),
-        api.harness.resources.table("MailTable").unwrap(),
-    );
+    let mail = api.mail().await;
     // GIVEN two threads of long subjects (200 KB each): 3 MB in the first, 6 MB in the
     // second, more than one answer may carry
     let subject = "s".repeat(200 * 1024);
     for (thread_id, count) in [("t-a", 15), ("t-b", 30)] {
-        let thread = Thread {
-            contract_id: ContractId::parse("acme").unwrap(),
-            seat_id: SeatId::parse("s1").unwrap(),
-            thread_id: thread_id.into(),
-            counterpart: EmailAddress::parse("jane@cand.example").unwrap(),
-            visibility: Visibility::Private,
-            started_from_product: false,
-            last_activity_at: ts("2026-02-01T00:00:00Z"),
-        };
+        let thread = private_thread("acme", "s1", thread_id, "jane@cand.example");
         for n in 0..count {
-            let message = Message {
-                contract_id: thread.contract_id.clone(),
-                seat_id: thread.seat_id.clone(),
-                thread_id: thread_id.into(),
-                provider_id: format!("{thread_id}-m{n:02}"),
-                internet_message_id: Some(format!("<{thread_id}-{n}@x>")),
-                direction: Direction::Received,
-                from: thread.counterpart.clone(),
-                to: vec![EmailAddress::parse("s1@acme.example").unwrap()],
-                cc: vec![],
-                bcc: vec![],
-                subject: subject.clone(),
-                sent_at: ts("2026-02-01T00:00:00Z") + jiff::SignedDuration::from_mins(n),
-            };
+            let message = received(&thread, &format!("{thread_id}-m{n:02}"), &subject, n);
             mail.store_message(&thread, &message).await.unwrap();
         }
     }
