@@ -95,18 +95,7 @@ async fn a_downgrade_deauthorizes_every_mailbox_across_pages_and_leaves_calendar
     assert_eq!(w.provider(Provider::Microsoft365).live().len(), 26 * 3 + 1);
 
     // WHEN the admin turns email off
-    let change = w
-        .connector
-        .change_settings(
-            &acme(),
-            SettingsUpdate {
-                email_access: Some(EmailAccess::Off),
-                ..SettingsUpdate::default()
-            },
-            ts(LATER),
-        )
-        .await
-        .unwrap();
+    let change = w.turn_email_off(LATER).await;
     assert!(change.effects.contains(&Effect::Deauthorize {
         kind: ConnectionKind::Email,
         reason: DeauthorizationReason::AccessLowered,
@@ -344,17 +333,7 @@ async fn a_page_whose_provider_fails_still_sends_the_rest_of_the_contract_on() {
         w.connect(&format!("s{n:02}"), ConnectionKind::Email, NOW)
             .await;
     }
-    w.connector
-        .change_settings(
-            &acme(),
-            SettingsUpdate {
-                email_access: Some(EmailAccess::Off),
-                ..SettingsUpdate::default()
-            },
-            ts(LATER),
-        )
-        .await
-        .unwrap();
+    w.turn_email_off(LATER).await;
     w.provider(Provider::GoogleWorkspace).fail_revokes(1);
 
     // WHEN the first page fails on its first connection

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use hiresync_connect::{Callback, ConnectPorts, Connected, Connector, Failure, PushSettings};
+use hiresync_connect::{
+    Callback, ConnectPorts, Connected, Connector, Failure, PushSettings, SettingsChange,
+};
 use hiresync_domain::connect_error::ConnectError;
 use hiresync_domain::connection::{Connection, ConnectionKind};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
@@ -103,6 +105,21 @@ impl World {
             )
             .await
             .unwrap();
+    }
+
+    /// The admin turns email off at `at`.
+    pub async fn turn_email_off(&self, at: &str) -> SettingsChange {
+        self.connector
+            .change_settings(
+                &acme(),
+                SettingsUpdate {
+                    email_access: Some(EmailAccess::Off),
+                    ..SettingsUpdate::default()
+                },
+                ts(at),
+            )
+            .await
+            .unwrap()
     }
 
     /// The seat starts signing in at `at`; the URL to send it to.
