@@ -1,21 +1,39 @@
-//! Each scheduled run renews what is due; what fails is retried on the next run (its
-//! renewal time stays in the past, so it is found again).
+//! Each scheduled run renews what is due and finishes at the providers what deauthorized
+//! connections left there; what fails is retried on a later run (its due time stays in the
+//! past, or is moved on by its failures, so it is found again).
 
-use hiresync_connect::{Connector, Failure, RenewalReport};
+use hiresync_connect::{Connector, Failure, RenewalReport, RetirementReport};
 use jiff::Timestamp;
 use tracing::info;
 
-/// At most this many subscriptions per index shard per run (16 shards).
+/// At most this many subscriptions, and as many retirements, per index shard per run (16
+/// shards).
 pub const PER_SHARD: i32 = 200;
 
-pub async fn handle(connector: &Connector, now: Timestamp) -> Result<RenewalReport, Failure> {
-    let report = connector.renew_due(now, PER_SHARD).await?;
+/// What one run did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunReport {
+    pub renewal: RenewalReport,
+    pub retirement: RetirementReport,
+}
+
+/// Renewals and retirements are independent: a failure listing one does not keep the other
+/// from running, and the run fails (to be seen) only after both had their turn.
+pub async fn handle(connector: &Connector, now: Timestamp) -> Result<RunReport, Failure> {
+    let renewal = connector.renew_due(now, PER_SHARD).await;
+    let retirement = connector.retire_due(now, PER_SHARD).await;
+    let report = RunReport {
+        renewal: renewal?,
+        retirement: retirement?,
+    };
     info!(
-        renewed = report.renewed,
-        recreated = report.recreated,
-        added = report.added,
-        stopped = report.stopped,
-        failed = report.failed,
+        renewed = report.renewal.renewed,
+        recreated = report.renewal.recreated,
+        added = report.renewal.added,
+        stopped = report.renewal.stopped,
+        failed = report.renewal.failed,
+        retired = report.retirement.finished,
+        retirements_failed = report.retirement.failed,
         "renewal run done"
     );
     Ok(report)

@@ -1,18 +1,19 @@
 //! subscription-renewal: on a schedule, renews the Graph subscriptions, Gmail watches and
 //! Calendar channels that are due, recreates the ones a provider dropped, and queues a
-//! catch-up sync where pushes may have been missed.
+//! catch-up sync where pushes may have been missed; and finishes at the providers what
+//! deauthorized connections left there (stopping their subscriptions, revoking grants).
 
 mod config;
 mod handler;
 
-use hiresync_connect::{Connector, Failure, RenewalReport};
+use hiresync_connect::{Connector, Failure};
 use hiresync_providers::ProviderClients;
 use hiresync_runtime::outbox::QueueUrls;
 use hiresync_wiring::{connect_ports, ConnectWiring};
 use jiff::Timestamp;
 
 pub use config::Config;
-pub use handler::{handle, PER_SHARD};
+pub use handler::{handle, RunReport, PER_SHARD};
 pub use hiresync_wiring::BuildError;
 
 /// The function, built once per cold start.
@@ -22,7 +23,7 @@ pub struct App {
 }
 
 impl App {
-    pub async fn handle(&self, now: Timestamp) -> Result<RenewalReport, Failure> {
+    pub async fn handle(&self, now: Timestamp) -> Result<RunReport, Failure> {
         handle(&self.connector, now).await
     }
 }

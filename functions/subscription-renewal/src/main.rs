@@ -18,11 +18,13 @@ async fn main() -> Result<(), Error> {
                 .await
                 .map_err(|e| diagnostic(&e))?;
             Ok::<_, Diagnostic>(serde_json::json!({
-                "renewed": report.renewed,
-                "recreated": report.recreated,
-                "added": report.added,
-                "stopped": report.stopped,
-                "failed": report.failed,
+                "renewed": report.renewal.renewed,
+                "recreated": report.renewal.recreated,
+                "added": report.renewal.added,
+                "stopped": report.renewal.stopped,
+                "failed": report.renewal.failed,
+                "retired": report.retirement.finished,
+                "retirements_failed": report.retirement.failed,
             }))
         },
     ))

@@ -10,6 +10,7 @@
 mod authorization;
 mod connector;
 mod renewal;
+mod retirement;
 mod settings;
 pub mod state;
 mod subscriptions;
@@ -20,4 +21,5 @@ pub use connector::{ConnectPorts, Connector, NotConfigured};
 pub use hiresync_domain::failure::Failure;
 pub use hiresync_domain::ports::PushSettings;
 pub use renewal::RenewalReport;
+pub use retirement::RetirementReport;
 pub use settings::{FanOutOutcome, SettingsChange};

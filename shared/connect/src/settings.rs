@@ -9,11 +9,12 @@ use hiresync_domain::contract::{Contract, SettingsUpdate};
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::ports::{retry_on_race, PageToken, Raced, Versioned};
+use hiresync_domain::retirement::Retirement;
 use hiresync_domain::Timestamp;
 use hiresync_messages::FanOutPage;
 use tracing::info;
 
-use crate::connector::{seal_context, Connector};
+use crate::connector::Connector;
 
 /// How many connections one fan-out message handles before enqueuing the next page.
 const FAN_OUT_PAGE: i32 = 25;
@@ -158,9 +159,14 @@ impl Connector {
             .ok_or(Failure::NotFound("connection"))
     }
 
-    /// Applies effects to one connection; when it loses its authorization, its push
-    /// subscriptions are stopped and its grant revoked first (both harmless to repeat), so a
-    /// failure half-way is finished by the retry. Returns whether it lost its authorization.
+    /// Applies effects to one connection. When it loses its authorization, that is local
+    /// and one step: its new state, its token and its subscription records change together
+    /// ([`RetirementStore::retire`]), and what is left to do at the provider is kept as a
+    /// retirement that the renewal job works through ([`Connector::retire_due`]), so a
+    /// provider that fails never holds the deauthorization up. Returns whether it lost
+    /// its authorization.
+    ///
+    /// [`RetirementStore::retire`]: hiresync_domain::ports::RetirementStore::retire
     async fn apply_effects(
         &self,
         read: Versioned<Connection>,
@@ -195,10 +201,16 @@ impl Connector {
                 if changed == read.value {
                     return Ok(Some(false));
                 }
-                if lost {
-                    self.release(&read.value, issued_at).await?;
-                }
-                let written = connections.update(&read, &changed).await.raced()?;
+                let written = if lost {
+                    let retirement = self.retirement(&read, issued_at, now).await?;
+                    self.stores
+                        .retirements
+                        .retire(&read, &changed, &retirement)
+                        .await
+                        .raced()?
+                } else {
+                    connections.update(&read, &changed).await.raced()?
+                };
                 if written.is_some() {
                     info!(contract = %changed.contract_id, seat = %changed.seat_id, kind = changed.kind.as_str(), state = ?changed.state, "connection changed");
                 }
@@ -208,44 +220,29 @@ impl Connector {
         .await
     }
 
-    /// Stops a connection's push subscriptions, revokes its grant (where the provider can
-    /// revoke one grant), and deletes its stored token, unless the token belongs to an
-    /// authorization newer than `issued_at`.
-    async fn release(&self, conn: &Connection, issued_at: Timestamp) -> Result<(), Failure> {
+    /// What a connection that is losing its authorization leaves for its provider: its
+    /// token (unless it belongs to an authorization newer than `issued_at`) and its push
+    /// subscriptions.
+    async fn retirement(
+        &self,
+        read: &Versioned<Connection>,
+        issued_at: Timestamp,
+        now: Timestamp,
+    ) -> Result<Retirement, Failure> {
+        let conn = &read.value;
         let (c, s, k) = (&conn.contract_id, &conn.seat_id, conn.kind);
-        let identity = self.providers.identity(conn.grant.provider);
         let token = self.stores.tokens.get(c, s, k).await?;
-        let token = token.filter(|t| t.authorized_at <= issued_at);
-        let refresh = match &token {
-            Some(t) => Some(self.sealer.open(&t.sealed, &seal_context(c, s, k)).await?),
-            None => None,
-        };
-        let access = match &refresh {
-            Some(r) => match identity.refresh(r).await {
-                Ok(tokens) => Some(tokens.access_token),
-                // The grant is already gone: nothing at the provider to stop or revoke.
-                Err(e) if e.is_invalid_grant() => None,
-                Err(e) => return Err(Failure::internal("token refresh", e)),
-            },
-            None => None,
-        };
-        for sub in self.stores.subscriptions.for_connection(c, s, k).await? {
-            if let Some(access) = &access {
-                self.stop_at_provider(conn.grant.provider, &sub, access)
-                    .await?;
-            }
-            self.stores.subscriptions.delete(&sub).await?;
-        }
-        if let Some(r) = &refresh {
-            identity
-                .revoke(r)
-                .await
-                .map_err(|e| Failure::internal("token revocation", e))?;
-        }
-        self.stores
-            .tokens
-            .delete_unless_newer(c, s, k, issued_at)
-            .await?;
-        Ok(())
+        Ok(Retirement {
+            contract_id: c.clone(),
+            seat_id: s.clone(),
+            kind: k,
+            provider: conn.grant.provider,
+            address: conn.grant.address.clone(),
+            version: read.version + 1,
+            token: token.filter(|t| t.authorized_at <= issued_at),
+            subscriptions: self.stores.subscriptions.for_connection(c, s, k).await?,
+            retired_at: now,
+            failures: 0,
+        })
     }
 }

@@ -605,14 +605,23 @@ async fn a_downgrade_deauthorizes_every_email_connection_across_pages_and_leaves
             "calendars are untouched"
         );
     }
-    let deletes = h
-        .requests()
+    let deletes = || async {
+        h.requests()
+            .await
+            .into_iter()
+            .filter(|r| r.method.as_str() == "DELETE")
+            .count()
+    };
+    assert_eq!(deletes().await, 0, "the provider's side comes after");
+    let cleaned = h
+        .connector
+        .retire_due(ts("2026-03-03T10:15:00Z"), 50)
         .await
-        .into_iter()
-        .filter(|r| r.method.as_str() == "DELETE")
-        .count();
+        .unwrap();
+    assert_eq!(cleaned.finished, 14);
     assert_eq!(
-        deletes, 42,
+        deletes().await,
+        42,
         "three mail subscriptions per seat stopped at Graph"
     );
 
@@ -704,6 +713,13 @@ async fn a_provider_switch_makes_everyone_reconnect_and_revokes_google_grants() 
         .await
         .unwrap();
     run_fan_out(&h, "2026-03-04T08:00:01Z").await;
+    assert!(h.requests_to("POST", "/google/revoke").await.is_empty());
+    let cleaned = h
+        .connector
+        .retire_due(ts("2026-03-04T08:15:00Z"), 50)
+        .await
+        .unwrap();
+    assert_eq!(cleaned.finished, 2);
 
     for kind in ConnectionKind::ALL {
         let c = h
@@ -822,7 +838,12 @@ async fn a_seat_deauthorizes_its_mailbox_and_keeps_its_calendar() {
             reason: DeauthorizationReason::SeatRequested
         }
     );
-    // Every mail subscription, Deleted Items' included, is stopped at Graph and forgotten.
+    // Every mail subscription, Deleted Items' included, is forgotten at once and stopped at
+    // Graph by the clean-up.
+    h.connector
+        .retire_due(ts("2026-03-05T00:00:00Z"), 50)
+        .await
+        .unwrap();
     for sub in &mail_subs {
         assert_eq!(
             h.requests_to("DELETE", &format!("/graph/subscriptions/{}", sub.id))

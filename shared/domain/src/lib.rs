@@ -17,6 +17,7 @@ pub mod ids;
 pub mod mail;
 pub mod policy;
 pub mod ports;
+pub mod retirement;
 pub mod scopes;
 pub mod sealed;
 pub mod seat;

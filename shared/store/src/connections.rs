@@ -15,7 +15,7 @@ use hiresync_domain::ports::Versioned;
 use hiresync_domain::ports::{Page, PageToken};
 
 #[derive(Serialize, Deserialize)]
-struct ConnectionRecord {
+pub(crate) struct ConnectionRecord {
     pk: String,
     sk: String,
     version: u64,
@@ -38,7 +38,7 @@ impl Record for ConnectionRecord {
 }
 
 impl ConnectionRecord {
-    fn new(c: &Connection, version: u64) -> Self {
+    pub(crate) fn new(c: &Connection, version: u64) -> Self {
         Self {
             pk: keys::contract_pk(&c.contract_id),
             sk: keys::connection_sk(&c.seat_id, c.kind),

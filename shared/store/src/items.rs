@@ -186,6 +186,36 @@ impl<'a> Items<'a> {
     }
 
     /// Every item of `pk` under `prefix`, following pages to the end.
+    /// The keys (`pk`, `sk`) of the items due at `now` in the `by-renewal` index's shards
+    /// named `<partition>#<n>`, at most `per_shard` from each, earliest first within one.
+    pub async fn due(
+        &self,
+        partition: &str,
+        now: hiresync_domain::Timestamp,
+        per_shard: i32,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let upper = format!("{}#\u{10FFFF}", crate::keys::sortable_instant(now));
+        let mut due = Vec::new();
+        for shard in 0..crate::keys::RENEWAL_SHARDS {
+            let page = self
+                .query("renewal_pk = :pk AND renewal_sk <= :upper")
+                .index("by-renewal")
+                .string(":pk", format!("{partition}#{shard}"))
+                .string(":upper", upper.clone())
+                .page_size(per_shard)
+                .page(None)
+                .await?;
+            for item in page.items {
+                if let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) =
+                    (item.get("pk"), item.get("sk"))
+                {
+                    due.push((pk.clone(), sk.clone()));
+                }
+            }
+        }
+        Ok(due)
+    }
+
     pub async fn query_all<R: Record>(&self, pk: &str, prefix: &str) -> Result<Vec<R>, StoreError> {
         self.partition(pk, prefix).page_size(1000).all().await
     }

@@ -91,8 +91,40 @@ pub fn shard(value: &str, shards: u32) -> u32 {
     hash % shards.max(1)
 }
 
+/// The `by-renewal` partitions of subscriptions (`RENEW#<n>`).
+pub const RENEWAL_PARTITION: &str = "RENEW";
+/// The `by-renewal` partitions of retirements (`RETIRE#<n>`), apart from subscriptions'.
+pub const RETIREMENT_PARTITION: &str = "RETIRE";
+
 pub fn renewal_pk(subscription_id: &str) -> String {
-    format!("RENEW#{}", shard(subscription_id, RENEWAL_SHARDS))
+    format!(
+        "{RENEWAL_PARTITION}#{}",
+        shard(subscription_id, RENEWAL_SHARDS)
+    )
+}
+
+/// The provider work a connection's deauthorization left, one per connection version
+/// (zero-padded, so a seat's retirements sort in order).
+pub fn retirement_sk(seat: &SeatId, kind: ConnectionKind, version: u64) -> String {
+    format!(
+        "{RETIREMENT_PARTITION}#{seat}#{}#{version:020}",
+        kind.as_str()
+    )
+}
+
+/// A retirement's place in the `by-renewal` index: its own shards, due at `at`.
+pub fn retirement_due_keys(
+    contract: &ContractId,
+    seat: &SeatId,
+    kind: ConnectionKind,
+    version: u64,
+    at: hiresync_domain::Timestamp,
+) -> (String, String) {
+    let name = format!("{contract}#{seat}#{}#{version}", kind.as_str());
+    (
+        format!("{RETIREMENT_PARTITION}#{}", shard(&name, RENEWAL_SHARDS)),
+        renewal_sk(at, &name),
+    )
 }
 
 /// Fixed-width UTC seconds, so that string order is time order.

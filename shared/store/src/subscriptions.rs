@@ -1,7 +1,7 @@
 //! Push subscriptions: found by the id a notification carries, by connection (to stop them),
 //! and by renewal time (through the sharded `by-renewal` index, never a scan).
 
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
@@ -77,6 +77,25 @@ impl DynamoSubscriptionStore {
             id: sub.id.clone(),
         }
     }
+}
+
+/// The deletes of a subscription and its pointer, for a transaction.
+pub(crate) fn deletes(
+    table: &str,
+    sub: &PushSubscription,
+) -> Result<[TransactWriteItem; 2], StoreError> {
+    let reference = DynamoSubscriptionStore::reference(sub);
+    let delete = |pk: &str, sk: &str| {
+        transact::delete(
+            Delete::builder()
+                .table_name(table)
+                .set_key(Some(key(pk, sk))),
+        )
+    };
+    Ok([
+        delete(&keys::subscription_pk(&sub.id), keys::SUBSCRIPTION_SK)?,
+        delete(&reference.pk, &reference.sk)?,
+    ])
 }
 
 impl DynamoSubscriptionStore {
@@ -155,22 +174,7 @@ impl SubscriptionStore for DynamoSubscriptionStore {
 
     /// Removes a subscription and its pointer. Removing one that is gone is fine.
     async fn delete(&self, sub: &PushSubscription) -> Result<(), StoreError> {
-        let reference = Self::reference(sub);
-        let delete = |pk: &str, sk: &str| {
-            transact::delete(
-                Delete::builder()
-                    .table_name(&self.table)
-                    .set_key(Some(key(pk, sk))),
-            )
-        };
-        transact::commit(
-            &self.client,
-            vec![
-                delete(&keys::subscription_pk(&sub.id), keys::SUBSCRIPTION_SK)?,
-                delete(&reference.pk, &reference.sk)?,
-            ],
-        )
-        .await
+        transact::commit(&self.client, deletes(&self.table, sub)?.to_vec()).await
     }
 
     /// The subscriptions of one connection.
@@ -203,28 +207,17 @@ impl SubscriptionStore for DynamoSubscriptionStore {
         now: Timestamp,
         per_shard: i32,
     ) -> Result<Vec<PushSubscription>, StoreError> {
-        let upper = format!("{}#\u{10FFFF}", keys::sortable_instant(now));
         let mut due = Vec::new();
-        for shard in 0..keys::RENEWAL_SHARDS {
-            let page = self
-                .items()
-                .query("renewal_pk = :pk AND renewal_sk <= :upper")
-                .index("by-renewal")
-                .string(":pk", format!("RENEW#{shard}"))
-                .string(":upper", upper.clone())
-                .page_size(per_shard)
-                .page(None)
-                .await?;
-            for item in page.items {
-                let Some(AttributeValue::S(pk)) = item.get("pk") else {
-                    continue;
-                };
-                let Some(id) = pk.strip_prefix("SUB#") else {
-                    continue;
-                };
-                if let Some(sub) = self.get(id).await? {
-                    due.push(sub);
-                }
+        for (pk, _) in self
+            .items()
+            .due(keys::RENEWAL_PARTITION, now, per_shard)
+            .await?
+        {
+            let Some(id) = pk.strip_prefix("SUB#") else {
+                continue;
+            };
+            if let Some(sub) = self.get(id).await? {
+                due.push(sub);
             }
         }
         Ok(due)

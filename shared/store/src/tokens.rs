@@ -11,13 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::condition::conditional;
 use crate::error::StoreError;
-use crate::items::{encode, key, Record};
+use crate::items::{encode, Record};
 use crate::keys;
 use async_trait::async_trait;
 use hiresync_domain::ports::{StoredToken, TokenStore};
 
 #[derive(Serialize, Deserialize)]
-struct TokenRecord {
+pub(crate) struct TokenRecord {
     pk: String,
     sk: String,
     key_id: String,
@@ -36,7 +36,7 @@ impl Record for TokenRecord {
 }
 
 impl TokenRecord {
-    fn new(
+    pub(crate) fn new(
         contract: &ContractId,
         seat: &SeatId,
         kind: ConnectionKind,
@@ -52,6 +52,26 @@ impl TokenRecord {
             authorized_at: token.authorized_at,
             authorized_ms: token.authorized_at.as_millisecond(),
         }
+    }
+}
+
+impl TokenRecord {
+    pub(crate) fn into_token(self) -> Result<StoredToken, StoreError> {
+        Ok(StoredToken {
+            sealed: Sealed {
+                key_id: self.key_id,
+                wrapped_key: bytes("wrapped_key", &self.wrapped_key)?,
+                nonce: bytes("nonce", &self.nonce)?,
+                ciphertext: bytes("ciphertext", &self.ciphertext)?,
+            },
+            authorized_at: self.authorized_at,
+        })
+    }
+
+    /// The stored ciphertext, as a condition compares it: the one token read, not merely
+    /// one of the same authorization (a rotation keeps the authorization).
+    pub(crate) fn ciphertext(&self) -> &str {
+        &self.ciphertext
     }
 }
 
@@ -110,48 +130,10 @@ impl TokenStore for DynamoTokenStore {
         seat: &SeatId,
         kind: ConnectionKind,
     ) -> Result<Option<StoredToken>, StoreError> {
-        let Some(r) = self
-            .items()
+        self.items()
             .get::<TokenRecord>(&keys::contract_pk(contract), &keys::token_sk(seat, kind))
             .await?
-        else {
-            return Ok(None);
-        };
-        Ok(Some(StoredToken {
-            sealed: Sealed {
-                key_id: r.key_id,
-                wrapped_key: bytes("wrapped_key", &r.wrapped_key)?,
-                nonce: bytes("nonce", &r.nonce)?,
-                ciphertext: bytes("ciphertext", &r.ciphertext)?,
-            },
-            authorized_at: r.authorized_at,
-        }))
-    }
-
-    /// Deletes the token unless it belongs to an authorization newer than `issued_at`.
-    /// Returns whether a token was deleted.
-    async fn delete_unless_newer(
-        &self,
-        contract: &ContractId,
-        seat: &SeatId,
-        kind: ConnectionKind,
-        issued_at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(key(
-                &keys::contract_pk(contract),
-                &keys::token_sk(seat, kind),
-            )))
-            .condition_expression("attribute_exists(pk) AND authorized_ms <= :issued")
-            .expression_attribute_values(
-                ":issued",
-                AttributeValue::N(issued_at.as_millisecond().to_string()),
-            )
-            .send()
-            .await;
-        Ok(conditional("DynamoDB DeleteItem", result)?.is_ok())
+            .map(TokenRecord::into_token)
+            .transpose()
     }
 }

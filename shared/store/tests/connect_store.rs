@@ -1,18 +1,25 @@
-//! Storage of the connect flow: pending authorizations, sealed tokens, push subscriptions.
+//! Storage of the connect flow: pending authorizations, sealed tokens, push subscriptions,
+//! retirements.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use hiresync_domain::authorization::PendingAuthorization;
-use hiresync_domain::connection::ConnectionKind;
+use std::collections::BTreeSet;
+
+use hiresync_domain::access::DeauthorizationReason;
+use hiresync_domain::connection::{Connection, ConnectionKind, Grant};
 use hiresync_domain::contract::{EmailAccess, Provider};
-use hiresync_domain::ids::{ContractId, SeatId, UserId};
+use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
 use hiresync_domain::ports::{
-    AuthorizationStore, ContractStore, StoredToken, SubscriptionStore, TokenStore,
+    AuthorizationStore, ConnectionStore, ContractStore, RetirementStore, StoreError, StoredToken,
+    SubscriptionStore, TokenStore, Versioned,
 };
+use hiresync_domain::retirement::Retirement;
 use hiresync_domain::sealed::Sealed;
 use hiresync_domain::subscription::{Lifetimes, PushSubscription, SubscriptionKind};
 use hiresync_domain::Timestamp;
 use hiresync_store::{
-    DynamoAuthorizationStore, DynamoContractStore, DynamoSubscriptionStore, DynamoTokenStore,
+    DynamoAuthorizationStore, DynamoConnectionStore, DynamoContractStore, DynamoRetirementStore,
+    DynamoSubscriptionStore, DynamoTokenStore,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -66,34 +73,149 @@ fn sealed(n: u8) -> Sealed {
     }
 }
 
+fn mailbox(seat_id: &str) -> Connection {
+    Connection::first(
+        acme(),
+        seat(seat_id),
+        ConnectionKind::Email,
+        Grant {
+            provider: Provider::Microsoft365,
+            address: EmailAddress::parse(&format!("{seat_id}@acme.com")).unwrap(),
+            scopes: BTreeSet::from(["Mail.Read".to_owned()]),
+        },
+        ts("2026-03-02T09:00:00Z"),
+    )
+}
+
 #[tokio::test]
-async fn a_deauthorization_never_deletes_the_token_of_a_newer_authorization() {
-    let (client, table) = tenancy("tokens").await;
-    let store = DynamoTokenStore::new(client, table);
+async fn a_deauthorization_is_one_step_and_its_provider_work_is_kept_until_finished() {
+    let (client, table) = tenancy("retire").await;
+    let connections = DynamoConnectionStore::new(client.clone(), table.clone());
+    let tokens = DynamoTokenStore::new(client.clone(), table.clone());
+    let subscriptions = DynamoSubscriptionStore::new(client.clone(), table.clone());
+    let retirements = DynamoRetirementStore::new(client, table);
     let (c, s, k) = (acme(), seat("seat-1"), ConnectionKind::Email);
-    let first = StoredToken {
+    let read = connections.create(&mailbox("seat-1")).await.unwrap();
+    let token = StoredToken {
         sealed: sealed(1),
         authorized_at: ts("2026-03-02T09:00:00.250Z"),
     };
-    store.put(&c, &s, k, &first).await.unwrap();
-    assert_eq!(store.get(&c, &s, k).await.unwrap(), Some(first.clone()));
+    tokens.put(&c, &s, k, &token).await.unwrap();
+    let inbox = subscription(
+        "graph-inbox-1",
+        SubscriptionKind::GraphInbox,
+        "seat-1",
+        "2026-03-04T22:00:00Z",
+    );
+    let sent = subscription(
+        "graph-sent-1",
+        SubscriptionKind::GraphSentItems,
+        "seat-1",
+        "2026-03-04T22:00:00Z",
+    );
+    for sub in [&inbox, &sent] {
+        subscriptions
+            .put(sub, ts("2026-03-04T20:00:00Z"))
+            .await
+            .unwrap();
+    }
+    let now = ts("2026-03-03T10:00:00Z");
+    let mut off = read.value.clone();
+    off.deauthorize(DeauthorizationReason::AccessLowered, now);
+    let retirement = Retirement {
+        contract_id: c.clone(),
+        seat_id: s.clone(),
+        kind: k,
+        provider: Provider::Microsoft365,
+        address: off.grant.address.clone(),
+        version: read.version + 1,
+        token: Some(token.clone()),
+        subscriptions: vec![inbox.clone(), sent.clone()],
+        retired_at: now,
+        failures: 0,
+    };
+    let untouched = || async {
+        assert_eq!(
+            connections.get(&c, &s, k).await.unwrap().unwrap().version,
+            1
+        );
+        assert!(subscriptions.get("graph-inbox-1").await.unwrap().is_some());
+        assert!(retirements.due(now, 10).await.unwrap().is_empty());
+    };
 
-    // A deauthorization issued before the token's authorization leaves it in place ...
-    assert!(!store
-        .delete_unless_newer(&c, &s, k, ts("2026-03-02T09:00:00.100Z"))
+    // A stale read of the connection changes nothing at all ...
+    let stale = Versioned {
+        version: 7,
+        ..read.clone()
+    };
+    let refused = retirements.retire(&stale, &off, &retirement).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict { .. })),
+        "{refused:?}"
+    );
+    untouched().await;
+    assert_eq!(tokens.get(&c, &s, k).await.unwrap(), Some(token.clone()));
+    // ... nor does a token rotated since it was read (the rotation keeps its
+    // authorization, the ciphertext differs).
+    let rotated = StoredToken {
+        sealed: sealed(2),
+        ..token.clone()
+    };
+    tokens.put(&c, &s, k, &rotated).await.unwrap();
+    let refused = retirements.retire(&read, &off, &retirement).await;
+    assert!(
+        matches!(refused, Err(StoreError::Conflict { .. })),
+        "{refused:?}"
+    );
+    untouched().await;
+    assert_eq!(tokens.get(&c, &s, k).await.unwrap(), Some(rotated.clone()));
+
+    // Read again, it is one step: the state, the token and the subscriptions go together,
+    // and the work for the provider is kept, due at once.
+    let retirement = Retirement {
+        token: Some(rotated),
+        ..retirement
+    };
+    let written = retirements.retire(&read, &off, &retirement).await.unwrap();
+    assert_eq!(written.version, 2);
+    let stored = connections.get(&c, &s, k).await.unwrap().unwrap();
+    assert_eq!(stored, written);
+    assert!(!stored.value.is_authorized());
+    assert_eq!(tokens.get(&c, &s, k).await.unwrap(), None);
+    assert_eq!(subscriptions.get("graph-inbox-1").await.unwrap(), None);
+    assert!(subscriptions
+        .for_connection(&c, &s, k)
         .await
-        .unwrap());
-    assert!(store.get(&c, &s, k).await.unwrap().is_some());
-    // ... one issued after removes it, once.
-    assert!(store
-        .delete_unless_newer(&c, &s, k, ts("2026-03-02T09:00:01Z"))
+        .unwrap()
+        .is_empty());
+    assert!(subscriptions
+        .due(ts("2026-03-05T00:00:00Z"), 10)
         .await
-        .unwrap());
-    assert!(store.get(&c, &s, k).await.unwrap().is_none());
-    assert!(!store
-        .delete_unless_newer(&c, &s, k, ts("2026-03-02T09:00:01Z"))
+        .unwrap()
+        .is_empty());
+    assert!(retirements
+        .due(ts("2026-03-03T09:59:59Z"), 10)
         .await
-        .unwrap());
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        retirements.due(now, 10).await.unwrap(),
+        vec![retirement.clone()]
+    );
+
+    // A failed attempt moves it later and counts; finishing removes it.
+    let later = ts("2026-03-03T10:15:00Z");
+    assert!(retirements.defer(&retirement, later, 1).await.unwrap());
+    assert!(retirements.due(now, 10).await.unwrap().is_empty());
+    let again = retirements.due(later, 10).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].failures, 1);
+    retirements.finish(&retirement).await.unwrap();
+    assert!(retirements.due(later, 10).await.unwrap().is_empty());
+    assert!(
+        !retirements.defer(&retirement, later, 2).await.unwrap(),
+        "gone"
+    );
 }
 
 #[tokio::test]

@@ -8,6 +8,8 @@ use hiresync_domain::sealed::Sealed;
 use hiresync_messages::FanOutPage;
 use hiresync_testkit::clock::ts;
 
+use hiresync_connect::RetirementReport;
+
 use crate::world::{acme, seat, World, NOW};
 
 const LATER: &str = "2026-03-03T10:00:00Z";
@@ -119,9 +121,19 @@ async fn a_downgrade_deauthorizes_every_mailbox_across_pages_and_leaves_calendar
         );
         assert!(!w.is_token_stored(&s, ConnectionKind::Email));
     }
-    // AND their subscriptions are stopped and forgotten; the calendar keeps its own
-    assert_eq!(w.provider(Provider::Microsoft365).live().len(), 1);
+    // AND their subscriptions are forgotten at once (the calendar keeps its own) and
+    // stopped at the provider by the clean-up that follows
     assert_eq!(w.tenancy.subscriptions.all().len(), 1);
+    assert_eq!(w.provider(Provider::Microsoft365).live().len(), 26 * 3 + 1);
+    assert_eq!(
+        w.clean_up(LATER).await,
+        RetirementReport {
+            finished: 26,
+            failed: 0
+        }
+    );
+    assert_eq!(w.provider(Provider::Microsoft365).live().len(), 1);
+    assert!(w.tenancy.retirements.all().is_empty());
     assert!(w
         .connection("s00", ConnectionKind::Calendar)
         .is_authorized());
@@ -152,6 +164,11 @@ async fn a_provider_switch_makes_everyone_reconnect_and_revokes_google_grants() 
     w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, true)
         .await;
     let (_, lost) = run_fan_out(&w, LATER).await;
+    assert!(
+        google.revoked().is_empty(),
+        "the provider's side comes after"
+    );
+    w.clean_up(LATER).await;
 
     assert_eq!(lost, 2);
     for kind in [ConnectionKind::Email, ConnectionKind::Calendar] {
@@ -192,17 +209,105 @@ async fn a_seat_disconnects_its_mailbox_keeps_its_calendar_and_its_google_grant_
             reason: DeauthorizationReason::SeatRequested
         }
     );
-    assert_eq!(google.count("stop gmail:ana@acme.example"), 1);
-    assert_eq!(google.revoked().len(), 1);
     assert!(!w.is_token_stored("s1", ConnectionKind::Email));
     assert!(w.is_token_stored("s1", ConnectionKind::Calendar));
     let left: Vec<_> = w.tenancy.subscriptions.all();
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].kind.connection_kind(), ConnectionKind::Calendar);
+    assert_eq!(google.count("stop gmail:ana@acme.example"), 0);
+
+    w.clean_up(LATER).await;
+    assert_eq!(google.count("stop gmail:ana@acme.example"), 1);
+    assert_eq!(google.revoked().len(), 1);
+    assert!(google.live().iter().all(|id| !id.starts_with("gmail:")));
 }
 
 #[tokio::test]
-async fn a_disconnect_that_fails_half_way_is_finished_by_the_retry() {
+async fn a_provider_that_keeps_failing_never_holds_up_a_downgrade_and_is_cleaned_up_after() {
+    // GIVEN 26 Google mailboxes (two pages), and a provider that answers 500 to every stop
+    // and every revocation
+    let w = World::new();
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, false)
+        .await;
+    let google = w.provider(Provider::GoogleWorkspace);
+    for n in 0..26 {
+        google.address(&format!("s{n:02}@acme.example"));
+        w.connect(&format!("s{n:02}"), ConnectionKind::Email, NOW)
+            .await;
+    }
+    google.fail_stops(u32::MAX);
+    google.fail_revokes(u32::MAX);
+    let refreshes = google.count("refresh");
+
+    // WHEN the admin turns email off, within one fan-out
+    w.turn_email_off(LATER).await;
+    let (seen, lost) = run_fan_out(&w, LATER).await;
+
+    // THEN every mailbox is deauthorized, its token and subscriptions gone, and nothing was
+    // asked of the provider: no token refreshed, so nothing can be fetched any more
+    assert_eq!((seen, lost), (26, 26));
+    for n in 0..26 {
+        let s = format!("s{n:02}");
+        assert!(!w.connection(&s, ConnectionKind::Email).is_authorized());
+        assert!(!w.is_token_stored(&s, ConnectionKind::Email));
+    }
+    assert!(w.tenancy.subscriptions.all().is_empty());
+    assert_eq!(google.count("refresh"), refreshes);
+    let refused = w
+        .connector
+        .access_token(&w.connection("s00", ConnectionKind::Email), ts(LATER))
+        .await;
+    assert!(refused.is_err(), "no token is left to fetch with");
+
+    // AND the clean-up fails, and is tried again later, each time waiting longer
+    assert_eq!(
+        w.clean_up(LATER).await,
+        RetirementReport {
+            finished: 0,
+            failed: 26
+        }
+    );
+    assert_eq!(google.live().len(), 26, "the watches still run at Google");
+    assert_eq!(
+        w.clean_up(LATER).await,
+        RetirementReport::default(),
+        "not due yet"
+    );
+    assert_eq!(w.clean_up("2026-03-03T10:15:00Z").await.failed, 26);
+    assert_eq!(
+        w.clean_up("2026-03-03T10:30:00Z").await.failed,
+        0,
+        "waits 30 min now"
+    );
+    assert_eq!(w.clean_up("2026-03-03T10:45:00Z").await.failed, 26);
+    assert!(w
+        .tenancy
+        .retirements
+        .all()
+        .iter()
+        .all(|(r, _)| r.failures == 3));
+
+    // AND once the provider answers, every watch is stopped and every grant revoked
+    google.fail_stops(0);
+    google.fail_revokes(0);
+    assert_eq!(
+        w.clean_up("2026-03-03T12:00:00Z").await,
+        RetirementReport {
+            finished: 26,
+            failed: 0
+        }
+    );
+    assert!(google.live().is_empty());
+    assert_eq!(google.revoked().len(), 26);
+    assert!(w.tenancy.retirements.all().is_empty());
+    assert_eq!(
+        w.clean_up("2026-03-04T12:00:00Z").await,
+        RetirementReport::default()
+    );
+}
+
+#[tokio::test]
+async fn a_clean_up_that_fails_half_way_is_finished_by_the_next() {
     let w = World::new();
     w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, false)
         .await;
@@ -210,20 +315,44 @@ async fn a_disconnect_that_fails_half_way_is_finished_by_the_retry() {
     let google = w.provider(Provider::GoogleWorkspace);
     google.fail_revokes(1);
 
-    let failed = w
-        .connector
-        .deauthorize(&acme(), &seat("s1"), ConnectionKind::Email, ts(LATER))
-        .await;
-    assert_eq!(failed.unwrap_err().code(), "token revocation");
-    assert!(w.connection("s1", ConnectionKind::Email).is_authorized());
-
     w.connector
         .deauthorize(&acme(), &seat("s1"), ConnectionKind::Email, ts(LATER))
         .await
         .unwrap();
     assert!(!w.connection("s1", ConnectionKind::Email).is_authorized());
-    assert_eq!(google.revoked().len(), 1);
     assert!(!w.is_token_stored("s1", ConnectionKind::Email));
+
+    // The watch is stopped, the revocation fails: the whole is tried again.
+    assert_eq!(w.clean_up(LATER).await.failed, 1);
+    assert!(google.live().is_empty());
+    assert!(google.revoked().is_empty());
+    assert_eq!(w.clean_up("2026-03-03T10:15:00Z").await.finished, 1);
+    assert_eq!(google.revoked().len(), 1);
+}
+
+#[tokio::test]
+async fn a_seat_that_connects_the_same_mailbox_again_keeps_it_when_the_old_clean_up_runs() {
+    let w = World::new();
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, false)
+        .await;
+    w.connect("s1", ConnectionKind::Email, NOW).await;
+    w.connector
+        .deauthorize(&acme(), &seat("s1"), ConnectionKind::Email, ts(LATER))
+        .await
+        .unwrap();
+    // Before the clean-up ran, the seat connected the same mailbox again.
+    w.connect("s1", ConnectionKind::Email, "2026-03-03T10:05:00Z")
+        .await;
+    let google = w.provider(Provider::GoogleWorkspace);
+    let stops = google.count("stop");
+
+    assert_eq!(w.clean_up("2026-03-03T10:10:00Z").await.finished, 1);
+
+    // Its new watch (same mailbox, same id) is left alone, and so is the grant.
+    assert_eq!(google.count("stop"), stops);
+    assert!(google.revoked().is_empty());
+    assert!(google.live().iter().any(|id| id.starts_with("gmail:")));
+    assert!(w.connection("s1", ConnectionKind::Email).is_authorized());
 }
 
 #[tokio::test]
@@ -291,10 +420,11 @@ async fn a_connection_update_that_loses_a_race_reads_again_and_applies_once() {
         .await
         .unwrap();
     assert!(!conn.is_authorized());
-    // The release ran before the lost write; the second attempt found nothing left to
-    // release and only wrote the connection.
-    assert_eq!(w.provider(Provider::GoogleWorkspace).count("revoke"), 1);
+    // The second attempt wrote it, once: one retirement, one revocation.
     assert!(!w.is_token_stored("s1", ConnectionKind::Email));
+    assert_eq!(w.tenancy.retirements.all().len(), 1);
+    assert_eq!(w.clean_up(LATER).await.finished, 1);
+    assert_eq!(w.provider(Provider::GoogleWorkspace).count("revoke"), 1);
 }
 
 #[tokio::test]
@@ -324,8 +454,8 @@ async fn storage_trouble_fails_the_page_so_the_queue_delivers_it_again() {
 }
 
 #[tokio::test]
-async fn a_page_whose_provider_fails_still_sends_the_rest_of_the_contract_on() {
-    // GIVEN 26 Google mailboxes (two pages) and revocations that fail at first
+async fn a_page_that_fails_still_sends_the_rest_of_the_contract_on() {
+    // GIVEN 26 mailboxes (two pages), and storage that fails the first deauthorization
     let w = World::new();
     w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, false)
         .await;
@@ -334,7 +464,7 @@ async fn a_page_whose_provider_fails_still_sends_the_rest_of_the_contract_on() {
             .await;
     }
     w.turn_email_off(LATER).await;
-    w.provider(Provider::GoogleWorkspace).fail_revokes(1);
+    w.tenancy.retirements.faults.fail_next(1);
 
     // WHEN the first page fails on its first connection
     let first = w.queues.pages()[0].clone();

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use hiresync_connect::{
-    Callback, ConnectPorts, Connected, Connector, Failure, PushSettings, SettingsChange,
+    Callback, ConnectPorts, Connected, Connector, Failure, PushSettings, RetirementReport,
+    SettingsChange,
 };
 use hiresync_domain::connect_error::ConnectError;
 use hiresync_domain::connection::{Connection, ConnectionKind};
@@ -61,15 +62,7 @@ impl World {
         let sealer = Arc::new(InMemorySealer::default());
         let providers = Arc::new(FakeProviders::default());
         let ports = ConnectPorts {
-            stores: hiresync_domain::ports::TenancyStores {
-                contracts: tenancy.contracts.clone(),
-                seats: tenancy.seats.clone(),
-                connections: tenancy.connections.clone(),
-                tokens: tenancy.tokens.clone(),
-                subscriptions: tenancy.subscriptions.clone(),
-                authorizations: tenancy.authorizations.clone(),
-                sync_status: tenancy.sync_status.clone(),
-            },
+            stores: tenancy.stores(),
             sealer: sealer.clone(),
             queues: hiresync_messages::Queues::all(queues.clone()),
             providers: providers.clone(),
@@ -120,6 +113,11 @@ impl World {
             )
             .await
             .unwrap()
+    }
+
+    /// The renewal job's clean-up run at `at`: what deauthorizations left at the providers.
+    pub async fn clean_up(&self, at: &str) -> RetirementReport {
+        self.connector.retire_due(ts(at), 50).await.unwrap()
     }
 
     /// The seat starts signing in at `at`; the URL to send it to.

@@ -13,6 +13,7 @@ use crate::connection::{Connection, ConnectionKind};
 use crate::contract::Contract;
 use crate::directory::DirectoryEntry;
 use crate::ids::{ContractId, EmailAddress, ProfileId, SeatId};
+use crate::retirement::Retirement;
 use crate::sealed::Sealed;
 use crate::seat::Seat;
 use crate::subscription::PushSubscription;
@@ -133,15 +134,6 @@ pub trait TokenStore: Send + Sync {
         kind: ConnectionKind,
         token: &StoredToken,
     ) -> Result<bool, StoreError>;
-    /// Deletes the token unless it belongs to an authorization newer than `issued_at`.
-    /// Returns whether a token was deleted.
-    async fn delete_unless_newer(
-        &self,
-        contract: &ContractId,
-        seat: &SeatId,
-        kind: ConnectionKind,
-        issued_at: Timestamp,
-    ) -> Result<bool, StoreError>;
 }
 
 /// Push subscriptions (Graph subscriptions, Gmail watches, Calendar channels).
@@ -170,6 +162,35 @@ pub trait SubscriptionStore: Send + Sync {
         now: Timestamp,
         per_shard: i32,
     ) -> Result<Vec<PushSubscription>, StoreError>;
+}
+
+/// Connections losing their authorization, and the provider work each leaves
+/// ([`Retirement`]).
+#[async_trait]
+pub trait RetirementStore: Send + Sync {
+    /// A connection's deauthorization in one step: writes `changed` over `read`
+    /// ([`StoreError::Conflict`] if the connection moved on), deletes the stored token
+    /// `retirement` took (a conflict if the stored one is no longer that token: rotated, or
+    /// replaced by a newer grant) and the subscription records it holds, and keeps the
+    /// retirement, due at once, when it has provider work.
+    async fn retire(
+        &self,
+        read: &Versioned<Connection>,
+        changed: &Connection,
+        retirement: &Retirement,
+    ) -> Result<Versioned<Connection>, StoreError>;
+    /// The retirements due at `now`, at most `per_shard` from each shard.
+    async fn due(&self, now: Timestamp, per_shard: i32) -> Result<Vec<Retirement>, StoreError>;
+    /// After a failed attempt: due again at `at`, with `failures` in a row recorded; `false`
+    /// when it is gone.
+    async fn defer(
+        &self,
+        retirement: &Retirement,
+        at: Timestamp,
+        failures: u32,
+    ) -> Result<bool, StoreError>;
+    /// The provider confirmed everything: the retirement and its sealed token are deleted.
+    async fn finish(&self, retirement: &Retirement) -> Result<(), StoreError>;
 }
 
 /// Sign-ins started and not yet completed.
@@ -253,6 +274,7 @@ pub struct TenancyStores {
     pub connections: Arc<dyn ConnectionStore>,
     pub tokens: Arc<dyn TokenStore>,
     pub subscriptions: Arc<dyn SubscriptionStore>,
+    pub retirements: Arc<dyn RetirementStore>,
     pub authorizations: Arc<dyn AuthorizationStore>,
     pub sync_status: Arc<dyn SyncStatusStore>,
 }

@@ -19,7 +19,7 @@ use super::{connection_key, ConnectionKey, Faults};
 
 #[derive(Default)]
 pub struct InMemoryTokens {
-    items: Mutex<BTreeMap<ConnectionKey, StoredToken>>,
+    pub(super) items: Mutex<BTreeMap<ConnectionKey, StoredToken>>,
     pub faults: Faults,
 }
 
@@ -79,26 +79,6 @@ impl TokenStore for InMemoryTokens {
         }
         Ok(same)
     }
-
-    /// Compared to the millisecond, as the adapter stores the instant.
-    async fn delete_unless_newer(
-        &self,
-        contract: &ContractId,
-        seat: &SeatId,
-        kind: ConnectionKind,
-        issued_at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        self.faults.check("tokens.delete_unless_newer")?;
-        let key = connection_key(contract, seat, kind);
-        let mut items = self.items.lock().unwrap();
-        let deletable = items
-            .get(&key)
-            .is_some_and(|t| t.authorized_at.as_millisecond() <= issued_at.as_millisecond());
-        if deletable {
-            items.remove(&key);
-        }
-        Ok(deletable)
-    }
 }
 
 /// How many shards the adapter's renewal index has; `due` answers at most `per_shard` from
@@ -107,7 +87,7 @@ const RENEWAL_SHARDS: usize = 16;
 
 #[derive(Default)]
 pub struct InMemorySubscriptions {
-    items: Mutex<BTreeMap<String, (PushSubscription, Timestamp)>>,
+    pub(super) items: Mutex<BTreeMap<String, (PushSubscription, Timestamp)>>,
     pub faults: Faults,
 }
 

@@ -7,6 +7,7 @@
 //! looked into.
 
 mod keyed;
+mod retirements;
 mod versioned;
 
 use std::collections::BTreeMap;
@@ -14,11 +15,12 @@ use std::sync::{Arc, Mutex};
 
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::ids::{ContractId, SeatId};
-use hiresync_domain::ports::{Page, PageToken, StoreError, Versioned};
+use hiresync_domain::ports::{Page, PageToken, StoreError, TenancyStores, Versioned};
 
 pub use keyed::{
     InMemoryAuthorizations, InMemorySubscriptions, InMemorySyncStatus, InMemoryTokens,
 };
+pub use retirements::InMemoryRetirements;
 pub use versioned::{InMemoryConnections, InMemoryContracts, InMemorySeats};
 
 /// Makes the next calls of a fake fail as if its backend could not be reached, or its next
@@ -149,13 +151,53 @@ fn connection_key(c: &ContractId, s: &SeatId, k: ConnectionKind) -> ConnectionKe
 }
 
 /// One fake of each tenancy store, to hand out as ports and to look into.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct InMemoryTenancy {
     pub contracts: Arc<InMemoryContracts>,
     pub seats: Arc<InMemorySeats>,
     pub connections: Arc<InMemoryConnections>,
     pub tokens: Arc<InMemoryTokens>,
     pub subscriptions: Arc<InMemorySubscriptions>,
+    /// Works on the connections, tokens and subscriptions above.
+    pub retirements: Arc<InMemoryRetirements>,
     pub authorizations: Arc<InMemoryAuthorizations>,
     pub sync_status: Arc<InMemorySyncStatus>,
+}
+
+impl Default for InMemoryTenancy {
+    fn default() -> Self {
+        let connections = Arc::new(InMemoryConnections::default());
+        let tokens = Arc::new(InMemoryTokens::default());
+        let subscriptions = Arc::new(InMemorySubscriptions::default());
+        Self {
+            contracts: Arc::default(),
+            seats: Arc::default(),
+            retirements: Arc::new(InMemoryRetirements::new(
+                connections.clone(),
+                tokens.clone(),
+                subscriptions.clone(),
+            )),
+            connections,
+            tokens,
+            subscriptions,
+            authorizations: Arc::default(),
+            sync_status: Arc::default(),
+        }
+    }
+}
+
+impl InMemoryTenancy {
+    /// The fakes as the ports the use cases take.
+    pub fn stores(&self) -> TenancyStores {
+        TenancyStores {
+            contracts: self.contracts.clone(),
+            seats: self.seats.clone(),
+            connections: self.connections.clone(),
+            tokens: self.tokens.clone(),
+            subscriptions: self.subscriptions.clone(),
+            retirements: self.retirements.clone(),
+            authorizations: self.authorizations.clone(),
+            sync_status: self.sync_status.clone(),
+        }
+    }
 }

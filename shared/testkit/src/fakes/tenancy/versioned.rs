@@ -145,7 +145,7 @@ impl SeatStore for InMemorySeats {
 
 #[derive(Default)]
 pub struct InMemoryConnections {
-    items: Mutex<BTreeMap<ConnectionKey, Versioned<Connection>>>,
+    pub(super) items: Mutex<BTreeMap<ConnectionKey, Versioned<Connection>>>,
     pub faults: Faults,
 }
 
