@@ -121,6 +121,22 @@ async fn gmail_through_pubsub_pushes_with_real_headers_deletes_and_a_deauthorize
         assert!(Instant::now() < deadline, "the seat was never deauthorized");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Locally first: its subscription is forgotten at once, so whatever the provider still
+    // pushes is dropped unread. The watch itself is stopped by the next renewal run.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, watches) = suite
+            .sandbox(reqwest::Method::GET, "/watches", None)
+            .await?;
+        let watched = watches["gmail"]
+            .as_array()
+            .is_some_and(|w| w.iter().any(|a| a == me));
+        if !watched {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the watch was never stopped");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     let (_, pushes_before) = suite.sandbox(reqwest::Method::GET, "/pushes", None).await?;
     let unseen = suite
         .deliver(me, mail("jane", "jane@talent.example", &[me], &[], None))

@@ -34,7 +34,8 @@ impl Running {
         Ok(())
     }
 
-    /// A seat connects its mailbox: the consent URL, the sandbox's redirect, our callback.
+    /// A seat connects its mailbox: the consent URL, the sandbox's redirect to the front end,
+    /// and the front end finishing the sign-in with the seat's own token.
     pub async fn connect(&self, contract: &str, seat: &str, address: &str) -> Result<()> {
         let (status, _) = self
             .sandbox(
@@ -53,6 +54,7 @@ impl Running {
             )
             .await?;
         assert_eq!(status, 200, "authorize: {start}");
+        let bearer = self.token(contract, seat, "recruiter")?;
         let consent = self
             .http
             .get(start["authorization_url"].as_str().unwrap_or_default())
@@ -64,10 +66,19 @@ impl Running {
             .and_then(|l| l.to_str().ok())
             .ok_or("the sandbox did not redirect back")?
             .to_owned();
-        let done = self.http.get(back).send().await?;
-        let status = done.status().as_u16();
-        let body: Value = done.json().await?;
-        assert_eq!(status, 200, "callback: {body}");
+        let carried: serde_json::Map<String, Value> = reqwest::Url::parse(&back)?
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        let (status, body) = self
+            .api(
+                reqwest::Method::POST,
+                &format!("/v1/contracts/{contract}/seats/{seat}/connections/email/complete"),
+                &bearer,
+                Some(Value::Object(carried)),
+            )
+            .await?;
+        assert_eq!(status, 200, "complete: {body}");
         self.settle().await
     }
 

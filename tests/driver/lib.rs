@@ -84,6 +84,7 @@ impl Running {
         let child = Command::new(binary)
             .arg("serve")
             .env("HIRESYNC_PORT", "0")
+            .env("HIRESYNC_RENEWAL_SECONDS", "1")
             .env("HIRESYNC_SUITE_INFO", &info_path)
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)

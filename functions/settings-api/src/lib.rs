@@ -1,8 +1,9 @@
-//! The settings API: admin settings, and each seat's connect / callback / disconnect.
+//! The settings API: admin settings, and each seat's connect / complete / disconnect.
 //!
-//! Every route but the OAuth callback needs a bearer token, and checks that the caller's
-//! contract and seat own what is asked for; the callback is authenticated by its signed,
-//! single-use `state`. Errors are `{code, message}` (plus `admin_action` where an admin can
+//! Every route needs a bearer token, and checks that the caller's contract and seat own
+//! what is asked for. The providers redirect a seat's browser to the product's front end,
+//! which finishes the sign-in with the seat holder's own token (`.../complete`): a consent
+//! link sent to someone else connects nothing. Errors are `{code, message}` (plus `admin_action` where an admin can
 //! fix it) with a status that fits; internal causes are logged, never returned.
 
 pub mod auth;
@@ -18,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use hiresync_connect::{Callback, Connector, Failure};
+use hiresync_connect::{Callback, Connector, Failure, SignIn};
 use hiresync_domain::capability::{capabilities, may_authorize};
 use hiresync_domain::connect_error::ConnectError;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
@@ -50,7 +51,10 @@ pub const ROUTES: &[(&str, &str)] = &[
         "DELETE",
         "/v1/contracts/{contract}/seats/{seat}/connections/{kind}",
     ),
-    ("GET", "/v1/oauth/callback"),
+    (
+        "POST",
+        "/v1/contracts/{contract}/seats/{seat}/connections/{kind}/complete",
+    ),
     ("GET", "/v1/contracts/{contract}/seats/{seat}/skips"),
     ("GET", "/v1/contracts/{contract}/seats/{seat}/threads"),
     ("GET", "/v1/contracts/{contract}/seats/{seat}/skips/summary"),
@@ -328,30 +332,46 @@ async fn sign_in_unreachable(
     Err(Failure::Refused(ConnectError::NetworkBlocked { provider }).into())
 }
 
+/// What the provider's redirect brought to the front end, passed on as it came.
 #[derive(Deserialize)]
-struct CallbackQuery {
-    state: Option<String>,
+#[serde(deny_unknown_fields)]
+struct CompleteRequest {
+    state: String,
     code: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
 }
 
-async fn callback(
+/// The front end finishes a sign-in with the seat holder's token: only the seat and user
+/// that started it can.
+async fn complete(
     State(app): State<Arc<App>>,
-    Query(q): Query<CallbackQuery>,
+    Path((contract, seat, kind)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Result<Json<CompleteRequest>, JsonRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let now = (app.clock)();
+    let scope = seat_scope(&app, &headers, &contract, &seat, false)?;
+    let kind = kind_of(&kind)?;
+    let Json(request) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let holder = SignIn {
+        contract: scope.contract,
+        seat: scope.seat,
+        user: scope.caller.user,
+        kind,
+    };
     let connected = app
         .connector
         .complete_authorization(
+            &holder,
             &Callback {
-                state: q.state,
-                code: q.code,
-                error: q.error,
-                error_description: q.error_description,
+                state: Some(request.state),
+                code: request.code,
+                error: request.error,
+                error_description: request.error_description,
             },
-            now,
+            scope.now,
         )
+        .instrument(info_span!("complete", contract = %holder.contract, seat = %holder.seat))
         .await?;
     Ok(Json(json!({
         "contract": connected.contract.as_str(),
@@ -571,7 +591,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(ROUTES[2].1, get(list_connections))
         .route(ROUTES[3].1, post(authorize))
         .route(ROUTES[4].1, axum::routing::delete(deauthorize))
-        .route(ROUTES[5].1, get(callback))
+        .route(ROUTES[5].1, post(complete))
         .route(ROUTES[6].1, get(skips))
         .route(ROUTES[7].1, get(threads))
         .route(ROUTES[8].1, get(skip_summary))

@@ -1,5 +1,5 @@
 //! The settings API over its router, as API Gateway would call it: bearer tokens, JSON
-//! bodies, the OAuth callback, errors as `{code, message}` with the right status; against
+//! bodies, finishing a sign-in, errors as `{code, message}` with the right status; against
 //! the local AWS and a provider stub.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -357,18 +357,67 @@ async fn the_connect_path_over_http() {
     let scopes: BTreeSet<&str> = q["scope"].split(' ').collect();
     assert!(!scopes.contains("Mail.Send"), "no send scope at View only");
 
-    // The provider redirects back (no bearer token on this route).
-    let callback = format!(
-        "/v1/oauth/callback?state={}&code=the-code",
-        url::form_urlencoded::byte_serialize(q["state"].as_bytes()).collect::<String>()
-    );
-    let (s, b) = api.call("GET", &callback, None, None).await;
+    // The provider redirects to the front end, which finishes with the seat's own token:
+    // not without one, not with a colleague's, not as another kind, and none of those uses
+    // the sign-in up.
+    let complete = "/v1/contracts/acme/seats/s1/connections/email/complete";
+    let carried = json!({"state": q["state"], "code": "the-code"});
+    let (s, _) = api
+        .call("POST", complete, None, Some(carried.clone()))
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    let (s, _) = api
+        .call(
+            "POST",
+            "/v1/contracts/acme/seats/s2/connections/email/complete",
+            Some(&recruiter("s2")),
+            Some(carried.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "another seat's own route");
+    let (s, _) = api
+        .call(
+            "POST",
+            complete,
+            Some(&recruiter("s2")),
+            Some(carried.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another seat's token");
+    let (s, _) = api
+        .call(
+            "POST",
+            "/v1/contracts/acme/seats/s1/connections/calendar/complete",
+            Some(&recruiter("s1")),
+            Some(carried.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "another kind");
+    let (s, b) = api
+        .call(
+            "POST",
+            complete,
+            Some(&recruiter("s1")),
+            Some(json!({"state": q["state"], "cod": "x"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    let (s, b) = api
+        .call(
+            "POST",
+            complete,
+            Some(&recruiter("s1")),
+            Some(carried.clone()),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(
         b,
         json!({"contract": "acme", "seat": "s1", "kind": "email", "address": "rita@acme.example", "sync": "historical"})
     );
-    let (s, b) = api.call("GET", &callback, None, None).await;
+    let (s, b) = api
+        .call("POST", complete, Some(&recruiter("s1")), Some(carried))
+        .await;
     assert_eq!(
         (s, b["code"].as_str()),
         (
@@ -408,7 +457,7 @@ async fn the_connect_path_over_http() {
 }
 
 #[tokio::test]
-async fn a_provider_refusal_on_the_callback_is_the_table_row_with_its_admin_action() {
+async fn a_provider_refusal_brought_back_is_the_table_row_with_its_admin_action() {
     let api = Api::new("api-refusal").await;
     api.call(
         "PUT",
@@ -426,11 +475,14 @@ async fn a_provider_refusal_on_the_callback_is_the_table_row_with_its_admin_acti
         )
         .await;
     let q = query(b["authorization_url"].as_str().unwrap());
-    let callback = format!(
-        "/v1/oauth/callback?state={}&error=admin_policy_enforced",
-        url::form_urlencoded::byte_serialize(q["state"].as_bytes()).collect::<String>()
-    );
-    let (s, b) = api.call("GET", &callback, None, None).await;
+    let (s, b) = api
+        .call(
+            "POST",
+            "/v1/contracts/acme/seats/s1/connections/email/complete",
+            Some(&recruiter("s1")),
+            Some(json!({"state": q["state"], "error": "admin_policy_enforced"})),
+        )
+        .await;
     assert_eq!(s, StatusCode::FORBIDDEN);
     assert_eq!(b["code"], "need_admin_approval");
     assert!(b["admin_action"].as_str().unwrap().len() > 10);

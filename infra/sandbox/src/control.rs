@@ -372,6 +372,17 @@ pub(crate) async fn expire(State(s): State<Sandbox>, Path(address): Path<String>
     StatusCode::NO_CONTENT
 }
 
+/// What is subscribed right now: the mailboxes with a Gmail watch, and how many Graph
+/// subscriptions each Microsoft mailbox has.
+pub(crate) async fn watches(State(s): State<Sandbox>) -> Response {
+    let w = s.lock();
+    let mut graph: std::collections::BTreeMap<String, usize> = Default::default();
+    for sub in w.subscriptions.values() {
+        *graph.entry(sub.owner.clone()).or_default() += 1;
+    }
+    Json(json!({"gmail": w.gmail_watches, "graph": graph})).into_response()
+}
+
 pub(crate) async fn pushes(State(s): State<Sandbox>) -> Response {
     Json(json!({"pushes": s.pushes()})).into_response()
 }

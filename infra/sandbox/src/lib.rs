@@ -129,6 +129,7 @@ impl Sandbox {
                 post(calendar_watch),
             )
             .route("/calendar/channels/stop", post(no_content))
+            .route("/front-end/oauth", get(front_end_oauth))
             .route(
                 "/graph/me/mailFolders/{folder}/messages/delta",
                 get(mail_api::graph_delta),
@@ -170,6 +171,7 @@ impl Sandbox {
                 post(control::lifecycle),
             )
             .route("/sandbox/pushes", get(control::pushes))
+            .route("/sandbox/watches", get(control::watches))
             .route("/sandbox/pushes/replay", post(control::replay))
             .with_state(self.clone())
     }
@@ -548,4 +550,18 @@ async fn calendar_watch(
 
 async fn no_content() -> StatusCode {
     StatusCode::NO_CONTENT
+}
+
+/// Where the providers send a seat's browser back: the product's front end, which the local
+/// suite has none of. It shows what arrived and how the front end finishes the sign-in (the
+/// scenario does exactly that with the seat's token).
+async fn front_end_oauth(Query(q): Query<std::collections::BTreeMap<String, String>>) -> String {
+    let body = serde_json::to_string(&q).unwrap_or_default();
+    format!(
+        "The provider redirected here, to the product's front end, with:\n{body}\n\n\
+         The front end finishes the sign-in with the seat holder's own token:\n\
+         POST /v1/contracts/{{contract}}/seats/{{seat}}/connections/{{kind}}/complete\n\
+         Authorization: Bearer <the seat's token>\n\
+         {body}\n"
+    )
 }

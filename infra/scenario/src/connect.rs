@@ -1,6 +1,7 @@
 //! Part two of `make run`: the connect flow over HTTP. The real settings-api router serves
 //! on 127.0.0.1:${HIRESYNC_PORT:-3000}; a provider sandbox plays Microsoft and Google;
-//! seats follow the authorization URL as a browser would; the settings change fans out
+//! seats follow the authorization URL as a browser would, and finish at the completion
+//! route with their own token as the product's front end does; the settings change fans out
 //! through the real queue to the real settings-fanout handler.
 
 use anyhow::Context;
@@ -8,7 +9,8 @@ use serde_json::{json, Value};
 
 use crate::suite::Suite;
 
-/// A caller of the local API: a browser for the consent dance, and a bearer for the rest.
+/// A caller of the local API: a browser for the consent dance, the front end that finishes
+/// it, and a bearer for the rest.
 pub struct Client<'a> {
     http: reqwest::Client,
     base: String,
@@ -41,7 +43,8 @@ impl Client<'_> {
         Ok((status, serde_json::from_str(&text).unwrap_or(Value::Null)))
     }
 
-    /// The seat's browser: open the consent URL, follow the provider's redirect back to us.
+    /// The seat's browser opens the consent URL; the provider redirects it to the front end,
+    /// which finishes the sign-in with the seat's token.
     pub async fn connect(
         &self,
         seat: &str,
@@ -73,9 +76,33 @@ impl Client<'_> {
             .and_then(|l| l.to_str().ok())
             .context("the provider did not redirect back")?
             .to_owned();
-        let response = self.http.get(&back).send().await?;
-        let status = response.status().as_u16();
-        Ok((status, response.json().await?))
+        self.complete(&token, seat, kind, &back).await
+    }
+
+    /// The front end: what the provider's redirect to `back` carried, passed on to the
+    /// completion route with `bearer`.
+    pub async fn complete(
+        &self,
+        bearer: &str,
+        seat: &str,
+        kind: &str,
+        back: &str,
+    ) -> anyhow::Result<(u16, Value)> {
+        let back = reqwest::Url::parse(back).context("the redirect is not a URL")?;
+        let carried: serde_json::Map<String, Value> = back
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
+        self.call(
+            reqwest::Method::POST,
+            &format!(
+                "/v1/contracts/{}/seats/{seat}/connections/{kind}/complete",
+                self.contract
+            ),
+            bearer,
+            Some(Value::Object(carried)),
+        )
+        .await
     }
 }
 

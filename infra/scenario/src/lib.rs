@@ -206,8 +206,12 @@ async fn serve() -> anyhow::Result<()> {
     println!("  curl -s -X PUT {}/v1/contracts/globex/settings -H \"authorization: Bearer $ADMIN\" -H 'content-type: application/json' -d '{{\"provider\":\"microsoft365\",\"email_access\":\"view_only\"}}'", suite.api);
     println!("  curl -s -X POST {}/v1/contracts/globex/seats/ana/connections/email/authorize -H \"authorization: Bearer $ANA\" -H 'content-type: application/json' -d '{{\"login_hint\":\"ana@globex.example\"}}'", suite.api);
     println!(
-        "  then open the authorization_url: the sandbox consents and redirects back to the API."
+        "  then open the authorization_url: the sandbox consents and redirects to the front end's page"
     );
+    println!(
+        "  (played by the sandbox), which shows the state and code; finish as the front end does:"
+    );
+    println!("  curl -s -X POST {}/v1/contracts/globex/seats/ana/connections/email/complete -H \"authorization: Bearer $ANA\" -H 'content-type: application/json' -d '{{\"state\":\"<state>\",\"code\":\"<code>\"}}'", suite.api);
     println!("  curl -s -X POST {}/sandbox/mailboxes/ana@globex.example/messages -H 'content-type: application/json' -d '{{\"thread\":\"t1\",\"from\":\"Jane <jane@talent.example>\",\"to\":[\"ana@globex.example\"],\"subject\":\"Hello\"}}'", suite.providers);
     println!(
         "  curl -s {}/v1/contracts/globex/seats/ana/threads -H \"authorization: Bearer $ANA\"",

@@ -7,7 +7,9 @@
 //! - Queue polling as Lambda's event sources do: settings-fanout on the deauthorizations
 //!   queue, directory-events on its queue, ingest on the FIFO sync-jobs queue (failures come
 //!   back after a second here, so a poison job reaches its dead-letter queue quickly).
-//! - The subscription-renewal timer.
+//! - The subscription-renewal timer: every minute, or every `HIRESYNC_RENEWAL_SECONDS`
+//!   (the end-to-end tests make it a second, so a deauthorization's provider clean-up is
+//!   seen quickly).
 //!
 //! Every function is built by the same `build(config)` its `main.rs` calls, from its own
 //! `Config` read out of one local environment: the template's variables resolved to the
@@ -134,7 +136,8 @@ impl Suite {
         let mut env: BTreeMap<String, String> = resources.environment(template);
         let signing = random_key();
         for (k, v) in [
-            ("OAUTH_REDIRECT_URL", format!("{api}/v1/oauth/callback")),
+            // The product's front end receives the redirect; the sandbox stands in for it.
+            ("OAUTH_REDIRECT_URL", format!("{providers}/front-end/oauth")),
             ("WEBHOOK_BASE_URL", api.clone()),
             ("MICROSOFT_CLIENT_ID", "local-ms-client".to_owned()),
             ("MICROSOFT_CLIENT_SECRET", "local-ms-secret".to_owned()),
@@ -283,10 +286,20 @@ impl Suite {
     }
 
     /// Keeps every function running until Ctrl-C: the queues polled every quarter second,
-    /// the renewal timer every minute.
+    /// the renewal timer every minute (or every `HIRESYNC_RENEWAL_SECONDS`).
     pub async fn serve_forever(&self) -> anyhow::Result<()> {
+        let every = match std::env::var("HIRESYNC_RENEWAL_SECONDS") {
+            Ok(raw) => raw
+                .parse::<u64>()
+                .ok()
+                .filter(|s| *s > 0)
+                .with_context(|| {
+                    format!("HIRESYNC_RENEWAL_SECONDS={raw:?} is not a number of seconds")
+                })?,
+            Err(_) => 60,
+        };
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
-        let mut renewal = tokio::time::interval(std::time::Duration::from_secs(60));
+        let mut renewal = tokio::time::interval(std::time::Duration::from_secs(every));
         loop {
             tokio::select! {
                 _ = tokio::signal::ctrl_c() => return Ok(()),

@@ -9,9 +9,10 @@ use hiresync_domain::connect_error::{
     account_mismatch, check_granted_scopes, ConnectError, ProviderSignal, StaleReason,
 };
 use hiresync_domain::connection::{Connection, ConnectionKind, Grant, SyncStart};
+use hiresync_domain::contract::Provider;
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
-use hiresync_domain::ports::{retry_on_race, Raced, StoredToken};
+use hiresync_domain::ports::{retry_on_race, MailboxHolder, Raced, StoredToken};
 use hiresync_domain::scopes;
 use hiresync_domain::seat::Seat;
 use hiresync_domain::Timestamp;
@@ -27,7 +28,38 @@ pub struct AuthorizationStart {
     pub expires_at: Timestamp,
 }
 
-/// The provider's redirect back to us, as it arrived.
+/// Who finishes a sign-in: the seat, its holder (the product's bearer token names both)
+/// and the kind, as the completion route's path and token say. Only the same seat, user
+/// and kind that started a sign-in can finish it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignIn {
+    pub contract: ContractId,
+    pub seat: SeatId,
+    pub user: UserId,
+    pub kind: ConnectionKind,
+}
+
+impl SignIn {
+    /// What a state is bound to (never sent anywhere: the MAC covers it).
+    fn binding(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n{}",
+            self.contract,
+            self.seat,
+            self.user,
+            self.kind.as_str()
+        )
+    }
+
+    fn started(&self, pending: &PendingAuthorization) -> bool {
+        pending.contract_id == self.contract
+            && pending.seat_id == self.seat
+            && pending.user_id == self.user
+            && pending.kind == self.kind
+    }
+}
+
+/// The provider's redirect back to the front end, as it arrived there.
 #[derive(Debug, Clone, Default)]
 pub struct Callback {
     pub state: Option<String>,
@@ -75,10 +107,17 @@ impl Connector {
             now,
         );
         let wanted = scopes::requested_scopes(provider, kind, contract.settings.email_access);
+        let holder = SignIn {
+            contract: contract_id.clone(),
+            seat: seat_id.clone(),
+            user: user.clone(),
+            kind,
+        };
+        let state = self.signer()?.sign(&pending.id, &holder.binding());
         let request = self
             .providers
             .identity(provider)
-            .authorization_url(&self.signer()?.sign(&pending.id), &wanted, login_hint)
+            .authorization_url(&state, &wanted, login_hint)
             .map_err(|e| Failure::internal("authorization URL", e))?;
         self.stores
             .authorizations
@@ -91,11 +130,14 @@ impl Connector {
         })
     }
 
-    /// Completes an authorization from the provider's redirect: redeems the code, checks the
-    /// granted scopes and the mailbox or calendar behind the grant, and only then stores the
-    /// connection, its sealed token and its push subscriptions.
+    /// Completes an authorization from the provider's redirect, for the seat and user that
+    /// started it (`holder`; anyone else's state is refused without being consumed):
+    /// redeems the code, checks the granted scopes and the mailbox or calendar behind the
+    /// grant, and only then stores the connection, its sealed token and its push
+    /// subscriptions.
     pub async fn complete_authorization(
         &self,
+        holder: &SignIn,
         callback: &Callback,
         now: Timestamp,
     ) -> Result<Connected, Failure> {
@@ -103,15 +145,19 @@ impl Connector {
         let id = callback
             .state
             .as_deref()
-            .and_then(|s| signer.verify(s))
+            .and_then(|s| signer.verify(s, &holder.binding()))
             .ok_or(stale(StaleReason::Unrecognized))?;
-        // The signature proves we issued it; if the store no longer has it, it was used.
+        // The signature proves we issued it to this holder; if the store no longer has it,
+        // it was used.
         let (pending, verifier) = self
             .stores
             .authorizations
             .take(id)
             .await?
             .ok_or(stale(StaleReason::AlreadyUsed))?;
+        if !holder.started(&pending) {
+            return Err(stale(StaleReason::Unrecognized));
+        }
         if pending.is_expired(now) {
             return Err(stale(StaleReason::Expired));
         }
@@ -187,12 +233,13 @@ impl Connector {
                 None => Failure::internal("mailbox address", e),
             })?;
 
+        let (c, s) = (pending.contract_id.clone(), pending.seat_id.clone());
+        self.claim_mailbox(&c, &s, kind, provider, &address).await?;
         let grant = Grant {
             provider,
             address: address.clone(),
             scopes: granted,
         };
-        let (c, s) = (pending.contract_id.clone(), pending.seat_id.clone());
         let sync = self.store_connection(&c, &s, kind, grant, now).await?;
         let sealed = self
             .sealer
@@ -236,6 +283,52 @@ impl Connector {
             address,
             sync,
         })
+    }
+
+    /// Makes this seat the one connection of the account's `kind`: refused while another
+    /// seat (of any contract) has it connected; a claim whose seat no longer has it
+    /// connected (disconnected, or connected elsewhere since) is taken over.
+    async fn claim_mailbox(
+        &self,
+        c: &ContractId,
+        s: &SeatId,
+        kind: ConnectionKind,
+        provider: Provider,
+        address: &EmailAddress,
+    ) -> Result<(), Failure> {
+        let claims = &self.stores.mailboxes;
+        let me = MailboxHolder {
+            contract: c.clone(),
+            seat: s.clone(),
+        };
+        let me = &me;
+        retry_on_race("mailbox claim", || async move {
+            let holder = claims.holder(provider, kind, address).await?;
+            if let Some(other) = &holder {
+                if other == me {
+                    return Ok(Some(()));
+                }
+                let theirs = self
+                    .stores
+                    .connections
+                    .get(&other.contract, &other.seat, kind)
+                    .await?
+                    .is_some_and(|v| {
+                        v.value.is_authorized()
+                            && v.value.grant.provider == provider
+                            && &v.value.grant.address == address
+                    });
+                if theirs {
+                    info!(contract = %c, seat = %s, kind = kind.as_str(), "account already connected to another seat");
+                    return Err(Failure::Refused(ConnectError::MailboxInUse { provider, kind }));
+                }
+            }
+            Ok(claims
+                .claim(provider, kind, address, holder.as_ref(), me)
+                .await
+                .raced()?)
+        })
+        .await
     }
 
     /// Stores the connection of a new grant: the seat's first of its kind, or a

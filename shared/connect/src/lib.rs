@@ -16,7 +16,7 @@ pub mod state;
 mod subscriptions;
 mod tokens;
 
-pub use authorization::{AuthorizationStart, Callback, Connected};
+pub use authorization::{AuthorizationStart, Callback, Connected, SignIn};
 pub use connector::{ConnectPorts, Connector, NotConfigured};
 pub use hiresync_domain::failure::Failure;
 pub use hiresync_domain::ports::PushSettings;

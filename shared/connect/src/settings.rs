@@ -6,13 +6,14 @@ use hiresync_domain::capability::Denial;
 use hiresync_domain::connect_error::ConnectError;
 use hiresync_domain::connection::{Connection, ConnectionKind};
 use hiresync_domain::contract::{Contract, SettingsUpdate};
+use hiresync_domain::failure::Chain;
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, SeatId};
-use hiresync_domain::ports::{retry_on_race, PageToken, Raced, Versioned};
+use hiresync_domain::ports::{retry_on_race, MailboxHolder, PageToken, Raced, Versioned};
 use hiresync_domain::retirement::Retirement;
 use hiresync_domain::Timestamp;
 use hiresync_messages::FanOutPage;
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::connector::Connector;
 
@@ -203,11 +204,16 @@ impl Connector {
                 }
                 let written = if lost {
                     let retirement = self.retirement(&read, issued_at, now).await?;
-                    self.stores
+                    let written = self
+                        .stores
                         .retirements
                         .retire(&read, &changed, &retirement)
                         .await
-                        .raced()?
+                        .raced()?;
+                    if written.is_some() {
+                        self.release_mailbox(&changed).await;
+                    }
+                    written
                 } else {
                     connections.update(&read, &changed).await.raced()?
                 };
@@ -218,6 +224,23 @@ impl Connector {
             }
         })
         .await
+    }
+
+    /// Lets another seat connect the account now. Best effort: a claim left behind is taken
+    /// over by the next seat to connect the account, since this one no longer holds it.
+    async fn release_mailbox(&self, conn: &Connection) {
+        let holder = MailboxHolder {
+            contract: conn.contract_id.clone(),
+            seat: conn.seat_id.clone(),
+        };
+        if let Err(e) = self
+            .stores
+            .mailboxes
+            .release(conn.grant.provider, conn.kind, &conn.grant.address, &holder)
+            .await
+        {
+            warn!(contract = %conn.contract_id, seat = %conn.seat_id, error = %Chain(&e), "mailbox claim not released; the next seat to connect the account takes it over");
+        }
     }
 
     /// What a connection that is losing its authorization leaves for its provider: its

@@ -1,7 +1,11 @@
-//! The OAuth `state` parameter: the pending authorization's id, signed.
+//! The OAuth `state` parameter: the pending authorization's id, signed together with who
+//! started it.
 //!
 //! The id alone is unguessable and single-use (the store hands it out once); the signature
-//! lets a forged or mangled state be refused before any storage is touched.
+//! lets a forged or mangled state be refused before any storage is touched, and, as it
+//! covers the seat, the user and the kind the sign-in was started for (its binding, never
+//! in the URL), a state presented by anyone else is refused the same way: it is not
+//! consumed, so the seat that started it can still finish.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
@@ -49,19 +53,29 @@ impl StateSigner {
         }
     }
 
-    pub fn sign(&self, id: &str) -> String {
+    fn mac_of(&self, id: &str, binding: &str) -> HmacSha256 {
         let mut mac = self.mac();
         mac.update(id.as_bytes());
+        // Ids never contain a newline, so id and binding cannot be shifted into each other.
+        mac.update(b"\n");
+        mac.update(binding.as_bytes());
+        mac
+    }
+
+    /// The state of pending authorization `id`, bound to `binding`.
+    pub fn sign(&self, id: &str, binding: &str) -> String {
+        let mac = self.mac_of(id, binding);
         format!("{id}.{}", B64.encode(mac.finalize().into_bytes()))
     }
 
-    /// The id inside a state this signer made, or `None` for anything else.
-    pub fn verify<'s>(&self, state: &'s str) -> Option<&'s str> {
+    /// The id inside a state this signer made for `binding`, or `None` for anything else.
+    pub fn verify<'s>(&self, state: &'s str, binding: &str) -> Option<&'s str> {
         let (id, signature) = state.rsplit_once('.')?;
         let signature = B64.decode(signature).ok()?;
-        let mut mac = self.mac();
-        mac.update(id.as_bytes());
-        mac.verify_slice(&signature).ok().map(|()| id)
+        self.mac_of(id, binding)
+            .verify_slice(&signature)
+            .ok()
+            .map(|()| id)
     }
 }
 
@@ -77,13 +91,18 @@ mod tests {
     fn a_signed_state_verifies_and_a_tampered_one_does_not() {
         let s = signer(7);
         let id = new_id();
-        let state = s.sign(&id);
-        assert_eq!(s.verify(&state), Some(id.as_str()));
-        assert_eq!(signer(8).verify(&state), None, "another key");
+        let state = s.sign(&id, "acme/s1/u1/email");
+        assert_eq!(s.verify(&state, "acme/s1/u1/email"), Some(id.as_str()));
+        assert_eq!(
+            signer(8).verify(&state, "acme/s1/u1/email"),
+            None,
+            "another key"
+        );
+        assert_eq!(s.verify(&state, "acme/s2/u2/email"), None, "another seat");
         let forged = format!("other-id.{}", state.rsplit_once('.').unwrap().1);
-        assert_eq!(s.verify(&forged), None);
-        assert_eq!(s.verify("no-signature"), None);
-        assert_eq!(s.verify("id.!!!not-base64"), None);
+        assert_eq!(s.verify(&forged, "acme/s1/u1/email"), None);
+        assert_eq!(s.verify("no-signature", ""), None);
+        assert_eq!(s.verify("id.!!!not-base64", ""), None);
     }
 
     #[test]

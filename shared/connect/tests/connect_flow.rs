@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{consent, query, ts, Harness, NOW};
+use common::{consent, query, sign_in, ts, Harness, NOW};
 use hiresync_connect::{Callback, Failure};
 use hiresync_domain::access::{DeauthorizationReason, ReconnectReason};
 use hiresync_domain::capability::Denial;
@@ -114,6 +114,7 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
     let connected = h
         .connector
         .complete_authorization(
+            &sign_in(seat("s1"), user("u1"), ConnectionKind::Email),
             &consent(&start.url, "auth-code-1"),
             ts("2026-03-02T09:01:00Z"),
         )
@@ -237,6 +238,7 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
     let again = refused(
         h.connector
             .complete_authorization(
+                &sign_in(seat("s1"), user("u1"), ConnectionKind::Email),
                 &consent(&start.url, "auth-code-1"),
                 ts("2026-03-02T09:02:00Z"),
             )
@@ -272,7 +274,15 @@ async fn forged_expired_and_settings_changed_callbacks_are_refused_without_stori
         ..Default::default()
     };
     assert_eq!(
-        refused(h.connector.complete_authorization(&forged, ts(NOW)).await),
+        refused(
+            h.connector
+                .complete_authorization(
+                    &sign_in(seat("s1"), user("u1"), ConnectionKind::Email),
+                    &forged,
+                    ts(NOW)
+                )
+                .await
+        ),
         ConnectError::AuthorizationRequestExpired {
             reason: StaleReason::Unrecognized
         }
@@ -293,7 +303,11 @@ async fn forged_expired_and_settings_changed_callbacks_are_refused_without_stori
     assert_eq!(
         refused(
             h.connector
-                .complete_authorization(&consent(&start.url, "c"), ts("2026-03-02T09:15:00Z"))
+                .complete_authorization(
+                    &sign_in(seat("s1"), user("u1"), ConnectionKind::Email),
+                    &consent(&start.url, "c"),
+                    ts("2026-03-02T09:15:00Z")
+                )
                 .await
         ),
         ConnectError::AuthorizationRequestExpired {
@@ -317,7 +331,11 @@ async fn forged_expired_and_settings_changed_callbacks_are_refused_without_stori
     assert_eq!(
         refused(
             h.connector
-                .complete_authorization(&consent(&start.url, "c"), ts(NOW))
+                .complete_authorization(
+                    &sign_in(seat("s1"), user("u1"), ConnectionKind::Email),
+                    &consent(&start.url, "c"),
+                    ts(NOW)
+                )
                 .await
         ),
         ConnectError::AuthorizationRequestExpired {
@@ -366,7 +384,11 @@ async fn google_granular_consent_without_every_scope_is_refused_with_the_missing
     assert_eq!(q["prompt"], "consent");
     let e = refused(
         h.connector
-            .complete_authorization(&consent(&start.url, "c"), ts(NOW))
+            .complete_authorization(
+                &sign_in(seat("s1"), user("u1"), ConnectionKind::Calendar),
+                &consent(&start.url, "c"),
+                ts(NOW),
+            )
             .await,
     );
     assert_eq!(e.code(), "insufficient_scopes");
@@ -419,7 +441,15 @@ async fn provider_refusals_reach_the_seat_as_the_precise_table_rows() {
         error_description: Some("AADSTS90094: The grant requires admin permission.".into()),
         ..Default::default()
     };
-    let e = refused(h.connector.complete_authorization(&redirect, ts(NOW)).await);
+    let e = refused(
+        h.connector
+            .complete_authorization(
+                &sign_in(seat("s1"), user("u1"), ConnectionKind::Email),
+                &redirect,
+                ts(NOW),
+            )
+            .await,
+    );
     assert_eq!(e.code(), "need_admin_approval");
     assert!(e.admin_action().is_some());
 
@@ -446,7 +476,11 @@ async fn provider_refusals_reach_the_seat_as_the_precise_table_rows() {
         .unwrap();
     let e = refused(
         h.connector
-            .complete_authorization(&consent(&start.url, "c"), ts(NOW))
+            .complete_authorization(
+                &sign_in(seat("s1"), user("u1"), ConnectionKind::Email),
+                &consent(&start.url, "c"),
+                ts(NOW),
+            )
             .await,
     );
     assert_eq!(e.code(), "not_assigned");
@@ -481,14 +515,20 @@ async fn an_inactive_mailbox_is_named_as_such() {
         .unwrap();
     let e = refused(
         h.connector
-            .complete_authorization(&consent(&start.url, "c"), ts(NOW))
+            .complete_authorization(
+                &sign_in(seat("s1"), user("u1"), ConnectionKind::Email),
+                &consent(&start.url, "c"),
+                ts(NOW),
+            )
             .await,
     );
     assert_eq!(e.code(), "mailbox_unavailable");
     assert_eq!(e.class(), ErrorClass::MailboxProblem);
 }
 
+/// Seat `s` connects its own account, `<s>@acme.example`.
 async fn connect(h: &Harness, s: &str, kind: ConnectionKind, at: &str) {
+    h.mailbox_is(&format!("{s}@acme.example"));
     let start = h
         .connector
         .start_authorization(
@@ -502,7 +542,11 @@ async fn connect(h: &Harness, s: &str, kind: ConnectionKind, at: &str) {
         .await
         .unwrap();
     h.connector
-        .complete_authorization(&consent(&start.url, &format!("code-{s}")), ts(at))
+        .complete_authorization(
+            &sign_in(seat(s), user(&format!("u-{s}")), kind),
+            &consent(&start.url, &format!("code-{s}")),
+            ts(at),
+        )
         .await
         .unwrap();
 }
@@ -937,7 +981,11 @@ async fn a_personal_account_where_a_work_account_is_expected_is_the_provider_mis
         .unwrap();
     let e = refused(
         h.connector
-            .complete_authorization(&consent(&start.url, "c"), ts(NOW))
+            .complete_authorization(
+                &sign_in(seat("s1"), user("u1"), ConnectionKind::Email),
+                &consent(&start.url, "c"),
+                ts(NOW),
+            )
             .await,
     );
     assert_eq!(e.code(), "address_provider_mismatch");
@@ -990,7 +1038,11 @@ async fn a_personal_account_where_a_work_account_is_expected_is_the_provider_mis
         .await
         .unwrap();
     h.connector
-        .complete_authorization(&consent(&start.url, "c2"), ts(NOW))
+        .complete_authorization(
+            &sign_in(seat("s1"), user("u1"), ConnectionKind::Email),
+            &consent(&start.url, "c2"),
+            ts(NOW),
+        )
         .await
         .unwrap();
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{consent, ts, Harness, NOW};
+use common::{consent, sign_in, ts, Harness, NOW};
 use hiresync_connect::Failure;
 use hiresync_domain::access::ReconnectReason;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
@@ -49,7 +49,11 @@ async fn connected(h: &Harness, provider: Provider, kind: ConnectionKind) {
         .await
         .unwrap();
     h.connector
-        .complete_authorization(&consent(&start.url, "code-1"), ts(NOW))
+        .complete_authorization(
+            &sign_in(seat("s1"), UserId::parse("u1").unwrap(), kind),
+            &consent(&start.url, "code-1"),
+            ts(NOW),
+        )
         .await
         .unwrap();
     h.drain("SyncJobsQueue").await;

@@ -820,6 +820,10 @@ fn one_of_each() -> Vec<ConnectError> {
             provider: Google,
             provider_code: "interaction_required".into(),
         },
+        MailboxInUse {
+            provider: Google,
+            kind: Calendar,
+        },
         NotAllowed(Denial::ContractSuspended),
         NotAllowed(Denial::NoProvider),
         NotAllowed(Denial::FeatureOff {
@@ -855,6 +859,7 @@ fn variant(error: &ConnectError) -> usize {
         ProviderUnavailable { .. } => 14,
         ServiceMisconfigured { .. } => 15,
         ProviderRejected { .. } => 16,
+        MailboxInUse { .. } => 25,
         NotAllowed(denial) => {
             17 + match denial {
                 Denial::ContractSuspended => 0,
@@ -874,7 +879,7 @@ fn variant(error: &ConnectError) -> usize {
 fn every_variant_has_a_unique_snake_case_code() {
     let all = one_of_each();
     let variants: BTreeSet<usize> = all.iter().map(variant).collect();
-    assert_eq!(variants, (0..25).collect(), "one example of every variant");
+    assert_eq!(variants, (0..26).collect(), "one example of every variant");
 
     let mut seen = HashSet::new();
     for error in &all {

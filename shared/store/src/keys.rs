@@ -91,6 +91,25 @@ pub fn shard(value: &str, shards: u32) -> u32 {
     hash % shards.max(1)
 }
 
+/// Who holds an account's mailbox or calendar: one item per provider, kind and address,
+/// outside any contract's partition, since the rule spans contracts.
+pub fn mailbox_pk(
+    provider: hiresync_domain::contract::Provider,
+    kind: ConnectionKind,
+    address: &EmailAddress,
+) -> String {
+    let provider = match provider {
+        hiresync_domain::contract::Provider::Microsoft365 => "microsoft365",
+        hiresync_domain::contract::Provider::GoogleWorkspace => "google_workspace",
+    };
+    format!(
+        "MAILBOX#{provider}#{}#{}",
+        kind.as_str(),
+        escape_part(address.as_str())
+    )
+}
+pub const MAILBOX_SK: &str = "MAILBOX";
+
 /// The `by-renewal` partitions of subscriptions (`RENEW#<n>`).
 pub const RENEWAL_PARTITION: &str = "RENEW";
 /// The `by-renewal` partitions of retirements (`RETIRE#<n>`), apart from subscriptions'.

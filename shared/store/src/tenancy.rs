@@ -5,8 +5,9 @@ use std::sync::Arc;
 use hiresync_domain::ports::TenancyStores;
 
 use crate::{
-    DynamoAuthorizationStore, DynamoConnectionStore, DynamoContractStore, DynamoRetirementStore,
-    DynamoSeatStore, DynamoSubscriptionStore, DynamoSyncStatusStore, DynamoTokenStore,
+    DynamoAuthorizationStore, DynamoConnectionStore, DynamoContractStore, DynamoMailboxClaims,
+    DynamoRetirementStore, DynamoSeatStore, DynamoSubscriptionStore, DynamoSyncStatusStore,
+    DynamoTokenStore,
 };
 
 /// The contracts, seats, connections, tokens, subscriptions, retirements, pending
@@ -19,6 +20,7 @@ pub fn tenancy_stores(client: &aws_sdk_dynamodb::Client, table: &str) -> Tenancy
         tokens: Arc::new(DynamoTokenStore::new(client.clone(), table)),
         subscriptions: Arc::new(DynamoSubscriptionStore::new(client.clone(), table)),
         retirements: Arc::new(DynamoRetirementStore::new(client.clone(), table)),
+        mailboxes: Arc::new(DynamoMailboxClaims::new(client.clone(), table)),
         authorizations: Arc::new(DynamoAuthorizationStore::new(client.clone(), table)),
         sync_status: Arc::new(DynamoSyncStatusStore::new(client.clone(), table)),
     }

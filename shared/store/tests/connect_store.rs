@@ -10,16 +10,16 @@ use hiresync_domain::connection::{Connection, ConnectionKind, Grant};
 use hiresync_domain::contract::{EmailAccess, Provider};
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
 use hiresync_domain::ports::{
-    AuthorizationStore, ConnectionStore, ContractStore, RetirementStore, StoreError, StoredToken,
-    SubscriptionStore, TokenStore, Versioned,
+    AuthorizationStore, ConnectionStore, ContractStore, MailboxClaims, MailboxHolder,
+    RetirementStore, StoreError, StoredToken, SubscriptionStore, TokenStore, Versioned,
 };
 use hiresync_domain::retirement::Retirement;
 use hiresync_domain::sealed::Sealed;
 use hiresync_domain::subscription::{Lifetimes, PushSubscription, SubscriptionKind};
 use hiresync_domain::Timestamp;
 use hiresync_store::{
-    DynamoAuthorizationStore, DynamoConnectionStore, DynamoContractStore, DynamoRetirementStore,
-    DynamoSubscriptionStore, DynamoTokenStore,
+    DynamoAuthorizationStore, DynamoConnectionStore, DynamoContractStore, DynamoMailboxClaims,
+    DynamoRetirementStore, DynamoSubscriptionStore, DynamoTokenStore,
 };
 use secrecy::{ExposeSecret, SecretString};
 
@@ -80,7 +80,7 @@ fn mailbox(seat_id: &str) -> Connection {
         ConnectionKind::Email,
         Grant {
             provider: Provider::Microsoft365,
-            address: EmailAddress::parse(&format!("{seat_id}@acme.com")).unwrap(),
+            address: EmailAddress::parse(format!("{seat_id}@acme.com")).unwrap(),
             scopes: BTreeSet::from(["Mail.Read".to_owned()]),
         },
         ts("2026-03-02T09:00:00Z"),
@@ -420,4 +420,55 @@ async fn the_lowest_graph_ceiling_learned_is_kept() {
     assert_eq!(store.graph_ceiling(&acme()).await.unwrap(), Some(4000));
     store.remember_graph_ceiling(&acme(), 4000).await.unwrap();
     assert_eq!(store.graph_ceiling(&acme()).await.unwrap(), Some(4000));
+}
+
+#[tokio::test]
+async fn an_account_is_held_by_one_seat_and_changes_hands_only_from_the_holder_read() {
+    let (client, table) = tenancy("mailboxes").await;
+    let claims = DynamoMailboxClaims::new(client, table);
+    let (p, k) = (Provider::GoogleWorkspace, ConnectionKind::Email);
+    let address = EmailAddress::parse("shared#1@acme.com").unwrap();
+    let holder = |c: &str, s: &str| MailboxHolder {
+        contract: ContractId::parse(c).unwrap(),
+        seat: seat(s),
+    };
+    let (a, b) = (holder("acme", "s1"), holder("globex", "s1"));
+
+    assert_eq!(claims.holder(p, k, &address).await.unwrap(), None);
+    claims.claim(p, k, &address, None, &a).await.unwrap();
+    assert_eq!(
+        claims.holder(p, k, &address).await.unwrap(),
+        Some(a.clone())
+    );
+    // Another seat that read "nobody", or the wrong holder, loses.
+    for from in [None, Some(&b)] {
+        assert!(matches!(
+            claims.claim(p, k, &address, from, &b).await,
+            Err(StoreError::Conflict { .. })
+        ));
+    }
+    // The calendar, and the other provider, are separate accounts.
+    assert_eq!(
+        claims
+            .holder(p, ConnectionKind::Calendar, &address)
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        claims
+            .holder(Provider::Microsoft365, k, &address)
+            .await
+            .unwrap(),
+        None
+    );
+    // Taken over from the holder read; released only by its holder.
+    claims.claim(p, k, &address, Some(&a), &b).await.unwrap();
+    assert!(!claims.release(p, k, &address, &a).await.unwrap());
+    assert_eq!(
+        claims.holder(p, k, &address).await.unwrap(),
+        Some(b.clone())
+    );
+    assert!(claims.release(p, k, &address, &b).await.unwrap());
+    assert_eq!(claims.holder(p, k, &address).await.unwrap(), None);
 }

@@ -8,7 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use common::{consent, ts, Harness};
+use common::{consent, sign_in, ts, Harness};
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::directory::{DirectoryEntry, DiscoverySetting};
@@ -96,7 +96,11 @@ async fn setup(label: &str, provider: Provider) -> Setup {
         .await
         .unwrap();
     h.connector
-        .complete_authorization(&consent(&start.url, "code-ingest"), ts(CONNECTED))
+        .complete_authorization(
+            &sign_in(seat(), UserId::parse("u1").unwrap(), ConnectionKind::Email),
+            &consent(&start.url, "code-ingest"),
+            ts(CONNECTED),
+        )
         .await
         .unwrap();
     h.drain("SyncJobsQueue").await;

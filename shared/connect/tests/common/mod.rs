@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use hiresync_connect::state::StateSigner;
 use hiresync_connect::{Callback, Connector};
@@ -35,6 +36,8 @@ pub struct Harness {
     pub server: MockServer,
     pub resources: Resources,
     pub sqs: aws_sdk_sqs::Client,
+    /// The account behind every grant the mocked providers hand out from now on.
+    mailbox: Arc<Mutex<String>>,
     logs: LogCapture,
 }
 
@@ -110,6 +113,7 @@ impl Harness {
             server,
             resources,
             sqs: aws_sdk_sqs::Client::new(&config),
+            mailbox: Arc::default(),
             logs,
         }
     }
@@ -189,6 +193,11 @@ impl Harness {
             .await;
     }
 
+    /// From now on, the providers' grants are for `mail`'s account.
+    pub fn mailbox_is(&self, mail: &str) {
+        *self.mailbox.lock().unwrap() = mail.to_owned();
+    }
+
     /// A Microsoft 365 tenant that grants `scope` and whose user has `mail`.
     pub async fn microsoft_tenant(&self, refresh: &str, scope: &str, mail: &str) {
         let refresh = &distinctive(refresh);
@@ -203,12 +212,14 @@ impl Harness {
             })),
         )
         .await;
-        self.mount(
+        self.mailbox_is(mail);
+        self.mount_with(
             "GET",
             "/graph/me",
-            ResponseTemplate::new(200).set_body_json(json!({
-                "id": "0f1e2d3c", "mail": mail, "userPrincipalName": mail
-            })),
+            Mailbox(
+                self.mailbox.clone(),
+                |mail| json!({"id": "0f1e2d3c", "mail": mail, "userPrincipalName": mail}),
+            ),
         )
         .await;
         self.mount(
@@ -217,11 +228,13 @@ impl Harness {
             ResponseTemplate::new(200).set_body_json(json!({"timeZone": "UTC"})),
         )
         .await;
-        self.mount(
+        self.mount_with(
             "GET",
             "/graph/me/calendar",
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"id": "cal-1", "owner": {"name": "R", "address": mail}})),
+            Mailbox(
+                self.mailbox.clone(),
+                |mail| json!({"id": "cal-1", "owner": {"name": "R", "address": mail}}),
+            ),
         )
         .await;
         self.mount_with(
@@ -253,10 +266,13 @@ impl Harness {
             })),
         )
         .await;
-        self.mount(
+        self.mailbox_is(mail);
+        self.mount_with(
             "GET",
             "/gmail/users/me/profile",
-            ResponseTemplate::new(200).set_body_json(json!({"emailAddress": mail, "historyId": "1234", "messagesTotal": 1, "threadsTotal": 1})),
+            Mailbox(self.mailbox.clone(), |mail| {
+                json!({"emailAddress": mail, "historyId": "1234", "messagesTotal": 1, "threadsTotal": 1})
+            }),
         )
         .await;
         self.mount(
@@ -268,11 +284,13 @@ impl Harness {
         .await;
         self.mount("POST", "/gmail/users/me/stop", ResponseTemplate::new(204))
             .await;
-        self.mount(
+        self.mount_with(
             "GET",
             "/calendar/calendars/primary",
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"id": mail, "timeZone": "Europe/Berlin"})),
+            Mailbox(
+                self.mailbox.clone(),
+                |mail| json!({"id": mail, "timeZone": "Europe/Berlin"}),
+            ),
         )
         .await;
         self.mount_with(
@@ -299,6 +317,16 @@ fn distinctive(token: &str) -> String {
         token.to_owned()
     } else {
         format!("refresh-token-{token}-value")
+    }
+}
+
+/// An account read (profile, calendar) answering for the harness's current mailbox.
+pub struct Mailbox(Arc<Mutex<String>>, fn(&str) -> Value);
+
+impl Respond for Mailbox {
+    fn respond(&self, _: &Request) -> ResponseTemplate {
+        let mail = self.0.lock().unwrap().clone();
+        ResponseTemplate::new(200).set_body_json((self.1)(&mail))
     }
 }
 
@@ -354,5 +382,19 @@ pub fn consent(authorization_url: &str, code: &str) -> Callback {
         code: Some(code.to_owned()),
         error: None,
         error_description: None,
+    }
+}
+
+/// Seat `seat` of contract `acme`, held by `user`, finishing a sign-in of `kind`.
+pub fn sign_in(
+    seat: hiresync_domain::ids::SeatId,
+    user: hiresync_domain::ids::UserId,
+    kind: hiresync_domain::connection::ConnectionKind,
+) -> hiresync_connect::SignIn {
+    hiresync_connect::SignIn {
+        contract: hiresync_domain::ids::ContractId::parse("acme").unwrap(),
+        seat,
+        user,
+        kind,
     }
 }

@@ -2,13 +2,14 @@
 
 use std::collections::BTreeSet;
 
-use hiresync_connect::Callback;
+use hiresync_connect::{Callback, SignIn};
 use hiresync_domain::capability::Denial;
 use hiresync_domain::connect_error::{
     AccountClaims, ConnectError, ForeignAccount, ProviderSignal, StaleReason,
 };
 use hiresync_domain::connection::{ConnectionKind, SyncStart};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
+use hiresync_domain::ids::ContractId;
 use hiresync_domain::ports::TokenSealer;
 use hiresync_domain::subscription::SubscriptionKind;
 use hiresync_messages::SyncReason;
@@ -40,7 +41,7 @@ async fn no_seat_can_sign_in_before_the_admin_picks_a_provider() {
             .start_authorization(
                 &acme(),
                 &seat("s1"),
-                &user("u1"),
+                &user("s1"),
                 ConnectionKind::Email,
                 None,
                 ts(NOW),
@@ -65,7 +66,7 @@ async fn a_microsoft_mailbox_connects_with_its_token_subscriptions_and_historica
         .start_authorization(
             &acme(),
             &seat("s1"),
-            &user("u1"),
+            &user("s1"),
             ConnectionKind::Email,
             Some("rita@acme.example"),
             ts(NOW),
@@ -82,7 +83,13 @@ async fn a_microsoft_mailbox_connects_with_its_token_subscriptions_and_historica
 
     // AND comes back with a code
     let connected = w
-        .come_back(&start.url, "auth-code-1", ts(BACK))
+        .come_back(
+            "s1",
+            ConnectionKind::Email,
+            &start.url,
+            "auth-code-1",
+            ts(BACK),
+        )
         .await
         .unwrap();
 
@@ -142,7 +149,7 @@ async fn a_google_calendar_gets_a_channel_and_a_gmail_mailbox_its_watch() {
         .iter()
         .find(|s| s.kind == SubscriptionKind::GmailWatch)
         .unwrap();
-    assert_eq!(watch.id, "gmail:ana@acme.example");
+    assert_eq!(watch.id, "gmail:s1@acme.example");
     assert_eq!(
         watch.secret_hash, None,
         "Pub/Sub pushes carry no secret of ours"
@@ -161,6 +168,72 @@ async fn a_google_calendar_gets_a_channel_and_a_gmail_mailbox_its_watch() {
 }
 
 #[tokio::test]
+async fn a_consent_link_sent_to_someone_else_connects_nothing_and_stays_the_seats() {
+    // GIVEN seat s1 starts connecting its mailbox, and the link reaches a colleague
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, true)
+        .await;
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    let colleague = consent(&url, "colleagues-code");
+    let unrecognized = ConnectError::AuthorizationRequestExpired {
+        reason: StaleReason::Unrecognized,
+    };
+
+    // WHEN the colleague's front end finishes it with the colleague's own seat and token,
+    // or anyone else's user on s1, or as another kind
+    let others = [
+        SignIn {
+            contract: acme(),
+            seat: seat("s2"),
+            user: user("s2"),
+            kind: ConnectionKind::Email,
+        },
+        SignIn {
+            contract: acme(),
+            seat: seat("s1"),
+            user: user("mallory"),
+            kind: ConnectionKind::Email,
+        },
+        SignIn {
+            contract: acme(),
+            seat: seat("s1"),
+            user: user("s1"),
+            kind: ConnectionKind::Calendar,
+        },
+        SignIn {
+            contract: ContractId::parse("globex").unwrap(),
+            seat: seat("s1"),
+            user: user("s1"),
+            kind: ConnectionKind::Email,
+        },
+    ];
+    for holder in &others {
+        // THEN it is refused before anything is redeemed or consumed
+        let e = refused(
+            w.connector
+                .complete_authorization(holder, &colleague, ts(BACK))
+                .await,
+        );
+        assert_eq!(e, unrecognized, "{holder:?}");
+    }
+    nothing_stored(&w);
+    assert_eq!(w.provider(Provider::Microsoft365).count("redeem"), 0);
+    assert_eq!(w.tenancy.authorizations.pending(), 1, "still the seat's");
+
+    // AND the seat that started it still finishes it
+    let connected = w
+        .come_back("s1", ConnectionKind::Email, &url, "own-code", ts(BACK))
+        .await
+        .unwrap();
+    assert_eq!(connected.seat, seat("s1"));
+    assert!(w
+        .tenancy
+        .connections
+        .stored(&acme(), &seat("s2"), ConnectionKind::Email)
+        .is_none());
+}
+
+#[tokio::test]
 async fn forged_used_and_expired_states_are_refused_without_storing_anything() {
     let w = World::new();
     w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, false)
@@ -172,7 +245,10 @@ async fn forged_used_and_expired_states_are_refused_without_storing_anything() {
         code: Some("c".into()),
         ..Callback::default()
     };
-    let e = refused(w.connector.complete_authorization(&forged, ts(BACK)).await);
+    let e = refused(
+        w.complete("s1", ConnectionKind::Email, &forged, ts(BACK))
+            .await,
+    );
     assert_eq!(
         e,
         ConnectError::AuthorizationRequestExpired {
@@ -184,14 +260,20 @@ async fn forged_used_and_expired_states_are_refused_without_storing_anything() {
         ..consent(&url, "c")
     };
     assert_eq!(
-        refused(w.connector.complete_authorization(&no_code, ts(BACK)).await),
+        refused(
+            w.complete("s1", ConnectionKind::Email, &no_code, ts(BACK))
+                .await
+        ),
         ConnectError::AuthorizationRequestExpired {
             reason: StaleReason::Unrecognized
         }
     );
     // The callback without a code used the sign-in up.
     assert_eq!(
-        refused(w.come_back(&url, "c", ts(BACK)).await),
+        refused(
+            w.come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
+                .await
+        ),
         ConnectError::AuthorizationRequestExpired {
             reason: StaleReason::AlreadyUsed
         }
@@ -199,7 +281,16 @@ async fn forged_used_and_expired_states_are_refused_without_storing_anything() {
 
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
     assert_eq!(
-        refused(w.come_back(&url, "c", ts("2026-03-02T09:16:00Z")).await),
+        refused(
+            w.come_back(
+                "s1",
+                ConnectionKind::Email,
+                &url,
+                "c",
+                ts("2026-03-02T09:16:00Z")
+            )
+            .await
+        ),
         ConnectError::AuthorizationRequestExpired {
             reason: StaleReason::Expired
         }
@@ -224,8 +315,7 @@ async fn provider_refusals_reach_the_seat_as_the_precise_rows() {
     };
     assert_eq!(
         refused(
-            w.connector
-                .complete_authorization(&declined, ts(BACK))
+            w.complete("s1", ConnectionKind::Email, &declined, ts(BACK))
                 .await
         ),
         ConnectError::UserDeclined {
@@ -244,7 +334,10 @@ async fn provider_refusals_reach_the_seat_as_the_precise_rows() {
     });
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
     assert_eq!(
-        refused(w.come_back(&url, "c", ts(BACK)).await),
+        refused(
+            w.come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
+                .await
+        ),
         ConnectError::NotAssigned {
             provider: Provider::Microsoft365
         }
@@ -257,7 +350,10 @@ async fn provider_refusals_reach_the_seat_as_the_precise_rows() {
     });
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
     assert_eq!(
-        refused(w.come_back(&url, "c", ts(BACK)).await),
+        refused(
+            w.come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
+                .await
+        ),
         ConnectError::ProviderUnavailable {
             provider: Provider::Microsoft365
         }
@@ -271,7 +367,10 @@ async fn provider_refusals_reach_the_seat_as_the_precise_rows() {
     );
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
     assert_eq!(
-        refused(w.come_back(&url, "c", ts(BACK)).await),
+        refused(
+            w.come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
+                .await
+        ),
         ConnectError::NoMailboxOrCalendar {
             provider: Provider::Microsoft365,
             kind: ConnectionKind::Email
@@ -292,7 +391,10 @@ async fn a_code_the_provider_no_longer_honours_is_the_expired_row() {
         ..GrantScript::default()
     });
     assert_eq!(
-        refused(w.come_back(&url, "c", ts(BACK)).await),
+        refused(
+            w.come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
+                .await
+        ),
         ConnectError::AuthorizationRequestExpired {
             reason: StaleReason::Expired
         }
@@ -314,7 +416,10 @@ async fn google_granular_consent_without_every_scope_names_the_missing_ones() {
     });
     let url = w.start("s1", ConnectionKind::Calendar, NOW).await;
     assert_eq!(
-        refused(w.come_back(&url, "c", ts(BACK)).await),
+        refused(
+            w.come_back("s1", ConnectionKind::Calendar, &url, "c", ts(BACK))
+                .await
+        ),
         ConnectError::InsufficientScopes {
             provider: Provider::GoogleWorkspace,
             missing: vec!["https://www.googleapis.com/auth/calendar.freebusy".into()]
@@ -328,7 +433,10 @@ async fn google_granular_consent_without_every_scope_names_the_missing_ones() {
     });
     let url = w.start("s1", ConnectionKind::Calendar, NOW).await;
     assert_eq!(
-        refused(w.come_back(&url, "c", ts(BACK)).await),
+        refused(
+            w.come_back("s1", ConnectionKind::Calendar, &url, "c", ts(BACK))
+                .await
+        ),
         ConnectError::InsufficientScopes {
             provider: Provider::GoogleWorkspace,
             missing: vec!["offline_access".into()]
@@ -352,7 +460,10 @@ async fn a_personal_account_where_a_work_account_is_expected_is_the_mismatch_row
     });
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
     assert_eq!(
-        refused(w.come_back(&url, "c", ts(BACK)).await),
+        refused(
+            w.come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
+                .await
+        ),
         ConnectError::ProviderMismatch {
             selected: Provider::GoogleWorkspace,
             account: ForeignAccount::Personal
@@ -375,7 +486,10 @@ async fn settings_changed_while_the_seat_was_away_refuse_the_sign_in() {
     w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, true)
         .await;
     assert_eq!(
-        refused(w.come_back(&url, "c", ts(BACK)).await),
+        refused(
+            w.come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
+                .await
+        ),
         ConnectError::AuthorizationRequestExpired {
             reason: StaleReason::SettingsChanged
         }
@@ -394,7 +508,10 @@ async fn settings_changed_while_the_seat_was_away_refuse_the_sign_in() {
         .await
         .unwrap();
     assert!(matches!(
-        refused(w.come_back(&url, "c", ts(BACK)).await),
+        refused(
+            w.come_back("s1", ConnectionKind::Calendar, &url, "c", ts(BACK))
+                .await
+        ),
         ConnectError::NotAllowed(Denial::FeatureOff { .. })
     ));
     nothing_stored(&w);
@@ -433,4 +550,106 @@ async fn coming_back_to_the_same_mailbox_resumes_and_a_failed_subscription_leave
     assert!(w.logs.text().contains(
         "push subscription failed: provider call create failed: scripted failure (fake)"
     ));
+}
+
+#[tokio::test]
+async fn an_account_connected_to_one_seat_is_refused_to_another_until_it_lets_go() {
+    // GIVEN seat s1 has connected the Gmail mailbox and the calendar of shared@acme.example
+    let w = World::new();
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, true)
+        .await;
+    let google = w.provider(Provider::GoogleWorkspace);
+    google.address("shared@acme.example");
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    w.come_back("s1", ConnectionKind::Email, &url, "c1", ts(NOW))
+        .await
+        .unwrap();
+    let url = w.start("s1", ConnectionKind::Calendar, NOW).await;
+    w.come_back("s1", ConnectionKind::Calendar, &url, "c2", ts(NOW))
+        .await
+        .unwrap();
+    let watch = w.tenancy.subscriptions.all();
+
+    // WHEN seat s2 signs in to the same account
+    let url = w.start("s2", ConnectionKind::Email, NOW).await;
+    let e = refused(
+        w.come_back("s2", ConnectionKind::Email, &url, "c3", ts(BACK))
+            .await,
+    );
+
+    // THEN it is refused with its own row, and s1's connection and shared watch are intact
+    assert_eq!(
+        e,
+        ConnectError::MailboxInUse {
+            provider: Provider::GoogleWorkspace,
+            kind: ConnectionKind::Email
+        }
+    );
+    assert_eq!(e.code(), "mailbox_in_use");
+    assert!(w
+        .tenancy
+        .connections
+        .stored(&acme(), &seat("s2"), ConnectionKind::Email)
+        .is_none());
+    assert!(!w.is_token_stored("s2", ConnectionKind::Email));
+    assert_eq!(w.tenancy.subscriptions.all(), watch);
+    assert!(w.connection("s1", ConnectionKind::Email).is_authorized());
+    // The same seat connecting it again is no conflict.
+    let url = w.start("s1", ConnectionKind::Email, BACK).await;
+    w.come_back("s1", ConnectionKind::Email, &url, "c4", ts(BACK))
+        .await
+        .unwrap();
+
+    // WHEN s1 disconnects the mailbox (its calendar stays)
+    w.connector
+        .deauthorize(&acme(), &seat("s1"), ConnectionKind::Email, ts(BACK))
+        .await
+        .unwrap();
+    assert_eq!(w.tenancy.mailboxes.held(), 1, "the calendar's claim stays");
+
+    // THEN s2 may connect the mailbox, but not the calendar s1 still has
+    let url = w.start("s2", ConnectionKind::Email, BACK).await;
+    let connected = w
+        .come_back("s2", ConnectionKind::Email, &url, "c5", ts(BACK))
+        .await
+        .unwrap();
+    assert_eq!(connected.address.as_str(), "shared@acme.example");
+    let url = w.start("s2", ConnectionKind::Calendar, BACK).await;
+    assert_eq!(
+        refused(
+            w.come_back("s2", ConnectionKind::Calendar, &url, "c6", ts(BACK))
+                .await
+        ),
+        ConnectError::MailboxInUse {
+            provider: Provider::GoogleWorkspace,
+            kind: ConnectionKind::Calendar
+        }
+    );
+}
+
+#[tokio::test]
+async fn a_claim_left_by_a_seat_that_no_longer_has_the_account_is_taken_over() {
+    let w = World::new();
+    w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, false)
+        .await;
+    let google = w.provider(Provider::GoogleWorkspace);
+    google.address("shared@acme.example");
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    w.come_back("s1", ConnectionKind::Email, &url, "c1", ts(NOW))
+        .await
+        .unwrap();
+    // s1 moves to another account: its claim on the first is left behind.
+    google.address("s1-new@acme.example");
+    let url = w.start("s1", ConnectionKind::Email, BACK).await;
+    w.come_back("s1", ConnectionKind::Email, &url, "c2", ts(BACK))
+        .await
+        .unwrap();
+
+    google.address("shared@acme.example");
+    let url = w.start("s2", ConnectionKind::Email, BACK).await;
+    let connected = w
+        .come_back("s2", ConnectionKind::Email, &url, "c3", ts(BACK))
+        .await
+        .unwrap();
+    assert_eq!(connected.address.as_str(), "shared@acme.example");
 }

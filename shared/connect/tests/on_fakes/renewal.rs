@@ -241,7 +241,7 @@ async fn a_placeholder_is_created_by_the_next_renewal_and_caught_up() {
 
     assert_eq!(report.recreated, 1);
     let watch = &subs_of(&w, SubscriptionKind::GmailWatch)[0];
-    assert_eq!(watch.id, "gmail:ana@acme.example");
+    assert_eq!(watch.id, "gmail:s1@acme.example");
     assert_eq!(
         w.provider(Provider::GoogleWorkspace).count("stop"),
         0,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use hiresync_connect::{
     Callback, ConnectPorts, Connected, Connector, Failure, PushSettings, RetirementReport,
-    SettingsChange,
+    SettingsChange, SignIn,
 };
 use hiresync_domain::connect_error::ConnectError;
 use hiresync_domain::connection::{Connection, ConnectionKind};
@@ -129,22 +129,47 @@ impl World {
             .url
     }
 
-    /// A seat signs in and consents, all at `at`.
-    pub async fn connect(&self, s: &str, kind: ConnectionKind, at: &str) -> Connected {
-        let url = self.start(s, kind, at).await;
-        self.come_back(&url, "code", ts(at)).await.unwrap()
+    /// The front end finishes a sign-in with `callback`, for seat `s` (its holder, user
+    /// `s`) and `kind`.
+    pub async fn complete(
+        &self,
+        s: &str,
+        kind: ConnectionKind,
+        callback: &Callback,
+        at: Timestamp,
+    ) -> Result<Connected, Failure> {
+        let holder = SignIn {
+            contract: acme(),
+            seat: seat(s),
+            user: user(s),
+            kind,
+        };
+        self.connector
+            .complete_authorization(&holder, callback, at)
+            .await
     }
 
-    /// The seat comes back from the consent page of `url` with `code`.
+    /// A seat signs in and consents, all at `at`.
+    /// Seat `s` connects its own account, `<s>@acme.example`.
+    pub async fn connect(&self, s: &str, kind: ConnectionKind, at: &str) -> Connected {
+        for provider in [Provider::Microsoft365, Provider::GoogleWorkspace] {
+            self.provider(provider)
+                .address(&format!("{s}@acme.example"));
+        }
+        let url = self.start(s, kind, at).await;
+        self.come_back(s, kind, &url, "code", ts(at)).await.unwrap()
+    }
+
+    /// Seat `s` comes back from the consent page of `url` with `code`.
     pub async fn come_back(
         &self,
+        s: &str,
+        kind: ConnectionKind,
         url: &str,
         code: &str,
         at: Timestamp,
     ) -> Result<Connected, Failure> {
-        self.connector
-            .complete_authorization(&consent(url, code), at)
-            .await
+        self.complete(s, kind, &consent(url, code), at).await
     }
 
     pub fn connection(&self, s: &str, kind: ConnectionKind) -> Connection {

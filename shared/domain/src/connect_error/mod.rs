@@ -118,6 +118,12 @@ pub enum ConnectError {
         provider: Provider,
         provider_code: String,
     },
+    /// The mailbox (or calendar) is already connected to another seat, in this contract or
+    /// another: one account is synced by one connection only.
+    MailboxInUse {
+        provider: Provider,
+        kind: ConnectionKind,
+    },
     /// The contract does not allow connecting (suspended, no provider, feature off).
     NotAllowed(Denial),
 }
@@ -223,6 +229,7 @@ impl ConnectError {
             ConnectError::ProviderUnavailable { .. } => "provider_unavailable",
             ConnectError::ServiceMisconfigured { .. } => "service_misconfigured",
             ConnectError::ProviderRejected { .. } => "provider_rejected",
+            ConnectError::MailboxInUse { .. } => "mailbox_in_use",
             ConnectError::NotAllowed(denial) => denial_code(denial),
         }
     }
@@ -238,7 +245,9 @@ impl ConnectError {
             | ConnectError::UserDeclined { .. }
             | ConnectError::BlockedByPolicy { .. }
             | ConnectError::NotAllowed(_) => ErrorClass::NeedsPermission,
-            ConnectError::ProviderMismatch { .. } => ErrorClass::WrongAccount,
+            ConnectError::ProviderMismatch { .. } | ConnectError::MailboxInUse { .. } => {
+                ErrorClass::WrongAccount
+            }
             ConnectError::NoMailboxOrCalendar { .. }
             | ConnectError::HostedOnPremises { .. }
             | ConnectError::CalendarNotHosted { .. }
@@ -264,7 +273,8 @@ impl ConnectError {
             | ConnectError::UserDeclined { .. }
             | ConnectError::AuthorizationRequestExpired { .. }
             | ConnectError::ProviderUnavailable { .. }
-            | ConnectError::ProviderRejected { .. } => true,
+            | ConnectError::ProviderRejected { .. }
+            | ConnectError::MailboxInUse { .. } => true,
             ConnectError::NeedAdminApproval { .. }
             | ConnectError::NotAssigned { .. }
             | ConnectError::HostedOnPremises { .. }

@@ -113,6 +113,16 @@ impl ConnectError {
                     product(*provider)
                 ),
             },
+            ConnectError::MailboxInUse { provider, kind } => format!(
+                "This {} {} is already connected to another seat in {APP}, and an account \
+                 is connected only once. Connect again with your own account, or ask whoever \
+                 connected it to disconnect it first.",
+                product(*provider),
+                match kind {
+                    ConnectionKind::Email => "mailbox",
+                    ConnectionKind::Calendar => "calendar",
+                }
+            ),
             ConnectError::UserDeclined { provider } => {
                 let base = format!(
                     "Access wasn't allowed on {}'s consent screen, so nothing was connected. \
@@ -295,6 +305,7 @@ impl ConnectError {
             ConnectError::NotAllowed(denial) => denial_admin_action(denial),
             ConnectError::InsufficientScopes { .. }
             | ConnectError::NoMailbox { .. }
+            | ConnectError::MailboxInUse { .. }
             | ConnectError::UserDeclined { .. }
             | ConnectError::AuthorizationRequestExpired { .. }
             | ConnectError::ProviderUnavailable { .. }

@@ -31,7 +31,7 @@ pub use retry::{retry_on_race, Raced, RACE_ATTEMPTS};
 pub use secrets::{SealContext, SealError, TokenSealer};
 pub use tenancy::{
     AuthorizationStore, ConnectionStore, ContractStore, DirectoryReader, DirectoryWrite,
-    DirectoryWriter, RetirementStore, SeatStore, StoredToken, SubscriptionStore, SyncStatusStore,
-    TenancyStores, TokenStore,
+    DirectoryWriter, MailboxClaims, MailboxHolder, RetirementStore, SeatStore, StoredToken,
+    SubscriptionStore, SyncStatusStore, TenancyStores, TokenStore,
 };
 pub use tokens::AccessTokens;

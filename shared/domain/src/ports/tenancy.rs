@@ -10,7 +10,7 @@ use jiff::Timestamp;
 
 use crate::authorization::PendingAuthorization;
 use crate::connection::{Connection, ConnectionKind};
-use crate::contract::Contract;
+use crate::contract::{Contract, Provider};
 use crate::directory::DirectoryEntry;
 use crate::ids::{ContractId, EmailAddress, ProfileId, SeatId};
 use crate::retirement::Retirement;
@@ -193,6 +193,43 @@ pub trait RetirementStore: Send + Sync {
     async fn finish(&self, retirement: &Retirement) -> Result<(), StoreError>;
 }
 
+/// The seat whose connection holds a mailbox or calendar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailboxHolder {
+    pub contract: ContractId,
+    pub seat: SeatId,
+}
+
+/// One connection per account: which seat holds each mailbox (and each calendar) of each
+/// provider, across every contract.
+#[async_trait]
+pub trait MailboxClaims: Send + Sync {
+    async fn holder(
+        &self,
+        provider: Provider,
+        kind: ConnectionKind,
+        address: &EmailAddress,
+    ) -> Result<Option<MailboxHolder>, StoreError>;
+    /// Gives the account to `to`, on condition that `from` still holds it (`None`: nobody);
+    /// [`StoreError::Conflict`] when that changed meanwhile.
+    async fn claim(
+        &self,
+        provider: Provider,
+        kind: ConnectionKind,
+        address: &EmailAddress,
+        from: Option<&MailboxHolder>,
+        to: &MailboxHolder,
+    ) -> Result<(), StoreError>;
+    /// Lets the account go, if `holder` still holds it; returns whether it did.
+    async fn release(
+        &self,
+        provider: Provider,
+        kind: ConnectionKind,
+        address: &EmailAddress,
+        holder: &MailboxHolder,
+    ) -> Result<bool, StoreError>;
+}
+
 /// Sign-ins started and not yet completed.
 #[async_trait]
 pub trait AuthorizationStore: Send + Sync {
@@ -275,6 +312,7 @@ pub struct TenancyStores {
     pub tokens: Arc<dyn TokenStore>,
     pub subscriptions: Arc<dyn SubscriptionStore>,
     pub retirements: Arc<dyn RetirementStore>,
+    pub mailboxes: Arc<dyn MailboxClaims>,
     pub authorizations: Arc<dyn AuthorizationStore>,
     pub sync_status: Arc<dyn SyncStatusStore>,
 }

@@ -6,9 +6,12 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use hiresync_domain::authorization::PendingAuthorization;
 use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::contract::Provider;
+use hiresync_domain::ids::EmailAddress;
 use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::ports::{
-    AuthorizationStore, StoreError, StoredToken, SubscriptionStore, SyncStatusStore, TokenStore,
+    AuthorizationStore, MailboxClaims, MailboxHolder, StoreError, StoredToken, SubscriptionStore,
+    SyncStatusStore, TokenStore,
 };
 use hiresync_domain::subscription::PushSubscription;
 use hiresync_domain::sync_status::SyncStatus;
@@ -257,5 +260,82 @@ impl SyncStatusStore for InMemorySyncStatus {
         let key = connection_key(contract, seat, kind);
         self.items.lock().unwrap().insert(key, status.clone());
         Ok(())
+    }
+}
+
+type MailboxKey = (String, &'static str, String);
+
+fn mailbox_key(provider: Provider, kind: ConnectionKind, address: &EmailAddress) -> MailboxKey {
+    (
+        format!("{provider:?}"),
+        kind.as_str(),
+        address.as_str().to_owned(),
+    )
+}
+
+#[derive(Default)]
+pub struct InMemoryMailboxes {
+    items: Mutex<BTreeMap<MailboxKey, MailboxHolder>>,
+    pub faults: Faults,
+}
+
+impl InMemoryMailboxes {
+    /// How many accounts are held.
+    pub fn held(&self) -> usize {
+        self.items.lock().unwrap().len()
+    }
+}
+
+#[async_trait]
+impl MailboxClaims for InMemoryMailboxes {
+    async fn holder(
+        &self,
+        provider: Provider,
+        kind: ConnectionKind,
+        address: &EmailAddress,
+    ) -> Result<Option<MailboxHolder>, StoreError> {
+        self.faults.check("mailboxes.holder")?;
+        let key = mailbox_key(provider, kind, address);
+        Ok(self.items.lock().unwrap().get(&key).cloned())
+    }
+
+    async fn claim(
+        &self,
+        provider: Provider,
+        kind: ConnectionKind,
+        address: &EmailAddress,
+        from: Option<&MailboxHolder>,
+        to: &MailboxHolder,
+    ) -> Result<(), StoreError> {
+        self.faults.check("mailboxes.claim")?;
+        let key = mailbox_key(provider, kind, address);
+        let mut items = self.items.lock().unwrap();
+        if items.get(&key) != from {
+            return Err(StoreError::Conflict {
+                entity: "mailbox claim",
+                key: format!("{key:?}"),
+                expected: 0,
+                found: None,
+            });
+        }
+        items.insert(key, to.clone());
+        Ok(())
+    }
+
+    async fn release(
+        &self,
+        provider: Provider,
+        kind: ConnectionKind,
+        address: &EmailAddress,
+        holder: &MailboxHolder,
+    ) -> Result<bool, StoreError> {
+        self.faults.check("mailboxes.release")?;
+        let key = mailbox_key(provider, kind, address);
+        let mut items = self.items.lock().unwrap();
+        let held = items.get(&key) == Some(holder);
+        if held {
+            items.remove(&key);
+        }
+        Ok(held)
     }
 }

@@ -18,7 +18,8 @@ use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::ports::{Page, PageToken, StoreError, TenancyStores, Versioned};
 
 pub use keyed::{
-    InMemoryAuthorizations, InMemorySubscriptions, InMemorySyncStatus, InMemoryTokens,
+    InMemoryAuthorizations, InMemoryMailboxes, InMemorySubscriptions, InMemorySyncStatus,
+    InMemoryTokens,
 };
 pub use retirements::InMemoryRetirements;
 pub use versioned::{InMemoryConnections, InMemoryContracts, InMemorySeats};
@@ -160,6 +161,7 @@ pub struct InMemoryTenancy {
     pub subscriptions: Arc<InMemorySubscriptions>,
     /// Works on the connections, tokens and subscriptions above.
     pub retirements: Arc<InMemoryRetirements>,
+    pub mailboxes: Arc<InMemoryMailboxes>,
     pub authorizations: Arc<InMemoryAuthorizations>,
     pub sync_status: Arc<InMemorySyncStatus>,
 }
@@ -180,6 +182,7 @@ impl Default for InMemoryTenancy {
             connections,
             tokens,
             subscriptions,
+            mailboxes: Arc::default(),
             authorizations: Arc::default(),
             sync_status: Arc::default(),
         }
@@ -196,6 +199,7 @@ impl InMemoryTenancy {
             tokens: self.tokens.clone(),
             subscriptions: self.subscriptions.clone(),
             retirements: self.retirements.clone(),
+            mailboxes: self.mailboxes.clone(),
             authorizations: self.authorizations.clone(),
             sync_status: self.sync_status.clone(),
         }
