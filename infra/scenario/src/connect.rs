@@ -215,6 +215,39 @@ pub async fn run(suite: &Suite) -> anyhow::Result<()> {
     }
     show_connections(&c, &["ana", "ben"]).await?;
 
+    // A consent link forwarded to a colleague connects nothing, and an account connected to
+    // one seat is refused to another.
+    let (_, start) = c
+        .call(
+            reqwest::Method::POST,
+            "/v1/contracts/globex/seats/ben/connections/calendar/authorize",
+            &c.token("user-ben", "ben", "recruiter")?,
+            Some(json!({"login_hint": "ben@globex.example"})),
+        )
+        .await?;
+    let consent = c
+        .http
+        .get(start["authorization_url"].as_str().unwrap_or_default())
+        .send()
+        .await?;
+    let back = consent
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    let ana = c.token("user-ana", "ana", "recruiter")?;
+    let (status, body) = c.complete(&ana, "ana", "calendar", &back).await?;
+    println!(
+        "   ben's consent link, finished by ana's front end: {}",
+        outcome(status, &body)
+    );
+    let (status, body) = c.connect("ben", "ana@globex.example", "email").await?;
+    println!(
+        "   ben signs in with ana's mailbox: {}",
+        outcome(status, &body)
+    );
+
     crate::heading("The admin lowers email to View only; the change fans out through the deauthorizations queue");
     let (_, body) = c
         .call(
