@@ -108,6 +108,7 @@ impl From<Failure> for ApiError {
                 "not_found",
                 format!("{what} not found"),
             ),
+            Failure::Invalid(why) => Self::bad_request(why),
             internal @ Failure::Internal { .. } => {
                 error!(error = %Chain(&internal), "request failed");
                 Self::new(

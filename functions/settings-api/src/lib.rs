@@ -62,6 +62,7 @@ pub const ROUTES: &[(&str, &str)] = &[
         "POST",
         "/v1/contracts/{contract}/seats/{seat}/connections/{kind}/sign-in-unreachable",
     ),
+    ("PUT", "/v1/contracts/{contract}/organizations"),
 ];
 
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -150,6 +151,7 @@ struct SettingsBody {
     provider: Option<Provider>,
     email_access: EmailAccess,
     calendar_enabled: bool,
+    organizations: Vec<String>,
 }
 
 fn settings_body(c: &Contract) -> SettingsBody {
@@ -159,6 +161,7 @@ fn settings_body(c: &Contract) -> SettingsBody {
         provider: c.settings.provider,
         email_access: c.settings.email_access,
         calendar_enabled: c.settings.calendar_enabled,
+        organizations: c.organizations.iter().cloned().collect(),
     }
 }
 
@@ -204,6 +207,38 @@ async fn put_settings(
         .connector
         .change_settings(&id, update, now)
         .instrument(info_span!("settings", contract = %id))
+        .await?;
+    Ok(Json(json!({
+        "settings": settings_body(&change.contract),
+        "effects": change.effects,
+    })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OrganizationsRequest {
+    organizations: Vec<String>,
+}
+
+/// The admin pins the contract to its organizations (an empty list unpins it): only their
+/// accounts may connect, and connections of other accounts lose their authorization.
+async fn put_organizations(
+    State(app): State<Arc<App>>,
+    Path(contract): Path<String>,
+    headers: HeaderMap,
+    body: Result<Json<OrganizationsRequest>, JsonRejection>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let now = (app.clock)();
+    let caller = caller(&app, &headers, now)?;
+    let id = contract_of(&caller, &contract)?;
+    if caller.role != Role::Admin {
+        return Err(ApiError::forbidden());
+    }
+    let Json(request) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
+    let change = app
+        .connector
+        .pin_organizations(&id, &request.organizations, now)
+        .instrument(info_span!("organizations", contract = %id))
         .await?;
     Ok(Json(json!({
         "settings": settings_body(&change.contract),
@@ -264,6 +299,7 @@ async fn list_connections(
                 "reason": reason,
                 "provider": c.grant.provider,
                 "address": c.grant.address.as_str(),
+                "organization": c.grant.organization,
                 "first_authorized_at": c.first_authorized_at,
                 "last_authorized_at": c.last_authorized_at,
                 "deauthorized_at": c.deauthorized_at,
@@ -379,6 +415,16 @@ async fn complete(
         "kind": connected.kind.as_str(),
         "address": connected.address.as_str(),
         "sync": connected.sync,
+        "warnings": if connected.personal {
+            json!([{
+                "code": "personal_account",
+                "message": "This is a personal account, not one of an organization: \
+                            conversations with candidates in it sync like work mail does, \
+                            so private ones may appear in the product (kept private to you).",
+            }])
+        } else {
+            json!([])
+        },
     })))
 }
 
@@ -596,6 +642,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route(ROUTES[7].1, get(threads))
         .route(ROUTES[8].1, get(skip_summary))
         .route(ROUTES[9].1, post(sign_in_unreachable))
+        .route(ROUTES[10].1, axum::routing::put(put_organizations))
         .fallback(not_found)
         .with_state(app)
 }

@@ -413,7 +413,7 @@ async fn the_connect_path_over_http() {
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(
         b,
-        json!({"contract": "acme", "seat": "s1", "kind": "email", "address": "rita@acme.example", "sync": "historical"})
+        json!({"contract": "acme", "seat": "s1", "kind": "email", "address": "rita@acme.example", "sync": "historical", "warnings": []})
     );
     let (s, b) = api
         .call("POST", complete, Some(&recruiter("s1")), Some(carried))
@@ -792,6 +792,16 @@ async fn two_contracts_with_the_same_seat_id_never_reach_each_other() {
                 "/v1/contracts/acme/seats/rec-1/connections/email/sign-in-unreachable",
                 None,
             ),
+            (
+                "POST",
+                "/v1/contracts/acme/seats/rec-1/connections/email/complete",
+                Some(json!({"state": "x.y", "code": "c"})),
+            ),
+            (
+                "PUT",
+                "/v1/contracts/acme/organizations",
+                Some(json!({"organizations": ["globex.example"]})),
+            ),
         ] {
             assert_eq!(
                 status(api.call(method, path, Some(&caller), body).await),
@@ -940,4 +950,111 @@ async fn a_page_of_threads_stays_under_lambdas_response_limit() {
     assert!(kept.len() < 30 && kept.len() >= 20, "{}", kept.len());
     assert_eq!(kept.last().unwrap()["provider_id"], "t-b-m29", "the newest");
     assert!(second["next"].is_null(), "nothing after it");
+}
+
+#[tokio::test]
+async fn an_admin_pins_the_contract_to_its_organizations_and_a_personal_account_is_warned_about() {
+    let api = Api::new("api-organizations").await;
+    api.call(
+        "PUT",
+        "/v1/contracts/acme/settings",
+        Some(&admin()),
+        Some(json!({"provider": "google_workspace", "email_access": "view_only"})),
+    )
+    .await;
+    // A personal Gmail account connects, with a warning the product can show. (The token
+    // answer mounted first is the one given.)
+    api.harness
+        .mount(
+            "POST",
+            "/google/token",
+            wiremock::ResponseTemplate::new(200).set_body_json(json!({
+                "token_type": "Bearer", "expires_in": 3599,
+                "scope": "openid https://www.googleapis.com/auth/gmail.readonly",
+                "access_token": "google-access-token-1",
+                "refresh_token": "refresh-token-personal-value",
+                "id_token": common::id_token(&json!({"email": "me@gmail.com"}))
+            })),
+        )
+        .await;
+    api.harness
+        .google_account(
+            "refresh-token-personal-value",
+            "openid https://www.googleapis.com/auth/gmail.readonly",
+            "me@gmail.com",
+        )
+        .await;
+    let api = &api;
+    let complete = |seat: &'static str| async move {
+        let (_, b) = api
+            .call(
+                "POST",
+                &format!("/v1/contracts/acme/seats/{seat}/connections/email/authorize"),
+                Some(&recruiter(seat)),
+                None,
+            )
+            .await;
+        let q = query(b["authorization_url"].as_str().unwrap());
+        api.call(
+            "POST",
+            &format!("/v1/contracts/acme/seats/{seat}/connections/email/complete"),
+            Some(&recruiter(seat)),
+            Some(json!({"state": q["state"], "code": "c"})),
+        )
+        .await
+    };
+    let (s, b) = complete("s1").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["warnings"][0]["code"], "personal_account");
+    let (_, b) = api
+        .call(
+            "GET",
+            "/v1/contracts/acme/seats/s1/connections",
+            Some(&admin()),
+            None,
+        )
+        .await;
+    assert_eq!(b["connections"][0]["organization"], Value::Null);
+
+    // Only an admin pins; nonsense is refused whole.
+    let organizations = "/v1/contracts/acme/organizations";
+    let (s, _) = api
+        .call(
+            "PUT",
+            organizations,
+            Some(&recruiter("s1")),
+            Some(json!({"organizations": ["acme.example"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    for bad in [
+        json!({"organizations": ["not an org"]}),
+        json!({"orgs": []}),
+        json!({"organizations": "acme.example"}),
+    ] {
+        let (s, b) = api
+            .call("PUT", organizations, Some(&admin()), Some(bad))
+            .await;
+        assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    }
+    let (s, b) = api
+        .call(
+            "PUT",
+            organizations,
+            Some(&admin()),
+            Some(json!({"organizations": ["acme.example"]})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["settings"]["organizations"], json!(["acme.example"]));
+    assert_eq!(b["effects"], json!([{"effect": "enforce_organizations"}]));
+
+    // The personal account may no longer connect: its row, with what the admin can do.
+    let (s, b) = complete("s2").await;
+    assert_eq!(s, StatusCode::CONFLICT, "{b}");
+    assert_eq!(b["code"], "organization_not_allowed");
+    assert!(b["admin_action"]
+        .as_str()
+        .unwrap()
+        .contains("remove the list"));
 }

@@ -125,6 +125,13 @@ fn every_row() -> Vec<(ConnectError, u16)> {
             409,
         ),
         (
+            OrganizationNotAllowed {
+                provider: Microsoft,
+                personal: false,
+            },
+            409,
+        ),
+        (
             ProviderMismatch {
                 selected: Microsoft,
                 account: ForeignAccount::OutsideOrganization,
@@ -187,7 +194,7 @@ fn every_row() -> Vec<(ConnectError, u16)> {
 async fn every_row_of_the_table_answers_with_its_status_and_body() {
     let rows = every_row();
     let codes: BTreeSet<&str> = rows.iter().map(|(e, _)| e.code()).collect();
-    assert_eq!(codes.len(), 26, "one example of every code: {codes:?}");
+    assert_eq!(codes.len(), 27, "one example of every code: {codes:?}");
 
     for (error, status) in rows {
         // GIVEN a use case refusing with a row of the table

@@ -311,6 +311,7 @@ async fn token(State(s): State<Sandbox>, Form(f): Form<TokenForm>) -> Response {
     };
     let access = s.next("access");
     let refresh = s.next("refresh");
+    let account = address.clone();
     {
         let mut w = s.lock();
         w.tokens.insert(access.clone(), address.clone());
@@ -323,7 +324,32 @@ async fn token(State(s): State<Sandbox>, Form(f): Form<TokenForm>) -> Response {
     if !scopes.is_empty() {
         body["scope"] = json!(scopes);
     }
+    if f.grant_type == "authorization_code" {
+        body["id_token"] = json!(id_token(&account));
+    }
     Json(body).into_response()
+}
+
+/// The OpenID Connect ID token of a sign-in, with the claims that name the account's
+/// organization: Microsoft's `tid` (one tenant per domain here) and Google's `hd` (absent for
+/// a Gmail address, a personal account). Unsigned: a client reads it straight from the token
+/// endpoint over TLS, as OpenID Connect allows.
+fn id_token(address: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as JWT;
+    let domain = address.rsplit_once('@').map(|(_, d)| d).unwrap_or_default();
+    let mut claims = json!({
+        "tid": format!("tenant-{domain}"),
+        "email": address,
+        "preferred_username": address,
+    });
+    if !matches!(domain, "gmail.com" | "googlemail.com") {
+        claims["hd"] = json!(domain);
+    }
+    format!(
+        "{}.{}.",
+        JWT.encode(br#"{"alg":"none"}"#),
+        JWT.encode(claims.to_string())
+    )
 }
 
 #[derive(Deserialize)]

@@ -160,6 +160,7 @@ fn grant(
             .into_iter()
             .map(str::to_owned)
             .collect::<BTreeSet<_>>(),
+        organization: Some("acme.example".to_owned()),
     })
 }
 

@@ -6,13 +6,13 @@ use std::collections::BTreeSet;
 use hiresync_domain::authorization::PendingAuthorization;
 use hiresync_domain::capability::may_authorize;
 use hiresync_domain::connect_error::{
-    account_mismatch, check_granted_scopes, ConnectError, ProviderSignal, StaleReason,
+    check_granted_scopes, judge_account, ConnectError, ProviderSignal, StaleReason,
 };
 use hiresync_domain::connection::{Connection, ConnectionKind, Grant, SyncStart};
-use hiresync_domain::contract::Provider;
+use hiresync_domain::contract::{Contract, Provider};
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
-use hiresync_domain::ports::{retry_on_race, MailboxHolder, Raced, StoredToken};
+use hiresync_domain::ports::{retry_on_race, MailboxHolder, Raced, StoredToken, Tokens};
 use hiresync_domain::scopes;
 use hiresync_domain::seat::Seat;
 use hiresync_domain::Timestamp;
@@ -75,6 +75,9 @@ pub struct Connected {
     pub kind: ConnectionKind,
     pub address: EmailAddress,
     pub sync: SyncStart,
+    /// A personal account, not one of an organization: its private conversations with
+    /// candidates may sync too, which the product should tell the recruiter.
+    pub personal: bool,
 }
 
 impl Connector {
@@ -201,45 +204,14 @@ impl Connector {
                 ProviderSignal::ScopesNotGranted(vec!["offline_access".into()]),
             )
         })?;
-        let feature = scopes::feature_scopes(provider, kind, pending.email_access);
-        let granted: BTreeSet<String> = tokens
-            .granted_scopes
-            .clone()
-            .unwrap_or_else(|| feature.iter().map(|s| (*s).to_owned()).collect());
-        check_granted_scopes(provider, kind, pending.email_access, &granted)
-            .map_err(Failure::Refused)?;
-        // A personal or outside account signed in where the contract's provider expects a
-        // work account of its own: refuse before touching the mailbox.
-        if let Some(foreign) = tokens
-            .account
-            .as_ref()
-            .and_then(|claims| account_mismatch(provider, claims))
-        {
-            return Err(refused(
-                provider,
-                kind,
-                ProviderSignal::ForeignAccount(foreign),
-            ));
-        }
-        // The mailbox or calendar behind the grant; a provider error here is the seat's
-        // mailbox problem (no mailbox, on-premises, inactive) and is classified precisely.
-        let address = self
-            .providers
-            .accounts(provider)
-            .address(&tokens.access_token, kind)
-            .await
-            .map_err(|e| match e.signal.clone() {
-                Some(signal) => refused(provider, kind, signal),
-                None => Failure::internal("mailbox address", e),
-            })?;
-
         let (c, s) = (pending.contract_id.clone(), pending.seat_id.clone());
-        self.claim_mailbox(&c, &s, kind, provider, &address).await?;
-        let grant = Grant {
-            provider,
-            address: address.clone(),
-            scopes: granted,
-        };
+        // A refused grant is dropped, not revoked: Google keeps one grant per account and
+        // application, so revoking it would also end the connection another seat (or this
+        // one, before a re-consent) holds with the same account.
+        let (grant, personal) = self
+            .judge_grant(&c, &s, kind, &pending, &contract, &tokens)
+            .await?;
+        let address = grant.address.clone();
         let sync = self.store_connection(&c, &s, kind, grant, now).await?;
         let sealed = self
             .sealer
@@ -282,6 +254,7 @@ impl Connector {
             kind,
             address,
             sync,
+            personal,
         })
     }
 
@@ -329,6 +302,55 @@ impl Connector {
                 .raced()?)
         })
         .await
+    }
+
+    /// Everything checked of a redeemed grant before anything is stored: the scopes granted,
+    /// the account (its organization against the contract's pin), the mailbox or calendar
+    /// behind it, and that no other seat has that account connected. The grant to store,
+    /// and whether its account is a personal one.
+    async fn judge_grant(
+        &self,
+        c: &ContractId,
+        s: &SeatId,
+        kind: ConnectionKind,
+        pending: &PendingAuthorization,
+        contract: &Contract,
+        tokens: &Tokens,
+    ) -> Result<(Grant, bool), Failure> {
+        let provider = pending.provider;
+        let feature = scopes::feature_scopes(provider, kind, pending.email_access);
+        let granted: BTreeSet<String> = tokens
+            .granted_scopes
+            .clone()
+            .unwrap_or_else(|| feature.iter().map(|s| (*s).to_owned()).collect());
+        check_granted_scopes(provider, kind, pending.email_access, &granted)
+            .map_err(Failure::Refused)?;
+        // Who signed in, before touching the mailbox: a personal account is allowed (with a
+        // warning) unless the admin pinned the contract to its organizations.
+        let account = judge_account(provider, tokens.account.as_ref(), &contract.organizations)
+            .map_err(Failure::Refused)?;
+        // The mailbox or calendar behind the grant; a provider error here is the seat's
+        // mailbox problem (no mailbox, on-premises, inactive) and is classified precisely.
+        let address = self
+            .providers
+            .accounts(provider)
+            .address(&tokens.access_token, kind)
+            .await
+            .map_err(|e| match e.signal.clone() {
+                Some(signal) => refused(provider, kind, signal),
+                None => Failure::internal("mailbox address", e),
+            })?;
+        self.claim_mailbox(c, s, kind, provider, &address).await?;
+        let personal = account.is_personal();
+        Ok((
+            Grant {
+                provider,
+                address,
+                scopes: granted,
+                organization: account.organization,
+            },
+            personal,
+        ))
     }
 
     /// Stores the connection of a new grant: the seat's first of its kind, or a

@@ -1,11 +1,13 @@
 //! An admin's settings, and carrying a change to every connection of the contract a page at
 //! a time; a seat's own disconnect goes the same way.
 
+use std::collections::BTreeSet;
+
 use hiresync_domain::access::{DeauthorizationReason, Effect};
 use hiresync_domain::capability::Denial;
 use hiresync_domain::connect_error::ConnectError;
 use hiresync_domain::connection::{Connection, ConnectionKind};
-use hiresync_domain::contract::{Contract, SettingsUpdate};
+use hiresync_domain::contract::{Contract, OrganizationsError, SettingsUpdate};
 use hiresync_domain::failure::Chain;
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, SeatId};
@@ -53,8 +55,47 @@ impl Connector {
         update: SettingsUpdate,
         now: Timestamp,
     ) -> Result<SettingsChange, Failure> {
+        self.change_contract(id, now, |contract| {
+            contract
+                .change_settings(update)
+                .map_err(|_| Failure::Refused(ConnectError::NotAllowed(Denial::ContractSuspended)))
+        })
+        .await
+    }
+
+    /// Pins the contract to `organizations` (empty: unpins it): only accounts of them may
+    /// connect from now on, and the connections of other accounts lose their authorization
+    /// through the fan-out. A list that is not one of organizations is refused whole.
+    pub async fn pin_organizations(
+        &self,
+        id: &ContractId,
+        organizations: &[String],
+        now: Timestamp,
+    ) -> Result<SettingsChange, Failure> {
+        self.change_contract(id, now, |contract| {
+            contract
+                .pin_organizations(organizations)
+                .map_err(|e| match e {
+                    OrganizationsError::Suspended(_) => {
+                        Failure::Refused(ConnectError::NotAllowed(Denial::ContractSuspended))
+                    }
+                    invalid => Failure::Invalid(invalid.to_string()),
+                })
+        })
+        .await
+    }
+
+    /// One admin change of the contract (created with the defaults if new), written on the
+    /// version read, and the fan-out of its effects started when they reach connections.
+    async fn change_contract(
+        &self,
+        id: &ContractId,
+        now: Timestamp,
+        change: impl Fn(&mut Contract) -> Result<Vec<Effect>, Failure>,
+    ) -> Result<SettingsChange, Failure> {
         let contracts = &self.stores.contracts;
-        let (contract, effects, version) = retry_on_race("settings", || async {
+        let change = &change;
+        let (contract, effects, version) = retry_on_race("settings", || async move {
             let read = match contracts.get(id).await? {
                 Some(read) => read,
                 None => match contracts.create(&Contract::new(id.clone())).await.raced()? {
@@ -63,9 +104,7 @@ impl Connector {
                 },
             };
             let mut contract = read.value.clone();
-            let effects = contract.change_settings(update).map_err(|_| {
-                Failure::Refused(ConnectError::NotAllowed(Denial::ContractSuspended))
-            })?;
+            let effects = change(&mut contract)?;
             let written = contracts.update(&read, &contract).await.raced()?;
             Ok(written.map(|w| (contract, effects, w.version)))
         })
@@ -73,7 +112,9 @@ impl Connector {
         let reaches_connections = effects.iter().any(|e| {
             matches!(
                 e,
-                Effect::Deauthorize { .. } | Effect::RequireReconnect { .. }
+                Effect::Deauthorize { .. }
+                    | Effect::RequireReconnect { .. }
+                    | Effect::EnforceOrganizations
             )
         });
         if reaches_connections {
@@ -121,9 +162,16 @@ impl Connector {
                 })
                 .await?;
         }
+        // Organizations are enforced as the contract pins them now: a later change that
+        // widened the list again lets those accounts stay.
+        let pinned = if page.effects.contains(&Effect::EnforceOrganizations) {
+            self.settings(&page.contract).await?.organizations
+        } else {
+            BTreeSet::new()
+        };
         for read in listed.items {
             if self
-                .apply_effects(read, &page.effects, page.issued_at, now)
+                .apply_effects(read, &page.effects, &pinned, page.issued_at, now)
                 .await?
             {
                 outcome.lost_authorization += 1;
@@ -151,7 +199,8 @@ impl Connector {
             kind,
             reason: DeauthorizationReason::SeatRequested,
         };
-        self.apply_effects(read, &[effect], now, now).await?;
+        self.apply_effects(read, &[effect], &BTreeSet::new(), now, now)
+            .await?;
         self.stores
             .connections
             .get(contract, seat, kind)
@@ -172,6 +221,7 @@ impl Connector {
         &self,
         read: Versioned<Connection>,
         effects: &[Effect],
+        pinned: &BTreeSet<String>,
         issued_at: Timestamp,
         now: Timestamp,
     ) -> Result<bool, Failure> {
@@ -197,7 +247,12 @@ impl Connector {
                 let mut changed = read.value.clone();
                 let mut lost = false;
                 for effect in effects {
-                    lost |= changed.apply(effect, issued_at, now);
+                    lost |= match effect {
+                        Effect::EnforceOrganizations => {
+                            changed.enforce_organizations(pinned, issued_at, now)
+                        }
+                        other => changed.apply(other, issued_at, now),
+                    };
                 }
                 if changed == read.value {
                     return Ok(Some(false));

@@ -953,7 +953,7 @@ fn id_token(claims: serde_json::Value) -> String {
 }
 
 #[tokio::test]
-async fn a_personal_account_where_a_work_account_is_expected_is_the_provider_mismatch_row() {
+async fn a_google_account_outside_workspace_and_gmail_is_the_provider_mismatch_row() {
     let h = Harness::new("mismatch").await;
     enable(&h, Provider::GoogleWorkspace, EmailAccess::ViewOnly, true).await;
     h.mount(
@@ -963,7 +963,7 @@ async fn a_personal_account_where_a_work_account_is_expected_is_the_provider_mis
             "token_type": "Bearer", "expires_in": 3599,
             "scope": "openid https://www.googleapis.com/auth/gmail.readonly",
             "access_token": "at", "refresh_token": "rt",
-            "id_token": id_token(json!({"iss": "https://accounts.google.com", "email": "someone@gmail.com", "email_verified": true}))
+            "id_token": id_token(json!({"iss": "https://accounts.google.com", "email": "someone@outlook.example", "email_verified": true}))
         })),
     )
     .await;

@@ -30,6 +30,7 @@ fn main() {
             provider: Provider::Microsoft365,
             address: seat_address.clone(),
             scopes: BTreeSet::new(),
+            organization: None,
         },
         "2026-01-01T00:00:00Z"
             .parse()

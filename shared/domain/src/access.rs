@@ -33,6 +33,8 @@ pub enum DeauthorizationReason {
     SeatTransferred,
     /// The seat was parked; nobody holds it.
     SeatParked,
+    /// The admin pinned the contract to organizations the account is not of.
+    OrganizationNotAllowed,
 }
 
 /// Why a connection must be authorized again before it can be used.
@@ -66,6 +68,9 @@ pub enum Effect {
     RequireReconnect {
         reason: ReconnectReason,
     },
+    /// The admin pinned the contract to its organizations: every connection whose account is
+    /// of none of them (a personal account included) loses its authorization.
+    EnforceOrganizations,
 }
 
 impl std::fmt::Display for Feature {

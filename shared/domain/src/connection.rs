@@ -66,6 +66,9 @@ pub struct Grant {
     /// The mailbox or calendar address the provider reported for the grant.
     pub address: EmailAddress,
     pub scopes: BTreeSet<String>,
+    /// The account's organization as its ID token names it (a Microsoft tenant id, a
+    /// Google Workspace domain); `None` for a personal account.
+    pub organization: Option<String>,
 }
 
 /// How syncing starts after an authorization.
@@ -170,6 +173,27 @@ impl Connection {
         true
     }
 
+    /// Loses its authorization if its account is not of one of `allowed` (a personal account
+    /// is of none), when an admin pinned the contract to them; an empty list pins nothing.
+    /// Like [`Connection::apply`], an authorization newer than the change stands.
+    pub fn enforce_organizations(
+        &mut self,
+        allowed: &BTreeSet<String>,
+        issued_at: Timestamp,
+        now: Timestamp,
+    ) -> bool {
+        let outside = !allowed.is_empty()
+            && self
+                .grant
+                .organization
+                .as_ref()
+                .is_none_or(|org| !allowed.contains(org));
+        if !outside || self.last_authorized_at > issued_at {
+            return false;
+        }
+        self.deauthorize(DeauthorizationReason::OrganizationNotAllowed, now)
+    }
+
     /// The connection cannot be used until the seat authorizes again. Returns whether it
     /// lost its authorization by this (a deauthorized connection changes state but had
     /// nothing left to lose).
@@ -198,6 +222,7 @@ impl Connection {
                 self.deauthorize(reason, now)
             }
             Effect::RequireReconnect { reason } => self.require_reconnect(reason, now),
+            // Needs the organizations: see `enforce_organizations`.
             _ => false,
         }
     }

@@ -1,5 +1,7 @@
 //! A customer's contract and the settings its admin controls.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -69,6 +71,40 @@ pub struct Contract {
     pub id: ContractId,
     pub status: ContractStatus,
     pub settings: ContractSettings,
+    /// The organizations (Microsoft tenant ids, Google Workspace domains, lowercase) whose
+    /// accounts alone may connect; empty: any account, personal ones included.
+    #[serde(default)]
+    pub organizations: BTreeSet<String>,
+}
+
+/// How many organizations a contract can be pinned to.
+pub const MAX_ORGANIZATIONS: usize = 50;
+
+/// Why a list of organizations cannot be pinned.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum OrganizationsError {
+    #[error("at most {MAX_ORGANIZATIONS} organizations can be pinned, {0} were given")]
+    TooMany(usize),
+    #[error("{0:?} is not an organization: a Microsoft tenant id or a Google Workspace domain is expected")]
+    Invalid(String),
+    #[error("contract {0} is suspended; its settings cannot change until it is reactivated")]
+    Suspended(ContractId),
+}
+
+/// An organization as compared: trimmed and lowercase; letters, digits, `-` and `.` only
+/// (a tenant id is a GUID, a Workspace domain a host name), at most 253 characters.
+pub fn organization(raw: &str) -> Result<String, OrganizationsError> {
+    let org = raw.trim().to_ascii_lowercase();
+    let valid = !org.is_empty()
+        && org.len() <= 253
+        && org
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if valid {
+        Ok(org)
+    } else {
+        Err(OrganizationsError::Invalid(raw.chars().take(80).collect()))
+    }
 }
 
 impl Contract {
@@ -78,7 +114,35 @@ impl Contract {
             id,
             status: ContractStatus::Active,
             settings: ContractSettings::default(),
+            organizations: BTreeSet::new(),
         }
+    }
+
+    /// Pins the contract to `organizations` (empty: unpins it). A list that lets fewer
+    /// accounts in than before yields [`Effect::EnforceOrganizations`]; the same list twice,
+    /// or one that only widens, yields nothing to carry out.
+    pub fn pin_organizations(
+        &mut self,
+        organizations: &[String],
+    ) -> Result<Vec<Effect>, OrganizationsError> {
+        if !self.is_active() {
+            return Err(OrganizationsError::Suspended(self.id.clone()));
+        }
+        if organizations.len() > MAX_ORGANIZATIONS {
+            return Err(OrganizationsError::TooMany(organizations.len()));
+        }
+        let after = organizations
+            .iter()
+            .map(|o| organization(o))
+            .collect::<Result<BTreeSet<_>, _>>()?;
+        let narrows = !after.is_empty()
+            && (self.organizations.is_empty() || !self.organizations.is_subset(&after));
+        self.organizations = after;
+        Ok(if narrows {
+            vec![Effect::EnforceOrganizations]
+        } else {
+            vec![]
+        })
     }
 
     pub fn is_active(&self) -> bool {

@@ -15,6 +15,9 @@ pub enum Failure {
     Refused(ConnectError),
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// What was asked for is not valid (the message says why); nothing changed.
+    #[error("{0}")]
+    Invalid(String),
     /// Ours or the platform's: storage, queues, the key service, a provider failing after
     /// retries. `context` says what was being done; `source` keeps the cause chain.
     #[error("{context} failed")]
@@ -47,6 +50,7 @@ impl Failure {
         match self {
             Failure::Refused(e) => e.code(),
             Failure::NotFound(what) => what,
+            Failure::Invalid(_) => "invalid",
             Failure::Internal { context, .. } => context,
         }
     }

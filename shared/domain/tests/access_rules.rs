@@ -127,6 +127,7 @@ fn grant(provider: Provider, address: &str, scopes: &[&str]) -> Grant {
             .iter()
             .map(|s| s.to_string())
             .collect::<BTreeSet<_>>(),
+        organization: None,
     }
 }
 

@@ -11,8 +11,9 @@ use std::collections::{BTreeSet, HashSet};
 use hiresync_domain::access::Feature;
 use hiresync_domain::capability::{may_authorize, Denial};
 use hiresync_domain::connect_error::{
-    aadsts_code, account_mismatch, check_granted_scopes, classify, AccountClaims, ConnectError,
-    ErrorClass, ForeignAccount, ProviderSignal, StaleReason, MICROSOFT_CONSUMER_TENANT,
+    aadsts_code, account_mismatch, check_granted_scopes, classify, judge_account, AccountClaims,
+    ConnectError, ErrorClass, ForeignAccount, ProviderSignal, StaleReason,
+    MICROSOFT_CONSUMER_TENANT,
 };
 use hiresync_domain::connection::ConnectionKind::{self, Calendar, Email};
 use hiresync_domain::contract::{Contract, EmailAccess, Provider, SettingsUpdate};
@@ -824,6 +825,10 @@ fn one_of_each() -> Vec<ConnectError> {
             provider: Google,
             kind: Calendar,
         },
+        OrganizationNotAllowed {
+            provider: Microsoft,
+            personal: true,
+        },
         NotAllowed(Denial::ContractSuspended),
         NotAllowed(Denial::NoProvider),
         NotAllowed(Denial::FeatureOff {
@@ -860,6 +865,7 @@ fn variant(error: &ConnectError) -> usize {
         ServiceMisconfigured { .. } => 15,
         ProviderRejected { .. } => 16,
         MailboxInUse { .. } => 25,
+        OrganizationNotAllowed { .. } => 26,
         NotAllowed(denial) => {
             17 + match denial {
                 Denial::ContractSuspended => 0,
@@ -879,7 +885,7 @@ fn variant(error: &ConnectError) -> usize {
 fn every_variant_has_a_unique_snake_case_code() {
     let all = one_of_each();
     let variants: BTreeSet<usize> = all.iter().map(variant).collect();
-    assert_eq!(variants, (0..26).collect(), "one example of every variant");
+    assert_eq!(variants, (0..27).collect(), "one example of every variant");
 
     let mut seen = HashSet::new();
     for error in &all {
@@ -1036,4 +1042,113 @@ proptest! {
         });
         prop_assert_eq!(from_codes, from_description);
     }
+}
+
+#[test]
+fn an_account_is_judged_by_its_organization_against_the_contracts_pin() {
+    let ms = |tid: Option<&str>| AccountClaims {
+        tenant_id: tid.map(str::to_owned),
+        hosted_domain: None,
+        email: Some("r@acme.example".into()),
+    };
+    let g = |hd: Option<&str>, email: &str| AccountClaims {
+        tenant_id: None,
+        hosted_domain: hd.map(str::to_owned),
+        email: Some(email.into()),
+    };
+    let none = BTreeSet::new();
+    let acme = BTreeSet::from(["5f1e0c2a-0001".to_owned(), "acme.example".to_owned()]);
+
+    // Unpinned: an organization's account records it; a personal one is welcome.
+    let org = judge_account(Microsoft, Some(&ms(Some(" 5F1E0C2A-0001 "))), &none).unwrap();
+    assert_eq!(org.organization.as_deref(), Some("5f1e0c2a-0001"));
+    let personal = judge_account(Microsoft, Some(&ms(Some(MICROSOFT_CONSUMER_TENANT))), &none);
+    assert!(personal.unwrap().is_personal());
+    assert!(judge_account(Google, Some(&g(None, "me@gmail.com")), &none)
+        .unwrap()
+        .is_personal());
+    // A Google account outside Workspace and Gmail has no mailbox there.
+    assert_eq!(
+        judge_account(Google, Some(&g(None, "me@outlook.example")), &none)
+            .unwrap_err()
+            .code(),
+        "address_provider_mismatch"
+    );
+
+    // Pinned: only the listed organizations.
+    assert!(judge_account(
+        Google,
+        Some(&g(Some("Acme.example"), "r@acme.example")),
+        &acme
+    )
+    .is_ok());
+    assert_eq!(
+        judge_account(
+            Google,
+            Some(&g(Some("other.example"), "r@other.example")),
+            &acme
+        ),
+        Err(ConnectError::OrganizationNotAllowed {
+            provider: Google,
+            personal: false
+        })
+    );
+    assert_eq!(
+        judge_account(Google, Some(&g(None, "me@gmail.com")), &acme),
+        Err(ConnectError::OrganizationNotAllowed {
+            provider: Google,
+            personal: true
+        })
+    );
+
+    // Nothing to judge by: no ID token, or one without the organization's claim.
+    for claims in [None, Some(ms(None))] {
+        assert_eq!(
+            judge_account(Microsoft, claims.as_ref(), &none)
+                .unwrap_err()
+                .code(),
+            "service_misconfigured"
+        );
+    }
+}
+
+#[test]
+fn pinning_organizations_narrows_widens_and_refuses_what_is_not_one() {
+    let mut c = Contract::new(ContractId::parse("acme").unwrap());
+    let list = |l: &[&str]| l.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+    let enforce = vec![hiresync_domain::access::Effect::EnforceOrganizations];
+    assert_eq!(
+        c.pin_organizations(&list(&["A.example", "b.example"]))
+            .unwrap(),
+        enforce
+    );
+    assert_eq!(
+        c.pin_organizations(&list(&["b.example", "a.example"]))
+            .unwrap(),
+        vec![],
+        "same list"
+    );
+    assert_eq!(
+        c.pin_organizations(&list(&["a.example", "b.example", "c.example"]))
+            .unwrap(),
+        vec![],
+        "wider"
+    );
+    assert_eq!(
+        c.pin_organizations(&list(&["c.example"])).unwrap(),
+        enforce,
+        "narrower"
+    );
+    assert_eq!(c.pin_organizations(&[]).unwrap(), vec![], "unpinned");
+    assert!(c.organizations.is_empty());
+    for bad in [
+        vec!["a b".to_owned()],
+        vec!["x#y".to_owned()],
+        vec![" ".to_owned()],
+    ] {
+        assert!(c.pin_organizations(&bad).is_err());
+    }
+    let many: Vec<String> = (0..51).map(|n| format!("o{n}.example")).collect();
+    assert!(c.pin_organizations(&many).is_err());
+    assert!(c.organizations.is_empty(), "a refused list changes nothing");
 }

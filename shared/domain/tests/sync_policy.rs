@@ -73,6 +73,7 @@ fn connection_at(first: &str, anchor: &str) -> Connection {
         provider: Provider::Microsoft365,
         address: addr(SEAT),
         scopes: BTreeSet::new(),
+        organization: None,
     };
     let mut connection = Connection::first(
         ContractId::parse(CONTRACT).unwrap(),

@@ -24,6 +24,7 @@ impl ErrorType for Failure {
         let kind = match self {
             Failure::Refused(_) => "Refused",
             Failure::NotFound(_) => "NotFound",
+            Failure::Invalid(_) => "Invalid",
             Failure::Internal { .. } => "Internal",
         };
         format!("{kind}:{}", self.code())

@@ -25,6 +25,9 @@ pub(crate) struct ConnectionRecord {
     provider: Provider,
     address: EmailAddress,
     scopes: BTreeSet<String>,
+    /// Absent on connections stored before it was kept (read as personal).
+    #[serde(default)]
+    organization: Option<String>,
     status: ConnectionState,
     first_authorized_at: Timestamp,
     last_authorized_at: Timestamp,
@@ -49,6 +52,7 @@ impl ConnectionRecord {
             provider: c.grant.provider,
             address: c.grant.address.clone(),
             scopes: c.grant.scopes.clone(),
+            organization: c.grant.organization.clone(),
             status: c.state,
             first_authorized_at: c.first_authorized_at,
             last_authorized_at: c.last_authorized_at,
@@ -69,6 +73,7 @@ impl ConnectionRecord {
                     provider: self.provider,
                     address: self.address,
                     scopes: self.scopes,
+                    organization: self.organization,
                 },
                 state: self.status,
                 first_authorized_at: self.first_authorized_at,

@@ -1,3 +1,5 @@
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
 use hiresync_domain::contract::{
@@ -22,6 +24,9 @@ struct ContractRecord {
     provider: Option<Provider>,
     email_access: EmailAccess,
     calendar_enabled: bool,
+    /// Pinned organizations; absent on contracts stored before (none pinned).
+    #[serde(default)]
+    organizations: BTreeSet<String>,
 }
 
 impl Record for ContractRecord {
@@ -39,6 +44,7 @@ impl ContractRecord {
             provider: c.settings.provider,
             email_access: c.settings.email_access,
             calendar_enabled: c.settings.calendar_enabled,
+            organizations: c.organizations.clone(),
         }
     }
 
@@ -53,6 +59,7 @@ impl ContractRecord {
                     email_access: self.email_access,
                     calendar_enabled: self.calendar_enabled,
                 },
+                organizations: self.organizations,
             },
         }
     }

@@ -82,6 +82,7 @@ fn mailbox(seat_id: &str) -> Connection {
             provider: Provider::Microsoft365,
             address: EmailAddress::parse(format!("{seat_id}@acme.com")).unwrap(),
             scopes: BTreeSet::from(["Mail.Read".to_owned()]),
+            organization: Some("acme.com".to_owned()),
         },
         ts("2026-03-02T09:00:00Z"),
     )

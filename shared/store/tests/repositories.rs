@@ -49,6 +49,7 @@ fn email_connection(contract: &str, seat: &str, kind: ConnectionKind) -> Connect
             provider: Provider::Microsoft365,
             address: addr(&format!("{seat}@acme.com")),
             scopes: BTreeSet::from(["Mail.Read".to_owned(), "User.Read".to_owned()]),
+            organization: Some("5f1e0c2a-acme".to_owned()),
         },
         now(),
     )

@@ -208,7 +208,8 @@ impl Harness {
             "/ms/token",
             ResponseTemplate::new(200).set_body_json(json!({
                 "token_type": "Bearer", "expires_in": 3599, "scope": scope,
-                "access_token": "ms-access-token-1", "refresh_token": refresh
+                "access_token": "ms-access-token-1", "refresh_token": refresh,
+                "id_token": id_token(&json!({"tid": "5f1e0c2a-acme", "preferred_username": mail}))
             })),
         )
         .await;
@@ -262,7 +263,8 @@ impl Harness {
             "/google/token",
             ResponseTemplate::new(200).set_body_json(json!({
                 "token_type": "Bearer", "expires_in": 3599, "scope": scope,
-                "access_token": "google-access-token-1", "refresh_token": refresh
+                "access_token": "google-access-token-1", "refresh_token": refresh,
+                "id_token": id_token(&json!({"hd": "acme.example", "email": mail}))
             })),
         )
         .await;
@@ -308,6 +310,18 @@ impl Harness {
         self.mount("POST", "/google/revoke", ResponseTemplate::new(200))
             .await;
     }
+}
+
+/// An OpenID Connect ID token with `claims`, as a token endpoint hands it out (read over
+/// TLS, so its signature is not checked).
+pub fn id_token(claims: &Value) -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as JWT;
+    use base64::Engine;
+    format!(
+        "{}.{}.sig",
+        JWT.encode(br#"{"alg":"RS256"}"#),
+        JWT.encode(claims.to_string())
+    )
 }
 
 /// A token long enough that finding it in a log line means it leaked (a one-letter test

@@ -2,12 +2,11 @@
 
 use std::collections::BTreeSet;
 
-use hiresync_connect::{Callback, SignIn};
+use hiresync_connect::{Callback, Failure, SignIn};
+use hiresync_domain::access::DeauthorizationReason;
 use hiresync_domain::capability::Denial;
-use hiresync_domain::connect_error::{
-    AccountClaims, ConnectError, ForeignAccount, ProviderSignal, StaleReason,
-};
-use hiresync_domain::connection::{ConnectionKind, SyncStart};
+use hiresync_domain::connect_error::{ConnectError, ProviderSignal, StaleReason};
+use hiresync_domain::connection::{ConnectionKind, ConnectionState, SyncStart};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::ContractId;
 use hiresync_domain::ports::TokenSealer;
@@ -446,34 +445,107 @@ async fn google_granular_consent_without_every_scope_names_the_missing_ones() {
 }
 
 #[tokio::test]
-async fn a_personal_account_where_a_work_account_is_expected_is_the_mismatch_row() {
+async fn a_personal_account_connects_with_a_warning_until_the_admin_pins_organizations() {
+    // GIVEN a Google contract, and a recruiter signing in with a personal Gmail account
     let w = World::new();
     w.enable(Provider::GoogleWorkspace, EmailAccess::ViewOnly, false)
         .await;
-    w.provider(Provider::GoogleWorkspace).grants(GrantScript {
-        account: Some(AccountClaims {
-            tenant_id: None,
-            hosted_domain: None,
-            email: Some("someone@gmail.com".into()),
-        }),
+    let google = w.provider(Provider::GoogleWorkspace);
+    google.address("someone@gmail.com");
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    let connected = w
+        .come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
+        .await
+        .unwrap();
+    // THEN it connects, marked personal, with no organization recorded
+    assert!(connected.personal);
+    assert_eq!(
+        w.connection("s1", ConnectionKind::Email).grant.organization,
+        None
+    );
+    // AND a Workspace account of the organization records its domain
+    w.connect("s2", ConnectionKind::Email, NOW).await;
+    assert_eq!(
+        w.connection("s2", ConnectionKind::Email).grant.organization,
+        Some("acme.example".to_owned())
+    );
+
+    // WHEN the admin pins the contract to its organization
+    let change = w
+        .connector
+        .pin_organizations(&acme(), &[" ACME.example ".to_owned()], ts(BACK))
+        .await
+        .unwrap();
+    assert_eq!(change.contract.organizations.len(), 1);
+    let page = w.queues.pages().last().unwrap().clone();
+    let outcome = w.connector.fan_out_page(&page, ts(BACK)).await.unwrap();
+
+    // THEN the personal connection loses its authorization, the organization's stays
+    assert_eq!(outcome.lost_authorization, 1);
+    assert_eq!(
+        w.connection("s1", ConnectionKind::Email).state,
+        ConnectionState::Deauthorized {
+            reason: DeauthorizationReason::OrganizationNotAllowed
+        }
+    );
+    assert!(w.connection("s2", ConnectionKind::Email).is_authorized());
+    // AND a personal account, or one of another organization, is refused with its row
+    // before the mailbox is read
+    let reads = google.count("address");
+    for (address, personal) in [("someone@gmail.com", true), ("x@other.example", false)] {
+        google.address(address);
+        let url = w.start("s3", ConnectionKind::Email, BACK).await;
+        assert_eq!(
+            refused(
+                w.come_back("s3", ConnectionKind::Email, &url, "c", ts(BACK))
+                    .await
+            ),
+            ConnectError::OrganizationNotAllowed {
+                provider: Provider::GoogleWorkspace,
+                personal
+            }
+        );
+    }
+    assert_eq!(google.count("address"), reads, "no mailbox was read");
+
+    // AND a list that is not one of organizations is refused whole, changing nothing
+    for bad in [
+        vec!["acme.example".to_owned(), "not an org".to_owned()],
+        vec![String::new()],
+    ] {
+        let e = w
+            .connector
+            .pin_organizations(&acme(), &bad, ts(BACK))
+            .await
+            .unwrap_err();
+        assert!(matches!(e, Failure::Invalid(_)), "{e:?}");
+    }
+    assert_eq!(
+        w.tenancy
+            .contracts
+            .stored(&acme())
+            .unwrap()
+            .value
+            .organizations,
+        BTreeSet::from(["acme.example".to_owned()])
+    );
+}
+
+#[tokio::test]
+async fn without_an_id_token_nothing_is_connected() {
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, false)
+        .await;
+    w.provider(Provider::Microsoft365).grants(GrantScript {
+        id_token: false,
         ..GrantScript::default()
     });
     let url = w.start("s1", ConnectionKind::Email, NOW).await;
-    assert_eq!(
-        refused(
-            w.come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
-                .await
-        ),
-        ConnectError::ProviderMismatch {
-            selected: Provider::GoogleWorkspace,
-            account: ForeignAccount::Personal
-        }
+    let e = refused(
+        w.come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
+            .await,
     );
-    assert_eq!(
-        w.provider(Provider::GoogleWorkspace).count("address"),
-        0,
-        "refused before touching the mailbox"
-    );
+    assert_eq!(e.code(), "service_misconfigured");
     nothing_stored(&w);
 }
 

@@ -138,6 +138,68 @@ pub fn account_mismatch(provider: Provider, claims: &AccountClaims) -> Option<Fo
     }
 }
 
+/// Who signed in, as far as connecting goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The Microsoft tenant id or Google Workspace domain (lowercase); `None`: personal.
+    pub organization: Option<String>,
+}
+
+impl Account {
+    pub fn is_personal(&self) -> bool {
+        self.organization.is_none()
+    }
+}
+
+/// Judges the account an ID token names for a contract with `provider`, pinned to
+/// `pinned` organizations (empty: any). A personal account is allowed unless the contract is
+/// pinned; an account of another organization only if the contract is not pinned or pins
+/// it; a Google account outside Workspace whose address is not Gmail's has no mailbox with
+/// Google and is refused as before. Without an ID token (or without the claim that names
+/// the organization) nothing can be judged: that is our configuration's fault, since we
+/// always ask for `openid`.
+pub fn judge_account(
+    provider: Provider,
+    claims: Option<&AccountClaims>,
+    pinned: &BTreeSet<String>,
+) -> Result<Account, ConnectError> {
+    let missing = || ConnectError::ServiceMisconfigured {
+        provider,
+        provider_code: "id_token_missing".into(),
+    };
+    let claims = claims.ok_or_else(missing)?;
+    let organization = match account_mismatch(provider, claims) {
+        Some(ForeignAccount::Personal) => None,
+        Some(foreign @ ForeignAccount::OutsideOrganization) => {
+            return Err(classify(
+                provider,
+                ConnectionKind::Email,
+                &ProviderSignal::ForeignAccount(foreign),
+            ))
+        }
+        None => Some(
+            match provider {
+                Provider::Microsoft365 => claims.tenant_id.as_deref(),
+                Provider::GoogleWorkspace => claims.hosted_domain.as_deref(),
+            }
+            .map(|org| org.trim().to_ascii_lowercase())
+            .filter(|org| !org.is_empty())
+            .ok_or_else(missing)?,
+        ),
+    };
+    let allowed = pinned.is_empty()
+        || organization
+            .as_ref()
+            .is_some_and(|org| pinned.contains(org));
+    if !allowed {
+        return Err(ConnectError::OrganizationNotAllowed {
+            provider,
+            personal: organization.is_none(),
+        });
+    }
+    Ok(Account { organization })
+}
+
 /// Whether a token response's granted scopes cover what a connection of `kind` needs at
 /// the contract's email level; otherwise the error naming the scopes left out.
 pub fn check_granted_scopes(

@@ -23,7 +23,9 @@ use crate::capability::Denial;
 use crate::connection::ConnectionKind;
 use crate::contract::Provider;
 
-pub use classify::{aadsts_code, account_mismatch, check_granted_scopes, classify};
+pub use classify::{
+    aadsts_code, account_mismatch, check_granted_scopes, classify, judge_account, Account,
+};
 
 /// The tenant id of every personal Microsoft account (outlook.com, hotmail.com, live.com).
 pub const MICROSOFT_CONSUMER_TENANT: &str = "9188040d-6c67-4c5b-b112-36a304b66dad";
@@ -124,6 +126,9 @@ pub enum ConnectError {
         provider: Provider,
         kind: ConnectionKind,
     },
+    /// The contract's admin pinned it to organizations this account is not of (`personal`:
+    /// it is a personal account, of no organization).
+    OrganizationNotAllowed { provider: Provider, personal: bool },
     /// The contract does not allow connecting (suspended, no provider, feature off).
     NotAllowed(Denial),
 }
@@ -230,6 +235,7 @@ impl ConnectError {
             ConnectError::ServiceMisconfigured { .. } => "service_misconfigured",
             ConnectError::ProviderRejected { .. } => "provider_rejected",
             ConnectError::MailboxInUse { .. } => "mailbox_in_use",
+            ConnectError::OrganizationNotAllowed { .. } => "organization_not_allowed",
             ConnectError::NotAllowed(denial) => denial_code(denial),
         }
     }
@@ -245,9 +251,9 @@ impl ConnectError {
             | ConnectError::UserDeclined { .. }
             | ConnectError::BlockedByPolicy { .. }
             | ConnectError::NotAllowed(_) => ErrorClass::NeedsPermission,
-            ConnectError::ProviderMismatch { .. } | ConnectError::MailboxInUse { .. } => {
-                ErrorClass::WrongAccount
-            }
+            ConnectError::ProviderMismatch { .. }
+            | ConnectError::MailboxInUse { .. }
+            | ConnectError::OrganizationNotAllowed { .. } => ErrorClass::WrongAccount,
             ConnectError::NoMailboxOrCalendar { .. }
             | ConnectError::HostedOnPremises { .. }
             | ConnectError::CalendarNotHosted { .. }
@@ -274,7 +280,8 @@ impl ConnectError {
             | ConnectError::AuthorizationRequestExpired { .. }
             | ConnectError::ProviderUnavailable { .. }
             | ConnectError::ProviderRejected { .. }
-            | ConnectError::MailboxInUse { .. } => true,
+            | ConnectError::MailboxInUse { .. }
+            | ConnectError::OrganizationNotAllowed { .. } => true,
             ConnectError::NeedAdminApproval { .. }
             | ConnectError::NotAssigned { .. }
             | ConnectError::HostedOnPremises { .. }

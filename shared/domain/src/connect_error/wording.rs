@@ -123,6 +123,23 @@ impl ConnectError {
                     ConnectionKind::Calendar => "calendar",
                 }
             ),
+            ConnectError::OrganizationNotAllowed { provider, personal } => {
+                if *personal {
+                    format!(
+                        "Your admin allows only work accounts of your organization here, and \
+                         you signed in with a personal account. Connect again with your work \
+                         {} account.",
+                        product(*provider)
+                    )
+                } else {
+                    format!(
+                        "Your admin allows only accounts of your organization here, and the \
+                         {} account you signed in with belongs to another one. Connect again \
+                         with your work account, or ask your admin to allow its organization.",
+                        product(*provider)
+                    )
+                }
+            }
             ConnectError::UserDeclined { provider } => {
                 let base = format!(
                     "Access wasn't allowed on {}'s consent screen, so nothing was connected. \
@@ -301,6 +318,22 @@ impl ConnectError {
                      OAuth audit log to see which setting refused it.",
                     sanitize(provider_code)
                 ),
+            }),
+            ConnectError::OrganizationNotAllowed { provider, personal } => Some(if *personal {
+                format!(
+                    "The contract accepts only accounts of the organizations listed in \
+                     {APP}'s settings. To let personal accounts connect, remove the list."
+                )
+            } else {
+                format!(
+                    "The contract accepts only accounts of the organizations listed in \
+                     {APP}'s settings. To let this recruiter connect, add the organization of \
+                     their account (its {}) to the list.",
+                    match provider {
+                        Provider::Microsoft365 => "Microsoft Entra tenant id",
+                        Provider::GoogleWorkspace => "Google Workspace domain",
+                    }
+                )
             }),
             ConnectError::NotAllowed(denial) => denial_admin_action(denial),
             ConnectError::InsufficientScopes { .. }

@@ -223,6 +223,7 @@ pub fn connection(provider: Provider) -> Connection {
             .into_iter()
             .map(str::to_owned)
             .collect(),
+            organization: None,
         },
         ts(CONNECTED),
     )

@@ -45,6 +45,21 @@ pub fn invalid_grant() -> ProviderSignal {
     }
 }
 
+/// The ID token's claims for `address` as an account of its domain's organization (a
+/// Gmail address is a personal Google account).
+pub fn organization_account(provider: Provider, address: &str) -> AccountClaims {
+    let domain = address
+        .rsplit_once('@')
+        .map(|(_, d)| d.to_ascii_lowercase())
+        .unwrap_or_default();
+    let personal = matches!(domain.as_str(), "gmail.com" | "googlemail.com");
+    AccountClaims {
+        tenant_id: (provider == Provider::Microsoft365).then(|| format!("tenant-{domain}")),
+        hosted_domain: (provider == Provider::GoogleWorkspace && !personal).then_some(domain),
+        email: Some(address.to_owned()),
+    }
+}
+
 /// What the next sign-in grants.
 #[derive(Debug, Clone)]
 pub struct GrantScript {
@@ -52,7 +67,11 @@ pub struct GrantScript {
     pub offline_access: bool,
     /// `None`: the answer does not list the granted scopes.
     pub scopes: Option<BTreeSet<String>>,
+    /// Who signed in, as the ID token says; `None`: an account of the address's own
+    /// organization (a Microsoft tenant, a Workspace domain; a Gmail address is personal).
     pub account: Option<AccountClaims>,
+    /// Whether the answer has an ID token at all.
+    pub id_token: bool,
     /// The code redemption is refused with this.
     pub refusal: Option<ProviderSignal>,
 }
@@ -63,6 +82,7 @@ impl Default for GrantScript {
             offline_access: true,
             scopes: None,
             account: None,
+            id_token: true,
             refusal: None,
         }
     }
@@ -306,11 +326,16 @@ impl Identity for ScriptedProvider {
             } else {
                 None
             };
+            let account = grant.id_token.then(|| {
+                grant
+                    .account
+                    .unwrap_or_else(|| organization_account(self.provider, &s.address))
+            });
             Ok(Tokens {
                 access_token: self.access(s),
                 refresh_token,
                 granted_scopes: grant.scopes,
-                account: grant.account,
+                account,
             })
         })
     }
