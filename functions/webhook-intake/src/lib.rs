@@ -215,7 +215,7 @@ struct LifecycleNotification {
 /// batches; this leaves them wide room while bounding what one anonymous request costs.
 pub const MAX_DELIVERY_ITEMS: usize = 1_000;
 
-/// How many subscription reads one delivery runs at once.
+/// How many contract reads one delivery runs at once.
 const LOOKUP_CONCURRENCY: usize = 16;
 
 /// Whether `id` has the shape of Graph's subscription ids: a GUID (8-4-4-4-12 hex digits).
@@ -237,28 +237,36 @@ pub fn is_channel_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'='))
 }
 
-/// The subscriptions a delivery names, each read once, a few at a time: a delivery often
-/// batches many notifications of few subscriptions, and Graph's answer budget is 3 s. Ids
-/// of the wrong shape are never read (they name nothing we created).
+/// The subscriptions a delivery names, each read once, in batches of 100 (BatchGetItem): a
+/// delivery often batches many notifications of few subscriptions, and Graph's answer
+/// budget is 3 s; at most 1,000 items make at most 10 reads. Ids of the wrong shape are
+/// never read (they name nothing we created).
 async fn lookup_all<'a>(
     intake: &Intake,
     ids: impl Iterator<Item = &'a str>,
     route: &'static str,
 ) -> Result<HashMap<String, Option<PushSubscription>>, Response> {
-    use futures::{StreamExt, TryStreamExt};
-    let distinct: std::collections::BTreeSet<String> = ids.map(str::to_owned).collect();
-    futures::stream::iter(distinct)
-        .map(|id| async move {
-            let sub = intake.subscriptions.get(&id).await?;
-            Ok::<_, hiresync_domain::ports::StoreError>((id, sub))
-        })
-        .buffer_unordered(LOOKUP_CONCURRENCY)
-        .try_collect()
+    let distinct: Vec<String> = ids
+        .map(str::to_owned)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let found = intake
+        .subscriptions
+        .get_many(&distinct)
         .await
         .map_err(|e| {
             error!(route, error = ?e, "subscription lookup failed");
             StatusCode::SERVICE_UNAVAILABLE.into_response()
-        })
+        })?;
+    let mut all: HashMap<String, Option<PushSubscription>> =
+        distinct.into_iter().map(|id| (id, None)).collect();
+    for sub in found {
+        if let Some(slot) = all.get_mut(&sub.id) {
+            *slot = Some(sub);
+        }
+    }
+    Ok(all)
 }
 
 /// The refusal of a Graph delivery larger than any Graph sends, before anything is read.

@@ -70,6 +70,12 @@ impl SubscriptionStore for CountingSubs {
         self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         self.inner.get(id).await
     }
+    /// One read per DynamoDB request (100 keys each).
+    async fn get_many(&self, ids: &[String]) -> Result<Vec<PushSubscription>, StoreError> {
+        self.reads
+            .fetch_add(ids.len().div_ceil(100), std::sync::atomic::Ordering::SeqCst);
+        self.inner.get_many(ids).await
+    }
     async fn make_due(&self, id: &str, at: Timestamp) -> Result<bool, StoreError> {
         self.inner.make_due(id, at).await
     }
@@ -719,6 +725,24 @@ async fn what_we_never_issued_is_refused_before_anything_is_read() {
         StatusCode::FORBIDDEN
     );
     assert_eq!(reads(), 1);
+
+    // The largest delivery, every item naming another (unknown) subscription: read in
+    // batches of 100, ten requests in all, and dropped.
+    let largest: Vec<Value> = (0..webhook_intake::MAX_DELIVERY_ITEMS)
+        .map(|n| {
+            graph_item(
+                &format!("00000000-0000-4000-8000-{n:012x}"),
+                "client-state-one",
+                "AAMk-1",
+            )
+        })
+        .collect();
+    let body = json!({ "value": largest }).to_string();
+    assert_eq!(
+        s.post("/webhooks/graph", &json, &body).await.0,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(reads(), 1 + 10);
     assert!(s.jobs().await.is_empty(), "nothing was queued");
 }
 

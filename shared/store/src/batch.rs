@@ -86,6 +86,64 @@ pub async fn batch_write(
     Ok(())
 }
 
+/// DynamoDB's own limit on the keys of one BatchGetItem call.
+pub const MAX_BATCH_GET: usize = 100;
+
+/// Reads every key (strongly consistent), in chunks of 100, retrying what DynamoDB leaves
+/// unprocessed; the items found, in no particular order.
+pub(crate) async fn batch_get(
+    client: &Client,
+    table: &str,
+    keys: Vec<crate::items::Item>,
+    policy: BatchPolicy,
+) -> Result<Vec<crate::items::Item>, StoreError> {
+    use aws_sdk_dynamodb::types::KeysAndAttributes;
+    let mut found = Vec::with_capacity(keys.len());
+    let mut keys = keys.into_iter().peekable();
+    while keys.peek().is_some() {
+        let mut pending: Vec<crate::items::Item> = keys.by_ref().take(MAX_BATCH_GET).collect();
+        let mut attempt = 0;
+        while !pending.is_empty() {
+            attempt += 1;
+            if attempt > policy.max_attempts {
+                return Err(StoreError::BatchIncomplete {
+                    table: table.to_owned(),
+                    remaining: pending.len(),
+                    attempts: policy.max_attempts,
+                });
+            }
+            if attempt > 1 {
+                tokio::time::sleep(policy.delay(attempt - 1)).await;
+            }
+            let request = crate::error::built(
+                "DynamoDB BatchGetItem",
+                KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build(),
+            )?;
+            let mut out = client
+                .batch_get_item()
+                .request_items(table, request)
+                .send()
+                .await
+                .map_err(|e| crate::error::dynamo("DynamoDB BatchGetItem", e))?;
+            found.extend(
+                out.responses
+                    .as_mut()
+                    .and_then(|r| r.remove(table))
+                    .unwrap_or_default(),
+            );
+            pending = out
+                .unprocessed_keys
+                .and_then(|mut u| u.remove(table))
+                .map(|k| k.keys)
+                .unwrap_or_default();
+        }
+    }
+    Ok(found)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

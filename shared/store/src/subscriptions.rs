@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::condition::conditional;
 use crate::error::StoreError;
-use crate::items::{encode, key, Record};
+use crate::items::{decode, encode, key, Record};
 use crate::keys;
 use crate::transact;
 use async_trait::async_trait;
@@ -160,6 +160,19 @@ impl SubscriptionStore for DynamoSubscriptionStore {
             .get::<SubscriptionRecord>(&keys::subscription_pk(id), keys::SUBSCRIPTION_SK)
             .await?
             .map(SubscriptionRecord::into_domain))
+    }
+
+    /// BatchGetItem, 100 keys a call, strongly consistent like `get`.
+    async fn get_many(&self, ids: &[String]) -> Result<Vec<PushSubscription>, StoreError> {
+        let keys = ids
+            .iter()
+            .map(|id| key(&keys::subscription_pk(id), keys::SUBSCRIPTION_SK))
+            .collect();
+        crate::batch::batch_get(&self.client, &self.table, keys, Default::default())
+            .await?
+            .into_iter()
+            .map(|item| decode::<SubscriptionRecord>(item).map(SubscriptionRecord::into_domain))
+            .collect()
     }
 
     /// Moves only the renewal keys, on condition that the subscription is still there: a

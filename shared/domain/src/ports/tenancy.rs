@@ -143,6 +143,9 @@ pub trait SubscriptionStore: Send + Sync {
     async fn put(&self, sub: &PushSubscription, renew_at: Timestamp) -> Result<(), StoreError>;
     /// The subscription a provider's notification names.
     async fn get(&self, id: &str) -> Result<Option<PushSubscription>, StoreError>;
+    /// The subscriptions of `ids` that exist, read in batches (a webhook delivery names
+    /// many); in no particular order.
+    async fn get_many(&self, ids: &[String]) -> Result<Vec<PushSubscription>, StoreError>;
     /// Makes a stored subscription due for renewal at `at`, changing nothing else (a
     /// renewal written meanwhile stands); `false` when it is gone.
     async fn make_due(&self, id: &str, at: Timestamp) -> Result<bool, StoreError>;

@@ -121,6 +121,15 @@ impl SubscriptionStore for InMemorySubscriptions {
         Ok(self.items.lock().unwrap().get(id).map(|(s, _)| s.clone()))
     }
 
+    async fn get_many(&self, ids: &[String]) -> Result<Vec<PushSubscription>, StoreError> {
+        self.faults.check("subscriptions.get_many")?;
+        let items = self.items.lock().unwrap();
+        Ok(ids
+            .iter()
+            .filter_map(|id| items.get(id).map(|(s, _)| s.clone()))
+            .collect())
+    }
+
     async fn defer(&self, id: &str, at: Timestamp, failures: u32) -> Result<bool, StoreError> {
         self.faults.check("subscriptions.defer")?;
         Ok(match self.items.lock().unwrap().get_mut(id) {
