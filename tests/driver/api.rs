@@ -55,27 +55,14 @@ impl Running {
             .await?;
         assert_eq!(status, 200, "authorize: {start}");
         let bearer = self.token(contract, seat, "recruiter")?;
-        let consent = self
-            .http
-            .get(start["authorization_url"].as_str().unwrap_or_default())
-            .send()
-            .await?;
-        let back = consent
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .ok_or("the sandbox did not redirect back")?
-            .to_owned();
-        let carried: serde_json::Map<String, Value> = reqwest::Url::parse(&back)?
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect();
+        let url = start["authorization_url"].as_str().unwrap_or_default();
+        let back = hiresync_scenario::consent(&self.http, url).await?;
         let (status, body) = self
             .api(
                 reqwest::Method::POST,
                 &format!("/v1/contracts/{contract}/seats/{seat}/connections/email/complete"),
                 &bearer,
-                Some(Value::Object(carried)),
+                Some(hiresync_scenario::carried(&back)?),
             )
             .await?;
         assert_eq!(status, 200, "complete: {body}");

@@ -19,7 +19,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use hiresync_connect::{Callback, Connector, Failure, SignIn};
+use hiresync_connect::{Callback, Connector, Failure, SettingsChange, SignIn};
 use hiresync_domain::capability::{capabilities, may_authorize};
 use hiresync_domain::connect_error::ConnectError;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
@@ -165,6 +165,25 @@ fn settings_body(c: &Contract) -> SettingsBody {
     }
 }
 
+/// The caller, when it is an admin of `contract`; the instant of the request.
+fn admin_of(app: &App, headers: &HeaderMap, contract: &str) -> ApiResult<(Timestamp, ContractId)> {
+    let now = (app.clock)();
+    let caller = caller(app, headers, now)?;
+    let id = contract_of(&caller, contract)?;
+    if caller.role != Role::Admin {
+        return Err(ApiError::forbidden());
+    }
+    Ok((now, id))
+}
+
+/// An admin change's answer: the settings it left, and the effects being carried out.
+fn change_answer(change: &SettingsChange) -> Json<serde_json::Value> {
+    Json(json!({
+        "settings": settings_body(&change.contract),
+        "effects": change.effects,
+    }))
+}
+
 async fn get_settings(
     State(app): State<Arc<App>>,
     Path(contract): Path<String>,
@@ -191,12 +210,7 @@ async fn put_settings(
     headers: HeaderMap,
     body: Result<Json<SettingsRequest>, JsonRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let now = (app.clock)();
-    let caller = caller(&app, &headers, now)?;
-    let id = contract_of(&caller, &contract)?;
-    if caller.role != Role::Admin {
-        return Err(ApiError::forbidden());
-    }
+    let (now, id) = admin_of(&app, &headers, &contract)?;
     let Json(request) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let update = SettingsUpdate {
         provider: request.provider,
@@ -208,10 +222,7 @@ async fn put_settings(
         .change_settings(&id, update, now)
         .instrument(info_span!("settings", contract = %id))
         .await?;
-    Ok(Json(json!({
-        "settings": settings_body(&change.contract),
-        "effects": change.effects,
-    })))
+    Ok(change_answer(&change))
 }
 
 #[derive(Deserialize)]
@@ -228,22 +239,14 @@ async fn put_organizations(
     headers: HeaderMap,
     body: Result<Json<OrganizationsRequest>, JsonRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let now = (app.clock)();
-    let caller = caller(&app, &headers, now)?;
-    let id = contract_of(&caller, &contract)?;
-    if caller.role != Role::Admin {
-        return Err(ApiError::forbidden());
-    }
+    let (now, id) = admin_of(&app, &headers, &contract)?;
     let Json(request) = body.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let change = app
         .connector
         .pin_organizations(&id, &request.organizations, now)
         .instrument(info_span!("organizations", contract = %id))
         .await?;
-    Ok(Json(json!({
-        "settings": settings_body(&change.contract),
-        "effects": change.effects,
-    })))
+    Ok(change_answer(&change))
 }
 
 async fn list_connections(

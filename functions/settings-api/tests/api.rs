@@ -362,37 +362,35 @@ async fn the_connect_path_over_http() {
     // the sign-in up.
     let complete = "/v1/contracts/acme/seats/s1/connections/email/complete";
     let carried = json!({"state": q["state"], "code": "the-code"});
-    let (s, _) = api
-        .call("POST", complete, None, Some(carried.clone()))
-        .await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED);
-    let (s, _) = api
-        .call(
-            "POST",
-            "/v1/contracts/acme/seats/s2/connections/email/complete",
-            Some(&recruiter("s2")),
-            Some(carried.clone()),
-        )
-        .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "another seat's own route");
-    let (s, _) = api
-        .call(
-            "POST",
+    let (s1, s2) = (recruiter("s1"), recruiter("s2"));
+    let calendar = "/v1/contracts/acme/seats/s1/connections/calendar/complete";
+    let own_route = "/v1/contracts/acme/seats/s2/connections/email/complete";
+    for (path, bearer, refused, why) in [
+        (complete, None, StatusCode::UNAUTHORIZED, "no token"),
+        (
+            own_route,
+            Some(&s2),
+            StatusCode::BAD_REQUEST,
+            "another seat's own route",
+        ),
+        (
             complete,
-            Some(&recruiter("s2")),
-            Some(carried.clone()),
-        )
-        .await;
-    assert_eq!(s, StatusCode::FORBIDDEN, "another seat's token");
-    let (s, _) = api
-        .call(
-            "POST",
-            "/v1/contracts/acme/seats/s1/connections/calendar/complete",
-            Some(&recruiter("s1")),
-            Some(carried.clone()),
-        )
-        .await;
-    assert_eq!(s, StatusCode::BAD_REQUEST, "another kind");
+            Some(&s2),
+            StatusCode::FORBIDDEN,
+            "another seat's token",
+        ),
+        (calendar, Some(&s1), StatusCode::BAD_REQUEST, "another kind"),
+    ] {
+        let (s, _) = api
+            .call(
+                "POST",
+                path,
+                bearer.map(String::as_str),
+                Some(carried.clone()),
+            )
+            .await;
+        assert_eq!(s, refused, "{why}");
+    }
     let (s, b) = api
         .call(
             "POST",

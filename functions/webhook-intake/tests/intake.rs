@@ -647,18 +647,14 @@ async fn what_we_never_issued_is_refused_before_anything_is_read() {
     let reads = || s.reads.load(std::sync::atomic::Ordering::SeqCst);
 
     // A delivery larger than any Graph sends: refused whole, nothing read.
-    let many: Vec<Value> = (0..=webhook_intake::MAX_DELIVERY_ITEMS)
-        .map(|n| {
-            graph_item(
-                &format!("00000000-0000-4000-8000-{n:012x}"),
-                "client-state-one",
-                "AAMk-1",
-            )
-        })
-        .collect();
-    let body = json!({ "value": many }).to_string();
     assert_eq!(
-        s.post("/webhooks/graph", &json, &body).await.0,
+        s.post(
+            "/webhooks/graph",
+            &json,
+            &unknown_graph_delivery(webhook_intake::MAX_DELIVERY_ITEMS + 1)
+        )
+        .await
+        .0,
         StatusCode::PAYLOAD_TOO_LARGE
     );
     let many: Vec<Value> = (0..=webhook_intake::MAX_DELIVERY_ITEMS)
@@ -728,7 +724,24 @@ async fn what_we_never_issued_is_refused_before_anything_is_read() {
 
     // The largest delivery, every item naming another (unknown) subscription: read in
     // batches of 100, ten requests in all, and dropped.
-    let largest: Vec<Value> = (0..webhook_intake::MAX_DELIVERY_ITEMS)
+    assert_eq!(
+        s.post(
+            "/webhooks/graph",
+            &json,
+            &unknown_graph_delivery(webhook_intake::MAX_DELIVERY_ITEMS)
+        )
+        .await
+        .0,
+        StatusCode::ACCEPTED
+    );
+    assert_eq!(reads(), 1 + 10);
+    assert!(s.jobs().await.is_empty(), "nothing was queued");
+}
+
+/// A Graph delivery of `items` notifications, each of another GUID-shaped subscription id
+/// that nothing stored has.
+fn unknown_graph_delivery(items: usize) -> String {
+    let value: Vec<Value> = (0..items)
         .map(|n| {
             graph_item(
                 &format!("00000000-0000-4000-8000-{n:012x}"),
@@ -737,13 +750,7 @@ async fn what_we_never_issued_is_refused_before_anything_is_read() {
             )
         })
         .collect();
-    let body = json!({ "value": largest }).to_string();
-    assert_eq!(
-        s.post("/webhooks/graph", &json, &body).await.0,
-        StatusCode::ACCEPTED
-    );
-    assert_eq!(reads(), 1 + 10);
-    assert!(s.jobs().await.is_empty(), "nothing was queued");
+    json!({ "value": value }).to_string()
 }
 
 fn channel<'a>(id: &'a str, token: &'a str) -> Vec<(&'a str, &'a str)> {

@@ -69,13 +69,7 @@ impl Client<'_> {
         let url = start["authorization_url"]
             .as_str()
             .context("no authorization_url")?;
-        let consent = self.http.get(url).send().await?;
-        let back = consent
-            .headers()
-            .get("location")
-            .and_then(|l| l.to_str().ok())
-            .context("the provider did not redirect back")?
-            .to_owned();
+        let back = consent(&self.http, url).await?;
         self.complete(&token, seat, kind, &back).await
     }
 
@@ -88,11 +82,6 @@ impl Client<'_> {
         kind: &str,
         back: &str,
     ) -> anyhow::Result<(u16, Value)> {
-        let back = reqwest::Url::parse(back).context("the redirect is not a URL")?;
-        let carried: serde_json::Map<String, Value> = back
-            .query_pairs()
-            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
-            .collect();
         self.call(
             reqwest::Method::POST,
             &format!(
@@ -100,10 +89,33 @@ impl Client<'_> {
                 self.contract
             ),
             bearer,
-            Some(Value::Object(carried)),
+            Some(carried(back)?),
         )
         .await
     }
+}
+
+/// The seat's browser at the consent URL: where the provider sends it back to (the
+/// front end's page, with `state` and `code` or `error`). `http` must not follow redirects.
+pub async fn consent(http: &reqwest::Client, authorization_url: &str) -> anyhow::Result<String> {
+    let answer = http.get(authorization_url).send().await?;
+    Ok(answer
+        .headers()
+        .get("location")
+        .and_then(|l| l.to_str().ok())
+        .context("the provider did not redirect back")?
+        .to_owned())
+}
+
+/// What the front end passes on to the completion route: every query parameter the
+/// provider's redirect to `back` carried.
+pub fn carried(back: &str) -> anyhow::Result<Value> {
+    let back = reqwest::Url::parse(back).context("the redirect is not a URL")?;
+    Ok(Value::Object(
+        back.query_pairs()
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect(),
+    ))
 }
 
 pub fn outcome(status: u16, body: &Value) -> String {
@@ -225,17 +237,11 @@ pub async fn run(suite: &Suite) -> anyhow::Result<()> {
             Some(json!({"login_hint": "ben@globex.example"})),
         )
         .await?;
-    let consent = c
-        .http
-        .get(start["authorization_url"].as_str().unwrap_or_default())
-        .send()
-        .await?;
-    let back = consent
-        .headers()
-        .get("location")
-        .and_then(|l| l.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let back = consent(
+        &c.http,
+        start["authorization_url"].as_str().unwrap_or_default(),
+    )
+    .await?;
     let ana = c.token("user-ana", "ana", "recruiter")?;
     let (status, body) = c.complete(&ana, "ana", "calendar", &back).await?;
     println!(

@@ -8,6 +8,8 @@
 //! run prints the same tables.
 
 mod connect;
+/// The front end's part of a sign-in, for drivers of the suite (the end-to-end tests).
+pub use connect::{carried, consent};
 mod mail;
 mod suite;
 

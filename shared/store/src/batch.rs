@@ -40,16 +40,24 @@ impl BatchPolicy {
     }
 }
 
-/// Writes every request, in chunks of 25, retrying what DynamoDB leaves unprocessed.
-pub async fn batch_write(
-    client: &Client,
+/// Sends `requests` in chunks of `chunk` through `call`, which answers what it found and
+/// what DynamoDB left unprocessed; the unprocessed part is sent again with backoff until
+/// nothing is left, or the policy's attempts are spent.
+async fn in_chunks<R, O, F, Fut>(
     table: &str,
-    requests: Vec<WriteRequest>,
+    requests: Vec<R>,
+    chunk: usize,
     policy: BatchPolicy,
-) -> Result<(), StoreError> {
+    mut call: F,
+) -> Result<Vec<O>, StoreError>
+where
+    F: FnMut(Vec<R>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<O>, Vec<R>), StoreError>>,
+{
+    let mut found = Vec::new();
     let mut requests = requests.into_iter().peekable();
     while requests.peek().is_some() {
-        let mut pending: Vec<WriteRequest> = requests.by_ref().take(MAX_BATCH).collect();
+        let mut pending: Vec<R> = requests.by_ref().take(chunk).collect();
         let mut attempt = 0;
         while !pending.is_empty() {
             attempt += 1;
@@ -63,16 +71,9 @@ pub async fn batch_write(
             if attempt > 1 {
                 tokio::time::sleep(policy.delay(attempt - 1)).await;
             }
-            let out = client
-                .batch_write_item()
-                .request_items(table, std::mem::take(&mut pending))
-                .send()
-                .await
-                .map_err(|e| crate::error::dynamo("DynamoDB BatchWriteItem", e))?;
-            pending = out
-                .unprocessed_items
-                .and_then(|mut u| u.remove(table))
-                .unwrap_or_default();
+            let (got, left) = call(std::mem::take(&mut pending)).await?;
+            found.extend(got);
+            pending = left;
             if !pending.is_empty() {
                 tracing::debug!(
                     table,
@@ -83,7 +84,31 @@ pub async fn batch_write(
             }
         }
     }
-    Ok(())
+    Ok(found)
+}
+
+/// Writes every request, in chunks of 25, retrying what DynamoDB leaves unprocessed.
+pub async fn batch_write(
+    client: &Client,
+    table: &str,
+    requests: Vec<WriteRequest>,
+    policy: BatchPolicy,
+) -> Result<(), StoreError> {
+    in_chunks(table, requests, MAX_BATCH, policy, |chunk| async move {
+        let out = client
+            .batch_write_item()
+            .request_items(table, chunk)
+            .send()
+            .await
+            .map_err(|e| crate::error::dynamo("DynamoDB BatchWriteItem", e))?;
+        let left = out
+            .unprocessed_items
+            .and_then(|mut u| u.remove(table))
+            .unwrap_or_default();
+        Ok((Vec::<()>::new(), left))
+    })
+    .await
+    .map(drop)
 }
 
 /// DynamoDB's own limit on the keys of one BatchGetItem call.
@@ -98,50 +123,32 @@ pub(crate) async fn batch_get(
     policy: BatchPolicy,
 ) -> Result<Vec<crate::items::Item>, StoreError> {
     use aws_sdk_dynamodb::types::KeysAndAttributes;
-    let mut found = Vec::with_capacity(keys.len());
-    let mut keys = keys.into_iter().peekable();
-    while keys.peek().is_some() {
-        let mut pending: Vec<crate::items::Item> = keys.by_ref().take(MAX_BATCH_GET).collect();
-        let mut attempt = 0;
-        while !pending.is_empty() {
-            attempt += 1;
-            if attempt > policy.max_attempts {
-                return Err(StoreError::BatchIncomplete {
-                    table: table.to_owned(),
-                    remaining: pending.len(),
-                    attempts: policy.max_attempts,
-                });
-            }
-            if attempt > 1 {
-                tokio::time::sleep(policy.delay(attempt - 1)).await;
-            }
-            let request = crate::error::built(
-                "DynamoDB BatchGetItem",
-                KeysAndAttributes::builder()
-                    .set_keys(Some(std::mem::take(&mut pending)))
-                    .consistent_read(true)
-                    .build(),
-            )?;
-            let mut out = client
-                .batch_get_item()
-                .request_items(table, request)
-                .send()
-                .await
-                .map_err(|e| crate::error::dynamo("DynamoDB BatchGetItem", e))?;
-            found.extend(
-                out.responses
-                    .as_mut()
-                    .and_then(|r| r.remove(table))
-                    .unwrap_or_default(),
-            );
-            pending = out
-                .unprocessed_keys
-                .and_then(|mut u| u.remove(table))
-                .map(|k| k.keys)
-                .unwrap_or_default();
-        }
-    }
-    Ok(found)
+    in_chunks(table, keys, MAX_BATCH_GET, policy, |chunk| async move {
+        let request = crate::error::built(
+            "DynamoDB BatchGetItem",
+            KeysAndAttributes::builder()
+                .set_keys(Some(chunk))
+                .consistent_read(true)
+                .build(),
+        )?;
+        let out = client
+            .batch_get_item()
+            .request_items(table, request)
+            .send()
+            .await
+            .map_err(|e| crate::error::dynamo("DynamoDB BatchGetItem", e))?;
+        let got = out
+            .responses
+            .and_then(|mut r| r.remove(table))
+            .unwrap_or_default();
+        let left = out
+            .unprocessed_keys
+            .and_then(|mut u| u.remove(table))
+            .map(|k| k.keys)
+            .unwrap_or_default();
+        Ok((got, left))
+    })
+    .await
 }
 
 #[cfg(test)]

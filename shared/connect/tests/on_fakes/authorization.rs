@@ -452,11 +452,7 @@ async fn a_personal_account_connects_with_a_warning_until_the_admin_pins_organiz
         .await;
     let google = w.provider(Provider::GoogleWorkspace);
     google.address("someone@gmail.com");
-    let url = w.start("s1", ConnectionKind::Email, NOW).await;
-    let connected = w
-        .come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
-        .await
-        .unwrap();
+    let connected = w.sign_in("s1", ConnectionKind::Email, BACK).await.unwrap();
     // THEN it connects, marked personal, with no organization recorded
     assert!(connected.personal);
     assert_eq!(
@@ -494,12 +490,8 @@ async fn a_personal_account_connects_with_a_warning_until_the_admin_pins_organiz
     let reads = google.count("address");
     for (address, personal) in [("someone@gmail.com", true), ("x@other.example", false)] {
         google.address(address);
-        let url = w.start("s3", ConnectionKind::Email, BACK).await;
         assert_eq!(
-            refused(
-                w.come_back("s3", ConnectionKind::Email, &url, "c", ts(BACK))
-                    .await
-            ),
+            refused(w.sign_in("s3", ConnectionKind::Email, BACK).await),
             ConnectError::OrganizationNotAllowed {
                 provider: Provider::GoogleWorkspace,
                 personal
@@ -540,11 +532,7 @@ async fn without_an_id_token_nothing_is_connected() {
         id_token: false,
         ..GrantScript::default()
     });
-    let url = w.start("s1", ConnectionKind::Email, NOW).await;
-    let e = refused(
-        w.come_back("s1", ConnectionKind::Email, &url, "c", ts(BACK))
-            .await,
-    );
+    let e = refused(w.sign_in("s1", ConnectionKind::Email, BACK).await);
     assert_eq!(e.code(), "service_misconfigured");
     nothing_stored(&w);
 }
@@ -632,22 +620,14 @@ async fn an_account_connected_to_one_seat_is_refused_to_another_until_it_lets_go
         .await;
     let google = w.provider(Provider::GoogleWorkspace);
     google.address("shared@acme.example");
-    let url = w.start("s1", ConnectionKind::Email, NOW).await;
-    w.come_back("s1", ConnectionKind::Email, &url, "c1", ts(NOW))
-        .await
-        .unwrap();
-    let url = w.start("s1", ConnectionKind::Calendar, NOW).await;
-    w.come_back("s1", ConnectionKind::Calendar, &url, "c2", ts(NOW))
+    w.sign_in("s1", ConnectionKind::Email, NOW).await.unwrap();
+    w.sign_in("s1", ConnectionKind::Calendar, NOW)
         .await
         .unwrap();
     let watch = w.tenancy.subscriptions.all();
 
     // WHEN seat s2 signs in to the same account
-    let url = w.start("s2", ConnectionKind::Email, NOW).await;
-    let e = refused(
-        w.come_back("s2", ConnectionKind::Email, &url, "c3", ts(BACK))
-            .await,
-    );
+    let e = refused(w.sign_in("s2", ConnectionKind::Email, BACK).await);
 
     // THEN it is refused with its own row, and s1's connection and shared watch are intact
     assert_eq!(
@@ -667,10 +647,7 @@ async fn an_account_connected_to_one_seat_is_refused_to_another_until_it_lets_go
     assert_eq!(w.tenancy.subscriptions.all(), watch);
     assert!(w.connection("s1", ConnectionKind::Email).is_authorized());
     // The same seat connecting it again is no conflict.
-    let url = w.start("s1", ConnectionKind::Email, BACK).await;
-    w.come_back("s1", ConnectionKind::Email, &url, "c4", ts(BACK))
-        .await
-        .unwrap();
+    w.sign_in("s1", ConnectionKind::Email, BACK).await.unwrap();
 
     // WHEN s1 disconnects the mailbox (its calendar stays)
     w.connector
@@ -680,18 +657,10 @@ async fn an_account_connected_to_one_seat_is_refused_to_another_until_it_lets_go
     assert_eq!(w.tenancy.mailboxes.held(), 1, "the calendar's claim stays");
 
     // THEN s2 may connect the mailbox, but not the calendar s1 still has
-    let url = w.start("s2", ConnectionKind::Email, BACK).await;
-    let connected = w
-        .come_back("s2", ConnectionKind::Email, &url, "c5", ts(BACK))
-        .await
-        .unwrap();
+    let connected = w.sign_in("s2", ConnectionKind::Email, BACK).await.unwrap();
     assert_eq!(connected.address.as_str(), "shared@acme.example");
-    let url = w.start("s2", ConnectionKind::Calendar, BACK).await;
     assert_eq!(
-        refused(
-            w.come_back("s2", ConnectionKind::Calendar, &url, "c6", ts(BACK))
-                .await
-        ),
+        refused(w.sign_in("s2", ConnectionKind::Calendar, BACK).await),
         ConnectError::MailboxInUse {
             provider: Provider::GoogleWorkspace,
             kind: ConnectionKind::Calendar
@@ -706,22 +675,12 @@ async fn a_claim_left_by_a_seat_that_no_longer_has_the_account_is_taken_over() {
         .await;
     let google = w.provider(Provider::GoogleWorkspace);
     google.address("shared@acme.example");
-    let url = w.start("s1", ConnectionKind::Email, NOW).await;
-    w.come_back("s1", ConnectionKind::Email, &url, "c1", ts(NOW))
-        .await
-        .unwrap();
+    w.sign_in("s1", ConnectionKind::Email, NOW).await.unwrap();
     // s1 moves to another account: its claim on the first is left behind.
     google.address("s1-new@acme.example");
-    let url = w.start("s1", ConnectionKind::Email, BACK).await;
-    w.come_back("s1", ConnectionKind::Email, &url, "c2", ts(BACK))
-        .await
-        .unwrap();
+    w.sign_in("s1", ConnectionKind::Email, BACK).await.unwrap();
 
     google.address("shared@acme.example");
-    let url = w.start("s2", ConnectionKind::Email, BACK).await;
-    let connected = w
-        .come_back("s2", ConnectionKind::Email, &url, "c3", ts(BACK))
-        .await
-        .unwrap();
+    let connected = w.sign_in("s2", ConnectionKind::Email, BACK).await.unwrap();
     assert_eq!(connected.address.as_str(), "shared@acme.example");
 }

@@ -160,6 +160,17 @@ impl World {
         self.come_back(s, kind, &url, "code", ts(at)).await.unwrap()
     }
 
+    /// Seat `s` signs in to whatever account the provider is scripted with, at `at`.
+    pub async fn sign_in(
+        &self,
+        s: &str,
+        kind: ConnectionKind,
+        at: &str,
+    ) -> Result<Connected, Failure> {
+        let url = self.start(s, kind, at).await;
+        self.come_back(s, kind, &url, "code", ts(at)).await
+    }
+
     /// Seat `s` comes back from the consent page of `url` with `code`.
     pub async fn come_back(
         &self,
