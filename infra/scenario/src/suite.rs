@@ -7,7 +7,7 @@
 //! - Queue polling as Lambda's event sources do: settings-fanout on the deauthorizations
 //!   queue, directory-events on its queue, ingest on the FIFO sync-jobs queue (failures come
 //!   back after a second here, so a poison job reaches its dead-letter queue quickly).
-//! - The subscription-renewal timer: every minute, or every `HIRESYNC_RENEWAL_SECONDS`
+//! - The subscription-renewal and retention-sweep timers: every minute, or every `HIRESYNC_RENEWAL_SECONDS`
 //!   (the end-to-end tests make it a second, so a deauthorization's provider clean-up is
 //!   seen quickly).
 //!
@@ -82,6 +82,7 @@ struct Functions {
     directory: directory_events::App,
     ingest: Ingestor,
     renewal: subscription_renewal::App,
+    sweep: retention_sweep::App,
 }
 
 /// One function's configuration from the suite's environment, failing with every
@@ -206,6 +207,10 @@ impl Suite {
                 )?,
                 config,
             )?,
+            sweep: retention_sweep::build(
+                config_of(&env, retention_sweep::Config::from_env, "retention-sweep")?,
+                config,
+            ),
         };
         let sqs = aws_sdk_sqs::Client::new(config);
         Ok(Suite {
@@ -285,6 +290,15 @@ impl Suite {
         }
     }
 
+    /// The retention sweep, run as if it were `now`.
+    pub async fn sweep(
+        &self,
+        now: jiff::Timestamp,
+    ) -> anyhow::Result<retention_sweep::SweepReport> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        Ok(self.functions.sweep.handle(now, deadline).await?)
+    }
+
     /// Keeps every function running until Ctrl-C: the queues polled every quarter second,
     /// the renewal timer every minute (or every `HIRESYNC_RENEWAL_SECONDS`).
     pub async fn serve_forever(&self) -> anyhow::Result<()> {
@@ -313,6 +327,13 @@ impl Suite {
                         Ok(report) if report != Default::default() => println!("renewal: {report:?}"),
                         Ok(_) => {}
                         Err(e) => eprintln!("renewal failed (will retry): {e:?}"),
+                    }
+                    // The hourly sweep rides the same timer here: it reads only what is due.
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+                    match self.functions.sweep.handle(jiff::Timestamp::now(), deadline).await {
+                        Ok(report) if report.threads_removed > 0 => println!("retention sweep: {report:?}"),
+                        Ok(_) => {}
+                        Err(e) => eprintln!("retention sweep failed (will retry): {e:?}"),
                     }
                 }
             }

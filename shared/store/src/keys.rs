@@ -160,6 +160,11 @@ pub fn renewal_sk(renew_at: hiresync_domain::Timestamp, subscription_id: &str) -
 /// The thread items of a seat's partition start with this (their messages too: a thread's
 /// messages sort right after it).
 pub const THREAD_PREFIX: &str = "T#";
+/// The retention sweep's mark (the first day that may still hold expired threads): the
+/// mail table's one item that belongs to no seat.
+pub const SWEEP_PK: &str = "SWEEP";
+pub const SWEEP_SK: &str = "MARK";
+
 /// Expiry index partitions per day: one day's bucket is split over this many keys.
 pub const EXPIRY_SHARDS: u32 = 32;
 

@@ -61,7 +61,10 @@ impl ThreadTombstone {
     /// The reason of a removal by the retention sweep.
     pub const INACTIVITY: &'static str = "inactivity";
 
-    /// The tombstone the retention sweep leaves of `thread`, idle at `now`.
+    /// The tombstone the retention sweep leaves of `thread`, idle at `now`. It is removed as
+    /// of the instant its six months ran out, not when the sweep came by: a message dated
+    /// after that brings the conversation back however late it is ingested (a backlog, a
+    /// deauthorized period), and one dated before is part of what was removed.
     pub fn for_inactivity(thread: &Thread, now: Timestamp) -> Self {
         ThreadTombstone {
             contract: thread.contract_id.clone(),
@@ -70,7 +73,7 @@ impl ThreadTombstone {
             participants: BTreeSet::new(),
             started_from_product: false,
             last_activity_at: thread.last_activity_at,
-            removed_at: now,
+            removed_at: thread.expires_at().min(now),
             reason: Self::INACTIVITY.to_owned(),
         }
         .with_thread(thread)
@@ -151,6 +154,27 @@ mod tests {
 
     const RULE: &str = "too_many_participants";
     const IDLE: &str = ThreadTombstone::INACTIVITY;
+
+    #[test]
+    fn a_thread_is_removed_as_of_when_its_six_months_ran_out_not_when_the_sweep_came() {
+        let thread = Thread {
+            contract_id: ContractId::parse("acme").unwrap(),
+            seat_id: SeatId::parse("s1").unwrap(),
+            thread_id: "t1".into(),
+            counterpart: EmailAddress::parse("j@x.org").unwrap(),
+            visibility: crate::mail::Visibility::Private,
+            started_from_product: false,
+            last_activity_at: ts("2026-01-01T09:00:00Z"),
+        };
+        // The sweep came by nineteen days late (a backlog): a message of 10 July, ingested
+        // after it, is later than the removal and brings the conversation back.
+        let late = ThreadTombstone::for_inactivity(&thread, ts("2026-07-20T00:00:00Z"));
+        assert_eq!(late.removed_at, ts("2026-07-01T09:00:00Z"));
+        assert!(ts("2026-07-10T00:00:00Z") > late.removed_at);
+        // Never later than the run itself.
+        let early = ThreadTombstone::for_inactivity(&thread, ts("2026-06-30T00:00:00Z"));
+        assert_eq!(early.removed_at, ts("2026-06-30T00:00:00Z"));
+    }
 
     #[test]
     fn tombstones_merge_in_any_order_to_the_same_answer() {
@@ -275,7 +299,7 @@ mod tests {
         let t = ThreadTombstone::for_inactivity(&thread, ts("2026-07-02T00:00:00Z"));
         assert!(t.removed_for_inactivity());
         assert!(t.started_from_product);
-        assert_eq!(t.removed_at, ts("2026-07-02T00:00:00Z"));
+        assert_eq!(t.removed_at, ts("2026-07-01T00:00:00Z"), "when it expired");
         assert_eq!(
             t.participants.into_iter().collect::<Vec<_>>(),
             vec![thread.counterpart]

@@ -142,3 +142,30 @@ pub trait SkipLog: Send + Sync {
         seat: &SeatId,
     ) -> Result<std::collections::BTreeMap<String, u64>, StoreError>;
 }
+
+/// A thread the expiry index lists as expired: its contract, seat and id.
+pub type ExpiredThread = (ContractId, SeatId, String);
+
+/// What the retention sweep works with: the expiry index, one bucket per day, the removal
+/// for inactivity (which leaves the tombstone the sync policy judges later mail against),
+/// and the sweep's own mark of the first day that may still hold expired threads.
+#[async_trait]
+pub trait Retention: Send + Sync {
+    /// The threads in `day`'s bucket expired at `now`, at most `per_shard` from each shard.
+    async fn expired(
+        &self,
+        day: jiff::civil::Date,
+        now: jiff::Timestamp,
+        per_shard: i32,
+    ) -> Result<Vec<ExpiredThread>, StoreError>;
+    /// Removes the thread if it is still expired at `now`, keeping its tombstone; how many
+    /// messages went with it, or `None` when it is gone or came back to life meanwhile.
+    async fn remove_for_inactivity(
+        &self,
+        thread: &ExpiredThread,
+        now: jiff::Timestamp,
+    ) -> Result<Option<usize>, StoreError>;
+    /// The first day whose bucket may still hold expired threads; `None` before any run.
+    async fn sweep_mark(&self) -> Result<Option<jiff::civil::Date>, StoreError>;
+    async fn set_sweep_mark(&self, day: jiff::civil::Date) -> Result<(), StoreError>;
+}

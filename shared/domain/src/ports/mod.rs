@@ -17,7 +17,7 @@ pub mod tenancy;
 pub mod tokens;
 
 pub use error::{BoxError, StoreError};
-pub use mail::{MailReader, SkipLog, StoreOutcome, ThreadStore};
+pub use mail::{ExpiredThread, MailReader, Retention, SkipLog, StoreOutcome, ThreadStore};
 pub use mailbox::{
     ChangePage, CursorUpdate, MailChange, MailItem, MailMessage, MailboxChanges, MailboxError,
     MailboxSource, Resync,

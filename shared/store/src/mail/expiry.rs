@@ -3,13 +3,17 @@
 //!
 //! [`Thread::expires_at`]: hiresync_domain::mail::Thread::expires_at
 
+use async_trait::async_trait;
 use aws_sdk_dynamodb::types::AttributeValue;
+use futures::{stream, StreamExt, TryStreamExt};
 use hiresync_domain::ids::{ContractId, SeatId};
+use hiresync_domain::ports::{ExpiredThread, Retention};
 use hiresync_domain::Timestamp;
+use serde::{Deserialize, Serialize};
 
 use super::{DynamoMailStore, THREAD};
 use crate::error::StoreError;
-use crate::items::Item;
+use crate::items::{Item, Record};
 use crate::keys;
 
 impl DynamoMailStore {
@@ -25,22 +29,82 @@ impl DynamoMailStore {
     ) -> Result<Vec<(ContractId, SeatId, String)>, StoreError> {
         // Every key of the second `now` falls in sorts before this bound.
         let upper = format!("{}#\u{10FFFF}", keys::sortable_instant(now));
+        let upper = &upper;
+        // The day's shards are read together: a day with nothing due costs one round trip.
+        let pages: Vec<Vec<Item>> = stream::iter(0..keys::EXPIRY_SHARDS)
+            .map(|shard| async move {
+                let page = self
+                    .items()
+                    .query("expiry_pk = :pk AND expiry_sk <= :upper")
+                    .index("by-expiry")
+                    .string(":pk", keys::expiry_bucket_pk(day, shard))
+                    .string(":upper", upper.clone())
+                    .page_size(per_shard)
+                    .page(None)
+                    .await?;
+                Ok::<_, StoreError>(page.items)
+            })
+            .buffered(keys::EXPIRY_SHARDS as usize)
+            .try_collect()
+            .await?;
         let mut expired = Vec::new();
-        for shard in 0..keys::EXPIRY_SHARDS {
-            let page = self
-                .items()
-                .query("expiry_pk = :pk AND expiry_sk <= :upper")
-                .index("by-expiry")
-                .string(":pk", keys::expiry_bucket_pk(day, shard))
-                .string(":upper", upper.clone())
-                .page_size(per_shard)
-                .page(None)
-                .await?;
-            for item in page.items {
-                expired.push(thread_key_of(&item)?);
-            }
+        for item in pages.iter().flatten() {
+            expired.push(thread_key_of(item)?);
         }
         Ok(expired)
+    }
+}
+
+/// The retention sweep's mark: one item, outside every seat's partition.
+#[derive(Serialize, Deserialize)]
+struct SweepMark {
+    pk: String,
+    sk: String,
+    /// The first day whose expiry bucket may still hold expired threads.
+    day: jiff::civil::Date,
+}
+
+impl Record for SweepMark {
+    const ENTITY: &'static str = "sweep mark";
+}
+
+#[async_trait]
+impl Retention for DynamoMailStore {
+    async fn expired(
+        &self,
+        day: jiff::civil::Date,
+        now: Timestamp,
+        per_shard: i32,
+    ) -> Result<Vec<ExpiredThread>, StoreError> {
+        self.expired_threads(day, now, per_shard).await
+    }
+
+    async fn remove_for_inactivity(
+        &self,
+        thread: &ExpiredThread,
+        now: Timestamp,
+    ) -> Result<Option<usize>, StoreError> {
+        let (contract, seat, id) = thread;
+        self.remove_thread_for_inactivity(contract, seat, id, now)
+            .await
+    }
+
+    async fn sweep_mark(&self) -> Result<Option<jiff::civil::Date>, StoreError> {
+        Ok(self
+            .items()
+            .get::<SweepMark>(keys::SWEEP_PK, keys::SWEEP_SK)
+            .await?
+            .map(|m| m.day))
+    }
+
+    async fn set_sweep_mark(&self, day: jiff::civil::Date) -> Result<(), StoreError> {
+        self.items()
+            .put(&SweepMark {
+                pk: keys::SWEEP_PK.to_owned(),
+                sk: keys::SWEEP_SK.to_owned(),
+                day,
+            })
+            .await
     }
 }
 

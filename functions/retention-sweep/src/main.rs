@@ -1,0 +1,36 @@
+//! Composition root: logs, the configuration, the function built once per cold start, then
+//! the loop. A run that fails reports a diagnostic with its causes; the next scheduled run
+//! continues where it stopped.
+
+use hiresync_runtime::config::Env;
+use hiresync_runtime::diagnostics::{cold_start_failed, diagnostic};
+use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
+use retention_sweep::{build, Config};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    hiresync_runtime::telemetry::init();
+    let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
+    let app = &build(config, &hiresync_runtime::aws_config().await);
+    run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let left = event
+                .context
+                .deadline()
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            let deadline = std::time::Instant::now() + left;
+            let report = app
+                .handle(jiff::Timestamp::now(), deadline)
+                .await
+                .map_err(|e| diagnostic(&hiresync_domain::failure::Failure::from(e)))?;
+            Ok::<_, Diagnostic>(serde_json::json!({
+                "threads_removed": report.threads_removed,
+                "messages_removed": report.messages_removed,
+                "mark": report.mark.to_string(),
+                "finished": report.finished,
+            }))
+        },
+    ))
+    .await
+}
