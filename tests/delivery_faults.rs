@@ -62,7 +62,7 @@ async fn a_poison_job_lands_in_the_dead_letter_queue_while_other_mailboxes_sync(
     suite
         .sqs
         .send_message()
-        .queue_url(suite.queue_url("sync_jobs"))
+        .queue_url(suite.queue_url("SyncJobsQueue"))
         .message_group_id("e2e-poison/nobody/email")
         .message_deduplication_id("poison-1")
         .message_body("{\"this is\": \"not a sync job\"}")
@@ -72,7 +72,7 @@ async fn a_poison_job_lands_in_the_dead_letter_queue_while_other_mailboxes_sync(
         .deliver(me, mail("jane", "jane@talent.example", &[me], &[], None))
         .await?;
     let deadline = Instant::now() + Duration::from_secs(60);
-    while suite.queue_depth("sync_jobs_dlq").await? == 0 {
+    while suite.queue_depth("SyncJobsDeadLetterQueue").await? == 0 {
         assert!(
             Instant::now() < deadline,
             "the poison job never reached the DLQ"
@@ -80,7 +80,7 @@ async fn a_poison_job_lands_in_the_dead_letter_queue_while_other_mailboxes_sync(
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
     suite.settle().await?;
-    assert_eq!(suite.queue_depth("sync_jobs_dlq").await?, 1);
+    assert_eq!(suite.queue_depth("SyncJobsDeadLetterQueue").await?, 1);
     assert!(suite.stored("e2e-poison", "sam").await?.contains_key(&fine));
     Ok(())
 }

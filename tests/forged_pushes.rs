@@ -13,6 +13,23 @@ use serde_json::{json, Value};
 #[tokio::test]
 async fn forged_unknown_and_malformed_pushes_enqueue_nothing() -> Result<()> {
     let suite = hiresync_e2e::start_suite!("forged").await?;
+    // The suite names every queue and table of the template, so tests reach any of them.
+    let template =
+        hiresync_localstack::Template::load(&hiresync_localstack::repository_template_path())?;
+    let mut queues: Vec<String> = template
+        .queues
+        .iter()
+        .map(|q| q.logical_id.clone())
+        .collect();
+    queues.sort();
+    assert_eq!(suite.queue_ids(), queues);
+    for table in &template.tables {
+        assert!(
+            suite.tables[&table.logical_id].is_string(),
+            "{}",
+            table.logical_id
+        );
+    }
     let me = "sam@hire.example";
     microsoft_seat(&suite, "e2e-forged", me).await?;
     suite

@@ -47,6 +47,8 @@ pub struct Running {
     providers: String,
     key: Vec<u8>,
     queues: Value,
+    /// Every table the suite created, by logical id.
+    pub tables: Value,
     /// Follows no redirects, so the sandbox's consent redirect can be read.
     pub http: reqwest::Client,
     /// Talks to the emulated SQS the suite's queues live in.
@@ -69,6 +71,14 @@ impl Drop for Running {
 }
 
 impl Running {
+    /// The logical ids of the queues the suite says it created.
+    pub fn queue_ids(&self) -> Vec<String> {
+        self.queues
+            .as_object()
+            .map(|q| q.keys().cloned().collect())
+            .unwrap_or_default()
+    }
+
     /// Starts a suite of its own on free ports and waits until it answers `/healthz`.
     /// `binary` is the suite's executable; the [`start_suite!`] macro passes the one cargo
     /// built for the calling test.
@@ -108,6 +118,7 @@ impl Running {
             providers: info["providers"].as_str().unwrap_or_default().to_owned(),
             key: B64.decode(info["signing_key"].as_str().unwrap_or_default())?,
             queues: info["queues"].clone(),
+            tables: info["tables"].clone(),
             http: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
                 .build()?,

@@ -8,7 +8,7 @@ use serde_json::json;
 use crate::{Result, Running};
 
 impl Running {
-    /// The URL of one of the suite's queues (`sync_jobs`, `sync_jobs_dlq`, `directory_events`).
+    /// The URL of one of the suite's queues (by logical id: `SyncJobsQueue`, `SyncJobsDeadLetterQueue`, ...).
     pub fn queue_url(&self, queue: &str) -> &str {
         self.queues[queue].as_str().unwrap_or_default()
     }
@@ -55,7 +55,7 @@ impl Running {
 
     /// Waits until every sync job has run.
     pub async fn settle(&self) -> Result<()> {
-        self.drained("sync_jobs").await
+        self.drained("SyncJobsQueue").await
     }
 
     /// A candidate event, as the product publishes it, through the real queue.
@@ -72,10 +72,10 @@ impl Running {
             "discovery": discovery, "in_pipeline": in_pipeline, "version": 1}});
         self.sqs
             .send_message()
-            .queue_url(self.queue_url("directory_events"))
+            .queue_url(self.queue_url("DirectoryEventsQueue"))
             .message_body(event.to_string())
             .send()
             .await?;
-        self.drained("directory_events").await
+        self.drained("DirectoryEventsQueue").await
     }
 }

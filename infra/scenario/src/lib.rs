@@ -177,8 +177,9 @@ pub async fn cli(command: Option<&str>) -> anyhow::Result<()> {
 
 /// `make serve`: the local suite stays up for a person to poke at, with the queues polled
 /// and the renewal timer ticking as AWS would, until Ctrl-C. With `HIRESYNC_SUITE_INFO`
-/// set, where everything is goes to that file as JSON once the suite is up (the end-to-end
-/// tests read it).
+/// set, where everything is goes to that file as JSON once the suite is up: the API, the
+/// sandbox, the signing key, and every queue and table by logical id (the end-to-end tests
+/// read it).
 async fn serve() -> anyhow::Result<()> {
     hiresync_localstack::require_local_endpoints()?;
     let template = Template::load(&repository_template_path())?;
@@ -226,11 +227,9 @@ async fn serve() -> anyhow::Result<()> {
             "api": suite.api,
             "providers": suite.providers,
             "signing_key": suite.signing_key(),
-            "queues": {
-                "sync_jobs": resources.queue("SyncJobsQueue")?,
-                "sync_jobs_dlq": resources.queue("SyncJobsDeadLetterQueue")?,
-                "directory_events": resources.queue("DirectoryEventsQueue")?,
-            },
+            // Every queue (URL) and table (name) created, by the template's logical id.
+            "queues": resources.queues,
+            "tables": resources.tables,
         });
         // Written whole, then renamed: a reader never sees half a file.
         let partial = format!("{path}.partial");
