@@ -887,7 +887,7 @@ async fn nothing_is_queued_for_what_the_contract_no_longer_allows() {
     assert_eq!(jobs[0]["_group"], "acme:s1:email");
     // GIVEN the contract suspended: nothing at all
     let mut suspended = read_after.value.clone();
-    suspended.suspend();
+    suspended.suspend("2026-06-01T00:00:00Z".parse().unwrap());
     s.contracts.update(&read_after, &suspended).await.unwrap();
     let again = json!({"value": [
         graph_item("11111111-2222-4333-8444-000000000001", "client-state-one", "AAMk-2"),

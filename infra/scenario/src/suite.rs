@@ -5,8 +5,9 @@
 //! - A provider sandbox on its own port, playing Microsoft and Google: OAuth, Graph, Gmail,
 //!   Calendar, and Pub/Sub pushes signed with its own key, to the intake above.
 //! - Queue polling as Lambda's event sources do: settings-fanout on the deauthorizations
-//!   queue, directory-events on its queue, ingest on the FIFO sync-jobs queue (failures come
-//!   back after a second here, so a poison job reaches its dead-letter queue quickly).
+//!   queue, directory-events on its queue, contract-purge on the purge queue, ingest on the
+//!   FIFO sync-jobs queue (failures come back after a second here, so a poison job reaches
+//!   its dead-letter queue quickly).
 //! - The subscription-renewal and retention-sweep timers: every minute, or every `HIRESYNC_RENEWAL_SECONDS`
 //!   (the end-to-end tests make it a second, so a deauthorization's provider clean-up is
 //!   seen quickly).
@@ -60,6 +61,7 @@ struct Queues {
     fan_out: String,
     directory: String,
     sync_jobs: String,
+    purge: String,
 }
 
 /// What one [`Suite::pump`] did, per function.
@@ -68,6 +70,7 @@ pub struct Pumped {
     pub fan_out: PollOutcome,
     pub directory: PollOutcome,
     pub ingest: PollOutcome,
+    pub purge: PollOutcome,
 }
 
 fn add(total: &mut PollOutcome, more: PollOutcome) {
@@ -83,6 +86,7 @@ struct Functions {
     ingest: Ingestor,
     renewal: subscription_renewal::App,
     sweep: retention_sweep::App,
+    purge: contract_purge::App,
 }
 
 /// One function's configuration from the suite's environment, failing with every
@@ -174,6 +178,7 @@ impl Suite {
             fan_out: resources.queue("DeauthorizationsQueue")?.to_owned(),
             directory: resources.queue("DirectoryEventsQueue")?.to_owned(),
             sync_jobs: resources.queue("SyncJobsQueue")?.to_owned(),
+            purge: resources.queue("PurgeQueue")?.to_owned(),
         };
 
         let api_app = settings_api::build(
@@ -211,6 +216,10 @@ impl Suite {
                 config_of(&env, retention_sweep::Config::from_env, "retention-sweep")?,
                 config,
             ),
+            purge: contract_purge::build(
+                config_of(&env, contract_purge::Config::from_env, "contract-purge")?,
+                config,
+            )?,
         };
         let sqs = aws_sdk_sqs::Client::new(config);
         Ok(Suite {
@@ -260,6 +269,28 @@ impl Suite {
         Ok(())
     }
 
+    /// Publishes a contract lifecycle event (`contract.suspended`, `contract.reactivated`)
+    /// as the product's rule delivers it: its detail alone, onto the purge queue.
+    pub async fn lifecycle(&self, detail: serde_json::Value) -> anyhow::Result<()> {
+        self.sqs
+            .send_message()
+            .queue_url(&self.queues.purge)
+            .message_body(detail.to_string())
+            .send()
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
+        Ok(())
+    }
+
+    /// The receipt of the contract's latest purge.
+    pub async fn purge_receipt(
+        &self,
+        contract: &str,
+    ) -> anyhow::Result<Option<hiresync_domain::purge::PurgeReceipt>> {
+        let contract = hiresync_domain::ids::ContractId::parse(contract)?;
+        Ok(self.functions.purge.purger.store.latest_run(&contract).await?)
+    }
+
     /// Runs every queue-triggered function until its queue has nothing visible left.
     pub async fn pump(&self) -> anyhow::Result<Pumped> {
         let mut total = Pumped::default();
@@ -280,10 +311,17 @@ impl Suite {
                 |event| ingest::handle(&f.ingest, event, jiff::Timestamp::now()),
             )
             .await?;
-            let idle = fan_out.received + directory.received + ingest.received == 0;
+            let purge = poller::poll_once(&self.sqs, &self.queues.purge, |event| {
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+                f.purge.handle(event, jiff::Timestamp::now(), deadline)
+            })
+            .await?;
+            let idle =
+                fan_out.received + directory.received + ingest.received + purge.received == 0;
             add(&mut total.fan_out, fan_out);
             add(&mut total.directory, directory);
             add(&mut total.ingest, ingest);
+            add(&mut total.purge, purge);
             if idle {
                 return Ok(total);
             }

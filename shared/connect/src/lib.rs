@@ -9,6 +9,7 @@
 
 mod authorization;
 mod connector;
+mod purge;
 mod renewal;
 mod retirement;
 mod settings;
@@ -20,6 +21,7 @@ pub use authorization::{AuthorizationStart, Callback, Connected, SignIn};
 pub use connector::{ConnectPorts, Connector, NotConfigured};
 pub use hiresync_domain::failure::Failure;
 pub use hiresync_domain::ports::PushSettings;
+pub use purge::{verify_delay, Purger};
 pub use renewal::RenewalReport;
 pub use retirement::RetirementReport;
 pub use settings::{FanOutOutcome, SettingsChange};

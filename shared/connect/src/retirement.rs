@@ -50,7 +50,7 @@ impl Connector {
 
     /// Stops the retirement's subscriptions and revokes its grant. Both are harmless to
     /// repeat, so an attempt that fails half-way is finished by the next.
-    async fn retire_at_provider(&self, r: &Retirement) -> Result<(), Failure> {
+    pub(crate) async fn retire_at_provider(&self, r: &Retirement) -> Result<(), Failure> {
         let Some(token) = &r.token else {
             return Ok(());
         };

@@ -217,7 +217,7 @@ impl Connector {
     /// its authorization.
     ///
     /// [`RetirementStore::retire`]: hiresync_domain::ports::RetirementStore::retire
-    async fn apply_effects(
+    pub(crate) async fn apply_effects(
         &self,
         read: Versioned<Connection>,
         effects: &[Effect],
@@ -283,7 +283,7 @@ impl Connector {
 
     /// Lets another seat connect the account now. Best effort: a claim left behind is taken
     /// over by the next seat to connect the account, since this one no longer holds it.
-    async fn release_mailbox(&self, conn: &Connection) {
+    pub(crate) async fn release_mailbox(&self, conn: &Connection) {
         let holder = MailboxHolder {
             contract: conn.contract_id.clone(),
             seat: conn.seat_id.clone(),

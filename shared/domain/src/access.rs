@@ -35,6 +35,8 @@ pub enum DeauthorizationReason {
     SeatParked,
     /// The admin pinned the contract to organizations the account is not of.
     OrganizationNotAllowed,
+    /// The contract was suspended: every authorization ends and its data is purged.
+    ContractSuspended,
 }
 
 /// Why a connection must be authorized again before it can be used.

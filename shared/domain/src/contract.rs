@@ -75,6 +75,21 @@ pub struct Contract {
     /// accounts alone may connect; empty: any account, personal ones included.
     #[serde(default)]
     pub organizations: BTreeSet<String>,
+    /// The instant of the last suspension or reactivation applied (the product's, from its
+    /// event); `None` until the first. An older event than this changes nothing.
+    #[serde(default)]
+    pub lifecycle_at: Option<jiff::Timestamp>,
+}
+
+/// What a suspension or reactivation event did to the contract.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lifecycle {
+    /// The contract changed status.
+    Applied,
+    /// The same event again: the contract already is what it says, as of that instant.
+    Repeated,
+    /// An event older than the last one applied (delivered out of order): ignored.
+    Stale,
 }
 
 /// How many organizations a contract can be pinned to.
@@ -115,6 +130,7 @@ impl Contract {
             status: ContractStatus::Active,
             settings: ContractSettings::default(),
             organizations: BTreeSet::new(),
+            lifecycle_at: None,
         }
     }
 
@@ -177,18 +193,34 @@ impl Contract {
         Ok(effects)
     }
 
-    /// Suspends the contract; the caller purges all third-party data. Idempotent.
-    pub fn suspend(&mut self) -> bool {
-        let changed = self.status != ContractStatus::Suspended;
-        self.status = ContractStatus::Suspended;
-        changed
+    /// Suspends the contract as of `at` (the product's instant); the caller purges all
+    /// third-party data. The same suspension again is [`Lifecycle::Repeated`]; one older than
+    /// the last suspension or reactivation applied is [`Lifecycle::Stale`].
+    pub fn suspend(&mut self, at: jiff::Timestamp) -> Lifecycle {
+        self.move_to(ContractStatus::Suspended, at)
     }
 
-    /// Reactivates a suspended contract. Idempotent. Nothing purged comes back: every seat
-    /// authorizes again.
-    pub fn reactivate(&mut self) -> bool {
-        let changed = self.status != ContractStatus::Active;
-        self.status = ContractStatus::Active;
-        changed
+    /// Reactivates a suspended contract as of `at`. Nothing purged comes back: every seat
+    /// authorizes again. A reactivation at the very instant of the suspension it follows is
+    /// [`Lifecycle::Stale`]: the suspension wins a tie.
+    pub fn reactivate(&mut self, at: jiff::Timestamp) -> Lifecycle {
+        self.move_to(ContractStatus::Active, at)
+    }
+
+    fn move_to(&mut self, status: ContractStatus, at: jiff::Timestamp) -> Lifecycle {
+        match self.lifecycle_at {
+            Some(last) if last > at => Lifecycle::Stale,
+            Some(last) if last == at && self.status == status => Lifecycle::Repeated,
+            Some(last) if last == at && status == ContractStatus::Active => Lifecycle::Stale,
+            None if self.status == status && status == ContractStatus::Active => {
+                // Never suspended: a reactivation has nothing to undo.
+                Lifecycle::Stale
+            }
+            _ => {
+                self.status = status;
+                self.lifecycle_at = Some(at);
+                Lifecycle::Applied
+            }
+        }
     }
 }

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod mail;
 pub mod policy;
 pub mod ports;
+pub mod purge;
 pub mod retirement;
 pub mod scopes;
 pub mod sealed;

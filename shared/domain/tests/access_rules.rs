@@ -7,7 +7,9 @@ use std::collections::BTreeSet;
 use hiresync_domain::access::{self, DeauthorizationReason, Effect, Feature, ReconnectReason};
 use hiresync_domain::capability::{capabilities, may_authorize, Denial};
 use hiresync_domain::connection::{Connection, ConnectionKind, ConnectionState, Grant, SyncStart};
-use hiresync_domain::contract::{Contract, EmailAccess, Provider, SettingsError, SettingsUpdate};
+use hiresync_domain::contract::{
+    Contract, EmailAccess, Lifecycle, Provider, SettingsError, SettingsUpdate,
+};
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
 use hiresync_domain::seat::{Seat, SeatError};
 use hiresync_domain::Timestamp;
@@ -170,14 +172,39 @@ fn a_combined_change_carries_out_the_provider_switch_and_the_downgrade() {
 #[test]
 fn a_suspended_contract_refuses_settings_changes() {
     let mut c = contract(Provider::Microsoft365, ViewOnly, true);
-    assert!(c.suspend());
-    assert!(!c.suspend());
+    let (t1, t2) = (ts("2026-01-10T08:00:00Z"), ts("2026-02-10T08:00:00Z"));
+    assert_eq!(c.suspend(t1), Lifecycle::Applied);
+    assert_eq!(c.suspend(t1), Lifecycle::Repeated);
     assert_eq!(
         c.change_settings(SettingsUpdate::default()),
         Err(SettingsError::Suspended(c.id.clone()))
     );
-    assert!(c.reactivate());
+    assert_eq!(c.reactivate(t2), Lifecycle::Applied);
     assert_eq!(c.change_settings(SettingsUpdate::default()), Ok(vec![]));
+}
+
+#[test]
+fn lifecycle_events_delivered_out_of_order_converge_on_the_newest() {
+    let (t1, t2, t3) = (
+        ts("2026-01-10T08:00:00Z"),
+        ts("2026-02-10T08:00:00Z"),
+        ts("2026-03-10T08:00:00Z"),
+    );
+    let mut c = contract(Provider::Microsoft365, ViewOnly, true);
+    // A reactivation of a contract never suspended has nothing to undo.
+    assert_eq!(c.reactivate(t1), Lifecycle::Stale);
+    assert!(c.is_active());
+    // The reactivation arrives, then the suspension it followed: the suspension is stale.
+    assert_eq!(c.suspend(t1), Lifecycle::Applied);
+    assert_eq!(c.reactivate(t2), Lifecycle::Applied);
+    assert_eq!(c.suspend(t1), Lifecycle::Stale);
+    assert!(c.is_active());
+    // A reactivation at the suspension's own instant loses the tie.
+    assert_eq!(c.suspend(t3), Lifecycle::Applied);
+    assert_eq!(c.reactivate(t3), Lifecycle::Stale);
+    assert_eq!(c.reactivate(t2), Lifecycle::Stale);
+    assert!(!c.is_active());
+    assert_eq!(c.lifecycle_at, Some(t3));
 }
 
 #[test]
@@ -309,7 +336,7 @@ fn nothing_is_usable_through_a_connection_of_the_old_provider_or_a_suspended_con
         })
     );
     let mut suspended = contract(Provider::Microsoft365, ViewOnly, false);
-    suspended.suspend();
+    suspended.suspend("2026-06-01T00:00:00Z".parse().unwrap());
     assert_eq!(
         capabilities(&suspended, Some(&ms), None).view_email,
         Err(Denial::ContractSuspended)

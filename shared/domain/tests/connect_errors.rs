@@ -644,7 +644,7 @@ fn the_contract_must_allow_connecting() {
         },
     );
 
-    contract.suspend();
+    contract.suspend("2026-06-01T00:00:00Z".parse().unwrap());
     let error = ConnectError::from(may_authorize(&contract, Email).unwrap_err());
     check(
         &error,

@@ -9,12 +9,15 @@
 use hiresync_domain::access::{Effect, ReconnectReason};
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::ids::{ContractId, SeatId};
+use hiresync_domain::purge::PurgeCounts;
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
 mod ports;
 
-pub use ports::{dedup_id, FanOutQueue, NotWired, NoticeQueue, QueueError, Queues, SyncJobQueue};
+pub use ports::{
+    dedup_id, FanOutQueue, NotWired, NoticeQueue, PurgeQueue, QueueError, Queues, SyncJobQueue,
+};
 
 /// One page of a settings change's fan-out (`DeauthorizationsQueue`): the effects reach the
 /// contract's connections page by page, each page enqueuing the next, so a contract with
@@ -74,4 +77,104 @@ pub enum Notice {
         reason: ReconnectReason,
         at: Timestamp,
     },
+}
+
+/// What `PurgeQueue` carries: the product's contract lifecycle events (the rule delivers
+/// their detail alone) and the steps of a purge, each of which queues the next.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum PurgeMessage {
+    Step(PurgeStep),
+    /// `contract.suspended`: the contract is suspended as of `suspended_at`.
+    Suspended(ContractSuspended),
+    /// `contract.reactivated`: the contract is active again as of `reactivated_at`.
+    Reactivated(ContractReactivated),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractSuspended {
+    pub contract_id: ContractId,
+    pub suspended_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContractReactivated {
+    pub contract_id: ContractId,
+    pub reactivated_at: Timestamp,
+}
+
+/// One step of the purge of the run that follows the suspension at `suspended_at`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case", deny_unknown_fields)]
+pub enum PurgeStep {
+    /// One page of the contract's seats: a seat step for each, then the next page; the
+    /// last page queues the verification.
+    Seats {
+        contract: ContractId,
+        suspended_at: Timestamp,
+        page: Option<String>,
+    },
+    /// One seat's data; a step that runs out of time queues its own continuation with
+    /// what it deleted so far.
+    Seat {
+        contract: ContractId,
+        suspended_at: Timestamp,
+        seat: SeatId,
+        #[serde(default)]
+        deleted: PurgeCounts,
+    },
+    /// Waits for every seat, then re-reads every key pattern of the contract and writes the
+    /// receipt; queued again while seats are unfinished or the provider owes a revoke.
+    Verify {
+        contract: ContractId,
+        suspended_at: Timestamp,
+        attempt: u32,
+    },
+}
+
+impl PurgeStep {
+    pub fn contract(&self) -> &ContractId {
+        match self {
+            PurgeStep::Seats { contract, .. }
+            | PurgeStep::Seat { contract, .. }
+            | PurgeStep::Verify { contract, .. } => contract,
+        }
+    }
+}
+
+#[cfg(test)]
+mod purge_tests {
+    use super::*;
+
+    #[test]
+    fn lifecycle_events_and_steps_are_told_apart() {
+        let suspended: PurgeMessage = serde_json::from_str(
+            r#"{"contract_id": "acme", "suspended_at": "2026-11-01T10:00:00Z"}"#,
+        )
+        .unwrap();
+        assert!(matches!(suspended, PurgeMessage::Suspended(_)));
+        let reactivated: PurgeMessage = serde_json::from_str(
+            r#"{"contract_id": "acme", "reactivated_at": "2026-11-02T10:00:00Z"}"#,
+        )
+        .unwrap();
+        assert!(matches!(reactivated, PurgeMessage::Reactivated(_)));
+        let step = PurgeMessage::Step(PurgeStep::Verify {
+            contract: ContractId::parse("acme").unwrap(),
+            suspended_at: "2026-11-01T10:00:00Z".parse().unwrap(),
+            attempt: 2,
+        });
+        let json = serde_json::to_string(&step).unwrap();
+        assert_eq!(serde_json::from_str::<PurgeMessage>(&json).unwrap(), step);
+        // Neither an event with a field too many, nor an id that is not one, is taken.
+        for bad in [
+            r#"{"contract_id": "acme", "suspended_at": "2026-11-01T10:00:00Z", "x": 1}"#,
+            r#"{"contract_id": "a#b", "suspended_at": "2026-11-01T10:00:00Z"}"#,
+            r#"{"contract_id": "acme", "suspended_at": "yesterday"}"#,
+            r#"{"step": "seat", "contract": "acme"}"#,
+        ] {
+            assert!(serde_json::from_str::<PurgeMessage>(bad).is_err(), "{bad}");
+        }
+    }
 }

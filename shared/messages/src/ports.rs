@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::{FanOutPage, Notice, SyncJob};
+use crate::{FanOutPage, Notice, PurgeMessage, SyncJob};
 
 /// A message that could not be put on its queue. The cause is kept for the logs.
 #[derive(Debug, thiserror::Error)]
@@ -44,6 +44,17 @@ pub trait SyncJobQueue: Send + Sync {
 #[async_trait]
 pub trait FanOutQueue: Send + Sync {
     async fn fan_out(&self, page: &FanOutPage) -> Result<(), QueueError>;
+}
+
+/// The contract-purge queue: its own steps, and a lifecycle event put back to wait.
+#[async_trait]
+pub trait PurgeQueue: Send + Sync {
+    /// Queues `message`, delivered no sooner than `delay` from now (at most 15 minutes).
+    async fn purge(
+        &self,
+        message: &PurgeMessage,
+        delay: std::time::Duration,
+    ) -> Result<(), QueueError>;
 }
 
 /// Notices to recruiters, for the product to show.

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use hiresync_messages::{
-    dedup_id, FanOutPage, FanOutQueue, NotWired, Notice, NoticeQueue, QueueError, Queues, SyncJob,
-    SyncJobQueue,
+    dedup_id, FanOutPage, FanOutQueue, NotWired, Notice, NoticeQueue, PurgeMessage, PurgeQueue,
+    QueueError, Queues, SyncJob, SyncJobQueue,
 };
 use serde::Serialize;
 
@@ -48,11 +48,23 @@ impl SqsQueue {
         body: String,
         fifo: Option<(String, String)>,
     ) -> Result<(), QueueError> {
+        self.send_later(queue, body, fifo, 0).await
+    }
+
+    /// Sends `body`, delivered after `delay_seconds` (SQS allows at most 900).
+    async fn send_later(
+        &self,
+        queue: &'static str,
+        body: String,
+        fifo: Option<(String, String)>,
+        delay_seconds: i32,
+    ) -> Result<(), QueueError> {
         let mut request = self
             .sqs
             .send_message()
             .queue_url(&self.url)
-            .message_body(body);
+            .message_body(body)
+            .set_delay_seconds((delay_seconds > 0).then_some(delay_seconds.min(900)));
         if let Some((group, dedup)) = fifo {
             request = request
                 .message_group_id(group)
@@ -92,6 +104,20 @@ impl NoticeQueue for SqsQueue {
     async fn notice(&self, notice: &Notice) -> Result<(), QueueError> {
         let queue = "notifications";
         self.send(queue, body(queue, notice)?, None).await
+    }
+}
+
+#[async_trait]
+impl PurgeQueue for SqsQueue {
+    async fn purge(
+        &self,
+        message: &PurgeMessage,
+        delay: std::time::Duration,
+    ) -> Result<(), QueueError> {
+        let queue = "purge";
+        let seconds = i32::try_from(delay.as_secs().min(900)).unwrap_or(900);
+        self.send_later(queue, body(queue, message)?, None, seconds)
+            .await
     }
 }
 

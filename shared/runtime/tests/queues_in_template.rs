@@ -20,7 +20,7 @@ fn every_queue_the_code_uses_is_in_the_template() {
             "{} has no dead-letter queue",
             spec.logical_id
         );
-        // A queue no function sends to yet (bookings, purge, the InMail outbox) is given to
+        // A queue no function sends to yet (bookings, the InMail outbox) is given to
         // none; one that is, is given under the variable the code reads.
         if let Some(variable) = template.variable_for(spec.logical_id) {
             assert_eq!(variable, spec.env_var, "{} URL variable", spec.logical_id);

@@ -27,6 +27,9 @@ struct ContractRecord {
     /// Pinned organizations; absent on contracts stored before (none pinned).
     #[serde(default)]
     organizations: BTreeSet<String>,
+    /// The last suspension or reactivation applied; absent until the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    lifecycle_at: Option<jiff::Timestamp>,
 }
 
 impl Record for ContractRecord {
@@ -45,6 +48,7 @@ impl ContractRecord {
             email_access: c.settings.email_access,
             calendar_enabled: c.settings.calendar_enabled,
             organizations: c.organizations.clone(),
+            lifecycle_at: c.lifecycle_at,
         }
     }
 
@@ -60,6 +64,7 @@ impl ContractRecord {
                     calendar_enabled: self.calendar_enabled,
                 },
                 organizations: self.organizations,
+                lifecycle_at: self.lifecycle_at,
             },
         }
     }

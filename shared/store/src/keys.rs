@@ -155,6 +155,45 @@ pub fn renewal_sk(renew_at: hiresync_domain::Timestamp, subscription_id: &str) -
     format!("{}#{subscription_id}", sortable_instant(renew_at))
 }
 
+/// A purge run's receipt, named by the suspension it follows.
+pub const PURGE_RUN_PREFIX: &str = "PURGE#";
+
+pub fn purge_run_sk(suspended_at: hiresync_domain::Timestamp) -> String {
+    format!("{PURGE_RUN_PREFIX}{}", sortable_instant(suspended_at))
+}
+
+/// One seat's part of a purge run; apart from the runs' prefix, so the latest run is the
+/// first of a reverse query of `PURGE#`.
+pub fn purge_seat_sk(suspended_at: hiresync_domain::Timestamp, seat: &SeatId) -> String {
+    format!("{}{seat}", purge_seats_prefix(suspended_at))
+}
+
+pub fn purge_seats_prefix(suspended_at: hiresync_domain::Timestamp) -> String {
+    format!("PURGESEAT#{}#", sortable_instant(suspended_at))
+}
+
+/// The prefixes of the contract partition's items that hold third-party data; each is
+/// followed by the seat (except `LEARNED#`, the contract's own).
+pub const THIRD_PARTY_PREFIXES: [&str; 6] =
+    ["CONN#", "TOKEN#", "SYNC#", "SUBREF#", "RETIRE#", "LEARNED#"];
+
+/// The same prefixes narrowed to one seat (`LEARNED#` has none).
+pub fn seat_third_party_prefixes(seat: &SeatId) -> Vec<String> {
+    THIRD_PARTY_PREFIXES[..5]
+        .iter()
+        .map(|p| format!("{p}{seat}#"))
+        .collect()
+}
+
+/// The seat a contract-partition sort key names after its prefix, if it names one.
+pub fn seat_of_sk(sk: &str) -> Option<&str> {
+    let (prefix, rest) = sk.split_once('#')?;
+    if prefix == "LEARNED" {
+        return None;
+    }
+    rest.split('#').next().filter(|s| !s.is_empty())
+}
+
 // ---------------------------------------------------------------- MailTable
 
 /// The thread items of a seat's partition start with this (their messages too: a thread's

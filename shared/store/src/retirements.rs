@@ -206,6 +206,20 @@ impl RetirementStore for DynamoRetirementStore {
         Ok(conditional("DynamoDB UpdateItem", result)?.is_ok())
     }
 
+    async fn of_seat(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+    ) -> Result<Vec<Retirement>, StoreError> {
+        let prefix = format!("{}#{seat}#", keys::RETIREMENT_PARTITION);
+        self.items()
+            .query_all::<RetirementRecord>(&keys::contract_pk(contract), &prefix)
+            .await?
+            .into_iter()
+            .map(RetirementRecord::into_domain)
+            .collect()
+    }
+
     async fn finish(&self, retirement: &Retirement) -> Result<(), StoreError> {
         self.client
             .delete_item()

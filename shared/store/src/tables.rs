@@ -57,5 +57,15 @@ pub const MAIL: TableSpec = TableSpec {
     ttl_attribute: Some("ttl"),
 };
 
+/// Scheduling links and bookings, each seat's in its own partition (`SEAT#<contract>#<seat>`).
+pub const SCHEDULING: TableSpec = TableSpec {
+    logical_id: "SchedulingTable",
+    env_var: "SCHEDULING_TABLE",
+    hash: "pk",
+    range: Some("sk"),
+    indexes: &[],
+    ttl_attribute: Some("ttl"),
+};
+
 /// Every table the code of this crate reads or writes.
-pub const TABLES: &[TableSpec] = &[TENANCY, MAIL];
+pub const TABLES: &[TableSpec] = &[TENANCY, MAIL, SCHEDULING];

@@ -91,5 +91,62 @@ pub async fn seed(suite: &Suite) -> anyhow::Result<String> {
 
 pub async fn run(suite: &Suite) -> anyhow::Result<()> {
     microsoft::run(suite).await?;
-    google::run(suite).await
+    google::run(suite).await?;
+    suspension(suite).await
+}
+
+/// The product suspends umbrella: its contract is marked at once, every seat's third-party
+/// data goes through the purge queue, and the receipt shows it; then it is reactivated.
+async fn suspension(suite: &Suite) -> anyhow::Result<()> {
+    crate::heading(
+        "The product suspends umbrella: every piece of its third-party data is purged, seat by seat",
+    );
+    let at = jiff::Timestamp::now();
+    suite
+        .lifecycle(serde_json::json!({"contract_id": "umbrella", "suspended_at": at.to_string()}))
+        .await?;
+    // The verification waits a few seconds for seats still being purged.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let receipt = loop {
+        let pumped = suite.pump().await?;
+        if pumped.purge.failed > 0 {
+            anyhow::bail!("a purge step failed");
+        }
+        match suite.purge_receipt("umbrella").await? {
+            Some(r) if r.is_finished() => break r,
+            _ if std::time::Instant::now() > deadline => anyhow::bail!("the purge did not finish"),
+            _ => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
+        }
+    };
+    for seat in &receipt.seats {
+        println!(
+            "   seat {}: deleted {}; provider clean-up owed: {}",
+            seat.seat,
+            serde_json::to_string(&seat.deleted)?,
+            seat.awaiting_provider
+        );
+    }
+    let verification = receipt.verification.clone().unwrap_or_default();
+    println!(
+        "   receipt: started {}, finished {}, {} item(s) deleted; re-read of every key pattern: {}",
+        receipt.started_at,
+        receipt.finished_at.map(|t| t.to_string()).unwrap_or_default(),
+        receipt.deleted.total(),
+        if verification.is_clean() {
+            "nothing found".to_owned()
+        } else {
+            format!("found {:?}", verification.found)
+        }
+    );
+    anyhow::ensure!(verification.is_clean(), "the purge left data behind");
+
+    suite
+        .lifecycle(serde_json::json!({
+            "contract_id": "umbrella",
+            "reactivated_at": (at + jiff::SignedDuration::from_secs(1)).to_string()
+        }))
+        .await?;
+    suite.pump().await?;
+    println!("   reactivated: umbrella's seats connect again from scratch (a new historical sync)");
+    Ok(())
 }

@@ -36,6 +36,8 @@ pub struct Harness {
     pub server: MockServer,
     pub resources: Resources,
     pub sqs: aws_sdk_sqs::Client,
+    /// The local AWS every client of the harness talks to.
+    pub aws: aws_config::SdkConfig,
     /// The account behind every grant the mocked providers hand out from now on.
     mailbox: Arc<Mutex<String>>,
     logs: LogCapture,
@@ -113,6 +115,7 @@ impl Harness {
             server,
             resources,
             sqs: aws_sdk_sqs::Client::new(&config),
+            aws: config,
             mailbox: Arc::default(),
             logs,
         }
@@ -405,8 +408,23 @@ pub fn sign_in(
     user: hiresync_domain::ids::UserId,
     kind: hiresync_domain::connection::ConnectionKind,
 ) -> hiresync_connect::SignIn {
+    sign_in_to(
+        hiresync_domain::ids::ContractId::parse("acme").unwrap(),
+        seat,
+        user,
+        kind,
+    )
+}
+
+/// Seat `seat` of `contract`, held by `user`, finishing a sign-in of `kind`.
+pub fn sign_in_to(
+    contract: hiresync_domain::ids::ContractId,
+    seat: hiresync_domain::ids::SeatId,
+    user: hiresync_domain::ids::UserId,
+    kind: hiresync_domain::connection::ConnectionKind,
+) -> hiresync_connect::SignIn {
     hiresync_connect::SignIn {
-        contract: hiresync_domain::ids::ContractId::parse("acme").unwrap(),
+        contract,
         seat,
         user,
         kind,

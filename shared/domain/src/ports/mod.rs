@@ -11,6 +11,7 @@ pub mod mail;
 pub mod mailbox;
 mod page;
 pub mod providers;
+pub mod purge;
 mod retry;
 pub mod secrets;
 pub mod tenancy;
@@ -27,6 +28,7 @@ pub use providers::{
     Accounts, AuthorizationRequest, Channel, ChannelTerms, Identity, NewChannel, ProviderError,
     ProviderRegistry, PushChannels, PushSettings, Renewal, Tokens,
 };
+pub use purge::{Deleted, PurgeStore};
 pub use retry::{retry_on_race, Raced, RACE_ATTEMPTS};
 pub use secrets::{SealContext, SealError, TokenSealer};
 pub use tenancy::{

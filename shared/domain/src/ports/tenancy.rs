@@ -194,6 +194,12 @@ pub trait RetirementStore: Send + Sync {
     ) -> Result<bool, StoreError>;
     /// The provider confirmed everything: the retirement and its sealed token are deleted.
     async fn finish(&self, retirement: &Retirement) -> Result<(), StoreError>;
+    /// Every retirement of one seat, due or not (a purge finishes them at once).
+    async fn of_seat(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+    ) -> Result<Vec<Retirement>, StoreError>;
 }
 
 /// The seat whose connection holds a mailbox or calendar.

@@ -52,7 +52,7 @@ async fn nothing_is_fetched_for_a_seat_its_contract_no_longer_lets_sync() {
             c.settings.email_access = EmailAccess::Off
         }),
         ("suspended", |c| {
-            c.suspend();
+            c.suspend("2026-06-01T00:00:00Z".parse().unwrap());
         }),
         ("provider switched", |c| {
             c.settings.provider = Some(Provider::GoogleWorkspace)

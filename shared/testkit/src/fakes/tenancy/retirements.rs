@@ -115,6 +115,22 @@ impl RetirementStore for InMemoryRetirements {
         Ok(due.into_iter().take(limit).map(|(_, _, r)| r).collect())
     }
 
+    async fn of_seat(
+        &self,
+        contract: &hiresync_domain::ids::ContractId,
+        seat: &hiresync_domain::ids::SeatId,
+    ) -> Result<Vec<Retirement>, StoreError> {
+        self.faults.check("retirements.of_seat")?;
+        Ok(self
+            .items
+            .lock()
+            .unwrap()
+            .values()
+            .filter(|(r, _)| &r.contract_id == contract && &r.seat_id == seat)
+            .map(|(r, _)| r.clone())
+            .collect())
+    }
+
     async fn defer(
         &self,
         retirement: &Retirement,

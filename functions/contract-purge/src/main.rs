@@ -1,0 +1,27 @@
+//! Composition root: logs, the configuration, the function built once per cold start, then
+//! the loop, each invocation with its deadline.
+
+use contract_purge::{build, Config};
+use hiresync_runtime::config::Env;
+use hiresync_runtime::diagnostics::cold_start_failed;
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    hiresync_runtime::telemetry::init();
+    let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
+    let app = &build(config, &hiresync_runtime::aws_config().await).map_err(cold_start_failed)?;
+    run(service_fn(move |event: LambdaEvent<_>| async move {
+        let left = event
+            .context
+            .deadline()
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default();
+        let deadline = std::time::Instant::now() + left;
+        Ok::<_, Error>(
+            app.handle(event.payload, jiff::Timestamp::now(), deadline)
+                .await,
+        )
+    }))
+    .await
+}
