@@ -12,12 +12,7 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
     let app = &build(config, &hiresync_runtime::aws_config().await).map_err(cold_start_failed)?;
     run(service_fn(move |event: LambdaEvent<_>| async move {
-        let left = event
-            .context
-            .deadline()
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default();
-        let deadline = std::time::Instant::now() + left;
+        let deadline = hiresync_runtime::deadline(&event.context);
         Ok::<_, Error>(
             app.handle(event.payload, jiff::Timestamp::now(), deadline)
                 .await,

@@ -297,6 +297,13 @@ impl World {
     }
 }
 
+fn reactivated(c: &str, at: &str) -> PurgeMessage {
+    PurgeMessage::Reactivated(ContractReactivated {
+        contract_id: contract(c),
+        reactivated_at: ts(at),
+    })
+}
+
 fn suspended(c: &str, at: &str) -> PurgeMessage {
     PurgeMessage::Suspended(ContractSuspended {
         contract_id: contract(c),
@@ -356,13 +363,12 @@ async fn a_suspended_contract_loses_all_its_third_party_data_and_nothing_else() 
             "the fill has {class}: {acme_before:#?}"
         );
     }
-    assert!(
-        w.everything()
-            .await
-            .iter()
-            .any(|(_, i)| s(i, "pk").starts_with("MAILBOX#") && s(i, "contract_id") == "acme"),
-        "acme holds a mailbox claim"
-    );
+    let claims = |all: Vec<(&'static str, Item)>| {
+        all.iter()
+            .filter(|(_, i)| s(i, "pk").starts_with("MAILBOX#") && s(i, "contract_id") == "acme")
+            .count()
+    };
+    assert_eq!(claims(w.everything().await), 1, "s1 holds its mailbox");
 
     // WHEN the product suspends acme
     w.purger
@@ -399,6 +405,7 @@ async fn a_suspended_contract_loses_all_its_third_party_data_and_nothing_else() 
             || sk.starts_with("PURGESEAT#")
     };
     let left: Vec<&String> = acme_after.iter().filter(|k| !first_party(k)).collect();
+    assert_eq!(claims(w.everything().await), 0, "no claim of acme is left");
     assert!(left.is_empty(), "third-party data left: {left:#?}");
     // first-party data stays: the contract, its seats, the directory
     for kept in [
@@ -455,6 +462,16 @@ async fn a_suspended_contract_loses_all_its_third_party_data_and_nothing_else() 
         assert_eq!(d.get(DataClass::Connections), 1);
         assert_eq!(d.get(DataClass::Tokens), 1, "revoked, then deleted");
         assert_eq!(seat_receipt.awaiting_provider, 0);
+        let claims = if seat_receipt.seat == seat("s1") {
+            1
+        } else {
+            0
+        };
+        assert_eq!(
+            d.get(DataClass::MailboxClaims),
+            claims,
+            "s2's went at its deauthorization"
+        );
     }
     let s2 = receipt.seats.iter().find(|r| r.seat == seat("s2")).unwrap();
     assert_eq!(
@@ -475,14 +492,7 @@ async fn a_suspended_contract_loses_all_its_third_party_data_and_nothing_else() 
 
     // WHEN the contract is reactivated, a seat connects again from scratch
     w.purger
-        .handle(
-            PurgeMessage::Reactivated(ContractReactivated {
-                contract_id: acme.clone(),
-                reactivated_at: ts(REACTIVATED),
-            }),
-            ts(REACTIVATED),
-            &|| false,
-        )
+        .handle(reactivated("acme", REACTIVATED), ts(REACTIVATED), &|| false)
         .await
         .unwrap();
     assert!(w.h.connector.settings(&acme).await.unwrap().is_active());
@@ -502,14 +512,7 @@ async fn a_seat_step_out_of_time_continues_in_a_new_step_and_lifecycle_events_ou
     // A reactivation delivered before the suspension it follows changes nothing, and the
     // suspension still applies.
     w.purger
-        .handle(
-            PurgeMessage::Reactivated(ContractReactivated {
-                contract_id: acme.clone(),
-                reactivated_at: ts(REACTIVATED),
-            }),
-            ts(PURGING),
-            &|| false,
-        )
+        .handle(reactivated("acme", REACTIVATED), ts(PURGING), &|| false)
         .await
         .unwrap();
     assert!(w.h.connector.settings(&acme).await.unwrap().is_active());
@@ -521,14 +524,7 @@ async fn a_seat_step_out_of_time_continues_in_a_new_step_and_lifecycle_events_ou
 
     // A reactivation while the purge has not finished waits on the queue.
     w.purger
-        .handle(
-            PurgeMessage::Reactivated(ContractReactivated {
-                contract_id: acme.clone(),
-                reactivated_at: ts(REACTIVATED),
-            }),
-            ts(PURGING),
-            &|| false,
-        )
+        .handle(reactivated("acme", REACTIVATED), ts(PURGING), &|| false)
         .await
         .unwrap();
     assert!(!w.h.connector.settings(&acme).await.unwrap().is_active());
@@ -565,14 +561,7 @@ async fn a_seat_step_out_of_time_continues_in_a_new_step_and_lifecycle_events_ou
 
     // The waiting reactivation, delivered again, now applies.
     w.purger
-        .handle(
-            PurgeMessage::Reactivated(ContractReactivated {
-                contract_id: acme.clone(),
-                reactivated_at: ts(REACTIVATED),
-            }),
-            ts(REACTIVATED),
-            &|| false,
-        )
+        .handle(reactivated("acme", REACTIVATED), ts(REACTIVATED), &|| false)
         .await
         .unwrap();
     assert!(w.h.connector.settings(&acme).await.unwrap().is_active());

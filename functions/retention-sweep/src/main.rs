@@ -14,12 +14,7 @@ async fn main() -> Result<(), Error> {
     let app = &build(config, &hiresync_runtime::aws_config().await);
     run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            let left = event
-                .context
-                .deadline()
-                .duration_since(std::time::SystemTime::now())
-                .unwrap_or_default();
-            let deadline = std::time::Instant::now() + left;
+            let deadline = hiresync_runtime::deadline(&event.context);
             let report = app
                 .handle(jiff::Timestamp::now(), deadline)
                 .await

@@ -259,10 +259,14 @@ impl Suite {
     /// Publishes a directory event (as the product does through EventBridge) onto the
     /// directory-events queue; [`Suite::pump`] delivers it.
     pub async fn publish(&self, event: serde_json::Value) -> anyhow::Result<()> {
+        self.send(&self.queues.directory, &event).await
+    }
+
+    async fn send(&self, queue: &str, body: &serde_json::Value) -> anyhow::Result<()> {
         self.sqs
             .send_message()
-            .queue_url(&self.queues.directory)
-            .message_body(event.to_string())
+            .queue_url(queue)
+            .message_body(body.to_string())
             .send()
             .await
             .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
@@ -272,14 +276,7 @@ impl Suite {
     /// Publishes a contract lifecycle event (`contract.suspended`, `contract.reactivated`)
     /// as the product's rule delivers it: its detail alone, onto the purge queue.
     pub async fn lifecycle(&self, detail: serde_json::Value) -> anyhow::Result<()> {
-        self.sqs
-            .send_message()
-            .queue_url(&self.queues.purge)
-            .message_body(detail.to_string())
-            .send()
-            .await
-            .map_err(|e| anyhow::anyhow!("{}", aws_sdk_sqs::error::DisplayErrorContext(e)))?;
-        Ok(())
+        self.send(&self.queues.purge, &detail).await
     }
 
     /// The receipt of the contract's latest purge.
@@ -288,7 +285,13 @@ impl Suite {
         contract: &str,
     ) -> anyhow::Result<Option<hiresync_domain::purge::PurgeReceipt>> {
         let contract = hiresync_domain::ids::ContractId::parse(contract)?;
-        Ok(self.functions.purge.purger.store.latest_run(&contract).await?)
+        Ok(self
+            .functions
+            .purge
+            .purger
+            .store
+            .latest_run(&contract)
+            .await?)
     }
 
     /// Runs every queue-triggered function until its queue has nothing visible left.

@@ -112,12 +112,8 @@ impl Purger {
         let contracts = &self.connector.stores.contracts;
         let apply = &apply;
         retry_on_race("contract lifecycle", || async move {
-            let read = match contracts.get(id).await? {
-                Some(read) => read,
-                None => match contracts.create(&Contract::new(id.clone())).await.raced()? {
-                    Some(created) => created,
-                    None => return Ok(None),
-                },
+            let Some(read) = self.connector.contract_or_new(id).await? else {
+                return Ok(None);
             };
             let mut contract = read.value.clone();
             let outcome = apply(&mut contract);
@@ -307,12 +303,24 @@ impl Purger {
                 reason: DeauthorizationReason::ContractSuspended,
             };
             let conn = read.value.clone();
+            let held = self.holds_claim(&conn).await?;
             connector
                 .apply_effects(read, &[effect], &BTreeSet::new(), now, now)
                 .await?;
-            // Released at the retirement too; again here for a connection retired before
-            // whose release failed.
-            if self.release_claim(&conn, kind).await? {
+            // Released at the retirement already, unless that release failed (or the
+            // connection was retired before and its release failed then): again here, and
+            // read back, since no key pattern of the contract finds a claim.
+            self.release_claim(&conn, kind).await?;
+            if self.holds_claim(&conn).await? {
+                return Err(Failure::internal(
+                    "purge",
+                    std::io::Error::other(format!(
+                        "seat {s} still holds its {} account",
+                        kind.as_str()
+                    )),
+                ));
+            }
+            if held {
                 deleted.add(DataClass::MailboxClaims, 1);
             }
         }
@@ -334,6 +342,20 @@ impl Purger {
             }
         }
         Ok(awaiting)
+    }
+
+    /// Whether the connection's seat holds the claim on its account.
+    async fn holds_claim(
+        &self,
+        conn: &hiresync_domain::connection::Connection,
+    ) -> Result<bool, Failure> {
+        let holder = self
+            .connector
+            .stores
+            .mailboxes
+            .holder(conn.grant.provider, conn.kind, &conn.grant.address)
+            .await?;
+        Ok(holder.is_some_and(|h| h.contract == conn.contract_id && h.seat == conn.seat_id))
     }
 
     /// Releases the account's claim if this seat still holds it; whether it did.

@@ -85,6 +85,19 @@ impl Connector {
         .await
     }
 
+    /// The contract as stored, or created with the defaults if the store has never seen it;
+    /// `None` when another writer created it at the same moment (read it again).
+    pub(crate) async fn contract_or_new(
+        &self,
+        id: &ContractId,
+    ) -> Result<Option<Versioned<Contract>>, Failure> {
+        let contracts = &self.stores.contracts;
+        Ok(match contracts.get(id).await? {
+            Some(read) => Some(read),
+            None => contracts.create(&Contract::new(id.clone())).await.raced()?,
+        })
+    }
+
     /// One admin change of the contract (created with the defaults if new), written on the
     /// version read, and the fan-out of its effects started when they reach connections.
     async fn change_contract(
@@ -96,12 +109,8 @@ impl Connector {
         let contracts = &self.stores.contracts;
         let change = &change;
         let (contract, effects, version) = retry_on_race("settings", || async move {
-            let read = match contracts.get(id).await? {
-                Some(read) => read,
-                None => match contracts.create(&Contract::new(id.clone())).await.raced()? {
-                    Some(created) => created,
-                    None => return Ok(None),
-                },
+            let Some(read) = self.contract_or_new(id).await? else {
+                return Ok(None);
             };
             let mut contract = read.value.clone();
             let effects = change(&mut contract)?;

@@ -14,3 +14,13 @@ pub mod telemetry;
 pub async fn aws_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
+
+/// The invocation's deadline as an [`std::time::Instant`], for use cases that stop in time
+/// to save their progress (a deadline already past is now).
+pub fn deadline(context: &lambda_runtime::Context) -> std::time::Instant {
+    let left = context
+        .deadline()
+        .duration_since(std::time::SystemTime::now())
+        .unwrap_or_default();
+    std::time::Instant::now() + left
+}

@@ -130,7 +130,10 @@ async fn suspension(suite: &Suite) -> anyhow::Result<()> {
     println!(
         "   receipt: started {}, finished {}, {} item(s) deleted; re-read of every key pattern: {}",
         receipt.started_at,
-        receipt.finished_at.map(|t| t.to_string()).unwrap_or_default(),
+        receipt
+            .finished_at
+            .map(|t| t.to_string())
+            .unwrap_or_default(),
         receipt.deleted.total(),
         if verification.is_clean() {
             "nothing found".to_owned()
