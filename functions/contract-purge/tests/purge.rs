@@ -158,6 +158,8 @@ impl World {
                 thread_id: thread.into(),
                 counterpart: EmailAddress::parse(counterpart).unwrap(),
                 visibility: Visibility::Private,
+                holder: None,
+                profile: None,
                 started_from_product: false,
                 last_activity_at: ts(FILLED),
             };

@@ -31,6 +31,8 @@ fn thread_of(n: usize, now: Timestamp) -> anyhow::Result<(Thread, Message)> {
         thread_id: format!("t{n}"),
         counterpart: EmailAddress::parse(format!("c{}@talent.example", n % 7919))?,
         visibility: Visibility::Private,
+        holder: None,
+        profile: None,
         started_from_product: false,
         last_activity_at: last,
     };

@@ -41,6 +41,8 @@ async fn conversation(
         thread_id: id.into(),
         counterpart: EmailAddress::parse("jane@talent.example").unwrap(),
         visibility: Visibility::Private,
+        holder: None,
+        profile: None,
         started_from_product: false,
         last_activity_at: last,
     };

@@ -33,6 +33,7 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Arc<App>, Bu
             .with_push(config.push)
             .with_signer(config.state_signer),
         threads: mail.clone(),
+        conversations: mail.clone(),
         skips: mail,
         auth: config.authenticator,
         clock: Arc::new(jiff::Timestamp::now),

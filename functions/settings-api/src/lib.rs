@@ -11,6 +11,7 @@ mod build;
 mod config;
 mod connections;
 mod errors;
+mod mail;
 
 use std::sync::Arc;
 
@@ -23,7 +24,7 @@ use hiresync_connect::{Connector, Failure, SettingsChange};
 use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::contract::{Contract, EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId};
-use hiresync_domain::ports::{MailReader, PageToken, SkipLog, StoreError};
+use hiresync_domain::ports::{Conversations, MailReader, SkipLog};
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -34,6 +35,7 @@ pub use crate::build::build;
 pub use crate::config::Config;
 pub use crate::errors::ApiError;
 use crate::errors::ApiResult;
+pub use crate::mail::PAGE_BUDGET_BYTES;
 pub use hiresync_wiring::BuildError;
 
 /// Every route, as `(method, path)`; the OpenAPI document must list exactly these.
@@ -61,6 +63,14 @@ pub const ROUTES: &[(&str, &str)] = &[
         "/v1/contracts/{contract}/seats/{seat}/connections/{kind}/sign-in-unreachable",
     ),
     ("PUT", "/v1/contracts/{contract}/organizations"),
+    (
+        "PUT",
+        "/v1/contracts/{contract}/seats/{seat}/threads/{thread}/visibility",
+    ),
+    (
+        "GET",
+        "/v1/contracts/{contract}/candidates/{profile}/conversations",
+    ),
 ];
 
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -69,6 +79,8 @@ pub struct App {
     pub connector: Connector,
     /// The seats' synced mail, read by the threads route.
     pub threads: Arc<dyn MailReader>,
+    /// Who sees which thread: a candidate's conversations, and sharing.
+    pub conversations: Arc<dyn Conversations>,
     /// The recorded decisions not to sync, read by the skips route.
     pub skips: Arc<dyn SkipLog>,
     pub auth: Authenticator,
@@ -314,121 +326,6 @@ async fn skip_summary(
     })))
 }
 
-#[derive(Deserialize)]
-struct ThreadsQuery {
-    limit: Option<i32>,
-    next: Option<String>,
-}
-
-/// The seat's synced threads with their messages (metadata only), a page at a time. Mail
-/// is private to the seat that owns the mailbox, so only the seat itself may read it.
-async fn threads(
-    State(app): State<Arc<App>>,
-    Path((contract, seat)): Path<(String, String)>,
-    Query(q): Query<ThreadsQuery>,
-    headers: HeaderMap,
-) -> ApiResult<Json<serde_json::Value>> {
-    let scope = seat_scope(&app, &headers, &contract, &seat, false)?;
-    let (contract_id, seat_id) = (scope.contract, scope.seat);
-    let limit = q.limit.unwrap_or(25);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::bad_request("limit must be between 1 and 100"));
-    }
-    let token = q.next.map(PageToken::from_string);
-    let page = app
-        .threads
-        .threads_of_seat(&contract_id, &seat_id, limit, token.as_ref())
-        .await
-        .map_err(|e| match e {
-            StoreError::BadPageToken => {
-                ApiError::bad_request("next is not a token this listing gave out")
-            }
-            other => Failure::from(other).into(),
-        })?;
-    let mut threads = Vec::with_capacity(page.items.len());
-    let mut next = page.next.clone();
-    let mut used = 0usize;
-    let count = page.items.len();
-    for (n, t) in page.items.iter().enumerate() {
-        let messages = app
-            .threads
-            .messages(&contract_id, &seat_id, &t.thread_id)
-            .await
-            .map_err(Failure::from)?;
-        let rendered: Vec<serde_json::Value> = messages.iter().map(message_json).collect();
-        let sizes: Vec<usize> = rendered.iter().map(|m| m.to_string().len() + 1).collect();
-        let size = THREAD_OVERHEAD_BYTES + sizes.iter().sum::<usize>();
-        if used + size <= PAGE_BUDGET_BYTES {
-            used += size;
-            threads.push(thread_json(t, rendered, false));
-            continue;
-        }
-        if let Some(last) = n.checked_sub(1).and_then(|p| page.items.get(p)) {
-            // The page ends before this thread; the next one starts with it.
-            next = Some(app.threads.resume_after(last));
-        } else {
-            // One thread alone is more than a page may carry: its newest messages that fit.
-            let mut room = PAGE_BUDGET_BYTES.saturating_sub(THREAD_OVERHEAD_BYTES);
-            let keep = sizes
-                .iter()
-                .rev()
-                .take_while(|s| match room.checked_sub(**s) {
-                    Some(left) => {
-                        room = left;
-                        true
-                    }
-                    None => false,
-                })
-                .count();
-            let newest = rendered[rendered.len() - keep..].to_vec();
-            threads.push(thread_json(t, newest, true));
-            if n + 1 < count || page.next.is_some() {
-                next = Some(app.threads.resume_after(t));
-            }
-        }
-        break;
-    }
-    Ok(Json(json!({
-        "threads": threads,
-        "next": next.map(|n| n.as_str().to_owned()),
-    })))
-}
-
-/// Lambda answers at most 6 MB: a page of threads stays under this.
-pub const PAGE_BUDGET_BYTES: usize = 5 * 1024 * 1024;
-/// What a thread's own fields take in a page, at most (ids, address, instants).
-const THREAD_OVERHEAD_BYTES: usize = 2048;
-
-fn message_json(m: &hiresync_domain::mail::Message) -> serde_json::Value {
-    json!({
-        "provider_id": m.provider_id,
-        "internet_message_id": m.internet_message_id,
-        "direction": m.direction,
-        "from": m.from.as_str(),
-        "to": m.to.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-        "cc": m.cc.iter().map(|a| a.as_str()).collect::<Vec<_>>(),
-        "subject": m.subject,
-        "sent_at": m.sent_at,
-    })
-}
-
-/// A thread in a page; `truncated` when only its newest messages fit.
-fn thread_json(
-    t: &hiresync_domain::mail::Thread,
-    messages: Vec<serde_json::Value>,
-    truncated: bool,
-) -> serde_json::Value {
-    json!({
-        "thread_id": t.thread_id,
-        "counterpart": t.counterpart.as_str(),
-        "visibility": t.visibility,
-        "started_from_product": t.started_from_product,
-        "last_activity_at": t.last_activity_at,
-        "messages_truncated": truncated,
-        "messages": messages,
-    })
-}
-
 async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
 }
@@ -443,10 +340,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route(ROUTES[4].1, axum::routing::delete(connections::deauthorize))
         .route(ROUTES[5].1, post(connections::complete))
         .route(ROUTES[6].1, get(skips))
-        .route(ROUTES[7].1, get(threads))
+        .route(ROUTES[7].1, get(mail::threads))
         .route(ROUTES[8].1, get(skip_summary))
         .route(ROUTES[9].1, post(connections::sign_in_unreachable))
         .route(ROUTES[10].1, axum::routing::put(put_organizations))
+        .route(ROUTES[11].1, axum::routing::put(mail::put_visibility))
+        .route(ROUTES[12].1, get(mail::conversations))
         .fallback(not_found)
         .with_state(app)
 }

@@ -13,7 +13,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use base64::Engine;
 use common::{query, ts, Harness, NOW};
-use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
 use hiresync_domain::mail::{Direction, Message, SkipRecord, Thread, Visibility};
 use hiresync_domain::ports::{SkipLog, ThreadStore};
 use http_body_util::BodyExt;
@@ -68,6 +68,8 @@ fn private_thread(contract: &str, seat: &str, id: &str, with: &str) -> Thread {
         thread_id: id.into(),
         counterpart: EmailAddress::parse(with).unwrap(),
         visibility: Visibility::Private,
+        holder: Some(UserId::parse(format!("user-{seat}")).unwrap()),
+        profile: None,
         started_from_product: false,
         last_activity_at: ts("2026-02-01T00:00:00Z"),
     }
@@ -113,6 +115,7 @@ impl Api {
         );
         let app = Arc::new(App {
             threads: Arc::new(mail.clone()),
+            conversations: Arc::new(mail.clone()),
             skips: Arc::new(mail),
             connector: harness.connector.clone(),
             auth: Authenticator::from_spec(&spec).unwrap(),
@@ -520,7 +523,9 @@ async fn the_openapi_document_lists_exactly_the_routes_the_router_serves() {
         let uri = p
             .replace("{contract}", "acme")
             .replace("{seat}", "s1")
-            .replace("{kind}", "email");
+            .replace("{kind}", "email")
+            .replace("{thread}", "t-1")
+            .replace("{profile}", "p-1");
         let (s, b) = api.call(m, &uri, None, None).await;
         assert_ne!(s, StatusCode::METHOD_NOT_ALLOWED, "{m} {p}");
         assert_ne!(b["message"], "no such route", "{m} {p}");
@@ -700,7 +705,10 @@ async fn two_contracts_with_the_same_seat_id_never_reach_each_other() {
     // GIVEN seat "rec-1" in acme and in globex, each with mail from the same candidate in
     // a thread of the same id, and a decision not to sync another message of hers
     for c in ["acme", "globex"] {
-        let thread = private_thread(c, "rec-1", "t-1", "jane@cand.example");
+        let thread = Thread {
+            holder: Some(UserId::parse(format!("user-{c}-rec-1")).unwrap()),
+            ..private_thread(c, "rec-1", "t-1", "jane@cand.example")
+        };
         let message = received(
             &thread,
             &format!("m-{c}"),
@@ -799,6 +807,16 @@ async fn two_contracts_with_the_same_seat_id_never_reach_each_other() {
                 "PUT",
                 "/v1/contracts/acme/organizations",
                 Some(json!({"organizations": ["globex.example"]})),
+            ),
+            (
+                "PUT",
+                "/v1/contracts/acme/seats/rec-1/threads/t-1/visibility",
+                Some(json!({"visibility": "organization"})),
+            ),
+            (
+                "GET",
+                "/v1/contracts/acme/candidates/p-jane/conversations",
+                None,
             ),
         ] {
             assert_eq!(
@@ -1055,4 +1073,138 @@ async fn an_admin_pins_the_contract_to_its_organizations_and_a_personal_account_
         .as_str()
         .unwrap()
         .contains("remove the list"));
+}
+
+/// A thread of acme's `seat`, synced for `holder`, matched to the profile `p-jane`.
+async fn jane_thread(mail: &hiresync_store::DynamoMailStore, seat: &str, holder: &str, id: &str) {
+    let thread = Thread {
+        holder: Some(UserId::parse(holder).unwrap()),
+        profile: Some(hiresync_domain::ids::ProfileId::parse("p-jane").unwrap()),
+        ..private_thread("acme", seat, id, "jane@cand.example")
+    };
+    let message = received(&thread, &format!("m-{id}"), "Interview", 0);
+    mail.store_message(&thread, &message).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_thread_is_its_holders_until_shared_even_after_the_seat_changes_hands() {
+    let api = Api::new("api-visibility").await;
+    let mail = api.mail().await;
+    // GIVEN s1 (held by user-s1) with two threads with jane, s2 with one, s3 with none
+    jane_thread(&mail, "s1", "user-s1", "t-a").await;
+    jane_thread(&mail, "s1", "user-s1", "t-b").await;
+    jane_thread(&mail, "s2", "user-s2", "t-c").await;
+    let conversations = |bearer: String| {
+        let api = &api;
+        async move {
+            let (s, b) = api
+                .call(
+                    "GET",
+                    "/v1/contracts/acme/candidates/p-jane/conversations",
+                    Some(&bearer),
+                    None,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            let mut ids: Vec<String> = b["conversations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|c| c["thread_id"].as_str().unwrap().to_owned())
+                .collect();
+            ids.sort();
+            ids
+        }
+    };
+    let listed = |bearer: String| {
+        let api = &api;
+        async move {
+            let (s, b) = api
+                .call(
+                    "GET",
+                    "/v1/contracts/acme/seats/s1/threads",
+                    Some(&bearer),
+                    None,
+                )
+                .await;
+            assert_eq!(s, StatusCode::OK, "{b}");
+            b["threads"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["thread_id"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    let successor = || {
+        token(
+            "k1",
+            &KEY,
+            "user-next",
+            "s1",
+            "recruiter",
+            "2026-03-02T10:00:00Z",
+        )
+    };
+    let visibility =
+        |path_seat: &'static str, thread: &'static str, bearer: String, to: &'static str| {
+            let api = &api;
+            async move {
+                api.call(
+                    "PUT",
+                    &format!("/v1/contracts/acme/seats/{path_seat}/threads/{thread}/visibility"),
+                    Some(&bearer),
+                    Some(json!({"visibility": to})),
+                )
+                .await
+            }
+        };
+
+    // THEN each sees only their own: private by default
+    assert_eq!(conversations(recruiter("s1")).await, vec!["t-a", "t-b"]);
+    assert_eq!(conversations(recruiter("s2")).await, vec!["t-c"]);
+    assert!(conversations(recruiter("s3")).await.is_empty());
+    assert!(conversations(admin()).await.is_empty());
+
+    // WHEN someone other than the owner tries to share t-b: refused, nothing changes
+    let (s, _) = visibility("s1", "t-b", recruiter("s2"), "organization").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "another seat");
+    let (s, _) = visibility("s1", "t-b", admin(), "organization").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "an admin");
+    let (s, b) = visibility("s1", "t-b", successor(), "organization").await;
+    assert_eq!(
+        s,
+        StatusCode::NOT_FOUND,
+        "the seat's next holder does not see it: {b}"
+    );
+    let (s, b) = visibility("s1", "no-such", recruiter("s1"), "organization").await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "{b}");
+    let (s, b) = visibility("s1", "t-b", recruiter("s1"), "everyone").await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    assert!(conversations(recruiter("s3")).await.is_empty());
+
+    // WHEN its owner shares t-b
+    let (s, b) = visibility("s1", "t-b", recruiter("s1"), "organization").await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b, json!({"thread_id": "t-b", "visibility": "organization"}));
+    // THEN every seat of the contract sees it, and still only its own private ones
+    assert_eq!(conversations(recruiter("s2")).await, vec!["t-b", "t-c"]);
+    assert_eq!(conversations(recruiter("s3")).await, vec!["t-b"]);
+    // but nobody else can take it back
+    let (s, _) = visibility("s1", "t-b", recruiter("s2"), "private").await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // WHEN the seat s1 changes hands: the new holder sees the shared thread, never the
+    // former holder's private one, whether listing the seat or the candidate
+    assert_eq!(conversations(successor()).await, vec!["t-b"]);
+    assert_eq!(listed(successor()).await, vec!["t-b"]);
+    assert_eq!(listed(recruiter("s1")).await, vec!["t-a", "t-b"]);
+    let (s, _) = visibility("s1", "t-b", successor(), "private").await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "shared, but not theirs");
+
+    // AND the owner makes it private again: gone from everyone else's view
+    let (s, _) = visibility("s1", "t-b", recruiter("s1"), "private").await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(conversations(recruiter("s3")).await, Vec::<String>::new());
+    assert!(listed(successor()).await.is_empty());
 }

@@ -212,7 +212,9 @@ impl Connector {
             .judge_grant(&c, &s, kind, &pending, &contract, &tokens)
             .await?;
         let address = grant.address.clone();
-        let sync = self.store_connection(&c, &s, kind, grant, now).await?;
+        let sync = self
+            .store_connection(&c, &s, kind, grant, &pending.user_id, now)
+            .await?;
         let sealed = self
             .sealer
             .seal(&refresh, &seal_context(&c, &s, kind))
@@ -361,6 +363,7 @@ impl Connector {
         s: &SeatId,
         kind: ConnectionKind,
         grant: Grant,
+        user: &UserId,
         now: Timestamp,
     ) -> Result<SyncStart, Failure> {
         let connections = &self.stores.connections;
@@ -368,13 +371,14 @@ impl Connector {
         retry_on_race("connection", || async move {
             match connections.get(c, s, kind).await? {
                 None => {
-                    let first = Connection::first(c.clone(), s.clone(), kind, grant.clone(), now);
+                    let first = Connection::first(c.clone(), s.clone(), kind, grant.clone(), now)
+                        .by(user.clone());
                     let created = connections.create(&first).await.raced()?;
                     Ok(created.map(|_| SyncStart::Historical))
                 }
                 Some(read) => {
                     let mut conn = read.value.clone();
-                    let start = conn.reauthorize(grant.clone(), now);
+                    let start = conn.reauthorize_by(grant.clone(), user.clone(), now);
                     let written = connections.update(&read, &conn).await.raced()?;
                     Ok(written.map(|_| start))
                 }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::{DeauthorizationReason, Effect, ReconnectReason};
 use crate::contract::Provider;
-use crate::ids::{ContractId, EmailAddress, SeatId};
+use crate::ids::{ContractId, EmailAddress, SeatId, UserId};
 use crate::time;
 
 /// A seat authorizes its email and its calendar separately.
@@ -98,6 +98,10 @@ pub struct Connection {
     /// from here.
     pub historical_anchor: Timestamp,
     pub cursor: Cursor,
+    /// The person who authorized it (the bearer token's `sub`); what it syncs is theirs.
+    /// `None` on connections stored before it was recorded.
+    #[serde(default)]
+    pub authorized_by: Option<UserId>,
 }
 
 impl Connection {
@@ -120,7 +124,14 @@ impl Connection {
             deauthorized_at: None,
             historical_anchor: now,
             cursor: Cursor::default(),
+            authorized_by: None,
         }
+    }
+
+    /// Records who authorized it.
+    pub fn by(mut self, user: UserId) -> Self {
+        self.authorized_by = Some(user);
+        self
     }
 
     pub fn is_authorized(&self) -> bool {
@@ -151,6 +162,24 @@ impl Connection {
     /// Records a new authorization and returns how syncing starts.
     pub fn reauthorize(&mut self, grant: Grant, now: Timestamp) -> SyncStart {
         let start = self.sync_start_on_reauthorization(&grant, now);
+        self.reauthorize_with(grant, start, now)
+    }
+
+    /// Authorized again by `user`. Another person than the one who authorized it before (the
+    /// seat changed hands) starts a new historical sync, like another mailbox would: what
+    /// was synced before was synced for them.
+    pub fn reauthorize_by(&mut self, grant: Grant, user: UserId, now: Timestamp) -> SyncStart {
+        let same_person = self.authorized_by.as_ref().is_none_or(|u| *u == user);
+        let start = if same_person {
+            self.sync_start_on_reauthorization(&grant, now)
+        } else {
+            SyncStart::Historical
+        };
+        self.authorized_by = Some(user);
+        self.reauthorize_with(grant, start, now)
+    }
+
+    fn reauthorize_with(&mut self, grant: Grant, start: SyncStart, now: Timestamp) -> SyncStart {
         if start == SyncStart::Historical {
             self.cursor = Cursor::default();
             self.historical_anchor = now;

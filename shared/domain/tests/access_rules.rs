@@ -473,3 +473,34 @@ fn a_late_effect_never_undoes_a_newer_authorization() {
     let later = ts("2026-02-01T11:00:00Z");
     assert!(email.apply(&DEAUTH_EMAIL, later, later));
 }
+
+#[test]
+fn a_seats_next_holder_authorizing_the_same_mailbox_starts_a_new_historical_sync() {
+    let g = grant(
+        Provider::GoogleWorkspace,
+        "desk@acme.com",
+        &["https://www.googleapis.com/auth/gmail.readonly"],
+    );
+    let (alice, bob) = (
+        UserId::parse("alice").unwrap(),
+        UserId::parse("bob").unwrap(),
+    );
+    let mut base = connection(ConnectionKind::Email, g.clone()).by(alice.clone());
+    base.cursor.0.insert("history".into(), "12345".into());
+    base.deauthorize(
+        DeauthorizationReason::SeatTransferred,
+        ts("2026-01-31T10:00:00Z"),
+    );
+    let at = ts("2026-02-01T10:00:00Z");
+    // The same person back within six months resumes; another person starts over.
+    let mut same = base.clone();
+    assert_eq!(same.reauthorize_by(g.clone(), alice, at), SyncStart::Resume);
+    let mut next = base.clone();
+    assert_eq!(
+        next.reauthorize_by(g, bob.clone(), at),
+        SyncStart::Historical
+    );
+    assert_eq!(next.authorized_by, Some(bob));
+    assert!(next.cursor.0.is_empty());
+    assert_eq!(next.historical_anchor, at);
+}

@@ -2,7 +2,7 @@ use std::collections::BTreeSet;
 
 use hiresync_domain::connection::{Connection, ConnectionKind, ConnectionState, Cursor, Grant};
 use hiresync_domain::contract::Provider;
-use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -34,6 +34,9 @@ pub(crate) struct ConnectionRecord {
     deauthorized_at: Option<Timestamp>,
     historical_anchor: Timestamp,
     cursor: Cursor,
+    /// Who authorized it; absent on connections stored before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    authorized_by: Option<UserId>,
 }
 
 impl Record for ConnectionRecord {
@@ -59,6 +62,7 @@ impl ConnectionRecord {
             deauthorized_at: c.deauthorized_at,
             historical_anchor: c.historical_anchor,
             cursor: c.cursor.clone(),
+            authorized_by: c.authorized_by.clone(),
         }
     }
 
@@ -81,6 +85,7 @@ impl ConnectionRecord {
                 deauthorized_at: self.deauthorized_at,
                 historical_anchor: self.historical_anchor,
                 cursor: self.cursor,
+                authorized_by: self.authorized_by,
             },
         }
     }

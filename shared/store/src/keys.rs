@@ -287,6 +287,14 @@ pub fn message_id_guard_sk(internet_message_id: &str) -> String {
     format!("MID#{}", escape_part(internet_message_id))
 }
 
+/// The `by-counterpart` partition of a contract's threads matched to a candidate profile
+/// (an address never starts with `P#`: `#` is escaped in it).
+pub fn profile_threads_pk(contract: &ContractId, profile: &ProfileId) -> String {
+    format!("CP#{contract}#P#{profile}")
+}
+
+/// The `by-counterpart` partition of a contract's threads with an address that matched no
+/// profile.
 pub fn counterpart_pk(contract: &ContractId, counterpart: &EmailAddress) -> String {
     format!("CP#{contract}#{}", escape_part(counterpart.as_str()))
 }

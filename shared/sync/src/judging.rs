@@ -100,7 +100,10 @@ impl Ingestor {
             }
         }
         match policy::decide(&f, state.as_ref(), conn, &directory, judged.now) {
-            Decision::Sync { counterpart, .. } => {
+            Decision::Sync {
+                counterpart,
+                profile,
+            } => {
                 let created = stored.is_none();
                 let thread = match stored {
                     Some(mut t) => {
@@ -112,6 +115,9 @@ impl Ingestor {
                         conn.seat_id.clone(),
                         f.thread_id.clone(),
                         counterpart,
+                        // Synced for the person who connected the mailbox.
+                        conn.authorized_by.clone(),
+                        profile,
                         // A thread back after a removal for inactivity keeps its origin.
                         f.started_from_product
                             || state.as_ref().is_some_and(|s| s.started_from_product),

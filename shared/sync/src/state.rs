@@ -71,6 +71,8 @@ mod tests {
             thread_id: "t1".into(),
             counterpart: addr("jane@cand.example"),
             visibility: Visibility::Private,
+            holder: None,
+            profile: None,
             started_from_product: false,
             last_activity_at: ts(last),
         }

@@ -1056,6 +1056,8 @@ async fn a_thread_removed_for_inactivity_syncs_only_what_came_after_the_removal(
         thread_id: "c-jane".into(),
         counterpart: addr("jane@cand.example"),
         visibility: hiresync_domain::mail::Visibility::Private,
+        holder: None,
+        profile: None,
         started_from_product: false,
         last_activity_at: ts("2025-08-01T10:00:00Z"),
     };

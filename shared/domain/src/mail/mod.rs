@@ -3,7 +3,7 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-use crate::ids::{ContractId, EmailAddress, SeatId};
+use crate::ids::{ContractId, EmailAddress, ProfileId, SeatId, UserId};
 use crate::time;
 
 mod skip;
@@ -42,10 +42,31 @@ pub struct Thread {
     pub thread_id: String,
     pub counterpart: EmailAddress,
     pub visibility: Visibility,
+    /// The person the thread was synced for: who connected the mailbox (the bearer token's
+    /// `sub`). `None` on threads synced before holders were recorded: the seat's.
+    #[serde(default)]
+    pub holder: Option<UserId>,
+    /// The candidate profile the counterpart matched when the thread was first synced; it
+    /// stays with the thread (the candidate's conversations are found by it).
+    #[serde(default)]
+    pub profile: Option<ProfileId>,
     /// Whether the conversation was started from the product.
     pub started_from_product: bool,
     pub last_activity_at: Timestamp,
 }
+
+/// Who is looking: the caller's contract, seat and person, from its bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Viewer {
+    pub contract: ContractId,
+    pub seat: SeatId,
+    pub user: UserId,
+}
+
+/// Only a thread's owner may change who sees it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("only the person a thread was synced for can change who sees it")]
+pub struct NotOwner;
 
 impl Thread {
     /// A thread seen for the first time. Every new thread is private to the seat whose
@@ -55,6 +76,8 @@ impl Thread {
         seat_id: SeatId,
         thread_id: String,
         counterpart: EmailAddress,
+        holder: Option<UserId>,
+        profile: Option<ProfileId>,
         started_from_product: bool,
         at: Timestamp,
     ) -> Self {
@@ -64,6 +87,8 @@ impl Thread {
             thread_id,
             counterpart,
             visibility: Visibility::Private,
+            holder,
+            profile,
             started_from_product,
             last_activity_at: at,
         }
@@ -84,12 +109,37 @@ impl Thread {
         now >= self.expires_at()
     }
 
-    /// Whether `seat` of `contract` can see this thread: the owner always, other seats of
-    /// the same contract only when the owner shared it. A transferred seat keeps its data,
-    /// and so does its visibility.
-    pub fn visible_to(&self, contract: &ContractId, seat: &SeatId) -> bool {
-        &self.contract_id == contract
-            && (&self.seat_id == seat || self.visibility == Visibility::Organization)
+    /// Whether the thread is `viewer`'s own: synced into their seat for them (a thread
+    /// recorded without a holder is its seat's).
+    pub fn is_owned_by(&self, viewer: &Viewer) -> bool {
+        self.contract_id == viewer.contract
+            && self.seat_id == viewer.seat
+            && self.holder.as_ref().is_none_or(|h| *h == viewer.user)
+    }
+
+    /// Whether `viewer` can see this thread: a private one only the person it was synced
+    /// for, in its seat (after a transfer, neither the new holder nor other seats); a
+    /// shared one every seat of the same contract. The data stays with the seat either way.
+    pub fn visible_to(&self, viewer: &Viewer) -> bool {
+        match self.visibility {
+            Visibility::Private => self.is_owned_by(viewer),
+            Visibility::Organization => self.contract_id == viewer.contract,
+        }
+    }
+
+    /// The owner shares the thread with the organization or makes it private again;
+    /// whether it changed.
+    pub fn set_visibility(
+        &mut self,
+        viewer: &Viewer,
+        visibility: Visibility,
+    ) -> Result<bool, NotOwner> {
+        if !self.is_owned_by(viewer) {
+            return Err(NotOwner);
+        }
+        let changed = self.visibility != visibility;
+        self.visibility = visibility;
+        Ok(changed)
     }
 }
 
@@ -123,6 +173,8 @@ mod tests {
             thread_id: "t1".into(),
             counterpart: EmailAddress::parse("cand@example.org").unwrap(),
             visibility: Visibility::default(),
+            holder: None,
+            profile: None,
             started_from_product: false,
             last_activity_at: last.parse().unwrap(),
         }
@@ -145,17 +197,49 @@ mod tests {
         assert_eq!(t.last_activity_at, "2026-04-01T00:00:00Z".parse().unwrap());
     }
 
+    fn viewer(contract: &str, seat: &str, user: &str) -> Viewer {
+        Viewer {
+            contract: ContractId::parse(contract).unwrap(),
+            seat: SeatId::parse(seat).unwrap(),
+            user: UserId::parse(user).unwrap(),
+        }
+    }
+
     #[test]
-    fn private_by_default_and_shared_only_within_the_contract() {
+    fn private_to_its_holder_and_shared_only_within_the_contract() {
         let mut t = thread("2026-03-31T09:00:00Z");
-        let c1 = ContractId::parse("c1").unwrap();
-        let c2 = ContractId::parse("c2").unwrap();
-        let owner = SeatId::parse("s1").unwrap();
-        let other = SeatId::parse("s2").unwrap();
-        assert!(t.visible_to(&c1, &owner));
-        assert!(!t.visible_to(&c1, &other));
-        t.visibility = Visibility::Organization;
-        assert!(t.visible_to(&c1, &other));
-        assert!(!t.visible_to(&c2, &other));
+        t.holder = Some(UserId::parse("u1").unwrap());
+        let owner = viewer("c1", "s1", "u1");
+        // the seat's new holder after a transfer, another seat, another contract's same seat
+        let successor = viewer("c1", "s1", "u9");
+        let colleague = viewer("c1", "s2", "u2");
+        let stranger = viewer("c2", "s1", "u1");
+        assert!(t.visible_to(&owner));
+        for v in [&successor, &colleague, &stranger] {
+            assert!(!t.visible_to(v), "{v:?}");
+        }
+        // only the owner shares it
+        for v in [&successor, &colleague, &stranger] {
+            assert_eq!(t.set_visibility(v, Visibility::Organization), Err(NotOwner));
+        }
+        assert_eq!(t.set_visibility(&owner, Visibility::Organization), Ok(true));
+        assert_eq!(
+            t.set_visibility(&owner, Visibility::Organization),
+            Ok(false)
+        );
+        assert!(t.visible_to(&successor));
+        assert!(t.visible_to(&colleague));
+        assert!(!t.visible_to(&stranger));
+        // and makes it private again
+        assert_eq!(t.set_visibility(&owner, Visibility::Private), Ok(true));
+        assert!(!t.visible_to(&colleague));
+    }
+
+    #[test]
+    fn a_thread_synced_before_holders_were_recorded_is_its_seats() {
+        let t = thread("2026-03-31T09:00:00Z");
+        assert_eq!(t.holder, None);
+        assert!(t.visible_to(&viewer("c1", "s1", "anyone")));
+        assert!(!t.visible_to(&viewer("c1", "s2", "anyone")));
     }
 }

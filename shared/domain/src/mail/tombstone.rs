@@ -163,6 +163,8 @@ mod tests {
             thread_id: "t1".into(),
             counterpart: EmailAddress::parse("j@x.org").unwrap(),
             visibility: crate::mail::Visibility::Private,
+            holder: None,
+            profile: None,
             started_from_product: false,
             last_activity_at: ts("2026-01-01T09:00:00Z"),
         };
@@ -293,6 +295,8 @@ mod tests {
             thread_id: "t1".into(),
             counterpart: EmailAddress::parse("jane@cand.example").unwrap(),
             visibility: crate::mail::Visibility::Private,
+            holder: None,
+            profile: None,
             started_from_product: true,
             last_activity_at: ts("2026-01-01T00:00:00Z"),
         };

@@ -101,6 +101,41 @@ pub trait MailReader: Send + Sync {
     fn resume_after(&self, thread: &Thread) -> PageToken;
 }
 
+/// Who sees which thread: a candidate's conversations as one person may see them, and the
+/// owner's choice to share a thread.
+#[async_trait]
+pub trait Conversations: Send + Sync {
+    /// The contract's threads matched to `profile` that `viewer` may see
+    /// ([`Thread::visible_to`]): their own private ones and those shared with the contract.
+    ///
+    /// [`Thread::visible_to`]: crate::mail::Thread::visible_to
+    async fn of_profile(
+        &self,
+        viewer: &crate::mail::Viewer,
+        profile: &crate::ids::ProfileId,
+    ) -> Result<Vec<Thread>, StoreError>;
+
+    /// A seat's thread, if it has one by that id.
+    async fn thread(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        thread_id: &str,
+    ) -> Result<Option<Thread>, StoreError>;
+
+    /// Stores who sees a thread ([`StoreError::NotFound`] when there is no such thread).
+    /// The caller has checked that the owner asks ([`Thread::set_visibility`]).
+    ///
+    /// [`Thread::set_visibility`]: crate::mail::Thread::set_visibility
+    async fn set_visibility(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        thread_id: &str,
+        visibility: crate::mail::Visibility,
+    ) -> Result<(), StoreError>;
+}
+
 /// The decisions not to sync a message, kept for a while so that "why did this not sync?"
 /// has an answer.
 #[async_trait]

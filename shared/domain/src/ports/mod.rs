@@ -18,7 +18,9 @@ pub mod tenancy;
 pub mod tokens;
 
 pub use error::{BoxError, StoreError};
-pub use mail::{ExpiredThread, MailReader, Retention, SkipLog, StoreOutcome, ThreadStore};
+pub use mail::{
+    Conversations, ExpiredThread, MailReader, Retention, SkipLog, StoreOutcome, ThreadStore,
+};
 pub use mailbox::{
     ChangePage, CursorUpdate, MailChange, MailItem, MailMessage, MailboxChanges, MailboxError,
     MailboxSource, Resync,

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId, UserId};
 use hiresync_domain::mail::{Direction, Message, SkipRecord, Thread, ThreadTombstone, Visibility};
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -22,7 +22,13 @@ pub(super) struct ThreadRecord {
     seat_id: SeatId,
     thread_id: String,
     counterpart: EmailAddress,
-    visibility: Visibility,
+    pub visibility: Visibility,
+    /// Who the thread was synced for; absent on threads stored before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    holder: Option<UserId>,
+    /// The candidate profile it was matched to; absent when it matched none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    profile: Option<ProfileId>,
     started_from_product: bool,
     pub last_activity_at: Timestamp,
     /// `last_activity_at` as microseconds since the epoch: a number, so that a condition
@@ -52,6 +58,8 @@ impl ThreadRecord {
             thread.seat_id.clone(),
             thread.thread_id.clone(),
             thread.counterpart.clone(),
+            thread.holder.clone(),
+            thread.profile.clone(),
             thread.started_from_product,
             at,
         );
@@ -60,7 +68,10 @@ impl ThreadRecord {
             pk: keys::mail_pk(&new.contract_id, &new.seat_id),
             sk: keys::thread_sk(&new.thread_id),
             entity: THREAD.to_owned(),
-            counterpart_pk: keys::counterpart_pk(&new.contract_id, &new.counterpart),
+            counterpart_pk: match &new.profile {
+                Some(profile) => keys::profile_threads_pk(&new.contract_id, profile),
+                None => keys::counterpart_pk(&new.contract_id, &new.counterpart),
+            },
             counterpart_sk: keys::counterpart_sk(&new.seat_id, &new.thread_id),
             expiry_pk: keys::expiry_pk(&new.contract_id, &new.seat_id, &new.thread_id, expires_at),
             expiry_sk: keys::expiry_sk(expires_at, &new.contract_id, &new.seat_id, &new.thread_id),
@@ -71,6 +82,8 @@ impl ThreadRecord {
             thread_id: new.thread_id,
             counterpart: new.counterpart,
             visibility: new.visibility,
+            holder: new.holder,
+            profile: new.profile,
             started_from_product: new.started_from_product,
             message_count: 0,
             version: 0,
@@ -84,6 +97,8 @@ impl ThreadRecord {
             thread_id: self.thread_id,
             counterpart: self.counterpart,
             visibility: self.visibility,
+            holder: self.holder,
+            profile: self.profile,
             started_from_product: self.started_from_product,
             last_activity_at: self.last_activity_at,
         }

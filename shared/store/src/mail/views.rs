@@ -1,11 +1,11 @@
 //! What the seats see of the synced mail ([`MailReader`]): a seat's own threads page by
-//! page, the threads of a counterpart the viewer may see, and the owner's choice of who
-//! sees a thread.
+//! page; and [`Conversations`]: a candidate's threads the viewer may see, and the owner's
+//! choice of who sees a thread.
 
 use async_trait::async_trait;
-use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
-use hiresync_domain::mail::{Message, Thread, Visibility};
-use hiresync_domain::ports::{MailReader, Page, PageToken, ThreadStore};
+use hiresync_domain::ids::{ContractId, ProfileId, SeatId};
+use hiresync_domain::mail::{Message, Thread, Viewer, Visibility};
+use hiresync_domain::ports::{Conversations, MailReader, Page, PageToken, ThreadStore};
 
 use super::records::ThreadRecord;
 use super::{n, DynamoMailStore, MAX_SORT_KEY, THREAD};
@@ -88,32 +88,38 @@ impl MailReader for DynamoMailStore {
     }
 }
 
-impl DynamoMailStore {
-    /// The threads of `contract` with `counterpart` that `viewer` may see: its own, and
-    /// those other seats shared with the organization. The domain decides
-    /// ([`Thread::visible_to`]); the index is eventually consistent.
-    pub async fn threads_with_counterpart(
+#[async_trait]
+impl Conversations for DynamoMailStore {
+    /// The `by-counterpart` index's partition of the profile (eventually consistent); the
+    /// domain decides what the viewer sees.
+    async fn of_profile(
         &self,
-        contract: &ContractId,
-        counterpart: &EmailAddress,
-        viewer: &SeatId,
+        viewer: &Viewer,
+        profile: &ProfileId,
     ) -> Result<Vec<Thread>, StoreError> {
         Ok(self
             .items()
             .query("counterpart_pk = :pk")
             .index("by-counterpart")
-            .string(":pk", keys::counterpart_pk(contract, counterpart))
+            .string(":pk", keys::profile_threads_pk(&viewer.contract, profile))
             .all::<ThreadRecord>()
             .await?
             .into_iter()
             .map(ThreadRecord::into_domain)
-            .filter(|thread| thread.visible_to(contract, viewer))
+            .filter(|thread| thread.visible_to(viewer))
             .collect())
     }
 
-    /// The owner's choice of who sees a thread. [`StoreError::NotFound`] when there is no
-    /// such thread.
-    pub async fn set_visibility(
+    async fn thread(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        thread_id: &str,
+    ) -> Result<Option<Thread>, StoreError> {
+        DynamoMailStore::thread(self, contract, seat, thread_id).await
+    }
+
+    async fn set_visibility(
         &self,
         contract: &ContractId,
         seat: &SeatId,

@@ -6,11 +6,14 @@
 use std::collections::BTreeSet;
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
+use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
 use hiresync_domain::mail::{
-    Direction, Message, SkipRecord, Thread, ThreadTombstone, Visibility, TOMBSTONE_RETENTION_DAYS,
+    Direction, Message, SkipRecord, Thread, ThreadTombstone, Viewer, Visibility,
+    TOMBSTONE_RETENTION_DAYS,
 };
-use hiresync_domain::ports::{MailReader, SkipLog, StoreError, StoreOutcome, ThreadStore};
+use hiresync_domain::ports::{
+    Conversations, MailReader, SkipLog, StoreError, StoreOutcome, ThreadStore,
+};
 use hiresync_domain::Timestamp;
 use hiresync_store::{keys, DynamoMailStore};
 
@@ -71,6 +74,8 @@ fn thread(contract_id: &str, seat_id: &str, thread_id: &str, with: &str, at: &st
         thread_id: thread_id.into(),
         counterpart: addr(with),
         visibility: Visibility::Private,
+        holder: None,
+        profile: None,
         started_from_product: false,
         last_activity_at: ts(at),
     }

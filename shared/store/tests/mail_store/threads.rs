@@ -227,32 +227,45 @@ async fn the_same_rfc_message_under_two_provider_ids_is_stored_once() {
 #[tokio::test]
 async fn threads_are_private_until_shared_and_never_cross_contracts() {
     let store = mail("mail-visibility").await;
-    let jane = addr("jane@example.org");
     let (acme, globex) = (contract("acme"), contract("globex"));
-    // GIVEN a thread of acme's seat-1 and one of globex's seat-g1, both with jane
-    let mine = thread(
-        "acme",
-        "seat-1",
-        "conv-1",
-        "jane@example.org",
-        "2026-03-02T09:00:00Z",
-    );
-    let theirs = thread(
-        "globex",
-        "seat-g1",
-        "conv-9",
-        "jane@example.org",
-        "2026-03-02T09:00:00Z",
-    );
+    // GIVEN a thread of acme's seat-1 (synced for u1) and one of globex's seat-g1, both
+    // with jane, matched to the profile p-jane of each contract
+    let jane_profile = hiresync_domain::ids::ProfileId::parse("p-jane").unwrap();
+    let mine = Thread {
+        holder: Some(UserId::parse("u1").unwrap()),
+        profile: Some(jane_profile.clone()),
+        ..thread(
+            "acme",
+            "seat-1",
+            "conv-1",
+            "jane@example.org",
+            "2026-03-02T09:00:00Z",
+        )
+    };
+    let theirs = Thread {
+        profile: Some(jane_profile.clone()),
+        ..thread(
+            "globex",
+            "seat-g1",
+            "conv-9",
+            "jane@example.org",
+            "2026-03-02T09:00:00Z",
+        )
+    };
     for t in [&mine, &theirs] {
         let m = message(t, "m1", None, "2026-03-02T09:00:00Z");
         store.threads().store_message(t, &m).await.unwrap();
     }
-    let visible = |c: ContractId, s: &'static str| {
-        let (store, jane) = (store.clone(), jane.clone());
+    let visible_to = |c: ContractId, s: &'static str, u: &'static str| {
+        let (store, profile) = (store.clone(), jane_profile.clone());
         async move {
+            let viewer = Viewer {
+                contract: c,
+                seat: seat(s),
+                user: UserId::parse(u).unwrap(),
+            };
             store
-                .threads_with_counterpart(&c, &jane, &seat(s))
+                .of_profile(&viewer, &profile)
                 .await
                 .unwrap()
                 .into_iter()
@@ -261,9 +274,14 @@ async fn threads_are_private_until_shared_and_never_cross_contracts() {
         }
     };
 
-    // THEN the owner sees its thread; another seat of the contract sees nothing
+    let visible = |c: ContractId, s: &'static str| visible_to(c, s, "u1");
+    // THEN its owner sees the thread; another seat of the contract sees nothing, nor does
+    // the seat's next holder
     assert_eq!(visible(acme.clone(), "seat-1").await, vec!["conv-1"]);
     assert!(visible(acme.clone(), "seat-2").await.is_empty());
+    assert!(visible_to(acme.clone(), "seat-1", "u-next")
+        .await
+        .is_empty());
 
     // WHEN both owners share with their organizations
     store
@@ -287,6 +305,10 @@ async fn threads_are_private_until_shared_and_never_cross_contracts() {
 
     // THEN each contract's other seats see their own contract's thread, never the other's
     assert_eq!(visible(acme.clone(), "seat-2").await, vec!["conv-1"]);
+    assert_eq!(
+        visible_to(acme.clone(), "seat-1", "u-next").await,
+        vec!["conv-1"]
+    );
     assert_eq!(visible(globex.clone(), "seat-g2").await, vec!["conv-9"]);
 
     // AND a later message keeps the owner's choice
@@ -296,8 +318,7 @@ async fn threads_are_private_until_shared_and_never_cross_contracts() {
         .store_message(&at(&mine, &later), &later)
         .await
         .unwrap();
-    let shared = store
-        .thread(&mine.contract_id, &mine.seat_id, "conv-1")
+    let shared = DynamoMailStore::thread(&store, &mine.contract_id, &mine.seat_id, "conv-1")
         .await
         .unwrap()
         .unwrap();

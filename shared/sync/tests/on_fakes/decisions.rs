@@ -26,6 +26,9 @@ async fn a_kept_message_stores_a_private_thread_and_its_message() {
     assert_eq!(thread.visibility, Visibility::Private);
     assert_eq!(thread.counterpart, addr("jane@cand.example"));
     assert_eq!(thread.last_activity_at, ts("2026-02-20T10:00:00Z"));
+    // synced for the person who connected the mailbox, matched to jane's profile
+    assert_eq!(thread.holder.unwrap().as_str(), "u-holder");
+    assert_eq!(thread.profile.unwrap().as_str(), "p-jane");
     let messages = w.mail.messages(&acme(), &seat(), "c-jane").await.unwrap();
     assert_eq!(messages.len(), 1);
     assert_eq!(messages[0].direction, Direction::Received);
@@ -333,6 +336,8 @@ async fn a_thread_back_after_a_removal_for_inactivity_syncs_only_what_came_later
         seat(),
         "c-jane".into(),
         addr("jane@cand.example"),
+        None,
+        None,
         false,
         ts("2025-08-01T00:00:00Z"),
     );

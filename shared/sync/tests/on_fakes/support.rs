@@ -227,6 +227,7 @@ pub fn connection(provider: Provider) -> Connection {
         },
         ts(CONNECTED),
     )
+    .by(hiresync_domain::ids::UserId::parse("u-holder").unwrap())
 }
 
 pub fn job(reason: SyncReason) -> SyncJob {
