@@ -208,7 +208,7 @@ pub(crate) async fn conversations(
         .of_profile(&viewer(&caller), &profile)
         .await
         .map_err(Failure::from)?;
-    threads.sort_by(|a, b| b.last_activity_at.cmp(&a.last_activity_at));
+    threads.sort_by_key(|t| std::cmp::Reverse(t.last_activity_at));
     let conversations: Vec<serde_json::Value> = threads
         .iter()
         .map(|t| {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use hiresync_domain::directory::DirectoryEntry;
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::EmailAddress;
-use hiresync_domain::mail::{Message, SkipRecord, Thread, ThreadTombstone};
+use hiresync_domain::mail::{Message, Origin, SkipRecord, Thread, ThreadTombstone};
 use hiresync_domain::policy::{self, Decision, MessageFacts, SkipReason};
 use hiresync_domain::ports::{MailItem, MailMessage, MailboxChanges, StoreOutcome};
 use hiresync_domain::Timestamp;
@@ -115,12 +115,14 @@ impl Ingestor {
                         conn.seat_id.clone(),
                         f.thread_id.clone(),
                         counterpart,
-                        // Synced for the person who connected the mailbox.
-                        conn.authorized_by.clone(),
-                        profile,
-                        // A thread back after a removal for inactivity keeps its origin.
-                        f.started_from_product
-                            || state.as_ref().is_some_and(|s| s.started_from_product),
+                        Origin {
+                            // Synced for the person who connected the mailbox.
+                            holder: conn.authorized_by.clone(),
+                            profile,
+                            // A thread back after a removal for inactivity keeps its origin.
+                            started_from_product: f.started_from_product
+                                || state.as_ref().is_some_and(|s| s.started_from_product),
+                        },
                         f.at,
                     ),
                 };

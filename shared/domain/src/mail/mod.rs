@@ -55,6 +55,15 @@ pub struct Thread {
     pub last_activity_at: Timestamp,
 }
 
+/// Where a new thread comes from: whom it was synced for, the profile its counterpart
+/// matched, and whether the conversation was started from the product.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub holder: Option<UserId>,
+    pub profile: Option<ProfileId>,
+    pub started_from_product: bool,
+}
+
 /// Who is looking: the caller's contract, seat and person, from its bearer token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Viewer {
@@ -76,11 +85,14 @@ impl Thread {
         seat_id: SeatId,
         thread_id: String,
         counterpart: EmailAddress,
-        holder: Option<UserId>,
-        profile: Option<ProfileId>,
-        started_from_product: bool,
+        origin: Origin,
         at: Timestamp,
     ) -> Self {
+        let Origin {
+            holder,
+            profile,
+            started_from_product,
+        } = origin;
         Thread {
             contract_id,
             seat_id,

@@ -5,7 +5,9 @@
 use std::collections::BTreeSet;
 
 use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId, UserId};
-use hiresync_domain::mail::{Direction, Message, SkipRecord, Thread, ThreadTombstone, Visibility};
+use hiresync_domain::mail::{
+    Direction, Message, Origin, SkipRecord, Thread, ThreadTombstone, Visibility,
+};
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
@@ -58,9 +60,11 @@ impl ThreadRecord {
             thread.seat_id.clone(),
             thread.thread_id.clone(),
             thread.counterpart.clone(),
-            thread.holder.clone(),
-            thread.profile.clone(),
-            thread.started_from_product,
+            Origin {
+                holder: thread.holder.clone(),
+                profile: thread.profile.clone(),
+                started_from_product: thread.started_from_product,
+            },
             at,
         );
         let expires_at = new.expires_at();

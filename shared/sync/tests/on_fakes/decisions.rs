@@ -336,9 +336,7 @@ async fn a_thread_back_after_a_removal_for_inactivity_syncs_only_what_came_later
         seat(),
         "c-jane".into(),
         addr("jane@cand.example"),
-        None,
-        None,
-        false,
+        hiresync_domain::mail::Origin::default(),
         ts("2025-08-01T00:00:00Z"),
     );
     w.mail.bury(ThreadTombstone::for_inactivity(
