@@ -14,6 +14,30 @@ pub struct Seat {
     pub contract_id: ContractId,
     /// The person holding the seat; `None` while the seat is parked.
     pub holder: Option<UserId>,
+    /// The product's instant of the last transfer or parking applied; an older event
+    /// changes nothing.
+    #[serde(default)]
+    pub changed_at: Option<crate::Timestamp>,
+}
+
+/// A change of hands the product announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SeatChange {
+    /// The seat goes to `holder`.
+    Transferred { holder: UserId },
+    /// Nobody holds the seat.
+    Parked,
+}
+
+impl SeatChange {
+    /// What the former holder loses: every authorization of the seat (the new holder
+    /// authorizes their own mailbox; the data stays with the seat).
+    pub fn effects(&self) -> Vec<Effect> {
+        deauthorize_both(match self {
+            SeatChange::Transferred { .. } => DeauthorizationReason::SeatTransferred,
+            SeatChange::Parked => DeauthorizationReason::SeatParked,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -37,6 +61,34 @@ impl Seat {
             id,
             contract_id,
             holder,
+            changed_at: None,
+        }
+    }
+
+    /// Applies a change the product made at `at`. An event older than the last one applied
+    /// is [`Lifecycle::Stale`] (delivered out of order); the same one again is
+    /// [`Lifecycle::Repeated`], and its effects are still to be carried out (a first
+    /// attempt may have stopped after writing the seat).
+    ///
+    /// [`Lifecycle::Stale`]: crate::contract::Lifecycle::Stale
+    /// [`Lifecycle::Repeated`]: crate::contract::Lifecycle::Repeated
+    pub fn change(
+        &mut self,
+        change: &SeatChange,
+        at: crate::Timestamp,
+    ) -> crate::contract::Lifecycle {
+        use crate::contract::Lifecycle;
+        match self.changed_at {
+            Some(last) if last > at => Lifecycle::Stale,
+            Some(last) if last == at => Lifecycle::Repeated,
+            _ => {
+                self.holder = match change {
+                    SeatChange::Transferred { holder } => Some(holder.clone()),
+                    SeatChange::Parked => None,
+                };
+                self.changed_at = Some(at);
+                Lifecycle::Applied
+            }
         }
     }
 

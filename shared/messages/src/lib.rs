@@ -34,6 +34,37 @@ pub struct FanOutPage {
     pub change: String,
 }
 
+/// What `DeauthorizationsQueue` carries: pages of a settings change, and the product's seat
+/// events (the rule delivers their detail alone), which take the former holder's
+/// authorizations away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FanOutMessage {
+    Page(FanOutPage),
+    /// `seat.transferred`.
+    Transferred(SeatTransferred),
+    /// `seat.parked`.
+    Parked(SeatParked),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatTransferred {
+    pub contract_id: ContractId,
+    pub seat_id: SeatId,
+    /// The new holder (the product's user id, the `sub` of their tokens).
+    pub holder: hiresync_domain::ids::UserId,
+    pub transferred_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeatParked {
+    pub contract_id: ContractId,
+    pub seat_id: SeatId,
+    pub parked_at: Timestamp,
+}
+
 /// Why a connection must be synced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -20,6 +20,9 @@ struct SeatRecord {
     contract_id: ContractId,
     seat_id: SeatId,
     holder: Option<UserId>,
+    /// The last transfer or parking applied; absent until the first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    changed_at: Option<hiresync_domain::Timestamp>,
 }
 
 impl Record for SeatRecord {
@@ -35,13 +38,17 @@ impl SeatRecord {
             contract_id: seat.contract_id.clone(),
             seat_id: seat.id.clone(),
             holder: seat.holder.clone(),
+            changed_at: seat.changed_at,
         }
     }
 
     fn into_domain(self) -> Versioned<Seat> {
         Versioned {
             version: self.version,
-            value: Seat::new(self.seat_id, self.contract_id, self.holder),
+            value: Seat {
+                changed_at: self.changed_at,
+                ..Seat::new(self.seat_id, self.contract_id, self.holder)
+            },
         }
     }
 }
