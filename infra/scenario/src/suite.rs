@@ -279,6 +279,12 @@ impl Suite {
         self.send(&self.queues.purge, &detail).await
     }
 
+    /// Publishes a seat event (`seat.transferred`, `seat.parked`) as the product's rule
+    /// delivers it: its detail alone, onto the deauthorizations queue.
+    pub async fn seat_event(&self, detail: serde_json::Value) -> anyhow::Result<()> {
+        self.send(&self.queues.fan_out, &detail).await
+    }
+
     /// The receipt of the contract's latest purge.
     pub async fn purge_receipt(
         &self,

@@ -218,6 +218,8 @@ pub(super) async fn run(suite: &Suite) -> anyhow::Result<()> {
     );
     anyhow::ensure!(before == after, "duplicated pushes changed what is stored");
 
+    super::transfer::run(&mut rita).await?;
+
     crate::heading("Seven months on, with no mail since, the hourly retention sweep runs");
     // The sweep has run since the suite started (its mark is today); seven months on it
     // walks every day's bucket since then.

@@ -14,6 +14,7 @@
 mod desk;
 mod google;
 mod microsoft;
+mod transfer;
 
 use jiff::Timestamp;
 
