@@ -503,6 +503,35 @@ async fn a_suspended_contract_loses_all_its_third_party_data_and_nothing_else() 
         .await
         .unwrap();
     assert_eq!(sync, SyncStart::Historical);
+
+    // AND a step of the finished run delivered late touches nothing of the new connection
+    w.purger
+        .handle(
+            PurgeMessage::Step(PurgeStep::Seat {
+                contract: acme.clone(),
+                suspended_at: ts(SUSPENDED),
+                seat: seat("s1"),
+                deleted: Default::default(),
+            }),
+            ts(REACTIVATED),
+            &|| false,
+        )
+        .await
+        .unwrap();
+    let stores = &w.h.connector.stores;
+    let email = stores
+        .connections
+        .get(&acme, &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(email.value.is_authorized());
+    assert!(stores
+        .tokens
+        .get(&acme, &seat("s1"), ConnectionKind::Email)
+        .await
+        .unwrap()
+        .is_some());
 }
 
 #[tokio::test]

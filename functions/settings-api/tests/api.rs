@@ -1075,6 +1075,20 @@ async fn an_admin_pins_the_contract_to_its_organizations_and_a_personal_account_
         .contains("remove the list"));
 }
 
+/// The `thread_id`s of the list under `key` in what GET `path` answers `bearer`, sorted.
+async fn thread_ids(api: &Api, path: &str, bearer: &str, key: &str) -> Vec<String> {
+    let (s, b) = api.call("GET", path, Some(bearer), None).await;
+    assert_eq!(s, StatusCode::OK, "{path}: {b}");
+    let mut ids: Vec<String> = b[key]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["thread_id"].as_str().unwrap().to_owned())
+        .collect();
+    ids.sort();
+    ids
+}
+
 /// A thread of acme's `seat`, synced for `holder`, matched to the profile `p-jane`.
 async fn jane_thread(mail: &hiresync_store::DynamoMailStore, seat: &str, holder: &str, id: &str) {
     let thread = Thread {
@@ -1097,43 +1111,20 @@ async fn a_thread_is_its_holders_until_shared_even_after_the_seat_changes_hands(
     let conversations = |bearer: String| {
         let api = &api;
         async move {
-            let (s, b) = api
-                .call(
-                    "GET",
-                    "/v1/contracts/acme/candidates/p-jane/conversations",
-                    Some(&bearer),
-                    None,
-                )
-                .await;
-            assert_eq!(s, StatusCode::OK, "{b}");
-            let mut ids: Vec<String> = b["conversations"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|c| c["thread_id"].as_str().unwrap().to_owned())
-                .collect();
-            ids.sort();
-            ids
+            let path = "/v1/contracts/acme/candidates/p-jane/conversations";
+            thread_ids(api, path, &bearer, "conversations").await
         }
     };
     let listed = |bearer: String| {
         let api = &api;
         async move {
-            let (s, b) = api
-                .call(
-                    "GET",
-                    "/v1/contracts/acme/seats/s1/threads",
-                    Some(&bearer),
-                    None,
-                )
-                .await;
-            assert_eq!(s, StatusCode::OK, "{b}");
-            b["threads"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|t| t["thread_id"].as_str().unwrap().to_owned())
-                .collect::<Vec<_>>()
+            thread_ids(
+                api,
+                "/v1/contracts/acme/seats/s1/threads",
+                &bearer,
+                "threads",
+            )
+            .await
         }
     };
     let successor = || {

@@ -16,13 +16,11 @@ fn record(id: &str, body: &str) -> SqsMessage {
     m
 }
 
-#[tokio::test]
-async fn a_malformed_page_fails_alone_and_a_valid_one_continues_the_fan_out() {
-    let h = Harness::new("fanout-handler").await;
-    let acme = ContractId::parse("acme").unwrap();
+/// The admin chooses Microsoft 365 with Send & view.
+async fn enable_microsoft(h: &Harness, acme: &ContractId) {
     h.connector
         .change_settings(
-            &acme,
+            acme,
             SettingsUpdate {
                 provider: Some(Provider::Microsoft365),
                 email_access: Some(EmailAccess::SendAndView),
@@ -32,6 +30,13 @@ async fn a_malformed_page_fails_alone_and_a_valid_one_continues_the_fan_out() {
         )
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_malformed_page_fails_alone_and_a_valid_one_continues_the_fan_out() {
+    let h = Harness::new("fanout-handler").await;
+    let acme = ContractId::parse("acme").unwrap();
+    enable_microsoft(&h, &acme).await;
     h.connector
         .change_settings(
             &acme,
@@ -85,18 +90,7 @@ async fn a_seat_changing_hands_ends_its_former_holders_authorizations_and_keeps_
     let h = Harness::new("fanout-seat-events").await;
     let acme = ContractId::parse("acme").unwrap();
     let s1 = SeatId::parse("s1").unwrap();
-    h.connector
-        .change_settings(
-            &acme,
-            SettingsUpdate {
-                provider: Some(Provider::Microsoft365),
-                email_access: Some(EmailAccess::SendAndView),
-                calendar_enabled: None,
-            },
-            ts(NOW),
-        )
-        .await
-        .unwrap();
+    enable_microsoft(&h, &acme).await;
     h.microsoft_tenant(
         "ms-refresh-token-seat",
         "Mail.Read Mail.Send User.Read openid profile email",

@@ -98,6 +98,19 @@ impl Purger {
         }
     }
 
+    /// Whether the run of `suspended_at` is the contract's current state: suspended by that
+    /// very event. A step of an older run delivered late (after a reactivation, or a newer
+    /// suspension that has its own run) does nothing, so it never touches what seats
+    /// connected since.
+    async fn is_current(&self, c: &ContractId, suspended_at: Timestamp) -> Result<bool, Failure> {
+        let contract = self.connector.settings(c).await?;
+        let current = !contract.is_active() && contract.lifecycle_at == Some(suspended_at);
+        if !current {
+            info!(contract = %c, suspended_at = %suspended_at, "step of a purge run that is no longer current; ignored");
+        }
+        Ok(current)
+    }
+
     async fn send(&self, message: PurgeMessage, delay: Duration) -> Result<(), Failure> {
         Ok(self.queue.purge(&message, delay).await?)
     }
@@ -183,6 +196,9 @@ impl Purger {
         suspended_at: Timestamp,
         page: Option<String>,
     ) -> Result<(), Failure> {
+        if !self.is_current(c, suspended_at).await? {
+            return Ok(());
+        }
         let token = page.map(PageToken::from_string);
         let listed = self
             .connector
@@ -231,6 +247,9 @@ impl Purger {
         now: Timestamp,
         out_of_time: &(dyn Fn() -> bool + Sync),
     ) -> Result<(), Failure> {
+        if !self.is_current(c, suspended_at).await? {
+            return Ok(());
+        }
         let mut awaiting_provider = 0;
         for pass in 1..=SEAT_PASSES {
             awaiting_provider = self.retire_seat(c, s, &mut deleted, now).await?;
@@ -383,6 +402,9 @@ impl Purger {
         attempt: u32,
         now: Timestamp,
     ) -> Result<(), Failure> {
+        if !self.is_current(c, suspended_at).await? {
+            return Ok(());
+        }
         let Some(mut receipt) = self.store.run(c, suspended_at).await? else {
             return Err(Failure::NotFound("purge run"));
         };
