@@ -14,6 +14,7 @@ use std::future::Future;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
 use futures::stream::{self, StreamExt};
+use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use tracing::{error, warn};
 
@@ -69,10 +70,18 @@ where
     };
     let id = meta.message_id.clone();
     let receive_count = meta.receive_count;
-    match handler(message, meta).await {
-        Ok(()) => true,
-        Err(e) => {
+    // A record that panics fails alone; the rest of the batch goes on.
+    let outcome = std::panic::AssertUnwindSafe(async move { handler(message, meta).await })
+        .catch_unwind()
+        .await;
+    match outcome {
+        Ok(Ok(())) => true,
+        Ok(Err(e)) => {
             warn!(message_id = %id, receive_count, error_type = %e.error_type(), error = %Chain(&e), "record failed; SQS will redeliver it");
+            false
+        }
+        Err(_) => {
+            error!(message_id = %id, receive_count, "record handler panicked; SQS will redeliver it");
             false
         }
     }
@@ -166,6 +175,23 @@ mod tests {
             .iter()
             .map(|f| f.item_identifier.as_str())
             .collect()
+    }
+
+    #[tokio::test]
+    async fn a_record_that_panics_fails_alone() {
+        let e = event(vec![
+            record("a", None, "1"),
+            record("b", None, "2"),
+            record("c", None, "3"),
+        ]);
+        let r = process(e, Ordering::Concurrent(2), |n: u32, _| async move {
+            if n == 2 {
+                panic!("a bug on one record");
+            }
+            Ok::<_, Oops>(())
+        })
+        .await;
+        assert_eq!(failures(&r), vec!["b"]);
     }
 
     #[tokio::test]

@@ -1,0 +1,215 @@
+//! What operating hiresync needs from template.yaml, checked on the file itself: nothing
+//! fails unseen, nothing grows without bound, nothing precious is deleted with the stack.
+//! Each rule names what breaks it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use std::collections::BTreeSet;
+
+use hiresync_localstack::repository_template_path;
+use serde_norway::{Mapping, Value};
+
+fn template() -> Value {
+    let text = std::fs::read_to_string(repository_template_path()).unwrap();
+    serde_norway::from_str(&text).unwrap()
+}
+
+fn resources(doc: &Value) -> &Mapping {
+    doc.get("Resources").and_then(Value::as_mapping).unwrap()
+}
+
+fn of_type<'a>(doc: &'a Value, kind: &str) -> Vec<(&'a str, &'a Value)> {
+    resources(doc)
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(Value::as_str) == Some(kind))
+        .map(|(id, r)| (id.as_str().unwrap(), r))
+        .collect()
+}
+
+/// Every logical id a value refers to (`!Ref X`, `!GetAtt X.Attr`), anywhere inside it.
+fn references(value: &Value) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut stack = vec![value];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Tagged(t) if t.tag == "Ref" || t.tag == "GetAtt" => {
+                if let Some(s) = t.value.as_str() {
+                    found.insert(s.split('.').next().unwrap_or_default().to_owned());
+                }
+            }
+            Value::Tagged(t) => stack.push(&t.value),
+            Value::Mapping(m) => stack.extend(m.values()),
+            Value::Sequence(s) => stack.extend(s.iter()),
+            _ => {}
+        }
+    }
+    found
+}
+
+fn props(resource: &Value) -> &Value {
+    resource.get("Properties").unwrap()
+}
+
+/// The queues some queue, schedule or target sends what failed to.
+fn dead_letter_queues(doc: &Value) -> BTreeSet<String> {
+    let mut dlqs = BTreeSet::new();
+    for (_, q) in of_type(doc, "AWS::SQS::Queue") {
+        if let Some(redrive) = q.get("Properties").and_then(|p| p.get("RedrivePolicy")) {
+            dlqs.extend(references(redrive));
+        }
+    }
+    for (_, f) in of_type(doc, "AWS::Serverless::Function") {
+        if let Some(events) = props(f).get("Events").and_then(Value::as_mapping) {
+            for e in events.values() {
+                if let Some(dlc) = e.get("Properties").and_then(|p| p.get("DeadLetterConfig")) {
+                    assert!(
+                        dlc.get("Arn").is_some(),
+                        "a dead-letter queue SAM creates on its own has no alarm: name one"
+                    );
+                    dlqs.extend(references(dlc));
+                }
+            }
+        }
+    }
+    dlqs
+}
+
+/// For each alarm: the metric and the resources its dimensions name.
+fn alarms(doc: &Value) -> Vec<(String, BTreeSet<String>)> {
+    of_type(doc, "AWS::CloudWatch::Alarm")
+        .into_iter()
+        .map(|(_, a)| {
+            let p = props(a);
+            assert!(
+                references(p.get("AlarmActions").unwrap()).contains("AlarmTopic"),
+                "every alarm tells the alarm topic"
+            );
+            (
+                p.get("MetricName")
+                    .and_then(Value::as_str)
+                    .unwrap()
+                    .to_owned(),
+                references(p.get("Dimensions").unwrap()),
+            )
+        })
+        .collect()
+}
+
+fn alarmed(doc: &Value, metric: &str, id: &str) -> bool {
+    alarms(doc)
+        .iter()
+        .any(|(m, dims)| m == metric && dims.contains(id))
+}
+
+#[test]
+fn every_dead_letter_queue_has_an_alarm_on_its_depth() {
+    let doc = template();
+    let dlqs = dead_letter_queues(&doc);
+    assert!(dlqs.len() >= 8, "{dlqs:?}");
+    for q in &dlqs {
+        assert!(
+            alarmed(&doc, "ApproximateNumberOfMessagesVisible", q),
+            "{q} has no alarm on its depth"
+        );
+    }
+    assert!(alarmed(
+        &doc,
+        "ApproximateAgeOfOldestMessage",
+        "SyncJobsQueue"
+    ));
+    assert!(alarmed(&doc, "5xx", "HttpApi"));
+}
+
+#[test]
+fn every_function_has_its_log_group_with_a_retention_and_alarms_on_errors_and_throttles() {
+    let doc = template();
+    let functions = of_type(&doc, "AWS::Serverless::Function");
+    assert!(functions.len() >= 8);
+    for (id, f) in functions {
+        let group = props(f)
+            .get("LoggingConfig")
+            .and_then(|l| l.get("LogGroup"))
+            .map(references)
+            .and_then(|r| r.into_iter().next())
+            .unwrap_or_else(|| panic!("{id} has no log group of its own"));
+        let resource = resources(&doc).get(group.as_str()).unwrap();
+        assert_eq!(
+            resource.get("Type").and_then(Value::as_str),
+            Some("AWS::Logs::LogGroup")
+        );
+        assert!(
+            references(props(resource).get("RetentionInDays").unwrap())
+                .contains("LogRetentionDays"),
+            "{id}'s logs expire after LogRetentionDays"
+        );
+        for metric in ["Errors", "Throttles"] {
+            assert!(alarmed(&doc, metric, id), "{id} has no {metric} alarm");
+        }
+    }
+}
+
+#[test]
+fn tables_and_the_token_key_outlive_the_stack() {
+    let doc = template();
+    let mut precious = of_type(&doc, "AWS::DynamoDB::Table");
+    assert!(precious.len() >= 4);
+    for (id, t) in &precious {
+        assert_eq!(
+            props(t).get("DeletionProtectionEnabled"),
+            Some(&Value::Bool(true)),
+            "{id} is protected from deletion"
+        );
+    }
+    precious.extend(of_type(&doc, "AWS::KMS::Key"));
+    for (id, r) in precious {
+        for policy in ["DeletionPolicy", "UpdateReplacePolicy"] {
+            assert_eq!(
+                r.get(policy).and_then(Value::as_str),
+                Some("Retain"),
+                "{id} {policy}"
+            );
+        }
+    }
+}
+
+#[test]
+fn every_queue_source_has_a_concurrency_limit_and_lost_promises_keep_14_days() {
+    let doc = template();
+    let mut sources = 0;
+    for (id, f) in of_type(&doc, "AWS::Serverless::Function") {
+        let Some(events) = props(f).get("Events").and_then(Value::as_mapping) else {
+            continue;
+        };
+        for (name, e) in events {
+            if e.get("Type").and_then(Value::as_str) != Some("SQS") {
+                continue;
+            }
+            sources += 1;
+            let limit = e
+                .get("Properties")
+                .and_then(|p| p.get("ScalingConfig"))
+                .and_then(|s| s.get("MaximumConcurrency"))
+                .and_then(Value::as_u64);
+            assert!(
+                limit.is_some_and(|n| n >= 2),
+                "{id}'s {name:?} source has no concurrency limit (at least 2)"
+            );
+        }
+    }
+    assert!(sources >= 4);
+    for q in [
+        "PurgeQueue",
+        "NotificationsQueue",
+        "BookingsQueue",
+        "DeauthorizationsQueue",
+    ] {
+        let queue = resources(&doc).get(q).unwrap();
+        assert_eq!(
+            props(queue)
+                .get("MessageRetentionPeriod")
+                .and_then(Value::as_u64),
+            Some(1_209_600),
+            "{q} keeps its messages 14 days"
+        );
+    }
+}
