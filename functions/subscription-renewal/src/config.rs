@@ -14,6 +14,9 @@ pub struct Config {
     pub notifications_queue_url: String,
     pub providers: ProviderSettings,
     pub push: PushSettings,
+    /// How long a connection may go without a successful sync before a run queues one
+    /// (`CATCH_UP_MINUTES`, default 60).
+    pub catch_up: jiff::SignedDuration,
 }
 
 impl Config {
@@ -25,6 +28,9 @@ impl Config {
             notifications_queue_url: env.required("NOTIFICATIONS_QUEUE_URL"),
             providers: ProviderSettings::read(&mut env, ProviderUse::OnBehalf),
             push: read_push_settings(&mut env),
+            catch_up: jiff::SignedDuration::from_mins(
+                env.parsed_or("CATCH_UP_MINUTES", 60i64).max(1),
+            ),
         };
         env.finish(config)
     }

@@ -2,7 +2,7 @@
 //! connections left there; what fails is retried on a later run (its due time stays in the
 //! past, or is moved on by its failures, so it is found again).
 
-use hiresync_connect::{Connector, Failure, RenewalReport, RetirementReport};
+use hiresync_connect::{CatchUpReport, Connector, Failure, RenewalReport, RetirementReport};
 use jiff::Timestamp;
 use tracing::info;
 
@@ -15,16 +15,24 @@ pub const PER_SHARD: i32 = 200;
 pub struct RunReport {
     pub renewal: RenewalReport,
     pub retirement: RetirementReport,
+    pub catch_up: CatchUpReport,
 }
 
-/// Renewals and retirements are independent: a failure listing one does not keep the other
-/// from running, and the run fails (to be seen) only after both had their turn.
-pub async fn handle(connector: &Connector, now: Timestamp) -> Result<RunReport, Failure> {
+/// Renewals, retirements and catch-ups are independent: a failure listing one does not
+/// keep the others from running, and the run fails (to be seen) only after each had its
+/// turn. A catch-up is queued for every connection quiet longer than `catch_up`.
+pub async fn handle(
+    connector: &Connector,
+    now: Timestamp,
+    catch_up: jiff::SignedDuration,
+) -> Result<RunReport, Failure> {
     let renewal = connector.renew_due(now, PER_SHARD).await;
     let retirement = connector.retire_due(now, PER_SHARD).await;
+    let quiet = connector.catch_up(now, catch_up, PER_SHARD).await;
     let report = RunReport {
         renewal: renewal?,
         retirement: retirement?,
+        catch_up: quiet?,
     };
     info!(
         renewed = report.renewal.renewed,
@@ -34,6 +42,7 @@ pub async fn handle(connector: &Connector, now: Timestamp) -> Result<RunReport, 
         failed = report.renewal.failed,
         retired = report.retirement.finished,
         retirements_failed = report.retirement.failed,
+        caught_up = report.catch_up.queued,
         "renewal run done"
     );
     Ok(report)

@@ -20,11 +20,13 @@ pub use hiresync_wiring::BuildError;
 #[derive(Clone)]
 pub struct App {
     pub connector: Connector,
+    /// How long a connection may stay without a successful sync.
+    pub catch_up: jiff::SignedDuration,
 }
 
 impl App {
     pub async fn handle(&self, now: Timestamp) -> Result<RunReport, Failure> {
-        handle(&self.connector, now).await
+        handle(&self.connector, now, self.catch_up).await
     }
 }
 
@@ -44,5 +46,6 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildEr
     let clients = ProviderClients::new(&config.providers)?;
     Ok(App {
         connector: Connector::new(connect_ports(aws, &wiring, clients)).with_push(config.push),
+        catch_up: config.catch_up,
     })
 }

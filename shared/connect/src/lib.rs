@@ -8,6 +8,7 @@
 //! on the test kit's fakes.
 
 mod authorization;
+mod catch_up;
 mod connector;
 mod purge;
 mod renewal;
@@ -19,6 +20,7 @@ mod subscriptions;
 mod tokens;
 
 pub use authorization::{AuthorizationStart, Callback, Connected, SignIn};
+pub use catch_up::CatchUpReport;
 pub use connector::{ConnectPorts, Connector, NotConfigured};
 pub use hiresync_domain::failure::Failure;
 pub use hiresync_domain::ports::PushSettings;

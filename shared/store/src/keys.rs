@@ -155,6 +155,25 @@ pub fn renewal_sk(renew_at: hiresync_domain::Timestamp, subscription_id: &str) -
     format!("{}#{subscription_id}", sortable_instant(renew_at))
 }
 
+/// The `by-renewal` partitions of sync statuses (`QUIET#<n>`), by the instant of their last
+/// success: the catch-up run finds the connections quiet for too long.
+pub const QUIET_PARTITION: &str = "QUIET";
+
+/// A sync status's place in the `by-renewal` index: its shard and
+/// `<quiet since>#<contract>#<seat>#<kind>`.
+pub fn quiet_keys(
+    contract: &ContractId,
+    seat: &SeatId,
+    kind: ConnectionKind,
+    since: hiresync_domain::Timestamp,
+) -> (String, String) {
+    let name = format!("{contract}#{seat}#{}", kind.as_str());
+    (
+        format!("{QUIET_PARTITION}#{}", shard(&name, RENEWAL_SHARDS)),
+        renewal_sk(since, &name),
+    )
+}
+
 /// A purge run's receipt, named by the suspension it follows.
 pub const PURGE_RUN_PREFIX: &str = "PURGE#";
 

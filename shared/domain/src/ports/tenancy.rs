@@ -271,6 +271,21 @@ pub trait SyncStatusStore: Send + Sync {
         kind: ConnectionKind,
         status: &SyncStatus,
     ) -> Result<(), StoreError>;
+    /// The connections whose last successful sync (or, never successful, whose stage start)
+    /// is before `before`, at most `per_shard` from each shard, the quietest first.
+    async fn quiet_since(
+        &self,
+        before: Timestamp,
+        per_shard: i32,
+    ) -> Result<Vec<(ContractId, SeatId, ConnectionKind)>, StoreError>;
+    /// Takes a connection out of [`SyncStatusStore::quiet_since`] until its next status is
+    /// written (it no longer syncs); nothing if it has no status.
+    async fn forget_quiet(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<(), StoreError>;
 }
 
 /// What became of a directory write.

@@ -242,6 +242,8 @@ impl AuthorizationStore for InMemoryAuthorizations {
 #[derive(Default)]
 pub struct InMemorySyncStatus {
     items: Mutex<BTreeMap<ConnectionKey, SyncStatus>>,
+    /// Statuses taken out of the catch-up listing until written again.
+    forgotten: Mutex<std::collections::BTreeSet<ConnectionKey>>,
     pub faults: Faults,
 }
 
@@ -267,7 +269,54 @@ impl SyncStatusStore for InMemorySyncStatus {
     ) -> Result<(), StoreError> {
         self.faults.check("sync_status.put")?;
         let key = connection_key(contract, seat, kind);
+        self.forgotten.lock().unwrap().remove(&key);
         self.items.lock().unwrap().insert(key, status.clone());
+        Ok(())
+    }
+
+    async fn quiet_since(
+        &self,
+        before: jiff::Timestamp,
+        per_shard: i32,
+    ) -> Result<Vec<(ContractId, SeatId, ConnectionKind)>, StoreError> {
+        self.faults.check("sync_status.quiet_since")?;
+        let forgotten = self.forgotten.lock().unwrap();
+        let mut quiet: Vec<_> = self
+            .items
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(key, _)| !forgotten.contains(*key))
+            .map(|(key, s)| (s.last_success_at.unwrap_or(s.stage_started_at), key.clone()))
+            .filter(|(since, _)| *since < before)
+            .collect();
+        quiet.sort();
+        let limit = usize::try_from(per_shard.max(1)).unwrap_or(1) * 16;
+        Ok(quiet
+            .into_iter()
+            .take(limit)
+            .map(|(_, (c, s, k))| {
+                let kind = if k == "email" {
+                    ConnectionKind::Email
+                } else {
+                    ConnectionKind::Calendar
+                };
+                (c, s, kind)
+            })
+            .collect())
+    }
+
+    async fn forget_quiet(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        kind: ConnectionKind,
+    ) -> Result<(), StoreError> {
+        self.faults.check("sync_status.forget_quiet")?;
+        let key = connection_key(contract, seat, kind);
+        if self.items.lock().unwrap().contains_key(&key) {
+            self.forgotten.lock().unwrap().insert(key);
+        }
         Ok(())
     }
 }
