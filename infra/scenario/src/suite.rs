@@ -337,6 +337,19 @@ impl Suite {
         }
     }
 
+    /// The subscription-renewal run (renewals, provider clean-ups, catch-ups), as if it
+    /// were `now`.
+    pub async fn renewal(
+        &self,
+        now: jiff::Timestamp,
+    ) -> anyhow::Result<subscription_renewal::RunReport> {
+        self.functions
+            .renewal
+            .handle(now)
+            .await
+            .map_err(|e| anyhow::anyhow!("renewal failed: {e:?}"))
+    }
+
     /// The retention sweep, run as if it were `now`.
     pub async fn sweep(
         &self,

@@ -1,5 +1,6 @@
 //! The Google Workspace story: Gmail history, Pub/Sub pushes, the bin.
 
+use hiresync_sandbox::control::NewMail;
 use hiresync_sandbox::mailbox::Folder;
 use jiff::Timestamp;
 use serde_json::json;
@@ -94,5 +95,34 @@ pub(super) async fn run(suite: &Suite) -> anyhow::Result<()> {
 
     gus.relocate("g3", Folder::DeletedItems).await?;
     gus.table("gus moves the reply to the bin: deleted here")
-        .await
+        .await?;
+
+    crate::heading(
+        "A mail arrives and Google's push for it is lost; the renewal run an hour later catches up",
+    );
+    gus.mail(
+        "g5",
+        NewMail {
+            silent: true,
+            ..letter(
+                "jane",
+                "jane@talent.example",
+                &[me],
+                &[],
+                "Re: Coffee next week? (no push)",
+                Timestamp::now(),
+            )
+        },
+    )
+    .await?;
+    let quiet = suite.pump().await?;
+    println!(
+        "   no push, so no sync job ({} ran); the renewal run 61 minutes later finds gus quiet",
+        quiet.ingest.received
+    );
+    let report = suite
+        .renewal(Timestamp::now() + jiff::SignedDuration::from_mins(61))
+        .await?;
+    println!("   catch-up syncs queued: {}", report.catch_up.queued);
+    gus.table("The lost mail synced through the catch-up").await
 }
