@@ -1,18 +1,76 @@
 //! Sync jobs in order per connection: the batch helper holds back a failing connection's
 //! later jobs while other connections carry on; a job that keeps failing reaches the
 //! dead-letter queue after the queue's receive count.
+//!
+//! A provider that asks to wait (429 or 503 with a `Retry-After` longer than the client
+//! waits in place) delays that job alone: its message comes back after the wait rather
+//! than the queue's visibility timeout. Waiting is not failing: a job that has been
+//! throttled on `FRESH_AFTER` deliveries is queued afresh (and the old message deleted),
+//! so a long throttle never sends a healthy job to the dead-letter queue.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use hiresync_connect::Failure;
 use hiresync_messages::SyncJob;
 use hiresync_runtime::sqs_batch::{self, Ordering};
-use hiresync_sync::Ingestor;
 use jiff::Timestamp;
-use tracing::{info_span, Instrument};
+use tracing::{info, info_span, warn, Instrument};
 
-pub async fn handle(ingestor: &Ingestor, event: SqsEvent, now: Timestamp) -> SqsBatchResponse {
-    sqs_batch::process(event, Ordering::Fifo, |job: SyncJob, _| async move {
+use crate::App;
+
+/// Deliveries of a throttled job before it is queued afresh: one short of the sync-jobs
+/// queue's `maxReceiveCount` (5).
+pub const FRESH_AFTER: u32 = 4;
+
+pub async fn handle(app: &App, event: SqsEvent, now: Timestamp) -> SqsBatchResponse {
+    let receipts: HashMap<String, String> = event
+        .records
+        .iter()
+        .filter_map(|r| Some((r.message_id.clone()?, r.receipt_handle.clone()?)))
+        .collect();
+    let waits: Mutex<Vec<(String, Duration)>> = Mutex::default();
+    let waits_ref = &waits;
+    let response = sqs_batch::process(event, Ordering::Fifo, |job: SyncJob, meta| async move {
         let span = info_span!("sync_job", contract = %job.contract, seat = %job.seat, kind = job.kind.as_str());
-        ingestor.run(&job, now).instrument(span).await.map(|_| ())
+        let failure = match app.ingestor.run(&job, now).instrument(span).await {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        let Some(wait) = failure.retry_after() else {
+            return Err(failure);
+        };
+        if meta.receive_count >= FRESH_AFTER {
+            let dedup = format!("throttled:{}:{}", meta.message_id, now.as_second());
+            app.ingestor
+                .jobs
+                .sync_job(&job, &dedup)
+                .await
+                .map_err(Failure::from)?;
+            info!(contract = %job.contract, seat = %job.seat, receive_count = meta.receive_count, "throttled job queued afresh");
+            return Ok(());
+        }
+        if let Ok(mut w) = waits_ref.lock() {
+            w.push((meta.message_id.clone(), wait));
+        }
+        Err(failure)
     })
-    .await
+    .await;
+    let waits = waits.into_inner().unwrap_or_default();
+    for (id, wait) in waits {
+        let Some(receipt) = receipts.get(&id) else {
+            continue;
+        };
+        match app.redelivery.redeliver_after(receipt, wait).await {
+            Ok(()) => {
+                info!(message_id = %id, wait_seconds = wait.as_secs(), "throttled job comes back after the provider's wait")
+            }
+            Err(e) => {
+                warn!(message_id = %id, error = %e, "throttled job's wait not set; it comes back after the queue's visibility timeout")
+            }
+        }
+    }
+    response
 }

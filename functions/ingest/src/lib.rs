@@ -9,19 +9,31 @@ use std::sync::Arc;
 use hiresync_connect::Connector;
 use hiresync_providers::adapters::ProviderMailboxes;
 use hiresync_providers::ProviderClients;
-use hiresync_runtime::outbox::QueueUrls;
+use hiresync_runtime::outbox::{QueueUrls, Redelivery, SqsQueue};
 use hiresync_store::{DynamoDirectoryStore, DynamoMailStore};
 use hiresync_sync::{Ingestor, Limits};
 use hiresync_wiring::{connect_ports, ConnectWiring};
 
 pub use config::Config;
-pub use handler::handle;
+pub use handler::{handle, FRESH_AFTER};
 pub use hiresync_wiring::BuildError;
+
+/// The function, built once per cold start: the use case, and its own queue to put a job
+/// back on for later when a provider asks to wait.
+#[derive(Clone)]
+pub struct App {
+    pub ingestor: Ingestor,
+    pub redelivery: Arc<dyn Redelivery>,
+}
 
 /// The composition root `main.rs` and the local suite both call: the ingest use case over
 /// the mail and tenancy tables, the providers' mail APIs, and the connector that refreshes
 /// access tokens (and marks a refused grant, telling the seat).
-pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Ingestor, BuildError> {
+pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildError> {
+    let redelivery = Arc::new(SqsQueue::new(
+        aws_sdk_sqs::Client::new(aws),
+        config.sync_jobs_queue_url.clone(),
+    ));
     let dynamo = aws_sdk_dynamodb::Client::new(aws);
     let clients = ProviderClients::new(&config.providers)?;
     let wiring = ConnectWiring {
@@ -36,7 +48,7 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Ingestor, Bu
     let mailboxes = Arc::new(ProviderMailboxes::new(&clients));
     let connector = Connector::new(connect_ports(aws, &wiring, clients));
     let mail = Arc::new(DynamoMailStore::new(dynamo.clone(), config.mail_table));
-    Ok(Ingestor {
+    let ingestor = Ingestor {
         contracts: connector.stores.contracts.clone(),
         connections: connector.stores.connections.clone(),
         sync_status: connector.stores.sync_status.clone(),
@@ -47,5 +59,9 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Ingestor, Bu
         directory: Arc::new(DynamoDirectoryStore::new(dynamo, config.tenancy_table)),
         tokens: Arc::new(connector),
         limits: Limits::default(),
+    };
+    Ok(App {
+        ingestor,
+        redelivery,
     })
 }

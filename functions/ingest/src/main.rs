@@ -10,10 +10,9 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 async fn main() -> Result<(), Error> {
     hiresync_runtime::telemetry::init();
     let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
-    let ingestor =
-        &build(config, &hiresync_runtime::aws_config().await).map_err(cold_start_failed)?;
+    let app = &build(config, &hiresync_runtime::aws_config().await).map_err(cold_start_failed)?;
     run(service_fn(move |event: LambdaEvent<_>| async move {
-        Ok::<_, Error>(ingest::handle(ingestor, event.payload, jiff::Timestamp::now()).await)
+        Ok::<_, Error>(ingest::handle(app, event.payload, jiff::Timestamp::now()).await)
     }))
     .await
 }

@@ -30,7 +30,6 @@ use hiresync_localstack::{Resources, Template};
 use hiresync_runtime::config::{ConfigError, DynLookup, Env};
 use hiresync_sandbox::push::PubSubPush;
 use hiresync_sandbox::{Behaviour, Sandbox};
-use hiresync_sync::Ingestor;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::json;
 
@@ -83,7 +82,7 @@ fn add(total: &mut PollOutcome, more: PollOutcome) {
 struct Functions {
     fan_out: settings_fanout::App,
     directory: directory_events::App,
-    ingest: Ingestor,
+    ingest: ingest::App,
     renewal: subscription_renewal::App,
     sweep: retention_sweep::App,
     purge: contract_purge::App,

@@ -28,7 +28,30 @@ pub enum Failure {
     },
 }
 
+/// A provider asked to be left alone for `retry_after`: the job that met it waits that
+/// long before its next attempt, rather than failing at once again.
+#[derive(Debug, thiserror::Error)]
+#[error("the provider asked to wait {retry_after:?}")]
+pub struct Throttled {
+    pub retry_after: std::time::Duration,
+    #[source]
+    pub source: BoxError,
+}
+
 impl Failure {
+    /// How long to wait before trying again, when a provider asked for it somewhere in the
+    /// cause chain.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(self);
+        while let Some(e) = cause {
+            if let Some(t) = e.downcast_ref::<Throttled>() {
+                return Some(t.retry_after);
+            }
+            cause = e.source();
+        }
+        None
+    }
+
     pub fn internal(
         context: &'static str,
         source: impl std::error::Error + Send + Sync + 'static,

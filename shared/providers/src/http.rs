@@ -91,6 +91,21 @@ const GOOGLE_RATE_LIMIT_REASONS: [&str; 4] = [
 ];
 
 impl ApiError {
+    /// How long the provider asked to be left alone, if it did.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            ApiError::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
+    /// This failure of `operation` as the mailbox port's error, keeping the provider's
+    /// request to wait.
+    pub fn in_mailbox(self, operation: &'static str) -> hiresync_domain::ports::MailboxError {
+        let wait = self.retry_after();
+        hiresync_domain::ports::MailboxError::new(operation, self).throttled(wait)
+    }
+
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Status { status, .. } => Some(*status),

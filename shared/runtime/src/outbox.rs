@@ -121,6 +121,40 @@ impl PurgeQueue for SqsQueue {
     }
 }
 
+/// Puts a received message back on its queue for later: its next delivery waits `after`
+/// (at most 12 hours, SQS's limit), instead of the queue's visibility timeout.
+#[async_trait]
+pub trait Redelivery: Send + Sync {
+    async fn redeliver_after(
+        &self,
+        receipt_handle: &str,
+        after: std::time::Duration,
+    ) -> Result<(), QueueError>;
+}
+
+#[async_trait]
+impl Redelivery for SqsQueue {
+    async fn redeliver_after(
+        &self,
+        receipt_handle: &str,
+        after: std::time::Duration,
+    ) -> Result<(), QueueError> {
+        let seconds = i32::try_from(after.as_secs().clamp(1, 43_200)).unwrap_or(43_200);
+        self.sqs
+            .change_message_visibility()
+            .queue_url(&self.url)
+            .receipt_handle(receipt_handle)
+            .visibility_timeout(seconds)
+            .send()
+            .await
+            .map_err(|e| QueueError::Send {
+                queue: "redelivery",
+                source: Box::new(e),
+            })?;
+        Ok(())
+    }
+}
+
 /// The queues at `urls`; those without a URL refuse every message.
 pub fn sqs_queues(sqs: &Client, urls: &QueueUrls) -> Queues {
     fn wired<T: ?Sized>(

@@ -156,6 +156,9 @@ pub struct MailboxError {
     pub operation: &'static str,
     #[source]
     pub source: BoxError,
+    /// How long the provider asked to be left alone (a 429 or 503 with `Retry-After`
+    /// longer than the client waits in place).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl MailboxError {
@@ -166,17 +169,31 @@ impl MailboxError {
         MailboxError {
             operation,
             source: Box::new(source),
+            retry_after: None,
         }
+    }
+
+    /// The provider asked to wait `retry_after` before the next call.
+    pub fn throttled(mut self, retry_after: Option<std::time::Duration>) -> Self {
+        self.retry_after = retry_after;
+        self
     }
 }
 
 /// The failure of the job that called: internal, named by the operation, with the
-/// provider's error as its cause.
+/// provider's error as its cause (behind [`Throttled`] when the provider asked to wait).
 impl From<MailboxError> for Failure {
     fn from(e: MailboxError) -> Self {
+        let source: BoxError = match e.retry_after {
+            Some(retry_after) => Box::new(crate::failure::Throttled {
+                retry_after,
+                source: e.source,
+            }),
+            None => e.source,
+        };
         Failure::Internal {
             context: e.operation,
-            source: e.source,
+            source,
         }
     }
 }

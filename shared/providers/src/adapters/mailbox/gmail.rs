@@ -54,7 +54,7 @@ impl GmailMailbox {
         self.gmail
             .message_metadata(id)
             .await
-            .map_err(|e| MailboxError::new("gmail message", e))
+            .map_err(|e| e.in_mailbox("gmail message"))
     }
 
     async fn history(
@@ -80,7 +80,7 @@ impl GmailMailbox {
                     ..ChangePage::default()
                 });
             }
-            Err(HistoryError::Api(e)) => return Err(MailboxError::new("gmail history", e)),
+            Err(HistoryError::Api(e)) => return Err(e.in_mailbox("gmail history")),
         };
         let mut changes = Vec::with_capacity(page.changes.len());
         for change in &page.changes {
@@ -135,7 +135,7 @@ impl GmailMailbox {
                 .gmail
                 .profile()
                 .await
-                .map_err(|e| MailboxError::new("gmail profile", e))?;
+                .map_err(|e| e.in_mailbox("gmail profile"))?;
             return Ok(ChangePage {
                 cursor: vec![CursorUpdate::set(FULL_HISTORY, profile.history_id)],
                 ..ChangePage::default()
@@ -152,7 +152,7 @@ impl GmailMailbox {
                 page_size,
             )
             .await
-            .map_err(|e| MailboxError::new("gmail list", e))?;
+            .map_err(|e| e.in_mailbox("gmail list"))?;
         let mut changes = Vec::with_capacity(list.messages.len());
         for r in &list.messages {
             if let Some(m) = self.metadata(&r.id).await? {

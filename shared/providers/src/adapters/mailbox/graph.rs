@@ -62,7 +62,7 @@ impl GraphMailbox {
             .graph
             .deleted_items_folder_id()
             .await
-            .map_err(|e| MailboxError::new("graph folders", e))?;
+            .map_err(|e| e.in_mailbox("graph folders"))?;
         self.bin = Some(id.clone());
         Ok(id)
     }
@@ -113,7 +113,7 @@ impl GraphMailbox {
                 .graph
                 .message_metadata(&id)
                 .await
-                .map_err(|e| MailboxError::new("graph message", e))?;
+                .map_err(|e| e.in_mailbox("graph message"))?;
             if removal_is_delete(current.as_ref(), &bin) {
                 changes.push(MailChange::Deleted { provider_id: id });
             }
@@ -163,7 +163,7 @@ impl MailboxChanges for GraphMailbox {
         };
         let page = match self.graph.messages_delta(start, page_size).await {
             Ok(page) => page,
-            Err(DeltaError::Api(e)) => return Err(MailboxError::new("graph delta", e)),
+            Err(DeltaError::Api(e)) => return Err(e.in_mailbox("graph delta")),
             Err(e) if !self.restarted => {
                 // Expired (or unusable) cursor: drop it and enumerate again, back to the
                 // lookback start; stores are idempotent, so replays are harmless.
@@ -204,7 +204,7 @@ impl MailboxChanges for GraphMailbox {
             .graph
             .message_metadata(provider_id)
             .await
-            .map_err(|e| MailboxError::new("graph message", e))?
+            .map_err(|e| e.in_mailbox("graph message"))?
         else {
             return Ok(None);
         };

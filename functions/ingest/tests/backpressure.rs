@@ -1,0 +1,232 @@
+//! A provider that asks to wait delays only the job that met it, through its queue, and a
+//! long throttle never sends a healthy job to the dead-letter queue.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+#[path = "../../../shared/connect/tests/common/mod.rs"]
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use common::{consent, sign_in, ts, Harness};
+use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
+use hiresync_domain::ids::{ContractId, SeatId, UserId};
+use hiresync_localstack::{repository_template_path, Template};
+use hiresync_messages::{QueueError, SyncJob, SyncReason};
+use hiresync_providers::adapters::ProviderMailboxes;
+use hiresync_providers::RetryPolicy;
+use hiresync_runtime::outbox::{Redelivery, SqsQueue};
+use hiresync_store::{DynamoDirectoryStore, DynamoMailStore};
+use hiresync_sync::{Ingestor, Limits};
+use wiremock::matchers::{method, path_regex};
+use wiremock::{Mock, ResponseTemplate};
+
+const NOW: &str = "2026-03-02T09:00:00Z";
+
+/// Records what the handler asked of the queue.
+#[derive(Default)]
+struct Recorded(Mutex<Vec<(String, Duration)>>);
+
+#[async_trait]
+impl Redelivery for Recorded {
+    async fn redeliver_after(&self, receipt: &str, after: Duration) -> Result<(), QueueError> {
+        self.0.lock().unwrap().push((receipt.to_owned(), after));
+        Ok(())
+    }
+}
+
+fn acme() -> ContractId {
+    ContractId::parse("acme").unwrap()
+}
+
+/// A Microsoft mailbox of acme's s1 whose Graph answers every mail read with 429 and a
+/// `Retry-After` of an hour; the ingest function over it, redelivering through `queue`.
+async fn throttled(label: &str, queue: Arc<dyn Redelivery>) -> (Harness, ingest::App) {
+    let h = Harness::new(label).await;
+    h.connector
+        .change_settings(
+            &acme(),
+            SettingsUpdate {
+                provider: Some(Provider::Microsoft365),
+                email_access: Some(EmailAccess::ViewOnly),
+                calendar_enabled: Some(false),
+            },
+            ts(NOW),
+        )
+        .await
+        .unwrap();
+    h.microsoft_tenant(
+        "ms-refresh-throttled",
+        "Mail.Read User.Read",
+        "rita@acme.example",
+    )
+    .await;
+    let user = UserId::parse("u1").unwrap();
+    let s1 = SeatId::parse("s1").unwrap();
+    let start = h
+        .connector
+        .start_authorization(&acme(), &s1, &user, ConnectionKind::Email, None, ts(NOW))
+        .await
+        .unwrap();
+    h.connector
+        .complete_authorization(
+            &sign_in(s1, user, ConnectionKind::Email),
+            &consent(&start.url, "code"),
+            ts(NOW),
+        )
+        .await
+        .unwrap();
+    h.drain("SyncJobsQueue").await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/graph/me/mailFolders"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
+        .with_priority(1)
+        .mount(&h.server)
+        .await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&h.aws);
+    let tenancy = h.resources.table("TenancyTable").unwrap().to_owned();
+    let mail = DynamoMailStore::new(dynamo.clone(), h.resources.table("MailTable").unwrap());
+    let base = h.server.uri();
+    let ingestor = Ingestor {
+        contracts: h.connector.stores.contracts.clone(),
+        connections: h.connector.stores.connections.clone(),
+        sync_status: h.connector.stores.sync_status.clone(),
+        tokens: Arc::new(h.connector.clone()),
+        mailboxes: Arc::new(ProviderMailboxes {
+            http: hiresync_providers::http_client().unwrap(),
+            graph_base: format!("{base}/graph"),
+            gmail_base: format!("{base}/gmail"),
+            retry: RetryPolicy {
+                max_attempts: 2,
+                base: Duration::from_millis(1),
+                cap: Duration::from_millis(5),
+            },
+        }),
+        threads: Arc::new(mail.clone()),
+        skips: Arc::new(mail),
+        directory: Arc::new(DynamoDirectoryStore::new(dynamo, tenancy)),
+        jobs: h.connector.queues.sync_jobs.clone(),
+        limits: Limits::default(),
+    };
+    (
+        h,
+        ingest::App {
+            ingestor,
+            redelivery: queue,
+        },
+    )
+}
+
+fn record(id: &str, seat: &str, receive_count: u32) -> SqsMessage {
+    let job = SyncJob {
+        contract: acme(),
+        seat: SeatId::parse(seat).unwrap(),
+        kind: ConnectionKind::Email,
+        reason: SyncReason::Push,
+        requested_at: ts(NOW),
+    };
+    let mut m = SqsMessage::default();
+    m.message_id = Some(id.into());
+    m.receipt_handle = Some(format!("receipt-{id}"));
+    m.body = Some(serde_json::to_string(&job).unwrap());
+    m.attributes.insert("MessageGroupId".into(), job.group());
+    m.attributes
+        .insert("ApproximateReceiveCount".into(), receive_count.to_string());
+    m
+}
+
+fn failed(r: &aws_lambda_events::event::sqs::SqsBatchResponse) -> Vec<&str> {
+    r.batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_429_with_retry_after_delays_only_its_job_by_that_wait() {
+    let recorded = Arc::new(Recorded::default());
+    let (_h, app) = throttled("ingest-throttled", recorded.clone()).await;
+    // s1 is throttled; s2's job (a seat never connected) is another connection's
+    let mut event = SqsEvent::default();
+    event.records = vec![record("m-s1", "s1", 1), record("m-s2", "s2", 1)];
+    let response = ingest::handle(&app, event, ts(NOW)).await;
+    assert_eq!(
+        failed(&response),
+        vec!["m-s1"],
+        "only the throttled job fails"
+    );
+    assert_eq!(
+        *recorded.0.lock().unwrap(),
+        vec![("receipt-m-s1".to_owned(), Duration::from_secs(3600))],
+        "it comes back after the provider's wait, not the queue's timeout"
+    );
+}
+
+#[tokio::test]
+async fn a_job_throttled_on_every_delivery_is_queued_afresh_before_the_dead_letter_queue() {
+    let template = Template::load(&repository_template_path()).unwrap();
+    let max = template
+        .queue("SyncJobsQueue")
+        .unwrap()
+        .redrive
+        .clone()
+        .unwrap()
+        .1;
+    assert_eq!(
+        ingest::FRESH_AFTER + 1,
+        max,
+        "one short of the queue's receive count"
+    );
+    let recorded = Arc::new(Recorded::default());
+    let (h, app) = throttled("ingest-fresh", recorded.clone()).await;
+    let mut event = SqsEvent::default();
+    event.records = vec![record("m-s1", "s1", ingest::FRESH_AFTER)];
+    let response = ingest::handle(&app, event, ts(NOW)).await;
+    assert!(
+        failed(&response).is_empty(),
+        "the worn-out message is let go"
+    );
+    assert!(recorded.0.lock().unwrap().is_empty());
+    let jobs = h.drain("SyncJobsQueue").await;
+    assert_eq!(jobs.len(), 1, "and a fresh copy of the job is queued");
+    assert_eq!(jobs[0]["seat"], "s1");
+}
+
+#[tokio::test]
+async fn the_queue_adapter_brings_a_message_back_after_the_wait_it_is_given() {
+    let (config, resources) = hiresync_localstack::fresh_stack("redelivery")
+        .await
+        .unwrap();
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let url = resources.queue("DirectoryEventsQueue").unwrap().to_owned();
+    sqs.send_message()
+        .queue_url(&url)
+        .message_body("{}")
+        .send()
+        .await
+        .unwrap();
+    let receive = || async {
+        sqs.receive_message()
+            .queue_url(&url)
+            .wait_time_seconds(1)
+            .send()
+            .await
+            .unwrap()
+            .messages
+            .unwrap_or_default()
+    };
+    let first = receive().await;
+    assert_eq!(first.len(), 1);
+    // The queue would hide it for 180 s; the adapter asks for 2.
+    SqsQueue::new(sqs.clone(), &url)
+        .redeliver_after(first[0].receipt_handle().unwrap(), Duration::from_secs(2))
+        .await
+        .unwrap();
+    assert!(receive().await.is_empty(), "not before its wait");
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(receive().await.len(), 1, "back after its wait");
+}
