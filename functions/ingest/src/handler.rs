@@ -25,7 +25,18 @@ use crate::App;
 /// queue's `maxReceiveCount` (5).
 pub const FRESH_AFTER: u32 = 4;
 
-pub async fn handle(app: &App, event: SqsEvent, now: Timestamp) -> SqsBatchResponse {
+/// How long before the invocation's deadline a job starts no new page: room to store the
+/// page in hand and queue the continuation.
+pub const MARGIN: Duration = Duration::from_secs(45);
+
+/// One batch; `deadline` the invocation's (`None`: no deadline, as in a test).
+pub async fn handle(
+    app: &App,
+    event: SqsEvent,
+    now: Timestamp,
+    deadline: Option<std::time::Instant>,
+) -> SqsBatchResponse {
+    let stop_at = deadline.map(|d| d.checked_sub(MARGIN).unwrap_or(d));
     let receipts: HashMap<String, String> = event
         .records
         .iter()
@@ -35,7 +46,12 @@ pub async fn handle(app: &App, event: SqsEvent, now: Timestamp) -> SqsBatchRespo
     let waits_ref = &waits;
     let response = sqs_batch::process(event, Ordering::Fifo, |job: SyncJob, meta| async move {
         let span = info_span!("sync_job", contract = %job.contract, seat = %job.seat, kind = job.kind.as_str());
-        let failure = match app.ingestor.run(&job, now).instrument(span).await {
+        let failure = match app
+            .ingestor
+            .run_until(&job, now, stop_at)
+            .instrument(span)
+            .await
+        {
             Ok(_) => return Ok(()),
             Err(e) => e,
         };

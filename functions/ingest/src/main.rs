@@ -12,7 +12,10 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
     let app = &build(config, &hiresync_runtime::aws_config().await).map_err(cold_start_failed)?;
     run(service_fn(move |event: LambdaEvent<_>| async move {
-        Ok::<_, Error>(ingest::handle(app, event.payload, jiff::Timestamp::now()).await)
+        let deadline = hiresync_runtime::deadline(&event.context);
+        Ok::<_, Error>(
+            ingest::handle(app, event.payload, jiff::Timestamp::now(), Some(deadline)).await,
+        )
     }))
     .await
 }

@@ -153,7 +153,7 @@ async fn a_429_with_retry_after_delays_only_its_job_by_that_wait() {
     // s1 is throttled; s2's job (a seat never connected) is another connection's
     let mut event = SqsEvent::default();
     event.records = vec![record("m-s1", "s1", 1), record("m-s2", "s2", 1)];
-    let response = ingest::handle(&app, event, ts(NOW)).await;
+    let response = ingest::handle(&app, event, ts(NOW), None).await;
     assert_eq!(
         failed(&response),
         vec!["m-s1"],
@@ -185,7 +185,7 @@ async fn a_job_throttled_on_every_delivery_is_queued_afresh_before_the_dead_lett
     let (h, app) = throttled("ingest-fresh", recorded.clone()).await;
     let mut event = SqsEvent::default();
     event.records = vec![record("m-s1", "s1", ingest::FRESH_AFTER)];
-    let response = ingest::handle(&app, event, ts(NOW)).await;
+    let response = ingest::handle(&app, event, ts(NOW), None).await;
     assert!(
         failed(&response).is_empty(),
         "the worn-out message is let go"
@@ -229,4 +229,19 @@ async fn the_queue_adapter_brings_a_message_back_after_the_wait_it_is_given() {
     assert!(receive().await.is_empty(), "not before its wait");
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert_eq!(receive().await.len(), 1, "back after its wait");
+}
+
+#[tokio::test]
+async fn a_batch_at_its_deadline_continues_its_job_through_the_queue() {
+    let recorded = Arc::new(Recorded::default());
+    let (h, app) = throttled("ingest-deadline", recorded.clone()).await;
+    let mut event = SqsEvent::default();
+    event.records = vec![record("m-s1", "s1", 1)];
+    // The invocation is out of time: no page is read (so no 429 either)
+    let response = ingest::handle(&app, event, ts(NOW), Some(std::time::Instant::now())).await;
+    assert!(failed(&response).is_empty());
+    assert!(recorded.0.lock().unwrap().is_empty());
+    let jobs = h.drain("SyncJobsQueue").await;
+    assert_eq!(jobs.len(), 1, "its continuation is queued");
+    assert_eq!(jobs[0]["_group"], "acme:s1:email");
 }

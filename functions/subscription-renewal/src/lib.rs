@@ -25,8 +25,13 @@ pub struct App {
 }
 
 impl App {
-    pub async fn handle(&self, now: Timestamp) -> Result<RunReport, Failure> {
-        handle(&self.connector, now, self.catch_up).await
+    /// One scheduled run at `now`, within `deadline` (the invocation's; `None` locally).
+    pub async fn handle(
+        &self,
+        now: Timestamp,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<RunReport, Failure> {
+        handle(&self.connector, now, self.catch_up, deadline).await
     }
 }
 

@@ -12,9 +12,10 @@ async fn main() -> Result<(), Error> {
     let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
     let app = &build(config, &hiresync_runtime::aws_config().await).map_err(cold_start_failed)?;
     run(service_fn(
-        move |_: LambdaEvent<serde_json::Value>| async move {
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let deadline = hiresync_runtime::deadline(&event.context);
             let report = app
-                .handle(jiff::Timestamp::now())
+                .handle(jiff::Timestamp::now(), Some(deadline))
                 .await
                 .map_err(|e| diagnostic(&e))?;
             Ok::<_, Diagnostic>(serde_json::json!({
@@ -25,6 +26,8 @@ async fn main() -> Result<(), Error> {
                 "failed": report.renewal.failed,
                 "retired": report.retirement.finished,
                 "retirements_failed": report.retirement.failed,
+                "unfinished": report.renewal.unfinished,
+                "caught_up": report.catch_up.queued,
             }))
         },
     ))

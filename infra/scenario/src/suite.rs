@@ -316,7 +316,7 @@ impl Suite {
                 &self.sqs,
                 &self.queues.sync_jobs,
                 Redelivery::After(1),
-                |event| ingest::handle(&f.ingest, event, jiff::Timestamp::now()),
+                |event| ingest::handle(&f.ingest, event, jiff::Timestamp::now(), None),
             )
             .await?;
             let purge = poller::poll_once(&self.sqs, &self.queues.purge, |event| {
@@ -344,7 +344,7 @@ impl Suite {
     ) -> anyhow::Result<subscription_renewal::RunReport> {
         self.functions
             .renewal
-            .handle(now)
+            .handle(now, None)
             .await
             .map_err(|e| anyhow::anyhow!("renewal failed: {e:?}"))
     }
@@ -382,7 +382,7 @@ impl Suite {
                     }
                 }
                 _ = renewal.tick() => {
-                    match self.functions.renewal.handle(jiff::Timestamp::now()).await {
+                    match self.functions.renewal.handle(jiff::Timestamp::now(), None).await {
                         Ok(report) if report != Default::default() => println!("renewal: {report:?}"),
                         Ok(_) => {}
                         Err(e) => eprintln!("renewal failed (will retry): {e:?}"),

@@ -25,6 +25,8 @@ pub struct RenewalReport {
     pub added: usize,
     pub stopped: usize,
     pub failed: usize,
+    /// The run stopped for time with renewals still due; the next run takes them.
+    pub unfinished: bool,
 }
 
 /// One access token per connection per run, however many of its subscriptions are due (a
@@ -42,9 +44,24 @@ impl Connector {
         now: Timestamp,
         per_shard: i32,
     ) -> Result<RenewalReport, Failure> {
+        self.renew_due_until(now, per_shard, None).await
+    }
+
+    /// [`Connector::renew_due`], starting no renewal after `stop_at`: what is left stays
+    /// due and the next run takes it.
+    pub async fn renew_due_until(
+        &self,
+        now: Timestamp,
+        per_shard: i32,
+        stop_at: Option<std::time::Instant>,
+    ) -> Result<RenewalReport, Failure> {
         let mut report = RenewalReport::default();
         let mut tokens = TokenCache::new();
         for sub in self.stores.subscriptions.due(now, per_shard).await? {
+            if stop_at.is_some_and(|at| std::time::Instant::now() >= at) {
+                report.unfinished = true;
+                break;
+            }
             if let Err(e) = self.renew_one(&sub, now, &mut report, &mut tokens).await {
                 report.failed += 1;
                 // Due again later, each failure in a row waiting longer: a subscription

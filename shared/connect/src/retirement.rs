@@ -26,8 +26,21 @@ impl Connector {
         now: Timestamp,
         per_shard: i32,
     ) -> Result<RetirementReport, Failure> {
+        self.retire_due_until(now, per_shard, None).await
+    }
+
+    /// [`Connector::retire_due`], starting none after `stop_at`: what is left stays due.
+    pub async fn retire_due_until(
+        &self,
+        now: Timestamp,
+        per_shard: i32,
+        stop_at: Option<std::time::Instant>,
+    ) -> Result<RetirementReport, Failure> {
         let mut report = RetirementReport::default();
         for r in self.stores.retirements.due(now, per_shard).await? {
+            if stop_at.is_some_and(|at| std::time::Instant::now() >= at) {
+                break;
+            }
             match self.retire_at_provider(&r).await {
                 Ok(()) => {
                     self.stores.retirements.finish(&r).await?;

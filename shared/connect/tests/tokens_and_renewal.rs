@@ -654,3 +654,41 @@ async fn a_connection_quiet_longer_than_the_interval_gets_a_catch_up_sync_until_
     assert_eq!((report.queued, report.forgotten), (0, 0));
     assert!(h.drain("SyncJobsQueue").await.is_empty());
 }
+
+#[tokio::test]
+async fn a_renewal_run_out_of_time_leaves_what_is_due_for_the_next_run() {
+    let h = Harness::new("renew-deadline").await;
+    h.microsoft_tenant("rt", "Mail.Read User.Read", "r@acme.example")
+        .await;
+    connected(&h, Provider::Microsoft365, ConnectionKind::Email).await;
+    Mock::given(method("PATCH"))
+        .and(path_regex(r"^/graph/subscriptions/[^/]+$"))
+        .respond_with(|r: &wiremock::Request| {
+            let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+            ResponseTemplate::new(200).set_body_json(json!({"id": "kept", "resource": "me/mailFolders('Inbox')/messages", "expirationDateTime": body["expirationDateTime"]}))
+        })
+        .mount(&h.server)
+        .await;
+    let due = ts("2026-03-05T08:00:00Z");
+    // WHEN the run has no time left: nothing is renewed, and it says so
+    let report = h
+        .connector
+        .renew_due_until(due, 10, Some(std::time::Instant::now()))
+        .await
+        .unwrap();
+    assert_eq!(report.renewed, 0);
+    assert!(report.unfinished);
+    let patches = || async {
+        h.requests()
+            .await
+            .into_iter()
+            .filter(|r| r.method.as_str() == "PATCH")
+            .count()
+    };
+    assert_eq!(patches().await, 0);
+    // THEN the next run finds the subscriptions still due and renews them
+    let report = h.connector.renew_due(due, 10).await.unwrap();
+    assert_eq!(report.renewed, 3);
+    assert!(!report.unfinished);
+    assert_eq!(patches().await, 3);
+}

@@ -14,7 +14,8 @@ use hiresync_domain::failure::Chain;
 
 impl Ingestor {
     /// Follows the mailbox's changes from the stored cursor until the mailbox has nothing
-    /// more, or the job's page limit is reached (then the job continues through the queue).
+    /// more, or the job's page limit or time is reached (then it continues through the
+    /// queue).
     pub(crate) async fn follow_changes(
         &self,
         job: &SyncJob,
@@ -26,7 +27,7 @@ impl Ingestor {
         let lookback = policy::lookback_start(conn);
         let mut cursors = conn.cursor.clone();
         loop {
-            if report.pages >= self.limits.pages_per_job {
+            if report.pages >= self.limits.pages_per_job || judged.out_of_time() {
                 // The cursor stands where the last stored page left it: the continuation
                 // goes on from there (or replays from it, idempotently).
                 return self.continue_later(job, judged.now, report).await;

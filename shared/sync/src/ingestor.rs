@@ -72,12 +72,33 @@ pub struct Ingestor {
 pub(crate) struct Judged<'a> {
     pub conn: &'a Connection,
     pub now: Timestamp,
+    /// When the job must have stopped and queued its continuation (the invocation's
+    /// deadline less a margin); `None`: only the page limit stops it.
+    pub stop_at: Option<std::time::Instant>,
+}
+
+impl Judged<'_> {
+    pub fn out_of_time(&self) -> bool {
+        self.stop_at
+            .is_some_and(|at| std::time::Instant::now() >= at)
+    }
 }
 
 impl Ingestor {
     /// Runs one sync job. Safe to repeat: stores are idempotent by provider id and
     /// Message-ID, and the cursor only moves after a page is stored.
     pub async fn run(&self, job: &SyncJob, now: Timestamp) -> Result<IngestReport, Failure> {
+        self.run_until(job, now, None).await
+    }
+
+    /// [`Ingestor::run`], stopping before `stop_at` (no page is started after it): what is
+    /// left continues through the queue, as at the page limit.
+    pub async fn run_until(
+        &self,
+        job: &SyncJob,
+        now: Timestamp,
+        stop_at: Option<std::time::Instant>,
+    ) -> Result<IngestReport, Failure> {
         let mut report = IngestReport::default();
         let Some(read) = self
             .connections
@@ -109,7 +130,9 @@ impl Ingestor {
             Err(Failure::Refused(_)) => return Ok(report),
             Err(e) => return Err(e),
         };
-        let outcome = self.sync(job, &conn, &access, now, &mut report).await;
+        let outcome = self
+            .sync(job, &conn, &access, now, stop_at, &mut report)
+            .await;
         self.record_status(job, &conn, &report, outcome.as_ref().err(), now)
             .await;
         outcome?;
@@ -123,12 +146,13 @@ impl Ingestor {
         conn: &Connection,
         access: &SecretString,
         now: Timestamp,
+        stop_at: Option<std::time::Instant>,
         report: &mut IngestReport,
     ) -> Result<(), Failure> {
         let mut mailbox = self
             .mailboxes
             .open(conn.grant.provider, &conn.grant.address, access)?;
-        let judged = Judged { conn, now };
+        let judged = Judged { conn, now, stop_at };
         self.follow_changes(job, &judged, mailbox.as_mut(), report)
             .await
     }

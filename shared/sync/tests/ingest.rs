@@ -667,6 +667,37 @@ async fn a_job_stops_at_its_page_limit_and_continues_through_the_queue() {
     assert_eq!(jobs[0]["_group"], "acme:s1:email");
 }
 
+#[tokio::test]
+async fn a_job_out_of_time_starts_no_page_and_its_continuation_finishes_the_work() {
+    let s = setup("ingest-deadline", Provider::Microsoft365).await;
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders/inbox/messages/delta"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "value": [graph_message("m-1", "c-jane", "jane@cand.example", &["rita@acme.example"], &[], "2026-02-20T10:00:00Z")],
+            "@odata.deltaLink": format!("{}/graph/me/mailFolders/inbox/messages/delta?$deltatoken=d1", s.h.server.uri())
+        })))
+        .mount(&s.h.server)
+        .await;
+    empty_sent_items(&s).await;
+    // WHEN the invocation's time is up before the first page
+    let report = s
+        .ingestor
+        .run_until(&job(), ts(NOW), Some(std::time::Instant::now()))
+        .await
+        .unwrap();
+    // THEN nothing was read and the job continues through the queue
+    assert_eq!((report.pages, report.synced), (0, 0));
+    assert!(report.continued);
+    let jobs = s.h.drain("SyncJobsQueue").await;
+    assert_eq!(jobs.len(), 1);
+    assert_eq!(jobs[0]["_group"], "acme:s1:email");
+    // AND the continuation, with time, syncs the mail
+    let continued: SyncJob = serde_json::from_value(jobs[0].clone()).unwrap();
+    let report = s.ingestor.run(&continued, ts(NOW)).await.unwrap();
+    assert_eq!(report.synced, 1);
+    assert!(!report.continued);
+}
+
 fn gmail_message(
     id: &str,
     thread: &str,
