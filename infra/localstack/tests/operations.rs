@@ -58,6 +58,17 @@ fn dead_letter_queues(doc: &Value) -> BTreeSet<String> {
             dlqs.extend(references(redrive));
         }
     }
+    for (_, rule) in of_type(doc, "AWS::Events::Rule") {
+        for target in props(rule)
+            .get("Targets")
+            .and_then(Value::as_sequence)
+            .unwrap()
+        {
+            if let Some(dlc) = target.get("DeadLetterConfig") {
+                dlqs.extend(references(dlc));
+            }
+        }
+    }
     for (_, f) in of_type(doc, "AWS::Serverless::Function") {
         if let Some(events) = props(f).get("Events").and_then(Value::as_mapping) {
             for e in events.values() {
@@ -105,7 +116,7 @@ fn alarmed(doc: &Value, metric: &str, id: &str) -> bool {
 fn every_dead_letter_queue_has_an_alarm_on_its_depth() {
     let doc = template();
     let dlqs = dead_letter_queues(&doc);
-    assert!(dlqs.len() >= 8, "{dlqs:?}");
+    assert!(dlqs.len() >= 9, "{dlqs:?}");
     for q in &dlqs {
         assert!(
             alarmed(&doc, "ApproximateNumberOfMessagesVisible", q),
@@ -211,5 +222,33 @@ fn every_queue_source_has_a_concurrency_limit_and_lost_promises_keep_14_days() {
             Some(1_209_600),
             "{q} keeps its messages 14 days"
         );
+    }
+}
+
+#[test]
+fn every_product_event_rule_matches_its_source_and_keeps_what_it_cannot_deliver() {
+    let doc = template();
+    let rules = of_type(&doc, "AWS::Events::Rule");
+    assert!(rules.len() >= 4);
+    for (id, rule) in rules {
+        let pattern = props(rule).get("EventPattern").unwrap();
+        assert!(
+            pattern
+                .get("source")
+                .is_some_and(|s| references(s).contains("ProductEventSource")),
+            "{id} matches the product's source, not only a detail-type anyone may send"
+        );
+        assert!(pattern.get("detail-type").is_some(), "{id} detail-type");
+        for target in props(rule)
+            .get("Targets")
+            .and_then(Value::as_sequence)
+            .unwrap()
+        {
+            assert!(
+                target.get("DeadLetterConfig").is_some(),
+                "{id}: an event the bus cannot deliver is kept"
+            );
+            assert!(target.get("RetryPolicy").is_some(), "{id} retries");
+        }
     }
 }
