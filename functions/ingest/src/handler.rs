@@ -46,12 +46,13 @@ pub async fn handle(
     let waits_ref = &waits;
     let response = sqs_batch::process(event, Ordering::Fifo, |job: SyncJob, meta| async move {
         let span = info_span!("sync_job", contract = %job.contract, seat = %job.seat, kind = job.kind.as_str());
-        let failure = match app
+        let outcome = app
             .ingestor
             .run_until(&job, now, stop_at)
             .instrument(span)
-            .await
-        {
+            .await;
+        hiresync_runtime::metrics::emit(&crate::metrics::lines(&job, outcome.as_ref(), now));
+        let failure = match outcome {
             Ok(_) => return Ok(()),
             Err(e) => e,
         };

@@ -3,6 +3,7 @@
 
 mod config;
 mod handler;
+pub mod metrics;
 
 use std::sync::Arc;
 

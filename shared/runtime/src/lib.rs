@@ -3,6 +3,7 @@
 
 pub mod config;
 pub mod diagnostics;
+pub mod metrics;
 pub mod outbox;
 pub mod queues;
 pub mod sqs_batch;

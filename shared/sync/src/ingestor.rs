@@ -30,10 +30,13 @@ impl Default for Limits {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct IngestReport {
     pub synced: usize,
     pub skipped: usize,
+    /// `skipped` by the rule's code (`unreadable` for metadata that could not be read,
+    /// `thread_removed` for a thread removed between the read and the write).
+    pub skipped_by: std::collections::BTreeMap<&'static str, usize>,
     pub threads_removed: usize,
     pub deleted: usize,
     /// Messages skipped earlier as `thread_inactive` and synced now that their thread is
@@ -44,6 +47,13 @@ pub struct IngestReport {
     pub resynced: bool,
     /// The job stopped at its page limit and enqueued its continuation.
     pub continued: bool,
+}
+
+impl IngestReport {
+    pub(crate) fn skip(&mut self, code: &'static str) {
+        self.skipped += 1;
+        *self.skipped_by.entry(code).or_default() += 1;
+    }
 }
 
 /// The ingest use case, over the ports it needs.

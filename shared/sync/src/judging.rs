@@ -68,7 +68,7 @@ impl Ingestor {
             // it is logged (without addresses).
             MailItem::Unreadable { code } => {
                 warn!(contract = %judged.conn.contract_id, seat = %judged.conn.seat_id, code, "message metadata unreadable; skipped");
-                report.skipped += 1;
+                report.skip("unreadable");
                 Ok(Judgement::Ignored)
             }
         }
@@ -144,7 +144,7 @@ impl Ingestor {
                 if outcome == StoreOutcome::ThreadRemoved {
                     // Removed for a rule between the read and the write: it stays out.
                     info!(contract = %conn.contract_id, seat = %conn.seat_id, "thread removed meanwhile; message not stored");
-                    report.skipped += 1;
+                    report.skip("thread_removed");
                     return Ok(Judgement::Decided);
                 }
                 report.synced += 1;
@@ -163,14 +163,14 @@ impl Ingestor {
                 if removed {
                     report.threads_removed += 1;
                 } else {
-                    report.skipped += 1;
+                    report.skip(reason.code());
                 }
                 Ok(Judgement::Decided)
             }
             Decision::Skip(reason) => {
                 self.record(judged, &f, reason.code(), reason.message())
                     .await?;
-                report.skipped += 1;
+                report.skip(reason.code());
                 Ok(Judgement::Decided)
             }
         }
