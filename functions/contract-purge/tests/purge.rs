@@ -299,6 +299,20 @@ impl World {
     }
 }
 
+/// acme's s1 step of the run of `SUSPENDED`, at `now`, with no time left if `out_of_time`.
+async fn s1_step(w: &World, now: &str, out_of_time: bool) {
+    let step = PurgeMessage::Step(PurgeStep::Seat {
+        contract: contract("acme"),
+        suspended_at: ts(SUSPENDED),
+        seat: seat("s1"),
+        deleted: Default::default(),
+    });
+    w.purger
+        .handle(step, ts(now), &move || out_of_time)
+        .await
+        .unwrap();
+}
+
 fn reactivated(c: &str, at: &str) -> PurgeMessage {
     PurgeMessage::Reactivated(ContractReactivated {
         contract_id: contract(c),
@@ -505,19 +519,7 @@ async fn a_suspended_contract_loses_all_its_third_party_data_and_nothing_else() 
     assert_eq!(sync, SyncStart::Historical);
 
     // AND a step of the finished run delivered late touches nothing of the new connection
-    w.purger
-        .handle(
-            PurgeMessage::Step(PurgeStep::Seat {
-                contract: acme.clone(),
-                suspended_at: ts(SUSPENDED),
-                seat: seat("s1"),
-                deleted: Default::default(),
-            }),
-            ts(REACTIVATED),
-            &|| false,
-        )
-        .await
-        .unwrap();
+    s1_step(&w, REACTIVATED, false).await;
     let stores = &w.h.connector.stores;
     let email = stores
         .connections
@@ -561,19 +563,7 @@ async fn a_seat_step_out_of_time_continues_in_a_new_step_and_lifecycle_events_ou
     assert!(!w.h.connector.settings(&acme).await.unwrap().is_active());
 
     // A seat step that has no time left deletes nothing and queues its continuation.
-    w.purger
-        .handle(
-            PurgeMessage::Step(PurgeStep::Seat {
-                contract: acme.clone(),
-                suspended_at: ts(SUSPENDED),
-                seat: seat("s1"),
-                deleted: Default::default(),
-            }),
-            ts(PURGING),
-            &|| true,
-        )
-        .await
-        .unwrap();
+    s1_step(&w, PURGING, true).await;
     assert!(
         w.of("acme")
             .await

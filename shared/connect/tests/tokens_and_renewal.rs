@@ -584,50 +584,44 @@ async fn a_connection_quiet_longer_than_the_interval_gets_a_catch_up_sync_until_
         .await;
     connected(&h, Provider::Microsoft365, ConnectionKind::Email).await;
     let stores = &h.connector.stores;
-    let hour = jiff::SignedDuration::from_hours(1);
-    // GIVEN s1's last successful sync at 09:00
+    let run = |at: &'static str| {
+        let h = &h;
+        async move {
+            h.connector
+                .catch_up(ts(at), jiff::SignedDuration::from_hours(1), 10)
+                .await
+                .unwrap()
+        }
+    };
     let mut status = SyncStatus::new(SyncStage::Incremental, ts(NOW));
-    status.succeeded(SyncStage::Incremental, 1, 1, ts(NOW));
-    stores
-        .sync_status
-        .put(&acme(), &seat("s1"), ConnectionKind::Email, &status)
-        .await
-        .unwrap();
+    let succeeded = |status: &mut SyncStatus, at: &str| {
+        status.succeeded(SyncStage::Incremental, 1, 1, ts(at));
+        let status = status.clone();
+        async move {
+            stores
+                .sync_status
+                .put(&acme(), &seat("s1"), ConnectionKind::Email, &status)
+                .await
+                .unwrap()
+        }
+    };
+    // GIVEN s1's last successful sync at 09:00
+    succeeded(&mut status, NOW).await;
 
     // WHEN the run comes at 09:59: not quiet long enough, nothing queued
-    let report = h
-        .connector
-        .catch_up(ts("2026-03-02T09:59:00Z"), hour, 10)
-        .await
-        .unwrap();
-    assert_eq!(report.queued, 0);
+    assert_eq!(run("2026-03-02T09:59:00Z").await.queued, 0);
     assert!(h.drain("SyncJobsQueue").await.is_empty());
 
     // WHEN it comes at 10:01 (a push was lost in between): one catch-up sync is queued
-    let report = h
-        .connector
-        .catch_up(ts("2026-03-02T10:01:00Z"), hour, 10)
-        .await
-        .unwrap();
-    assert_eq!(report.queued, 1);
+    assert_eq!(run("2026-03-02T10:01:00Z").await.queued, 1);
     let jobs = h.drain("SyncJobsQueue").await;
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0]["reason"], "catch_up");
     assert_eq!(jobs[0]["seat"], "s1");
 
     // WHEN the job succeeds at 10:02, the connection is no longer quiet
-    status.succeeded(SyncStage::Incremental, 0, 0, ts("2026-03-02T10:02:00Z"));
-    stores
-        .sync_status
-        .put(&acme(), &seat("s1"), ConnectionKind::Email, &status)
-        .await
-        .unwrap();
-    let report = h
-        .connector
-        .catch_up(ts("2026-03-02T10:30:00Z"), hour, 10)
-        .await
-        .unwrap();
-    assert_eq!(report.queued, 0);
+    succeeded(&mut status, "2026-03-02T10:02:00Z").await;
+    assert_eq!(run("2026-03-02T10:30:00Z").await.queued, 0);
 
     // WHEN the seat deauthorizes, the next quiet run forgets it instead of queueing, and
     // the run after that does not even list it
@@ -640,17 +634,9 @@ async fn a_connection_quiet_longer_than_the_interval_gets_a_catch_up_sync_until_
         )
         .await
         .unwrap();
-    let report = h
-        .connector
-        .catch_up(ts("2026-03-02T12:00:00Z"), hour, 10)
-        .await
-        .unwrap();
+    let report = run("2026-03-02T12:00:00Z").await;
     assert_eq!((report.queued, report.forgotten), (0, 1));
-    let report = h
-        .connector
-        .catch_up(ts("2026-03-02T13:00:00Z"), hour, 10)
-        .await
-        .unwrap();
+    let report = run("2026-03-02T13:00:00Z").await;
     assert_eq!((report.queued, report.forgotten), (0, 0));
     assert!(h.drain("SyncJobsQueue").await.is_empty());
 }

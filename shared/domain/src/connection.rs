@@ -27,6 +27,11 @@ impl ConnectionKind {
             ConnectionKind::Calendar => "calendar",
         }
     }
+
+    /// The kind [`ConnectionKind::as_str`] names.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == name)
+    }
 }
 
 impl std::fmt::Display for ConnectionKind {

@@ -88,11 +88,7 @@ impl SyncStatusStore for DynamoSyncStatusStore {
             let contract = pk.strip_prefix("CONTRACT#").map(ContractId::parse);
             let mut parts = sk.strip_prefix("SYNC#").unwrap_or_default().split('#');
             let seat = parts.next().map(SeatId::parse);
-            let kind = match parts.next() {
-                Some("email") => Some(ConnectionKind::Email),
-                Some("calendar") => Some(ConnectionKind::Calendar),
-                _ => None,
-            };
+            let kind = parts.next().and_then(ConnectionKind::from_name);
             if let (Some(Ok(c)), Some(Ok(s)), Some(k)) = (contract, seat, kind) {
                 quiet.push((c, s, k));
             }

@@ -295,14 +295,7 @@ impl SyncStatusStore for InMemorySyncStatus {
         Ok(quiet
             .into_iter()
             .take(limit)
-            .map(|(_, (c, s, k))| {
-                let kind = if k == "email" {
-                    ConnectionKind::Email
-                } else {
-                    ConnectionKind::Calendar
-                };
-                (c, s, kind)
-            })
+            .filter_map(|(_, (c, s, k))| Some((c, s, ConnectionKind::from_name(k)?)))
             .collect())
     }
 
