@@ -252,3 +252,45 @@ fn every_product_event_rule_matches_its_source_and_keeps_what_it_cannot_deliver(
         }
     }
 }
+
+#[test]
+fn the_token_key_serves_functions_only_to_seal_and_open_connection_tokens() {
+    let doc = template();
+    let mut grants = 0;
+    for (id, f) in of_type(&doc, "AWS::Serverless::Function") {
+        let Some(policies) = props(f).get("Policies").and_then(Value::as_sequence) else {
+            continue;
+        };
+        for statement in policies
+            .iter()
+            .filter_map(|p| p.get("Statement").and_then(Value::as_sequence))
+            .flatten()
+        {
+            let actions: Vec<&str> = match statement.get("Action") {
+                Some(Value::Sequence(a)) => a.iter().filter_map(Value::as_str).collect(),
+                Some(Value::String(a)) => vec![a.as_str()],
+                _ => vec![],
+            };
+            if !actions.iter().any(|a| a.starts_with("kms:")) {
+                continue;
+            }
+            grants += 1;
+            let keys = statement
+                .get("Condition")
+                .and_then(|c| c.get("ForAllValues:StringEquals"))
+                .and_then(|c| c.get("kms:EncryptionContextKeys"))
+                .and_then(Value::as_sequence)
+                .unwrap_or_else(|| panic!("{id}'s KMS grant has no encryption-context condition"));
+            let keys: BTreeSet<&str> = keys.iter().filter_map(Value::as_str).collect();
+            assert_eq!(keys, BTreeSet::from(["contract", "seat", "kind"]), "{id}");
+            assert!(
+                statement
+                    .get("Condition")
+                    .and_then(|c| c.get("Null"))
+                    .is_some(),
+                "{id}: a request without any context does not pass either"
+            );
+        }
+    }
+    assert!(grants >= 5);
+}
