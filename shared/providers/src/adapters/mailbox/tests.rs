@@ -525,3 +525,60 @@ async fn gmail_follows_its_history_and_an_expired_id_starts_a_full_listing() {
         [CursorUpdate::set("gmail_full_history", "1500")]
     );
 }
+
+/// Answers each message read after a pause, counting how many are in flight at once.
+struct Slow {
+    in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    most: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl wiremock::Respond for Slow {
+    fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
+        use std::sync::atomic::Ordering::SeqCst;
+        // wiremock answers from a blocking point of view: the overlap is seen by counting
+        // requests that arrived before earlier ones were answered.
+        let now = self.in_flight.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(now, SeqCst);
+        let in_flight = self.in_flight.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(150));
+            in_flight.fetch_sub(1, SeqCst);
+        });
+        let id = request.url.path().rsplit('/').next().unwrap().to_owned();
+        ok(gmail_message(&id, "Jane <jane@cand.example>", &["INBOX"]))
+            .set_delay(Duration::from_millis(150))
+    }
+}
+
+#[tokio::test]
+async fn gmail_reads_a_pages_messages_a_few_at_a_time_in_their_listed_order() {
+    use std::sync::atomic::Ordering::SeqCst;
+    let (server, mut mailbox) = open(Provider::GoogleWorkspace).await;
+    let listed: Vec<String> = (0..12).map(|n| format!("g-{n:02}")).collect();
+    get(
+        &server,
+        "/gmail/users/me/messages",
+        ok(json!({"messages": listed.iter().map(|id| json!({"id": id, "threadId": "t"})).collect::<Vec<_>>()})),
+    )
+    .await;
+    let most = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            "^/gmail/users/me/messages/g-",
+        ))
+        .respond_with(Slow {
+            in_flight: std::sync::Arc::default(),
+            most: most.clone(),
+        })
+        .mount(&server)
+        .await;
+    let mut cursors = Cursor::default();
+    cursors.0.insert("gmail_full_history".into(), "1234".into());
+    let page = step(mailbox.as_mut(), &mut cursors).await;
+    assert_eq!(ids(&page), listed, "in the order they were listed");
+    let most = most.load(SeqCst);
+    assert!(
+        (2..=super::gmail::METADATA_CONCURRENCY).contains(&most),
+        "{most} reads at once"
+    );
+}
