@@ -5,6 +5,8 @@
 
 #[path = "../../../shared/connect/tests/common/mod.rs"]
 mod common;
+#[path = "../../../shared/sync/tests/wiring/mod.rs"]
+mod wiring;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -17,11 +19,8 @@ use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
 use hiresync_localstack::{repository_template_path, Template};
 use hiresync_messages::{QueueError, SyncJob, SyncReason};
-use hiresync_providers::adapters::ProviderMailboxes;
-use hiresync_providers::RetryPolicy;
 use hiresync_runtime::outbox::{Redelivery, SqsQueue};
-use hiresync_store::{DynamoDirectoryStore, DynamoMailStore};
-use hiresync_sync::{Ingestor, Limits};
+use hiresync_sync::Limits;
 use wiremock::matchers::{method, path_regex};
 use wiremock::{Mock, ResponseTemplate};
 
@@ -87,31 +86,7 @@ async fn throttled(label: &str, queue: Arc<dyn Redelivery>) -> (Harness, ingest:
         .with_priority(1)
         .mount(&h.server)
         .await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&h.aws);
-    let tenancy = h.resources.table("TenancyTable").unwrap().to_owned();
-    let mail = DynamoMailStore::new(dynamo.clone(), h.resources.table("MailTable").unwrap());
-    let base = h.server.uri();
-    let ingestor = Ingestor {
-        contracts: h.connector.stores.contracts.clone(),
-        connections: h.connector.stores.connections.clone(),
-        sync_status: h.connector.stores.sync_status.clone(),
-        tokens: Arc::new(h.connector.clone()),
-        mailboxes: Arc::new(ProviderMailboxes {
-            http: hiresync_providers::http_client().unwrap(),
-            graph_base: format!("{base}/graph"),
-            gmail_base: format!("{base}/gmail"),
-            retry: RetryPolicy {
-                max_attempts: 2,
-                base: Duration::from_millis(1),
-                cap: Duration::from_millis(5),
-            },
-        }),
-        threads: Arc::new(mail.clone()),
-        skips: Arc::new(mail),
-        directory: Arc::new(DynamoDirectoryStore::new(dynamo, tenancy)),
-        jobs: h.connector.queues.sync_jobs.clone(),
-        limits: Limits::default(),
-    };
+    let (ingestor, _) = wiring::ingestor(&h, Limits::default());
     (
         h,
         ingest::App {

@@ -4,9 +4,9 @@
 
 #[path = "../../connect/tests/common/mod.rs"]
 mod common;
+mod wiring;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use common::{consent, sign_in, ts, Harness};
 use hiresync_domain::connection::ConnectionKind;
@@ -15,8 +15,6 @@ use hiresync_domain::directory::{DirectoryEntry, DiscoverySetting};
 use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId, UserId};
 use hiresync_domain::ports::{DirectoryWriter, SkipLog, ThreadStore};
 use hiresync_messages::{SyncJob, SyncReason};
-use hiresync_providers::adapters::ProviderMailboxes;
-use hiresync_providers::RetryPolicy;
 use hiresync_store::{DynamoDirectoryStore, DynamoMailStore};
 use hiresync_sync::{Ingestor, Limits};
 use serde_json::{json, Value};
@@ -126,32 +124,13 @@ async fn setup(label: &str, provider: Provider) -> Setup {
             .await
             .unwrap();
     }
-    let mail = DynamoMailStore::new(dynamo, h.resources.table("MailTable").unwrap());
-    let base = h.server.uri();
-    let ingestor = Ingestor {
-        contracts: h.connector.stores.contracts.clone(),
-        connections: h.connector.stores.connections.clone(),
-        sync_status: h.connector.stores.sync_status.clone(),
-        tokens: Arc::new(h.connector.clone()),
-        mailboxes: Arc::new(ProviderMailboxes {
-            http: hiresync_providers::http_client().unwrap(),
-            graph_base: format!("{base}/graph"),
-            gmail_base: format!("{base}/gmail"),
-            retry: RetryPolicy {
-                max_attempts: 2,
-                base: std::time::Duration::from_millis(1),
-                cap: std::time::Duration::from_millis(5),
-            },
-        }),
-        threads: Arc::new(mail.clone()),
-        skips: Arc::new(mail.clone()),
-        directory: Arc::new(directory),
-        jobs: h.connector.queues.sync_jobs.clone(),
-        limits: Limits {
+    let (ingestor, mail) = wiring::ingestor(
+        &h,
+        Limits {
             pages_per_job: 10,
             page_size: 50,
         },
-    };
+    );
     Setup { h, ingestor, mail }
 }
 
