@@ -1,4 +1,4 @@
-//! Composition root: logs, the configuration, the function built once per cold start, then
+//! Composition root: logs, the configuration (with the secrets it names), the function built once per cold start, then
 //! the loop.
 
 use directory_events::{build, Config};
@@ -9,8 +9,12 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hiresync_runtime::telemetry::init();
-    let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
-    let app = &build(config, &hiresync_runtime::aws_config().await);
+    let aws = hiresync_runtime::aws_config().await;
+    let env = Env::process_with_secrets(&aws)
+        .await
+        .map_err(cold_start_failed)?;
+    let config = Config::from_env(env).map_err(cold_start_failed)?;
+    let app = &build(config, &aws);
     run(service_fn(move |event: LambdaEvent<_>| async move {
         Ok::<_, Error>(app.handle(event.payload).await)
     }))

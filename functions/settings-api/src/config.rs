@@ -57,13 +57,13 @@ impl Config {
         let notifications_queue_url = env.required("NOTIFICATIONS_QUEUE_URL");
         let providers = ProviderSettings::read(&mut env, ProviderUse::SignIn);
         let push = read_push_settings(&mut env);
-        let state_signer = env.required_checked("OAUTH_STATE_KEY", state_signer);
-        let authenticator = env.required_checked("API_AUTH_KEYS", authenticator);
+        let state_signer = env.secret_checked("OAUTH_STATE_KEY", state_signer);
+        let authenticator = env.secret_checked("API_AUTH_KEYS", authenticator);
         env.finish(())?;
         // `finish` reported any key that is missing or invalid, so both are here.
         let (Some(state_signer), Some(authenticator)) = (state_signer, authenticator) else {
             return Err(ConfigError {
-                missing: vec!["OAUTH_STATE_KEY".into(), "API_AUTH_KEYS".into()],
+                missing: vec!["OAUTH_STATE_KEY_ARN".into(), "API_AUTH_KEYS_ARN".into()],
                 invalid: vec![],
             });
         };

@@ -6,9 +6,8 @@ mod handler;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hiresync_connect::Connector;
-use hiresync_providers::ProviderClients;
 use hiresync_runtime::outbox::QueueUrls;
-use hiresync_wiring::{connect_ports, ConnectWiring};
+use hiresync_wiring::records_only_ports;
 use jiff::Timestamp;
 
 pub use config::Config;
@@ -27,20 +26,15 @@ impl App {
     }
 }
 
-/// The composition root `main.rs` and the local suite both call. A page stops push
-/// subscriptions and revokes grants on the seats' behalf and queues the next page: no
-/// sign-in, no push settings, no other queue.
+/// The composition root `main.rs` and the local suite both call. A page changes
+/// connections in the tenancy table (what the provider must still do is left there for the
+/// renewal job) and queues the next page: no provider, no key, no other queue.
 pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildError> {
-    let wiring = ConnectWiring {
-        tenancy_table: &config.tenancy_table,
-        token_key_id: &config.token_key_id,
-        queues: QueueUrls {
-            deauthorizations: Some(config.deauthorizations_queue_url),
-            ..QueueUrls::default()
-        },
+    let queues = QueueUrls {
+        deauthorizations: Some(config.deauthorizations_queue_url),
+        ..QueueUrls::default()
     };
-    let clients = ProviderClients::new(&config.providers)?;
     Ok(App {
-        connector: Connector::new(connect_ports(aws, &wiring, clients)),
+        connector: Connector::new(records_only_ports(aws, &config.tenancy_table, &queues)),
     })
 }

@@ -9,6 +9,20 @@ use common::{ts, Harness, NOW};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::ContractId;
 
+/// The function as `main.rs` builds it: the tenancy table and its queue, no provider and
+/// no key (the harness's connector, which has both, only sets the scene).
+fn function(h: &Harness) -> settings_fanout::App {
+    let config = settings_fanout::Config {
+        tenancy_table: h.resources.table("TenancyTable").unwrap().to_owned(),
+        deauthorizations_queue_url: h
+            .resources
+            .queue("DeauthorizationsQueue")
+            .unwrap()
+            .to_owned(),
+    };
+    settings_fanout::build(config, &h.aws).unwrap()
+}
+
 fn record(id: &str, body: &str) -> SqsMessage {
     let mut m = SqsMessage::default();
     m.message_id = Some(id.into());
@@ -56,7 +70,7 @@ async fn a_malformed_page_fails_alone_and_a_valid_one_continues_the_fan_out() {
         record("good", &pages[0].to_string()),
         record("bad", "{\"contract\": \"acme\"}"),
     ];
-    let response = settings_fanout::handle(&h.connector, event, ts(NOW)).await;
+    let response = function(&h).handle(event, ts(NOW)).await;
     let failed: Vec<_> = response
         .batch_item_failures
         .iter()
@@ -73,7 +87,8 @@ async fn deliver(h: &Harness, bodies: &[serde_json::Value], now: &str) -> Vec<St
         .enumerate()
         .map(|(n, b)| record(&format!("r{n}"), &b.to_string()))
         .collect();
-    settings_fanout::handle(&h.connector, event, ts(now))
+    function(h)
+        .handle(event, ts(now))
         .await
         .batch_item_failures
         .into_iter()

@@ -1,4 +1,4 @@
-//! Composition root: logs, the configuration, the intake built once per cold start, then
+//! Composition root: logs, the configuration (with the secrets it names), the intake built once per cold start, then
 //! the router under Lambda's HTTP adapter.
 
 use hiresync_runtime::config::Env;
@@ -8,6 +8,10 @@ use webhook_intake::{build, router, Config};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     hiresync_runtime::telemetry::init();
-    let config = Config::from_env(Env::process()).map_err(cold_start_failed)?;
-    lambda_http::run(router(build(config, &hiresync_runtime::aws_config().await))).await
+    let aws = hiresync_runtime::aws_config().await;
+    let env = Env::process_with_secrets(&aws)
+        .await
+        .map_err(cold_start_failed)?;
+    let config = Config::from_env(env).map_err(cold_start_failed)?;
+    lambda_http::run(router(build(config, &aws))).await
 }

@@ -8,7 +8,7 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 
-use crate::template::{Binding, KeyDef, QueueDef, TableDef, Template};
+use crate::template::{Binding, KeyDef, QueueDef, SecretSource, TableDef, Template};
 
 /// The physical names given to the template's resources in one local run.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +21,8 @@ pub struct Resources {
     pub queue_arns: BTreeMap<String, String>,
     /// KMS key logical id -> key id.
     pub keys: BTreeMap<String, String>,
+    /// Secret logical id -> secret ARN.
+    pub secrets: BTreeMap<String, String>,
 }
 
 impl Resources {
@@ -38,6 +40,7 @@ impl Resources {
                         .get(id)
                         .or_else(|| self.queues.get(id))
                         .or_else(|| self.keys.get(id))
+                        .or_else(|| self.secrets.get(id))
                         .cloned(),
                     Binding::Parameter { default, .. } => default.clone(),
                     Binding::Literal(v) => Some(v.clone()),
@@ -244,6 +247,67 @@ pub async fn create_keys(
         resources.keys.insert(id.clone(), key_id);
     }
     Ok(())
+}
+
+/// Creates every secret of `template` in moto, as CloudFormation would: a generated one
+/// gets fresh letters and digits, one taken from a parameter gets `parameters[name]`.
+pub async fn create_secrets(
+    template: &Template,
+    config: &aws_config::SdkConfig,
+    prefix: &str,
+    parameters: &BTreeMap<String, String>,
+    resources: &mut Resources,
+) -> anyhow::Result<()> {
+    let client = aws_sdk_secretsmanager::Client::new(config);
+    for def in &template.secrets {
+        let value = match &def.source {
+            SecretSource::Parameter(name) => parameters.get(name).cloned().ok_or_else(|| {
+                anyhow::anyhow!(
+                    "secret {} needs a value for parameter {name}",
+                    def.logical_id
+                )
+            })?,
+            SecretSource::Generated { length } => generated(*length),
+        };
+        let out = client
+            .create_secret()
+            .name(format!("{prefix}-{}", def.logical_id))
+            .secret_string(value)
+            .send()
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "creating secret {}: {}",
+                    def.logical_id,
+                    aws_sdk_secretsmanager::error::DisplayErrorContext(e)
+                )
+            })?;
+        let arn = out.arn.ok_or_else(|| {
+            anyhow::anyhow!("secret {} was created without an ARN", def.logical_id)
+        })?;
+        resources.secrets.insert(def.logical_id.clone(), arn);
+    }
+    Ok(())
+}
+
+/// `length` random letters and digits (what `GenerateSecretString` with
+/// `ExcludePunctuation` makes).
+fn generated(length: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    let mut out = String::with_capacity(length);
+    while out.len() < length {
+        let mut bytes = [0u8; 64];
+        // The local stack cannot run without randomness; the OS gives it.
+        #[allow(clippy::expect_used)]
+        getrandom::getrandom(&mut bytes).expect("the OS gives random bytes");
+        for byte in bytes {
+            // 248 = 4 x 62: the bytes above it would favour the first letters.
+            if byte < 248 && out.len() < length {
+                out.push(char::from(ALPHABET[usize::from(byte) % ALPHABET.len()]));
+            }
+        }
+    }
+    out
 }
 
 /// Creates every table and queue of `template`, named `<prefix>-<LogicalId>`. Dead-letter

@@ -7,7 +7,9 @@ pub mod bootstrap;
 pub mod poller;
 pub mod template;
 
-pub use bootstrap::{bootstrap, create_keys, create_tables, unique_prefix, Resources};
+pub use bootstrap::{
+    bootstrap, create_keys, create_secrets, create_tables, unique_prefix, Resources,
+};
 pub use template::{repository_template_path, Template};
 
 /// The SDK configuration from the environment (`AWS_ENDPOINT_URL*`, region, credentials),

@@ -61,6 +61,21 @@ pub struct QueueDef {
     pub redrive: Option<(String, u32)>,
 }
 
+/// Where a secret's value comes from (`AWS::SecretsManager::Secret`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SecretSource {
+    /// `SecretString: !Ref Parameter`: the deployer gives it.
+    Parameter(String),
+    /// `GenerateSecretString`: made at creation, `length` characters of letters and digits.
+    Generated { length: usize },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretDef {
+    pub logical_id: String,
+    pub source: SecretSource,
+}
+
 /// What an environment variable is bound to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Binding {
@@ -92,6 +107,7 @@ pub struct Template {
     pub queues: Vec<QueueDef>,
     /// Logical ids of the KMS keys.
     pub keys: Vec<String>,
+    pub secrets: Vec<SecretDef>,
     /// Resource logical id -> type, for every resource.
     pub resource_types: BTreeMap<String, String>,
     /// The environment every function gets (`Globals.Function.Environment.Variables`).
@@ -155,6 +171,39 @@ fn variables(
         environment.insert(name.to_owned(), binding);
     }
     Ok(environment)
+}
+
+fn secret(logical_id: &str, props: &Value) -> Result<SecretDef, TemplateError> {
+    let source = if let Some(parameter) = props
+        .get("SecretString")
+        .and_then(|v| tag(v, "!Ref"))
+        .and_then(Value::as_str)
+    {
+        SecretSource::Parameter(parameter.to_owned())
+    } else if let Some(generate) = props.get("GenerateSecretString") {
+        let length = generate
+            .get("PasswordLength")
+            .and_then(Value::as_u64)
+            .unwrap_or(32);
+        if generate.get("ExcludePunctuation").and_then(Value::as_bool) != Some(true) {
+            return Err(bad(
+                logical_id,
+                "a generated secret must exclude punctuation (the local stack makes letters and digits)",
+            ));
+        }
+        SecretSource::Generated {
+            length: usize::try_from(length).unwrap_or(32),
+        }
+    } else {
+        return Err(bad(
+            logical_id,
+            "a secret takes SecretString: !Ref Parameter or GenerateSecretString",
+        ));
+    };
+    Ok(SecretDef {
+        logical_id: logical_id.to_owned(),
+        source,
+    })
 }
 
 fn key_schema(resource: &str, value: Option<&Value>) -> Result<KeyDef, TemplateError> {
@@ -298,6 +347,7 @@ impl Template {
         let mut tables = Vec::new();
         let mut queues = Vec::new();
         let mut keys = Vec::new();
+        let mut secrets = Vec::new();
         let mut resource_types = BTreeMap::new();
         let resources = doc
             .get("Resources")
@@ -318,6 +368,7 @@ impl Template {
                 "AWS::DynamoDB::Table" => tables.push(table(id, props)?),
                 "AWS::SQS::Queue" => queues.push(queue(id, props)?),
                 "AWS::KMS::Key" => keys.push(id.to_owned()),
+                "AWS::SecretsManager::Secret" => secrets.push(secret(id, props)?),
                 _ => {}
             }
         }
@@ -357,6 +408,7 @@ impl Template {
             tables,
             queues,
             keys,
+            secrets,
             resource_types,
             environment,
             functions,

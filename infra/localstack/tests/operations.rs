@@ -292,5 +292,102 @@ fn the_token_key_serves_functions_only_to_seal_and_open_connection_tokens() {
             );
         }
     }
-    assert!(grants >= 5);
+    assert!(grants >= 4);
+}
+
+/// The template's parameters given with `NoEcho`: secrets the deployer hands over.
+fn secret_parameters(doc: &Value) -> BTreeSet<String> {
+    doc.get("Parameters")
+        .and_then(Value::as_mapping)
+        .unwrap()
+        .iter()
+        .filter(|(_, p)| p.get("NoEcho").and_then(Value::as_bool) == Some(true))
+        .map(|(name, _)| name.as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn no_secret_reaches_an_environment_and_each_function_reads_only_its_own() {
+    let doc = template();
+    let secrets: BTreeSet<String> = of_type(&doc, "AWS::SecretsManager::Secret")
+        .into_iter()
+        .map(|(id, _)| id.to_owned())
+        .collect();
+    let hidden = secret_parameters(&doc);
+    assert!(!hidden.is_empty() && secrets.len() >= 4);
+
+    // A parameter given in secret is used only as the first value of a secret.
+    for (id, resource) in resources(&doc) {
+        let id = id.as_str().unwrap();
+        let used: BTreeSet<String> = references(resource)
+            .intersection(&hidden)
+            .cloned()
+            .collect();
+        if secrets.contains(id) {
+            continue;
+        }
+        assert!(
+            used.is_empty(),
+            "{id} uses the secret parameter(s) {used:?}"
+        );
+    }
+    let globals = doc["Globals"]["Function"]["Environment"].clone();
+    assert!(
+        references(&globals).is_disjoint(&secrets) && references(&globals).is_disjoint(&hidden),
+        "the global environment names a secret"
+    );
+
+    let mut readers = 0;
+    for (id, f) in of_type(&doc, "AWS::Serverless::Function") {
+        let vars = props(f)
+            .get("Environment")
+            .and_then(|e| e.get("Variables"))
+            .and_then(Value::as_mapping)
+            .cloned()
+            .unwrap_or_default();
+        // Every variable that refers to a secret names it by ARN (`<NAME>_ARN`), and only
+        // variables so named do.
+        let mut named = BTreeSet::new();
+        for (name, value) in &vars {
+            let name = name.as_str().unwrap();
+            let refers: BTreeSet<String> =
+                references(value).intersection(&secrets).cloned().collect();
+            assert!(
+                references(value).is_disjoint(&hidden),
+                "{id}: {name} carries a secret parameter's value"
+            );
+            if name.ends_with("_ARN") {
+                assert_eq!(refers.len(), 1, "{id}: {name} names one secret by !Ref");
+            } else {
+                assert!(refers.is_empty(), "{id}: {name} refers to {refers:?}");
+            }
+            named.extend(refers);
+        }
+        // It may read exactly the secrets it names, and no other.
+        let policies = props(f)
+            .get("Policies")
+            .and_then(Value::as_sequence)
+            .cloned()
+            .unwrap_or_default();
+        let granted: BTreeSet<String> = policies
+            .iter()
+            .filter_map(|p| p.get("AWSSecretsManagerGetSecretValuePolicy"))
+            .flat_map(references)
+            .collect();
+        let by_statement = policies.iter().filter_map(|p| p.get("Statement")).any(|s| {
+            serde_norway::to_string(s)
+                .unwrap()
+                .contains("secretsmanager")
+        });
+        assert!(
+            !by_statement,
+            "{id} reaches Secrets Manager through a statement of its own"
+        );
+        assert_eq!(granted, named, "{id} may read exactly the secrets it names");
+        readers += usize::from(!named.is_empty());
+    }
+    assert!(
+        readers >= 4,
+        "the functions that call providers read their secrets"
+    );
 }

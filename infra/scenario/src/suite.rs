@@ -26,8 +26,9 @@ use anyhow::Context;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hiresync_localstack::poller::{self, PollOutcome, Redelivery};
-use hiresync_localstack::{Resources, Template};
+use hiresync_localstack::{create_secrets, unique_prefix, Resources, Template};
 use hiresync_runtime::config::{ConfigError, DynLookup, Env};
+use hiresync_runtime::secrets::{read_named, Secrets};
 use hiresync_sandbox::push::PubSubPush;
 use hiresync_sandbox::{Behaviour, Sandbox};
 use jsonwebtoken::{EncodingKey, Header};
@@ -91,13 +92,14 @@ struct Functions {
 /// One function's configuration from the suite's environment, failing with every
 /// missing or invalid variable named, as the function would at cold start.
 fn config_of<T>(
-    env: &BTreeMap<String, String>,
+    (env, secrets): &(BTreeMap<String, String>, Secrets),
     from_env: impl FnOnce(Env<DynLookup>) -> Result<T, ConfigError>,
     function: &str,
 ) -> anyhow::Result<T> {
-    let env = env.clone();
-    let lookup: DynLookup = Box::new(move |k| env.get(k).cloned());
-    from_env(Env::new(lookup)).with_context(|| format!("{function}'s configuration"))
+    let vars = env.clone();
+    let lookup: DynLookup = Box::new(move |k| vars.get(k).cloned());
+    from_env(Env::new(lookup).with_secrets(secrets.clone()))
+        .with_context(|| format!("{function}'s configuration"))
 }
 
 pub struct Suite {
@@ -137,21 +139,44 @@ impl Suite {
             service_account: PUSH_ACCOUNT.to_owned(),
         });
 
-        let mut env: BTreeMap<String, String> = resources.environment(template);
+        // The template's secrets, made in moto with the values a deployer would give (the
+        // state key is generated), then read back at "cold start" as every function does.
         let signing = random_key();
+        let mut resources = resources.clone();
+        let parameters = BTreeMap::from([
+            (
+                "MicrosoftClientSecret".to_owned(),
+                "local-ms-secret".to_owned(),
+            ),
+            (
+                "GoogleClientSecret".to_owned(),
+                "local-google-secret".to_owned(),
+            ),
+            (
+                "ApiAuthKeys".to_owned(),
+                format!("local:{}", B64.encode(&signing)),
+            ),
+        ]);
+        create_secrets(
+            template,
+            config,
+            &unique_prefix("suite"),
+            &parameters,
+            &mut resources,
+        )
+        .await?;
+        let mut env: BTreeMap<String, String> = resources.environment(template);
         for (k, v) in [
             // The product's front end receives the redirect; the sandbox stands in for it.
             ("OAUTH_REDIRECT_URL", format!("{providers}/front-end/oauth")),
             ("WEBHOOK_BASE_URL", api.clone()),
             ("MICROSOFT_CLIENT_ID", "local-ms-client".to_owned()),
-            ("MICROSOFT_CLIENT_SECRET", "local-ms-secret".to_owned()),
             (
                 "MICROSOFT_AUTHORIZE_URL",
                 format!("{providers}/ms/authorize"),
             ),
             ("MICROSOFT_TOKEN_URL", format!("{providers}/ms/token")),
             ("GOOGLE_CLIENT_ID", "local-google-client".to_owned()),
-            ("GOOGLE_CLIENT_SECRET", "local-google-secret".to_owned()),
             (
                 "GOOGLE_AUTHORIZE_URL",
                 format!("{providers}/google/authorize"),
@@ -165,14 +190,16 @@ impl Suite {
                 "GMAIL_PUBSUB_TOPIC",
                 "projects/local/topics/gmail-push".to_owned(),
             ),
-            ("OAUTH_STATE_KEY", B64.encode(random_key())),
-            ("API_AUTH_KEYS", format!("local:{}", B64.encode(&signing))),
             ("PUBSUB_PUSH_AUDIENCE", PUSH_AUDIENCE.to_owned()),
             ("PUBSUB_PUSH_SERVICE_ACCOUNT", PUSH_ACCOUNT.to_owned()),
             ("GOOGLE_JWKS_URL", format!("{providers}/pubsub/certs")),
         ] {
             env.insert(k.to_owned(), v);
         }
+        let secrets = read_named(&aws_sdk_secretsmanager::Client::new(config), env.clone())
+            .await
+            .context("reading the suite's secrets")?;
+        let env = (env, secrets);
         let queues = Queues {
             fan_out: resources.queue("DeauthorizationsQueue")?.to_owned(),
             directory: resources.queue("DirectoryEventsQueue")?.to_owned(),

@@ -12,7 +12,6 @@ use hiresync_domain::ports::PushSettings;
 use hiresync_domain::subscription::Lifetimes;
 use hiresync_runtime::config::Env;
 use jiff::SignedDuration;
-use secrecy::SecretString;
 
 use crate::oauth::{
     token_http_client, OAuthApp, OAuthError, OAuthSettings, GOOGLE_AUTHORIZE, GOOGLE_TOKEN,
@@ -48,8 +47,9 @@ fn or_default<L: Fn(&str) -> Option<String>>(env: &Env<L>, name: &str, default: 
 }
 
 impl ProviderSettings {
-    /// Reads `MICROSOFT_*` and `GOOGLE_*` (client id and secret required; authorize and
-    /// token URLs optional), the optional API base URLs, and for [`ProviderUse::SignIn`]
+    /// Reads `MICROSOFT_*` and `GOOGLE_*` (client id required, and the client secret from
+    /// Secrets Manager, named by `<PROVIDER>_CLIENT_SECRET_ARN`; authorize and token URLs
+    /// optional), the optional API base URLs, and for [`ProviderUse::SignIn`]
     /// the required `OAUTH_REDIRECT_URL`.
     pub fn read<L: Fn(&str) -> Option<String>>(env: &mut Env<L>, usage: ProviderUse) -> Self {
         let redirect = match usage {
@@ -58,7 +58,7 @@ impl ProviderSettings {
         };
         let mut app = |prefix: &str, authorize: &str, token: &str| OAuthSettings {
             client_id: env.required(&format!("{prefix}_CLIENT_ID")),
-            client_secret: SecretString::from(env.required(&format!("{prefix}_CLIENT_SECRET"))),
+            client_secret: env.secret(&format!("{prefix}_CLIENT_SECRET")),
             authorize_url: or_default(env, &format!("{prefix}_AUTHORIZE_URL"), authorize),
             token_url: or_default(env, &format!("{prefix}_TOKEN_URL"), token),
             redirect_url: redirect.clone(),
@@ -133,6 +133,8 @@ impl ProviderClients {
 mod tests {
     use std::collections::HashMap;
 
+    use hiresync_runtime::secrets::Secrets;
+
     use super::*;
 
     fn env(vars: &[(&str, &str)]) -> Env<impl Fn(&str) -> Option<String>> {
@@ -140,14 +142,17 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Env::new(move |k: &str| map.get(k).cloned())
+        Env::new(move |k: &str| map.get(k).cloned()).with_secrets(Secrets::given([
+            ("MICROSOFT_CLIENT_SECRET", "ms-secret"),
+            ("GOOGLE_CLIENT_SECRET", "g-secret"),
+        ]))
     }
 
     const CREDENTIALS: &[(&str, &str)] = &[
         ("MICROSOFT_CLIENT_ID", "ms"),
-        ("MICROSOFT_CLIENT_SECRET", "ms-secret"),
+        ("MICROSOFT_CLIENT_SECRET_ARN", "arn:ms"),
         ("GOOGLE_CLIENT_ID", "g"),
-        ("GOOGLE_CLIENT_SECRET", "g-secret"),
+        ("GOOGLE_CLIENT_SECRET_ARN", "arn:g"),
     ];
 
     #[test]
@@ -171,8 +176,8 @@ mod tests {
             vec![
                 "OAUTH_REDIRECT_URL",
                 "MICROSOFT_CLIENT_ID",
-                "MICROSOFT_CLIENT_SECRET",
-                "GOOGLE_CLIENT_SECRET"
+                "MICROSOFT_CLIENT_SECRET_ARN",
+                "GOOGLE_CLIENT_SECRET_ARN"
             ]
         );
     }

@@ -7,7 +7,10 @@
 use std::fmt;
 use std::str::FromStr;
 
+use secrecy::SecretString;
 use thiserror::Error;
+
+use crate::secrets::{Secrets, ARN_SUFFIX};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub struct ConfigError {
@@ -32,9 +35,11 @@ impl fmt::Display for ConfigError {
     }
 }
 
-/// Reads variables through a lookup function and remembers every problem.
+/// Reads variables through a lookup function, and secrets from what was read at cold start
+/// ([`Env::with_secrets`]), and remembers every problem.
 pub struct Env<L> {
     lookup: L,
+    secrets: Secrets,
     error: ConfigError,
 }
 
@@ -46,12 +51,23 @@ impl Env<fn(&str) -> Option<String>> {
         }
         Self::new(get)
     }
+
+    /// The process environment with the secrets it names, read from Secrets Manager once:
+    /// what every function's `main.rs` configures itself from.
+    pub async fn process_with_secrets(
+        aws: &aws_config::SdkConfig,
+    ) -> Result<Self, crate::secrets::SecretsError> {
+        let client = aws_sdk_secretsmanager::Client::new(aws);
+        let secrets = crate::secrets::read_named(&client, std::env::vars()).await?;
+        Ok(Self::process().with_secrets(secrets))
+    }
 }
 
 impl<L: Fn(&str) -> Option<String>> Env<L> {
     pub fn new(lookup: L) -> Self {
         Self {
             lookup,
+            secrets: Secrets::default(),
             error: ConfigError {
                 missing: vec![],
                 invalid: vec![],
@@ -66,6 +82,54 @@ impl<L: Fn(&str) -> Option<String>> Env<L> {
             None => {
                 self.error.missing.push(name.to_owned());
                 String::new()
+            }
+        }
+    }
+
+    /// The secrets read at cold start ([`crate::secrets::read_named`]).
+    pub fn with_secrets(mut self, secrets: Secrets) -> Self {
+        self.secrets = secrets;
+        self
+    }
+
+    /// A required secret: the environment names it (`<name>_ARN`, reported missing under
+    /// that name) and its value is the one read from Secrets Manager at cold start, never
+    /// a variable's.
+    pub fn secret(&mut self, name: &str) -> SecretString {
+        let variable = format!("{name}{ARN_SUFFIX}");
+        if self.required(&variable).is_empty() {
+            return SecretString::from(String::new());
+        }
+        match self.secrets.get(name) {
+            Some(value) => value.clone(),
+            None => {
+                self.error
+                    .invalid
+                    .push((variable, "the secret it names was not read".to_owned()));
+                SecretString::from(String::new())
+            }
+        }
+    }
+
+    /// A required secret that must also pass `check`; `None` when it is missing or fails,
+    /// with the problem remembered (under `<name>_ARN`, never with the value) either way.
+    pub fn secret_checked<T>(
+        &mut self,
+        name: &str,
+        check: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Option<T> {
+        use secrecy::ExposeSecret;
+        let value = self.secret(name);
+        if value.expose_secret().is_empty() {
+            return None;
+        }
+        match check(value.expose_secret()) {
+            Ok(v) => Some(v),
+            Err(problem) => {
+                self.error
+                    .invalid
+                    .push((format!("{name}{ARN_SUFFIX}"), problem));
+                None
             }
         }
     }
@@ -211,6 +275,54 @@ mod tests {
                 "must be at least 32 characters".to_owned()
             )]
         );
+    }
+
+    #[test]
+    fn a_secret_is_named_by_its_arn_and_taken_from_what_was_read() {
+        use secrecy::ExposeSecret;
+        let read = |mut env: Env<DynLookup>| {
+            let key = env.secret("STATE_KEY");
+            env.finish(key)
+        };
+        let vars = variables_of(read);
+        assert_eq!(vars.read.iter().collect::<Vec<_>>(), vec!["STATE_KEY_ARN"]);
+        assert_eq!(vars.required, vars.read);
+
+        let arn: DynLookup = Box::new(|k| (k == "STATE_KEY_ARN").then(|| "arn:x".to_owned()));
+        let given = Env::new(arn).with_secrets(Secrets::given([("STATE_KEY", "s3cret")]));
+        assert_eq!(read(given).unwrap().expose_secret(), "s3cret");
+
+        // A value in the environment itself is never taken for the secret.
+        let plain: DynLookup = Box::new(|k| match k {
+            "STATE_KEY_ARN" => Some("arn:x".to_owned()),
+            "STATE_KEY" => Some("plain".to_owned()),
+            _ => None,
+        });
+        let err = read(Env::new(plain)).unwrap_err();
+        assert_eq!(
+            err.invalid,
+            vec![(
+                "STATE_KEY_ARN".to_owned(),
+                "the secret it names was not read".to_owned()
+            )]
+        );
+    }
+
+    #[test]
+    fn a_checked_secret_is_refused_by_name_without_its_value() {
+        let lookup: DynLookup = Box::new(|k| (k == "KEY_ARN").then(|| "arn:x".to_owned()));
+        let mut env = Env::new(lookup).with_secrets(Secrets::given([("KEY", "too-short")]));
+        let key = env.secret_checked("KEY", |v| {
+            if v.len() >= 32 {
+                Ok(())
+            } else {
+                Err("must be at least 32 characters".into())
+            }
+        });
+        assert_eq!(key, None);
+        let err = env.finish(()).unwrap_err();
+        assert!(!err.to_string().contains("too-short"), "{err}");
+        assert!(err.to_string().contains("KEY_ARN is invalid"), "{err}");
     }
 
     #[test]

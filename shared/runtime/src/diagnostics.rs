@@ -31,6 +31,12 @@ impl ErrorType for Failure {
     }
 }
 
+impl ErrorType for crate::secrets::SecretsError {
+    fn error_type(&self) -> String {
+        "Configuration".to_owned()
+    }
+}
+
 impl ErrorType for ConfigError {
     fn error_type(&self) -> String {
         "Configuration".to_owned()

@@ -6,6 +6,7 @@ pub mod diagnostics;
 pub mod metrics;
 pub mod outbox;
 pub mod queues;
+pub mod secrets;
 pub mod sqs_batch;
 pub mod telemetry;
 

@@ -6,6 +6,10 @@
 
 use std::sync::Arc;
 
+mod records_only;
+
+pub use records_only::{NotWired, RecordsOnly};
+
 use hiresync_connect::ConnectPorts;
 use hiresync_providers::adapters::connect::ConnectProviders;
 use hiresync_providers::settings::ClientsError;
@@ -55,5 +59,20 @@ pub fn connect_ports(
         )),
         queues: sqs_queues(&aws_sdk_sqs::Client::new(aws), &wiring.queues),
         providers: Arc::new(ConnectProviders::new(clients)),
+    }
+}
+
+/// The connect ports of a function that changes only hiresync's own records (the tenancy
+/// stores and its queues): the providers and the token key are [`RecordsOnly`], refused.
+pub fn records_only_ports(
+    aws: &aws_config::SdkConfig,
+    tenancy_table: &str,
+    queues: &QueueUrls,
+) -> ConnectPorts {
+    ConnectPorts {
+        stores: hiresync_store::tenancy_stores(&aws_sdk_dynamodb::Client::new(aws), tenancy_table),
+        sealer: Arc::new(RecordsOnly),
+        queues: sqs_queues(&aws_sdk_sqs::Client::new(aws), queues),
+        providers: Arc::new(RecordsOnly),
     }
 }

@@ -14,6 +14,7 @@ use hiresync_providers::ProviderClients;
 use hiresync_providers::RetryPolicy;
 use hiresync_runtime::config::Env;
 use hiresync_runtime::outbox::QueueUrls;
+use hiresync_runtime::secrets::Secrets;
 use hiresync_testkit::logs::LogCapture;
 use hiresync_wiring::{connect_ports, ConnectWiring};
 use serde_json::{json, Value};
@@ -57,17 +58,11 @@ impl Harness {
                 "https://app.example/v1/oauth/callback".to_owned(),
             ),
             ("MICROSOFT_CLIENT_ID", "ms-client".to_owned()),
-            (
-                "MICROSOFT_CLIENT_SECRET",
-                "ms-client-secret-value".to_owned(),
-            ),
+            ("MICROSOFT_CLIENT_SECRET_ARN", "arn:test:ms".to_owned()),
             ("MICROSOFT_AUTHORIZE_URL", format!("{base}/ms/authorize")),
             ("MICROSOFT_TOKEN_URL", format!("{base}/ms/token")),
             ("GOOGLE_CLIENT_ID", "google-client".to_owned()),
-            (
-                "GOOGLE_CLIENT_SECRET",
-                "google-client-secret-value".to_owned(),
-            ),
+            ("GOOGLE_CLIENT_SECRET_ARN", "arn:test:google".to_owned()),
             ("GOOGLE_AUTHORIZE_URL", format!("{base}/google/authorize")),
             ("GOOGLE_TOKEN_URL", format!("{base}/google/token")),
             ("GOOGLE_REVOKE_URL", format!("{base}/google/revoke")),
@@ -84,7 +79,10 @@ impl Harness {
         }
         // Wired as the settings API wires it (every queue, sign-ins, push settings), with
         // retries made quick.
-        let mut vars = Env::new(move |k: &str| env.get(k).cloned());
+        let mut vars = Env::new(move |k: &str| env.get(k).cloned()).with_secrets(Secrets::given([
+            ("MICROSOFT_CLIENT_SECRET", "ms-client-secret-value"),
+            ("GOOGLE_CLIENT_SECRET", "google-client-secret-value"),
+        ]));
         let settings = ProviderSettings::read(&mut vars, ProviderUse::SignIn);
         let push = read_push_settings(&mut vars);
         let tenancy = vars.required("TENANCY_TABLE");

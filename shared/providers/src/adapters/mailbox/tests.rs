@@ -526,33 +526,45 @@ async fn gmail_follows_its_history_and_an_expired_id_starts_a_full_listing() {
     );
 }
 
-/// Answers each message read after a pause, counting how many are in flight at once.
+/// How long the sandbox holds each message read.
+const HELD: Duration = Duration::from_millis(400);
+
+/// Answers each message read after [`HELD`], noting when each request arrived.
 struct Slow {
-    in_flight: std::sync::Arc<std::sync::atomic::AtomicUsize>,
-    most: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    arrivals: std::sync::Arc<std::sync::Mutex<Vec<std::time::Instant>>>,
 }
 
 impl wiremock::Respond for Slow {
     fn respond(&self, request: &wiremock::Request) -> ResponseTemplate {
-        use std::sync::atomic::Ordering::SeqCst;
-        // wiremock answers from a blocking point of view: the overlap is seen by counting
-        // requests that arrived before earlier ones were answered.
-        let now = self.in_flight.fetch_add(1, SeqCst) + 1;
-        self.most.fetch_max(now, SeqCst);
-        let in_flight = self.in_flight.clone();
-        std::thread::spawn(move || {
-            std::thread::sleep(Duration::from_millis(150));
-            in_flight.fetch_sub(1, SeqCst);
-        });
+        self.arrivals
+            .lock()
+            .unwrap()
+            .push(std::time::Instant::now());
         let id = request.url.path().rsplit('/').next().unwrap().to_owned();
-        ok(gmail_message(&id, "Jane <jane@cand.example>", &["INBOX"]))
-            .set_delay(Duration::from_millis(150))
+        ok(gmail_message(&id, "Jane <jane@cand.example>", &["INBOX"])).set_delay(HELD)
     }
+}
+
+/// The most requests that arrived within less than [`HELD`] of one another. A request's
+/// slot is free again only once its answer came, at least `HELD` after it arrived, so this
+/// never exceeds the reads in flight at once, however slow the machine; and reads one
+/// after another arrive at least `HELD` apart, so two or more means they overlapped.
+fn most_within_held(arrivals: &[std::time::Instant]) -> usize {
+    let mut sorted = arrivals.to_vec();
+    sorted.sort();
+    (0..sorted.len())
+        .map(|i| {
+            sorted[i..]
+                .iter()
+                .take_while(|t| t.duration_since(sorted[i]) < HELD)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 #[tokio::test]
 async fn gmail_reads_a_pages_messages_a_few_at_a_time_in_their_listed_order() {
-    use std::sync::atomic::Ordering::SeqCst;
     let (server, mut mailbox) = open(Provider::GoogleWorkspace).await;
     let listed: Vec<String> = (0..12).map(|n| format!("g-{n:02}")).collect();
     get(
@@ -561,14 +573,13 @@ async fn gmail_reads_a_pages_messages_a_few_at_a_time_in_their_listed_order() {
         ok(json!({"messages": listed.iter().map(|id| json!({"id": id, "threadId": "t"})).collect::<Vec<_>>()})),
     )
     .await;
-    let most = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let arrivals = std::sync::Arc::default();
     Mock::given(method("GET"))
         .and(wiremock::matchers::path_regex(
             "^/gmail/users/me/messages/g-",
         ))
         .respond_with(Slow {
-            in_flight: std::sync::Arc::default(),
-            most: most.clone(),
+            arrivals: std::sync::Arc::clone(&arrivals),
         })
         .mount(&server)
         .await;
@@ -576,7 +587,9 @@ async fn gmail_reads_a_pages_messages_a_few_at_a_time_in_their_listed_order() {
     cursors.0.insert("gmail_full_history".into(), "1234".into());
     let page = step(mailbox.as_mut(), &mut cursors).await;
     assert_eq!(ids(&page), listed, "in the order they were listed");
-    let most = most.load(SeqCst);
+    let arrivals = arrivals.lock().unwrap().clone();
+    assert_eq!(arrivals.len(), listed.len());
+    let most = most_within_held(&arrivals);
     assert!(
         (2..=super::gmail::METADATA_CONCURRENCY).contains(&most),
         "{most} reads at once"
