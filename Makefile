@@ -20,11 +20,12 @@ serve:
 test:
 	$(LOCAL_AWS) exec $(TEST_RUNNER)
 
-## bench: the benchmark binaries (policy decisions per second; intake of a 100-item Graph delivery; the retention sweep over 100,000 threads, against the emulators)
+## bench: the benchmark binaries (policy decisions per second; intake of a 100-item Graph delivery; the retention sweep over 100,000 threads; a 10,000-mail historical sync per provider at 50 ms a call, against the emulators and the sandbox)
 bench:
 	cargo bench -p hiresync-domain --bench policy
 	$(LOCAL_AWS) exec cargo bench -p webhook-intake --bench intake
 	$(LOCAL_AWS) exec cargo bench -p retention-sweep --bench sweep
+	HIRESYNC_PORT=0 $(LOCAL_AWS) exec cargo bench -p hiresync-scenario --bench historical
 
 ## lint: formatting, clippy with warnings as errors, cfn-lint and SAM's validator on template.yaml, the OpenAPI schema check of docs/openapi
 lint: fmt clippy cfn-lint sam-validate openapi-validate

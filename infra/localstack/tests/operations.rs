@@ -391,3 +391,57 @@ fn no_secret_reaches_an_environment_and_each_function_reads_only_its_own() {
         "the functions that call providers read their secrets"
     );
 }
+
+#[test]
+fn schedules_retry_keep_what_they_cannot_deliver_and_never_overlap_a_run() {
+    let doc = template();
+    let mut scheduled = 0;
+    for (id, f) in of_type(&doc, "AWS::Serverless::Function") {
+        let Some(events) = props(f).get("Events").and_then(Value::as_mapping) else {
+            continue;
+        };
+        for (name, e) in events {
+            let kind = e.get("Type").and_then(Value::as_str).unwrap();
+            assert_ne!(
+                kind, "Schedule",
+                "{id}: schedules are EventBridge Scheduler's (ScheduleV2)"
+            );
+            if kind != "ScheduleV2" {
+                continue;
+            }
+            scheduled += 1;
+            let p = e.get("Properties").unwrap();
+            let retry = p
+                .get("RetryPolicy")
+                .unwrap_or_else(|| panic!("{id}.{name:?} retries"));
+            assert!(
+                retry.get("MaximumRetryAttempts").is_some()
+                    && retry.get("MaximumEventAgeInSeconds").is_some(),
+                "{id}: a bounded retry"
+            );
+            assert!(
+                p.get("DeadLetterConfig")
+                    .and_then(|d| d.get("Arn"))
+                    .is_some(),
+                "{id}: an undelivered run goes to a named dead-letter queue"
+            );
+            // One run at a time, and no retry of a run by Lambda: the next run continues.
+            assert_eq!(
+                props(f)
+                    .get("ReservedConcurrentExecutions")
+                    .and_then(Value::as_u64),
+                Some(1),
+                "{id} never overlaps itself"
+            );
+            assert_eq!(
+                props(f)
+                    .get("EventInvokeConfig")
+                    .and_then(|c| c.get("MaximumRetryAttempts"))
+                    .and_then(Value::as_u64),
+                Some(0),
+                "{id} is not retried by Lambda on top of its schedule"
+            );
+        }
+    }
+    assert_eq!(scheduled, 2, "the renewal run and the retention sweep");
+}

@@ -404,3 +404,18 @@ pub(crate) async fn replay(State(s): State<Sandbox>, Json(body): Json<ReplayBody
     }
     Json(json!({"answers": s.replay(body.times, body.seed).await})).into_response()
 }
+
+#[derive(Deserialize)]
+pub(crate) struct LatencyBody {
+    ms: u64,
+}
+
+/// `POST /sandbox/latency {"ms": 50}`: every provider call from now on waits that long
+/// (at most 10 s; 0 for none).
+pub(crate) async fn latency(State(s): State<Sandbox>, Json(body): Json<LatencyBody>) -> Response {
+    if body.ms > 10_000 {
+        return refused(StatusCode::BAD_REQUEST, "ms must be at most 10000");
+    }
+    s.set_latency(std::time::Duration::from_millis(body.ms));
+    Json(json!({"ms": body.ms})).into_response()
+}

@@ -17,6 +17,7 @@ pub mod mailbox;
 pub mod push;
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use axum::extract::{Form, Path, Query, State};
@@ -70,11 +71,44 @@ struct World {
 pub struct Sandbox {
     world: Arc<Mutex<World>>,
     http: reqwest::Client,
+    /// Added before every provider answer (not the sandbox's own control routes), in
+    /// milliseconds: a provider across the internet rather than on loopback.
+    latency_ms: Arc<AtomicU64>,
+    /// Provider calls answered so far.
+    calls: Arc<AtomicU64>,
+}
+
+/// Holds every provider call for the sandbox's latency, and counts it.
+async fn provider_latency(
+    State(sandbox): State<Sandbox>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let path = request.uri().path();
+    if !(path.starts_with("/sandbox/") || path.starts_with("/front-end/")) {
+        sandbox.calls.fetch_add(1, Ordering::Relaxed);
+        let ms = sandbox.latency_ms.load(Ordering::Relaxed);
+        if ms > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+        }
+    }
+    next.run(request).await
 }
 
 impl Sandbox {
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Every provider call from now on waits `latency` before it is answered.
+    pub fn set_latency(&self, latency: std::time::Duration) {
+        let ms = u64::try_from(latency.as_millis()).unwrap_or(u64::MAX);
+        self.latency_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// How many provider calls the sandbox has answered.
+    pub fn provider_calls(&self) -> u64 {
+        self.calls.load(Ordering::Relaxed)
     }
 
     /// Seeds an account (its address is its login).
@@ -173,6 +207,11 @@ impl Sandbox {
             .route("/sandbox/pushes", get(control::pushes))
             .route("/sandbox/watches", get(control::watches))
             .route("/sandbox/pushes/replay", post(control::replay))
+            .route("/sandbox/latency", post(control::latency))
+            .layer(axum::middleware::from_fn_with_state(
+                self.clone(),
+                provider_latency,
+            ))
             .with_state(self.clone())
     }
 

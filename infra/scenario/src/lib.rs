@@ -12,6 +12,9 @@ mod connect;
 pub use connect::{carried, consent};
 mod mail;
 mod suite;
+/// The historical-sync benchmark's measurement, over the suite it starts.
+pub use mail::throughput;
+pub use suite::Suite;
 
 use hiresync_domain::ports::{ConnectionStore, ContractStore, DirectoryReader};
 use std::collections::BTreeSet;

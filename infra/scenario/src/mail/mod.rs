@@ -14,6 +14,7 @@
 mod desk;
 mod google;
 mod microsoft;
+pub mod throughput;
 mod transfer;
 
 use jiff::Timestamp;
