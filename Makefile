@@ -53,9 +53,9 @@ ci:
 tools:
 	infra/scripts/ensure-tools.sh
 
-## build-lambda: the deployable artifacts (needs cargo-lambda; see README)
+## build-lambda: the deployable artifacts with `sam build` (installs cargo-lambda, Zig and the target on first use; see README)
 build-lambda:
-	sam build
+	infra/scripts/sam-build.sh
 
 clean-local:
 	rm -rf .local

@@ -155,5 +155,6 @@ async fn gmail_through_pubsub_pushes_with_real_headers_deletes_and_a_deauthorize
         stored.contains_key(&historical),
         "nothing is deleted while deauthorized"
     );
+    suite.assert_aws_calls_allowed().await?;
     Ok(())
 }

@@ -51,6 +51,7 @@ async fn notifications_duplicated_ten_times_and_shuffled_store_exactly_the_expec
         expected,
         "duplicates and reordering change nothing"
     );
+    suite.assert_aws_calls_allowed().await?;
     Ok(())
 }
 
@@ -82,6 +83,7 @@ async fn a_poison_job_lands_in_the_dead_letter_queue_while_other_mailboxes_sync(
     suite.settle().await?;
     assert_eq!(suite.queue_depth("SyncJobsDeadLetterQueue").await?, 1);
     assert!(suite.stored("e2e-poison", "sam").await?.contains_key(&fine));
+    suite.assert_aws_calls_allowed().await?;
     Ok(())
 }
 
@@ -149,5 +151,6 @@ async fn a_missed_notification_and_a_forgotten_cursor_lose_nothing() -> Result<(
     let status = suite.sync_status("e2e-gaps", "sam").await?;
     assert_eq!(status["stage"], "resyncing", "{status}");
     assert!(status["last_error"].is_null(), "{status}");
+    suite.assert_aws_calls_allowed().await?;
     Ok(())
 }

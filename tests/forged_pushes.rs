@@ -135,5 +135,6 @@ async fn forged_unknown_and_malformed_pushes_enqueue_nothing() -> Result<()> {
         before,
         "no sync job ran"
     );
+    suite.assert_aws_calls_allowed().await?;
     Ok(())
 }

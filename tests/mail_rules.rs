@@ -135,5 +135,6 @@ async fn every_rule_through_graph_pushes_and_the_sandbox_mailbox() -> Result<()>
     suite.relocate(me, &synced_out, "deleteditems").await?;
     suite.settle().await?;
     assert_eq!(suite.stored_ids("e2e-ms", "sam").await?, ids(&[]));
+    suite.assert_aws_calls_allowed().await?;
     Ok(())
 }

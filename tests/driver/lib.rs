@@ -133,6 +133,35 @@ impl Running {
         Ok(running)
     }
 
+    /// Every AWS call the suite's functions made so far is one their roles in template.yaml
+    /// allow (the suite records each call on its way to the emulators and checks it as IAM
+    /// would); the error lists each refused one.
+    pub async fn assert_aws_calls_allowed(&self) -> Result<()> {
+        let (status, report) = self
+            .send(
+                reqwest::Method::GET,
+                format!("{}/suite/aws-calls", self.api),
+                None,
+                None,
+            )
+            .await?;
+        if status != 200 {
+            return Err(format!("GET /suite/aws-calls: {status}").into());
+        }
+        let refused = report["refused"].as_array().cloned().unwrap_or_default();
+        if report["calls"].as_u64().unwrap_or(0) == 0 {
+            return Err("no AWS call was recorded: the check would prove nothing".into());
+        }
+        if !refused.is_empty() {
+            return Err(format!(
+                "calls the functions' roles refuse:\n{}",
+                serde_json::to_string_pretty(&refused)?
+            )
+            .into());
+        }
+        Ok(())
+    }
+
     /// A bearer token as the product's identity provider would mint it, signed with the
     /// suite's local key.
     fn token(&self, contract: &str, seat: &str, role: &str) -> Result<String> {

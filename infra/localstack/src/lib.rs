@@ -4,7 +4,9 @@
 //! Development and test tooling only; never deployed.
 
 pub mod bootstrap;
+pub mod permissions;
 pub mod poller;
+pub mod recorder;
 pub mod template;
 
 pub use bootstrap::{

@@ -113,6 +113,8 @@ pub struct Template {
     /// The environment every function gets (`Globals.Function.Environment.Variables`).
     pub environment: BTreeMap<String, Binding>,
     pub functions: Vec<FunctionDef>,
+    /// The whole document, for checks that read more than the above (roles, policies).
+    pub document: Value,
 }
 
 /// The repository's template.yaml.
@@ -412,6 +414,7 @@ impl Template {
             resource_types,
             environment,
             functions,
+            document: doc.clone(),
         })
     }
 

@@ -50,6 +50,33 @@ fn props(resource: &Value) -> &Value {
     resource.get("Properties").unwrap()
 }
 
+fn actions(statement: &Value) -> Vec<&str> {
+    match statement.get("Action") {
+        Some(Value::Sequence(a)) => a.iter().filter_map(Value::as_str).collect(),
+        Some(Value::String(a)) => vec![a.as_str()],
+        _ => vec![],
+    }
+}
+
+/// The statements of the role a function runs as (its own, `Role: !GetAtt <Role>.Arn`).
+fn role_statements<'a>(doc: &'a Value, function: &str, f: &Value) -> Vec<&'a Value> {
+    let role = references(
+        props(f)
+            .get("Role")
+            .unwrap_or_else(|| panic!("{function} has no role of its own")),
+    );
+    let role = role.iter().next().unwrap();
+    props(&doc["Resources"][role.as_str()])
+        .get("Policies")
+        .and_then(Value::as_sequence)
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.get("PolicyDocument").and_then(|d| d.get("Statement")))
+        .filter_map(Value::as_sequence)
+        .flatten()
+        .collect()
+}
+
 /// The queues some queue, schedule or target sends what failed to.
 fn dead_letter_queues(doc: &Value) -> BTreeSet<String> {
     let mut dlqs = BTreeSet::new();
@@ -258,19 +285,8 @@ fn the_token_key_serves_functions_only_to_seal_and_open_connection_tokens() {
     let doc = template();
     let mut grants = 0;
     for (id, f) in of_type(&doc, "AWS::Serverless::Function") {
-        let Some(policies) = props(f).get("Policies").and_then(Value::as_sequence) else {
-            continue;
-        };
-        for statement in policies
-            .iter()
-            .filter_map(|p| p.get("Statement").and_then(Value::as_sequence))
-            .flatten()
-        {
-            let actions: Vec<&str> = match statement.get("Action") {
-                Some(Value::Sequence(a)) => a.iter().filter_map(Value::as_str).collect(),
-                Some(Value::String(a)) => vec![a.as_str()],
-                _ => vec![],
-            };
+        for statement in role_statements(&doc, id, f) {
+            let actions = actions(statement);
             if !actions.iter().any(|a| a.starts_with("kms:")) {
                 continue;
             }
@@ -364,25 +380,18 @@ fn no_secret_reaches_an_environment_and_each_function_reads_only_its_own() {
             named.extend(refers);
         }
         // It may read exactly the secrets it names, and no other.
-        let policies = props(f)
-            .get("Policies")
-            .and_then(Value::as_sequence)
-            .cloned()
-            .unwrap_or_default();
-        let granted: BTreeSet<String> = policies
-            .iter()
-            .filter_map(|p| p.get("AWSSecretsManagerGetSecretValuePolicy"))
-            .flat_map(references)
-            .collect();
-        let by_statement = policies.iter().filter_map(|p| p.get("Statement")).any(|s| {
-            serde_norway::to_string(s)
-                .unwrap()
-                .contains("secretsmanager")
-        });
-        assert!(
-            !by_statement,
-            "{id} reaches Secrets Manager through a statement of its own"
-        );
+        let mut granted = BTreeSet::new();
+        for statement in role_statements(&doc, id, f) {
+            let reads = actions(statement);
+            if reads.iter().any(|a| a.starts_with("secretsmanager:")) {
+                assert_eq!(
+                    reads,
+                    ["secretsmanager:GetSecretValue"],
+                    "{id} only reads secrets"
+                );
+                granted.extend(references(statement.get("Resource").unwrap()));
+            }
+        }
         assert_eq!(granted, named, "{id} may read exactly the secrets it names");
         readers += usize::from(!named.is_empty());
     }
@@ -444,4 +453,56 @@ fn schedules_retry_keep_what_they_cannot_deliver_and_never_overlap_a_run() {
         }
     }
     assert_eq!(scheduled, 2, "the renewal run and the retention sweep");
+}
+
+#[test]
+fn every_function_runs_as_its_own_role_granting_named_actions_on_named_resources() {
+    let doc = template();
+    let mut roles = BTreeSet::new();
+    for (id, f) in of_type(&doc, "AWS::Serverless::Function") {
+        assert!(
+            props(f).get("Policies").is_none(),
+            "{id}: SAM's policies would come with its managed ones (any queue, any log group)"
+        );
+        let role = references(
+            props(f)
+                .get("Role")
+                .unwrap_or_else(|| panic!("{id} has no role of its own")),
+        );
+        assert!(roles.insert(role.clone()), "{id} shares its role");
+        for statement in role_statements(&doc, id, f) {
+            let acts = actions(statement);
+            assert!(!acts.is_empty(), "{id}: a statement names its actions");
+            for a in &acts {
+                assert!(!a.contains('*'), "{id}: {a} is a wildcard action");
+                assert_ne!(
+                    *a, "dynamodb:Scan",
+                    "{id}: a Scan reads every contract's items"
+                );
+            }
+            let resource = statement.get("Resource").unwrap();
+            if resource.as_str() == Some("*") {
+                assert!(
+                    acts.iter().all(|a| a.starts_with("xray:")),
+                    "{id}: only traces go to any resource, not {acts:?}"
+                );
+            }
+            // Table items only under the partition-key prefixes the function works in.
+            let on_table = references(resource).iter().any(|r| r.ends_with("Table"));
+            let on_index = serde_norway::to_string(resource)
+                .unwrap()
+                .contains("/index/");
+            if on_table && !on_index && acts.iter().any(|a| a.starts_with("dynamodb:")) {
+                assert!(
+                    statement
+                        .get("Condition")
+                        .and_then(|c| c.get("ForAllValues:StringLike"))
+                        .and_then(|c| c.get("dynamodb:LeadingKeys"))
+                        .is_some(),
+                    "{id}: {acts:?} on a table without dynamodb:LeadingKeys"
+                );
+            }
+        }
+    }
+    assert_eq!(roles.len(), 8);
 }

@@ -477,6 +477,36 @@ async fn run() -> anyhow::Result<()> {
     connect::run(&suite).await?;
     mail::run(&suite).await?;
 
+    let report = suite.permissions.report();
+    heading("Every AWS call each function made, held against its role in template.yaml");
+    for (function, calls) in report["made"].as_object().into_iter().flatten() {
+        let calls: Vec<String> = calls
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(op, n)| format!("{} x{n}", op.split('.').next_back().unwrap_or(op)))
+            .collect();
+        println!("   {function:<21} {}", calls.join(", "));
+    }
+    if std::env::var("HIRESYNC_AWS_CALLS").as_deref() == Ok("needed") {
+        for n in report["needed"].as_array().into_iter().flatten() {
+            println!("   needed: {}", n.as_str().unwrap_or_default());
+        }
+    }
+    let refused = report["refused"].as_array().cloned().unwrap_or_default();
+    for r in &refused {
+        println!("   REFUSED {}", r.as_str().unwrap_or_default());
+    }
+    anyhow::ensure!(
+        refused.is_empty(),
+        "{} kinds of call the functions' roles would refuse",
+        refused.len()
+    );
+    println!(
+        "   all {} calls allowed: each role grants what its function uses, no more (see template.yaml)",
+        report["calls"]
+    );
+
     println!(
         "\nDone: every row above was read back from DynamoDB Local (tables prefixed {prefix})."
     );

@@ -25,10 +25,12 @@ use std::collections::BTreeMap;
 use anyhow::Context;
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
+use hiresync_localstack::permissions::{check_calls, needed};
 use hiresync_localstack::poller::{self, PollOutcome, Redelivery};
+use hiresync_localstack::recorder::Recorder;
 use hiresync_localstack::{create_secrets, unique_prefix, Resources, Template};
 use hiresync_runtime::config::{ConfigError, DynLookup, Env};
-use hiresync_runtime::secrets::{read_named, Secrets};
+use hiresync_runtime::secrets::read_named;
 use hiresync_sandbox::push::PubSubPush;
 use hiresync_sandbox::{Behaviour, Sandbox};
 use jsonwebtoken::{EncodingKey, Header};
@@ -89,17 +91,45 @@ struct Functions {
     purge: contract_purge::App,
 }
 
-/// One function's configuration from the suite's environment, failing with every
-/// missing or invalid variable named, as the function would at cold start.
-fn config_of<T>(
-    (env, secrets): &(BTreeMap<String, String>, Secrets),
-    from_env: impl FnOnce(Env<DynLookup>) -> Result<T, ConfigError>,
-    function: &str,
-) -> anyhow::Result<T> {
-    let vars = env.clone();
-    let lookup: DynLookup = Box::new(move |k| vars.get(k).cloned());
-    from_env(Env::new(lookup).with_secrets(secrets.clone()))
-        .with_context(|| format!("{function}'s configuration"))
+/// How the suite starts each function, as Lambda would: with the variables the template
+/// gives that function (and the suite's own overrides, which the template does not name),
+/// its secrets read at "cold start" through its own AWS configuration, whose calls the
+/// recorder notes for the permission check.
+struct ColdStart<'a> {
+    template: &'a Template,
+    env: BTreeMap<String, String>,
+    base: &'a aws_config::SdkConfig,
+    recorder: Recorder,
+}
+
+impl ColdStart<'_> {
+    /// `binary`'s configuration and AWS configuration, failing with every missing or
+    /// invalid variable named, as the function would.
+    async fn start<T>(
+        &self,
+        binary: &str,
+        from_env: impl FnOnce(Env<DynLookup>) -> Result<T, ConfigError>,
+    ) -> anyhow::Result<(T, aws_config::SdkConfig)> {
+        let aws = self.recorder.config_for(self.base, binary).await?;
+        let given = self
+            .template
+            .variables_of(binary)
+            .with_context(|| format!("template.yaml has no function running {binary}"))?;
+        let named = self.template.all_variables();
+        let vars: BTreeMap<String, String> = self
+            .env
+            .iter()
+            .filter(|(k, _)| given.contains(*k) || !named.contains_key(k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let secrets = read_named(&aws_sdk_secretsmanager::Client::new(&aws), vars.clone())
+            .await
+            .with_context(|| format!("{binary}'s secrets"))?;
+        let lookup: DynLookup = Box::new(move |k| vars.get(k).cloned());
+        let config = from_env(Env::new(lookup).with_secrets(secrets))
+            .with_context(|| format!("{binary}'s configuration"))?;
+        Ok((config, aws))
+    }
 }
 
 pub struct Suite {
@@ -110,6 +140,34 @@ pub struct Suite {
     sqs: aws_sdk_sqs::Client,
     queues: Queues,
     signing: Vec<u8>,
+    /// Every AWS call each function made, and the check of them against template.yaml.
+    pub permissions: Permissions,
+}
+
+/// The functions' AWS calls so far, held against their roles in template.yaml.
+#[derive(Clone)]
+pub struct Permissions {
+    template: Template,
+    resources: Resources,
+    recorder: Recorder,
+}
+
+impl Permissions {
+    /// What each function called, and every call its role would refuse.
+    pub fn report(&self) -> serde_json::Value {
+        let calls = self.recorder.calls();
+        let refused = check_calls(&self.template, &self.resources, &calls);
+        let mut made = BTreeMap::<String, BTreeMap<String, usize>>::new();
+        for c in &calls {
+            *made
+                .entry(c.function.clone())
+                .or_default()
+                .entry(c.target.clone())
+                .or_default() += 1;
+        }
+        let needed = needed(&self.template, &self.resources, &calls);
+        json!({"calls": calls.len(), "made": made, "refused": refused, "needed": needed})
+    }
 }
 
 impl Suite {
@@ -196,10 +254,13 @@ impl Suite {
         ] {
             env.insert(k.to_owned(), v);
         }
-        let secrets = read_named(&aws_sdk_secretsmanager::Client::new(config), env.clone())
-            .await
-            .context("reading the suite's secrets")?;
-        let env = (env, secrets);
+        let recorder = Recorder::new();
+        let cold = ColdStart {
+            template,
+            env,
+            base: config,
+            recorder: recorder.clone(),
+        };
         let queues = Queues {
             fan_out: resources.queue("DeauthorizationsQueue")?.to_owned(),
             directory: resources.queue("DirectoryEventsQueue")?.to_owned(),
@@ -207,45 +268,63 @@ impl Suite {
             purge: resources.queue("PurgeQueue")?.to_owned(),
         };
 
-        let api_app = settings_api::build(
-            config_of(&env, settings_api::Config::from_env, "settings-api")?,
-            config,
-        )?;
-        let intake = webhook_intake::build(
-            config_of(&env, webhook_intake::Config::from_env, "webhook-intake")?,
-            config,
-        );
+        let (c, aws) = cold
+            .start("settings-api", settings_api::Config::from_env)
+            .await?;
+        let api_app = settings_api::build(c, &aws)?;
+        let (c, aws) = cold
+            .start("webhook-intake", webhook_intake::Config::from_env)
+            .await?;
+        let intake = webhook_intake::build(c, &aws);
+        let permissions = Permissions {
+            template: template.clone(),
+            resources: resources.clone(),
+            recorder: recorder.clone(),
+        };
         let routes = settings_api::router(api_app)
             .merge(webhook_intake::router(intake))
-            .route("/healthz", axum::routing::get(|| async { "ok" }));
+            .route("/healthz", axum::routing::get(|| async { "ok" }))
+            .route(
+                "/suite/aws-calls",
+                axum::routing::get(move || {
+                    let permissions = permissions.clone();
+                    async move { axum::Json(permissions.report()) }
+                }),
+            );
         tokio::spawn(async move { axum::serve(api_listener, routes).await });
 
+        let (c, aws) = cold
+            .start("settings-fanout", settings_fanout::Config::from_env)
+            .await?;
+        let fan_out = settings_fanout::build(c, &aws)?;
+        let (c, aws) = cold
+            .start("directory-events", directory_events::Config::from_env)
+            .await?;
+        let directory = directory_events::build(c, &aws);
+        let (c, aws) = cold.start("ingest", ingest::Config::from_env).await?;
+        let ingest = ingest::build(c, &aws)?;
+        let (c, aws) = cold
+            .start(
+                "subscription-renewal",
+                subscription_renewal::Config::from_env,
+            )
+            .await?;
+        let renewal = subscription_renewal::build(c, &aws)?;
+        let (c, aws) = cold
+            .start("retention-sweep", retention_sweep::Config::from_env)
+            .await?;
+        let sweep = retention_sweep::build(c, &aws);
+        let (c, aws) = cold
+            .start("contract-purge", contract_purge::Config::from_env)
+            .await?;
+        let purge = contract_purge::build(c, &aws)?;
         let functions = Functions {
-            fan_out: settings_fanout::build(
-                config_of(&env, settings_fanout::Config::from_env, "settings-fanout")?,
-                config,
-            )?,
-            directory: directory_events::build(
-                config_of(&env, directory_events::Config::from_env, "directory-events")?,
-                config,
-            ),
-            ingest: ingest::build(config_of(&env, ingest::Config::from_env, "ingest")?, config)?,
-            renewal: subscription_renewal::build(
-                config_of(
-                    &env,
-                    subscription_renewal::Config::from_env,
-                    "subscription-renewal",
-                )?,
-                config,
-            )?,
-            sweep: retention_sweep::build(
-                config_of(&env, retention_sweep::Config::from_env, "retention-sweep")?,
-                config,
-            ),
-            purge: contract_purge::build(
-                config_of(&env, contract_purge::Config::from_env, "contract-purge")?,
-                config,
-            )?,
+            fan_out,
+            directory,
+            ingest,
+            renewal,
+            sweep,
+            purge,
         };
         let sqs = aws_sdk_sqs::Client::new(config);
         Ok(Suite {
@@ -256,6 +335,11 @@ impl Suite {
             sqs,
             queues,
             signing,
+            permissions: Permissions {
+                template: template.clone(),
+                resources,
+                recorder,
+            },
         })
     }
 
