@@ -133,6 +133,9 @@ impl World {
                 ts(at),
             )
             .await?;
+        self.h
+            .first_sync_job(c.as_str(), s, ConnectionKind::Email, at)
+            .await;
         Ok(connected.sync)
     }
 

@@ -1,8 +1,10 @@
 //! What ingest reads from its environment: the tenancy table (connections, tokens, the
 //! directory), the mail table, the key that opens refresh tokens, the queues it sends
-//! continuations and reconnection notices to, and the providers it reads mail from.
+//! continuations and reconnection notices to, the providers it reads mail from, and where
+//! they push (a new connection's subscriptions are created by its first sync job).
 
-use hiresync_providers::settings::{ProviderSettings, ProviderUse};
+use hiresync_connect::PushSettings;
+use hiresync_providers::settings::{read_push_settings, ProviderSettings, ProviderUse};
 use hiresync_runtime::config::{ConfigError, Env};
 
 #[derive(Debug, Clone)]
@@ -13,6 +15,8 @@ pub struct Config {
     pub sync_jobs_queue_url: String,
     pub notifications_queue_url: String,
     pub providers: ProviderSettings,
+    /// Where providers push: a connection's first sync job creates its subscriptions.
+    pub push: PushSettings,
 }
 
 impl Config {
@@ -24,6 +28,7 @@ impl Config {
             sync_jobs_queue_url: env.required("SYNC_JOBS_QUEUE_URL"),
             notifications_queue_url: env.required("NOTIFICATIONS_QUEUE_URL"),
             providers: ProviderSettings::read(&mut env, ProviderUse::OnBehalf),
+            push: read_push_settings(&mut env),
         };
         env.finish(config)
     }

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hiresync_connect::Failure;
-use hiresync_messages::SyncJob;
+use hiresync_messages::{SyncJob, SyncReason};
 use hiresync_runtime::sqs_batch::{self, Ordering};
 use jiff::Timestamp;
 use tracing::{info, info_span, warn, Instrument};
@@ -46,6 +46,9 @@ pub async fn handle(
     let waits_ref = &waits;
     let response = sqs_batch::process(event, Ordering::Fifo, |job: SyncJob, meta| async move {
         let span = info_span!("sync_job", contract = %job.contract, seat = %job.seat, kind = job.kind.as_str());
+        if matches!(job.reason, SyncReason::Historical | SyncReason::Resume) {
+            set_up_push(app, &job, now).instrument(span.clone()).await;
+        }
         let outcome = app
             .ingestor
             .run_until(&job, now, stop_at)
@@ -90,4 +93,24 @@ pub async fn handle(
         }
     }
     response
+}
+
+/// A connection's first job (the sign-in queued it) creates the push subscriptions the
+/// sign-in left as placeholders, before the mailbox is read, so nothing that changes after
+/// the read goes unnoticed. A provider that fails leaves its placeholder for the renewal
+/// job: the sync goes on without waiting for it.
+async fn set_up_push(app: &App, job: &SyncJob, now: Timestamp) {
+    match app
+        .push
+        .set_up_push(&job.contract, &job.seat, job.kind, now)
+        .await
+    {
+        Ok(report) if report.recreated > 0 => {
+            info!(created = report.recreated, "push subscriptions created");
+        }
+        Ok(_) => {}
+        Err(e) => {
+            warn!(error = %hiresync_runtime::telemetry::Chain(&e), "push subscriptions not created; the renewal job will");
+        }
+    }
 }

@@ -25,6 +25,9 @@ pub use hiresync_wiring::BuildError;
 pub struct App {
     pub ingestor: Ingestor,
     pub redelivery: Arc<dyn Redelivery>,
+    /// Creates a new connection's push subscriptions before its first sync reads the
+    /// mailbox (the sign-in only left placeholders).
+    pub push: Connector,
 }
 
 /// The composition root `main.rs` and the local suite both call: the ingest use case over
@@ -47,7 +50,7 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildEr
         },
     };
     let mailboxes = Arc::new(ProviderMailboxes::new(&clients));
-    let connector = Connector::new(connect_ports(aws, &wiring, clients));
+    let connector = Connector::new(connect_ports(aws, &wiring, clients)).with_push(config.push);
     let mail = Arc::new(DynamoMailStore::new(dynamo.clone(), config.mail_table));
     let ingestor = Ingestor {
         contracts: connector.stores.contracts.clone(),
@@ -58,11 +61,12 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildEr
         threads: mail.clone(),
         skips: mail,
         directory: Arc::new(DynamoDirectoryStore::new(dynamo, config.tenancy_table)),
-        tokens: Arc::new(connector),
+        tokens: Arc::new(connector.clone()),
         limits: Limits::default(),
     };
     Ok(App {
         ingestor,
         redelivery,
+        push: connector,
     })
 }

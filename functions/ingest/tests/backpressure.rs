@@ -1,5 +1,7 @@
-//! A provider that asks to wait delays only the job that met it, through its queue, and a
-//! long throttle never sends a healthy job to the dead-letter queue.
+//! The ingest function's handler on a mailbox whose provider throttles: a provider that asks
+//! to wait delays only the job that met it, through its queue, and a long throttle never
+//! sends a healthy job to the dead-letter queue; a connection's first job creates its push
+//! subscriptions before it reads anything.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -87,21 +89,27 @@ async fn throttled(label: &str, queue: Arc<dyn Redelivery>) -> (Harness, ingest:
         .mount(&h.server)
         .await;
     let (ingestor, _) = wiring::ingestor(&h, Limits::default());
+    let push = h.connector.clone();
     (
         h,
         ingest::App {
             ingestor,
             redelivery: queue,
+            push,
         },
     )
 }
 
 fn record(id: &str, seat: &str, receive_count: u32) -> SqsMessage {
+    record_for(id, seat, receive_count, SyncReason::Push)
+}
+
+fn record_for(id: &str, seat: &str, receive_count: u32, reason: SyncReason) -> SqsMessage {
     let job = SyncJob {
         contract: acme(),
         seat: SeatId::parse(seat).unwrap(),
         kind: ConnectionKind::Email,
-        reason: SyncReason::Push,
+        reason,
         requested_at: ts(NOW),
     };
     let mut m = SqsMessage::default();
@@ -219,4 +227,38 @@ async fn a_batch_at_its_deadline_continues_its_job_through_the_queue() {
     let jobs = h.drain("SyncJobsQueue").await;
     assert_eq!(jobs.len(), 1, "its continuation is queued");
     assert_eq!(jobs[0]["_group"], "acme:s1:email");
+}
+
+#[tokio::test]
+async fn a_connections_first_job_creates_its_subscriptions_before_reading_the_mailbox() {
+    let (h, app) = throttled("ingest-first-job", Arc::new(Recorded::default())).await;
+    let creates = || async { h.requests_to("POST", "/graph/subscriptions").await.len() };
+    assert_eq!(creates().await, 0, "the sign-in asked for none");
+
+    // The job the sign-in queued (its mail reads are throttled: the job waits, the
+    // subscriptions are made all the same)
+    let mut event = SqsEvent::default();
+    event.records = vec![record_for("m-1", "s1", 1, SyncReason::Historical)];
+    ingest::handle(&app, event, ts(NOW), None).await;
+
+    let requests = h.requests().await;
+    let position = |pred: &dyn Fn(&wiremock::Request) -> bool| requests.iter().position(pred);
+    let first_create =
+        position(&|r| r.method.as_str() == "POST" && r.url.path() == "/graph/subscriptions")
+            .expect("subscriptions created");
+    let first_read =
+        position(&|r| r.url.path().starts_with("/graph/me/mailFolders")).expect("the mailbox read");
+    assert!(
+        first_create < first_read,
+        "subscribed before the first read"
+    );
+    assert_eq!(creates().await, 3, "Inbox, Sent Items and Deleted Items");
+
+    // A later job, and the same job again, create nothing more.
+    for reason in [SyncReason::Push, SyncReason::Historical] {
+        let mut event = SqsEvent::default();
+        event.records = vec![record_for("m-2", "s1", 1, reason)];
+        ingest::handle(&app, event, ts(NOW), None).await;
+    }
+    assert_eq!(creates().await, 3);
 }

@@ -231,8 +231,7 @@ impl Connector {
                 },
             )
             .await?;
-        self.subscribe(&c, &s, kind, provider, &address, &tokens.access_token, now)
-            .await?;
+        self.subscribe_later(&c, &s, kind, provider, now).await?;
         self.queues
             .sync_jobs
             .sync_job(

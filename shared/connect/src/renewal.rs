@@ -34,6 +34,44 @@ pub struct RenewalReport {
 type TokenCache = HashMap<(ContractId, SeatId, ConnectionKind), SecretString>;
 
 impl Connector {
+    /// Creates at the provider the subscriptions a connection holds only placeholders for
+    /// (a sign-in leaves them: [`Connector::complete_authorization`]), for the connection's
+    /// first sync job, which reads the mailbox right after (so no catch-up is queued). What
+    /// the provider refuses stays a placeholder for the renewal job.
+    /// One read when there is nothing to do, so every first sync job of a connection can
+    /// ask.
+    pub async fn set_up_push(
+        &self,
+        c: &ContractId,
+        s: &SeatId,
+        kind: ConnectionKind,
+        now: Timestamp,
+    ) -> Result<RenewalReport, Failure> {
+        let mut report = RenewalReport::default();
+        let mut tokens = TokenCache::new();
+        let mut pending: Vec<PushSubscription> = self
+            .stores
+            .subscriptions
+            .for_connection(c, s, kind)
+            .await?
+            .into_iter()
+            .filter(is_placeholder)
+            .collect();
+        // In the order the provider's kinds are declared (a Graph mailbox's Inbox first).
+        pending.sort_by_key(|sub| sub.kind as u8);
+        for sub in &pending {
+            if let Err(e) = self
+                .renew_one(sub, now, &mut report, &mut tokens, true)
+                .await
+            {
+                // Left as it is, due now: the renewal job's next run creates it.
+                warn!(contract = %c, seat = %s, kind = ?sub.kind, error = %Chain(&e), "push subscription not created; renewal will retry");
+                report.failed += 1;
+            }
+        }
+        Ok(report)
+    }
+
     /// Renews every subscription due at `now`: extends or recreates it, stops the ones whose
     /// connection is gone, and enqueues a catch-up sync wherever notifications may have been
     /// missed. The first time a run meets a connection, it also adds the subscriptions the
@@ -62,7 +100,10 @@ impl Connector {
                 report.unfinished = true;
                 break;
             }
-            if let Err(e) = self.renew_one(&sub, now, &mut report, &mut tokens).await {
+            if let Err(e) = self
+                .renew_one(&sub, now, &mut report, &mut tokens, false)
+                .await
+            {
                 report.failed += 1;
                 // Due again later, each failure in a row waiting longer: a subscription
                 // that keeps failing gives way to the others due in its shard.
@@ -82,12 +123,16 @@ impl Connector {
         Ok(report)
     }
 
+    /// Renews (or creates, for a placeholder) one subscription. `sync_follows`: the caller
+    /// syncs the connection right after (its first job), so no catch-up is queued for what
+    /// the subscription missed.
     async fn renew_one(
         &self,
         sub: &PushSubscription,
         now: Timestamp,
         report: &mut RenewalReport,
         tokens: &mut TokenCache,
+        sync_follows: bool,
     ) -> Result<(), Failure> {
         let kind = sub.kind.connection_kind();
         let conn = self
@@ -178,7 +223,7 @@ impl Connector {
             }
         }
         // A lapsed or dropped subscription may have missed notifications.
-        if sub.lapsed(now) || renewal == Renewal::Gone {
+        if !sync_follows && (sub.lapsed(now) || renewal == Renewal::Gone) {
             self.queues
                 .sync_jobs
                 .sync_job(

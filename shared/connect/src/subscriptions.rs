@@ -40,6 +40,33 @@ fn kind_name(kind: SubscriptionKind) -> String {
 }
 
 /// Whether `sub` is a placeholder for a subscription still to be created.
+/// What stands for a subscription not created yet at the provider: due now, so the renewal
+/// job creates it if nothing else has.
+fn placeholder(
+    c: &ContractId,
+    s: &SeatId,
+    sub_kind: SubscriptionKind,
+    now: Timestamp,
+) -> PushSubscription {
+    PushSubscription {
+        id: format!(
+            "{PENDING}{}:{}:{}:{}",
+            c,
+            s,
+            sub_kind.connection_kind().as_str(),
+            kind_name(sub_kind)
+        ),
+        kind: sub_kind,
+        contract_id: c.clone(),
+        seat_id: s.clone(),
+        resource_id: None,
+        secret_hash: None,
+        expires_at: now,
+        renewed_at: now,
+        failures: 0,
+    }
+}
+
 pub(crate) fn is_placeholder(sub: &PushSubscription) -> bool {
     sub.id.starts_with(PENDING)
 }
@@ -125,20 +152,23 @@ impl Connector {
         })
     }
 
-    /// Subscribes a new connection to every kind it needs.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) async fn subscribe(
+    /// Gives a new connection a placeholder, due now, for every kind of subscription it
+    /// needs, without calling the provider: a sign-in finishes within the HTTP API's time
+    /// whatever the provider's subscription endpoint does. The connection's first sync job
+    /// creates them ([`Connector::set_up_push`]) before it reads the mailbox, and a
+    /// placeholder left (the provider failed) is created by the renewal job's next run.
+    pub(crate) async fn subscribe_later(
         &self,
         c: &ContractId,
         s: &SeatId,
         kind: ConnectionKind,
         provider: Provider,
-        address: &EmailAddress,
-        access: &SecretString,
         now: Timestamp,
     ) -> Result<(), Failure> {
         for &sub_kind in self.providers.push(provider).kinds(kind) {
-            self.subscribe_one(c, s, provider, sub_kind, address, access, now)
+            self.stores
+                .subscriptions
+                .put(&placeholder(c, s, sub_kind, now), now)
                 .await?;
         }
         Ok(())
@@ -172,24 +202,10 @@ impl Connector {
             }
             Err(e) => {
                 warn!(contract = %c, seat = %s, kind = ?sub_kind, error = %Chain(&e), "push subscription not created; renewal will retry");
-                let placeholder = PushSubscription {
-                    id: format!(
-                        "{PENDING}{}:{}:{}:{}",
-                        c,
-                        s,
-                        sub_kind.connection_kind().as_str(),
-                        kind_name(sub_kind)
-                    ),
-                    kind: sub_kind,
-                    contract_id: c.clone(),
-                    seat_id: s.clone(),
-                    resource_id: None,
-                    secret_hash: None,
-                    expires_at: now,
-                    renewed_at: now,
-                    failures: 0,
-                };
-                self.stores.subscriptions.put(&placeholder, now).await?;
+                self.stores
+                    .subscriptions
+                    .put(&placeholder(c, s, sub_kind, now), now)
+                    .await?;
                 Ok(false)
             }
         }

@@ -122,10 +122,18 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
         .unwrap();
     assert_eq!(connected.address.as_str(), "rita@acme.example");
     assert_eq!(connected.sync, SyncStart::Historical);
+    // The sign-in asked the provider for no subscription; the first sync job does.
+    assert!(h
+        .requests_to("POST", "/graph/subscriptions")
+        .await
+        .is_empty());
+    h.first_sync_job("acme", "s1", ConnectionKind::Email, "2026-03-02T09:01:00Z")
+        .await;
 
-    // THEN the code was redeemed with the PKCE verifier that matches the challenge
+    // THEN the code was redeemed with the PKCE verifier that matches the challenge (the
+    // second call is the first sync job's refresh)
     let token_calls = h.requests_to("POST", "/ms/token").await;
-    assert_eq!(token_calls.len(), 1);
+    assert_eq!(token_calls.len(), 2);
     let form: std::collections::HashMap<String, String> =
         url::form_urlencoded::parse(&token_calls[0].body)
             .into_owned()
@@ -252,8 +260,8 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
     );
     assert_eq!(
         h.requests_to("POST", "/ms/token").await.len(),
-        1,
-        "no second redemption"
+        2,
+        "no second redemption (the other call is the first sync job's refresh)"
     );
 }
 
@@ -549,6 +557,7 @@ async fn connect(h: &Harness, s: &str, kind: ConnectionKind, at: &str) {
         )
         .await
         .unwrap();
+    h.first_sync_job("acme", s, kind, at).await;
 }
 
 /// Runs the fan-out as the settings-fanout function would, until its queue is empty.

@@ -56,6 +56,7 @@ async fn connected(h: &Harness, provider: Provider, kind: ConnectionKind) {
         )
         .await
         .unwrap();
+    h.first_sync_job("acme", "s1", kind, NOW).await;
     h.drain("SyncJobsQueue").await;
 }
 

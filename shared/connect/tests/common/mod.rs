@@ -120,6 +120,26 @@ impl Harness {
     }
 
     /// Everything logged so far.
+    /// What a connection's first sync job does before reading the mailbox: create the
+    /// push subscriptions its sign-in left as placeholders.
+    pub async fn first_sync_job(
+        &self,
+        contract: &str,
+        seat: &str,
+        kind: hiresync_domain::connection::ConnectionKind,
+        at: &str,
+    ) {
+        self.connector
+            .set_up_push(
+                &hiresync_domain::ids::ContractId::parse(contract).unwrap(),
+                &hiresync_domain::ids::SeatId::parse(seat).unwrap(),
+                kind,
+                ts(at),
+            )
+            .await
+            .unwrap();
+    }
+
     pub fn logs(&self) -> String {
         self.logs.text()
     }

@@ -112,7 +112,8 @@ async fn a_microsoft_mailbox_connects_with_its_token_subscriptions_and_historica
     assert_eq!(stored.authorized_at, ts(BACK));
     let context = [("contract", "acme"), ("seat", "s1"), ("kind", "email")];
     let opened = w.sealer.open(&stored.sealed, &context).await.unwrap();
-    assert_eq!(opened.expose_secret(), "microsoft-refresh-token-1");
+    // (the first sync job's refresh, setting up the subscriptions, rotated the sign-in's -1)
+    assert_eq!(opened.expose_secret(), "microsoft-refresh-token-2");
     // AND Inbox, Sent Items and Deleted Items push to us, each with its own secret's hash
     let subs = w.tenancy.subscriptions.all();
     let mut kinds: Vec<_> = subs.iter().map(|s| s.kind).collect();
@@ -683,4 +684,74 @@ async fn a_claim_left_by_a_seat_that_no_longer_has_the_account_is_taken_over() {
     google.address("shared@acme.example");
     let connected = w.sign_in("s2", ConnectionKind::Email, BACK).await.unwrap();
     assert_eq!(connected.address.as_str(), "shared@acme.example");
+}
+
+#[tokio::test]
+async fn a_sign_in_leaves_placeholders_and_the_first_sync_job_subscribes_before_reading() {
+    // GIVEN a seat signing in to its Microsoft mailbox
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, false)
+        .await;
+    w.provider(Provider::Microsoft365)
+        .address("s1@acme.example");
+    let url = w.start("s1", ConnectionKind::Email, NOW).await;
+    let holder = SignIn {
+        contract: acme(),
+        seat: seat("s1"),
+        user: user("s1"),
+        kind: ConnectionKind::Email,
+    };
+
+    // WHEN the front end completes it
+    w.connector
+        .complete_authorization(&holder, &consent(&url, "code"), ts(BACK))
+        .await
+        .unwrap();
+
+    // THEN the provider was not asked for a single subscription: one placeholder per kind,
+    // due now, and the historical sync queued
+    let ms = w.provider(Provider::Microsoft365);
+    assert_eq!(
+        ms.count("create"),
+        0,
+        "the sign-in waits on no subscription"
+    );
+    let mut pending: Vec<String> = w
+        .tenancy
+        .subscriptions
+        .all()
+        .into_iter()
+        .map(|s| {
+            assert_eq!(w.tenancy.subscriptions.renew_at(&s.id), Some(ts(BACK)));
+            s.id
+        })
+        .collect();
+    pending.sort();
+    assert_eq!(
+        pending,
+        [
+            "pending:acme:s1:email:graph_deleted_items",
+            "pending:acme:s1:email:graph_inbox",
+            "pending:acme:s1:email:graph_sent_items"
+        ]
+    );
+    let reasons: Vec<_> = w.queues.jobs().iter().map(|j| j.reason).collect();
+    assert_eq!(reasons, [SyncReason::Historical]);
+
+    // WHEN its first sync job sets up push (twice: a redelivered job)
+    for _ in 0..2 {
+        w.connector
+            .set_up_push(&acme(), &seat("s1"), ConnectionKind::Email, ts(BACK))
+            .await
+            .unwrap();
+    }
+
+    // THEN the three exist at Graph, created once each, no placeholder is left, and no
+    // catch-up is queued: the job reads the mailbox right after
+    assert_eq!(ms.count("create"), 3);
+    let subs = w.tenancy.subscriptions.all();
+    assert_eq!(subs.len(), 3);
+    assert!(subs.iter().all(|s| !s.id.starts_with("pending:")));
+    let reasons: Vec<_> = w.queues.jobs().iter().map(|j| j.reason).collect();
+    assert_eq!(reasons, [SyncReason::Historical]);
 }

@@ -41,6 +41,7 @@ async fn graph_subscriptions_are_extended_before_they_expire_with_one_refresh() 
         w.tenancy.subscriptions.renew_at(&inbox.id),
         Some(ts(GRAPH_DUE))
     );
+    let refreshes = w.provider(Provider::Microsoft365).count("refresh");
 
     let early = w
         .connector
@@ -62,7 +63,11 @@ async fn graph_subscriptions_are_extended_before_they_expire_with_one_refresh() 
     assert_eq!(renewed.id, inbox.id);
     assert_eq!(renewed.renewed_at, ts(GRAPH_DUE));
     assert_eq!(renewed.expires_at, ts("2026-03-07T05:00:00Z"));
-    assert_eq!(w.provider(Provider::Microsoft365).count("refresh"), 1);
+    assert_eq!(
+        w.provider(Provider::Microsoft365).count("refresh") - refreshes,
+        1,
+        "one refresh for the three"
+    );
     assert_eq!(catch_ups(&w), 0, "nothing was missed");
 }
 

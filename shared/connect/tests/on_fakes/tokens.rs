@@ -41,7 +41,8 @@ async fn microsofts_rotated_refresh_token_replaces_the_stored_one() {
     assert!(access
         .expose_secret()
         .starts_with("microsoft-access-token-"));
-    assert_eq!(stored_refresh_token(&w).await, "microsoft-refresh-token-2");
+    // The sign-in stored -1, the first sync job's refresh -2, this refresh -3.
+    assert_eq!(stored_refresh_token(&w).await, "microsoft-refresh-token-3");
     let stored = w
         .tenancy
         .tokens
@@ -54,7 +55,7 @@ async fn microsofts_rotated_refresh_token_replaces_the_stored_one() {
     );
     // The rotated one works next time.
     w.connector.access_token(&conn, ts(LATER)).await.unwrap();
-    assert_eq!(stored_refresh_token(&w).await, "microsoft-refresh-token-3");
+    assert_eq!(stored_refresh_token(&w).await, "microsoft-refresh-token-4");
 }
 
 #[tokio::test]

@@ -130,7 +130,7 @@ impl World {
     }
 
     /// The front end finishes a sign-in with `callback`, for seat `s` (its holder, user
-    /// `s`) and `kind`.
+    /// `s`) and `kind`; then the connection's first sync job sets up its push subscriptions.
     pub async fn complete(
         &self,
         s: &str,
@@ -144,9 +144,16 @@ impl World {
             user: user(s),
             kind,
         };
-        self.connector
+        let connected = self
+            .connector
             .complete_authorization(&holder, callback, at)
-            .await
+            .await?;
+        // The connection's first sync job creates the push subscriptions the sign-in left
+        // as placeholders.
+        self.connector
+            .set_up_push(&holder.contract, &holder.seat, kind, at)
+            .await?;
+        Ok(connected)
     }
 
     /// A seat signs in and consents, all at `at`.
