@@ -1,7 +1,6 @@
 //! Composition root: logs, the configuration (with the secrets it names), the function built once per cold start, then
 //! the loop. A run that fails reports a diagnostic with its type and causes.
 
-use hiresync_runtime::config::Env;
 use hiresync_runtime::diagnostics::{cold_start_failed, diagnostic};
 use lambda_runtime::{run, service_fn, Diagnostic, Error, LambdaEvent};
 use subscription_renewal::{build, Config};
@@ -9,11 +8,7 @@ use subscription_renewal::{build, Config};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     hiresync_runtime::telemetry::init();
-    let aws = hiresync_runtime::aws_config().await;
-    let env = Env::process_with_secrets(&aws)
-        .await
-        .map_err(cold_start_failed)?;
-    let config = Config::from_env(env).map_err(cold_start_failed)?;
+    let (config, aws) = hiresync_runtime::cold_start(Config::from_env).await?;
     let app = &build(config, &aws).map_err(cold_start_failed)?;
     run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
