@@ -25,6 +25,15 @@ use crate::App;
 /// queue's `maxReceiveCount` (5).
 pub const FRESH_AFTER: u32 = 4;
 
+/// How long a job that failed (other than by the provider asking to wait) waits before its
+/// next attempt: a minute after its first delivery, four times longer after each next one,
+/// at most the queue's visibility timeout (15 minutes). A transient fault costs a minute; a
+/// persistent one reaches the dead-letter queue after about 35 minutes and five attempts.
+pub fn backoff(receive_count: u32) -> Duration {
+    let minutes = 4u64.saturating_pow(receive_count.saturating_sub(1)).min(15);
+    Duration::from_secs(60 * minutes)
+}
+
 /// How long before the invocation's deadline a job starts no new page: room to store the
 /// page in hand and queue the continuation.
 pub const MARGIN: Duration = Duration::from_secs(45);
@@ -60,6 +69,11 @@ pub async fn handle(
             Err(e) => e,
         };
         let Some(wait) = failure.retry_after() else {
+            // A failure that is not the provider asking to wait: tried again soon, then less
+            // and less often, until the queue's receive count moves it aside.
+            if let Ok(mut w) = waits_ref.lock() {
+                w.push((meta.message_id.clone(), backoff(meta.receive_count)));
+            }
             return Err(failure);
         };
         if meta.receive_count >= FRESH_AFTER {
@@ -85,10 +99,10 @@ pub async fn handle(
         };
         match app.redelivery.redeliver_after(receipt, wait).await {
             Ok(()) => {
-                info!(message_id = %id, wait_seconds = wait.as_secs(), "throttled job comes back after the provider's wait")
+                info!(message_id = %id, wait_seconds = wait.as_secs(), "failed or throttled job comes back after its wait")
             }
             Err(e) => {
-                warn!(message_id = %id, error = %e, "throttled job's wait not set; it comes back after the queue's visibility timeout")
+                warn!(message_id = %id, error = %e, "job's wait not set; it comes back after the queue's visibility timeout")
             }
         }
     }

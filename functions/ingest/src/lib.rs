@@ -16,7 +16,7 @@ use hiresync_sync::{Ingestor, Limits};
 use hiresync_wiring::{connect_ports, ConnectWiring};
 
 pub use config::Config;
-pub use handler::{handle, FRESH_AFTER, MARGIN};
+pub use handler::{backoff, handle, FRESH_AFTER, MARGIN};
 pub use hiresync_wiring::BuildError;
 
 /// The function, built once per cold start: the use case, and its own queue to put a job

@@ -47,6 +47,20 @@ fn acme() -> ContractId {
 /// A Microsoft mailbox of acme's s1 whose Graph answers every mail read with 429 and a
 /// `Retry-After` of an hour; the ingest function over it, redelivering through `queue`.
 async fn throttled(label: &str, queue: Arc<dyn Redelivery>) -> (Harness, ingest::App) {
+    answering(
+        label,
+        queue,
+        ResponseTemplate::new(429).insert_header("Retry-After", "3600"),
+    )
+    .await
+}
+
+/// As [`throttled`], with Graph answering every mail read with `answer`.
+async fn answering(
+    label: &str,
+    queue: Arc<dyn Redelivery>,
+    answer: ResponseTemplate,
+) -> (Harness, ingest::App) {
     let h = Harness::new(label).await;
     h.connector
         .change_settings(
@@ -84,7 +98,7 @@ async fn throttled(label: &str, queue: Arc<dyn Redelivery>) -> (Harness, ingest:
     h.drain("SyncJobsQueue").await;
     Mock::given(method("GET"))
         .and(path_regex("^/graph/me/mailFolders"))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "3600"))
+        .respond_with(answer)
         .with_priority(1)
         .mount(&h.server)
         .await;
@@ -261,4 +275,29 @@ async fn a_connections_first_job_creates_its_subscriptions_before_reading_the_ma
         ingest::handle(&app, event, ts(NOW), None).await;
     }
     assert_eq!(creates().await, 3);
+}
+
+#[tokio::test]
+async fn a_job_that_fails_is_tried_again_soon_then_less_and_less_often() {
+    let recorded = Arc::new(Recorded::default());
+    let (_h, app) = answering(
+        "ingest-backoff",
+        recorded.clone(),
+        ResponseTemplate::new(500),
+    )
+    .await;
+    for receive_count in 1..=4 {
+        let mut event = SqsEvent::default();
+        event.records = vec![record(&format!("m{receive_count}"), "s1", receive_count)];
+        let response = ingest::handle(&app, event, ts(NOW), None).await;
+        assert_eq!(failed(&response).len(), 1, "a failure is a failure");
+    }
+    let waits: Vec<u64> = recorded
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, wait)| wait.as_secs())
+        .collect();
+    assert_eq!(waits, [60, 240, 900, 900], "a minute, four, then the cap");
 }
