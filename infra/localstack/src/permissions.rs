@@ -354,6 +354,17 @@ impl Need {
     fn into_vec(self) -> Vec<Need> {
         vec![self]
     }
+
+    /// The partition keys' prefixes (up to the first `#`, then `rest`), never their values.
+    fn prefixes(&self, rest: &str) -> BTreeSet<String> {
+        self.leading_keys
+            .iter()
+            .map(|k| match k.split_once('#') {
+                Some((prefix, _)) => format!("{prefix}#{rest}"),
+                None => k.clone(),
+            })
+            .collect()
+    }
 }
 
 /// What one recorded call needs allowed.
@@ -438,14 +449,7 @@ pub fn check_calls(template: &Template, resources: &Resources, calls: &[AwsCall]
         };
         for need in needs(call, template, resources) {
             if !statements.iter().any(|st| allows(st, &need)) {
-                let keys: BTreeSet<String> = need
-                    .leading_keys
-                    .iter()
-                    .map(|k| match k.split_once('#') {
-                        Some((prefix, _)) => format!("{prefix}#..."),
-                        None => k.clone(),
-                    })
-                    .collect();
+                let keys = need.prefixes("...");
                 refused.insert(format!(
                     "{} ({}): {} on {:?}{}",
                     call.function,
@@ -470,14 +474,7 @@ pub fn needed(template: &Template, resources: &Resources, calls: &[AwsCall]) -> 
     let mut out = BTreeSet::new();
     for call in calls {
         for need in needs(call, template, resources) {
-            let prefixes: BTreeSet<String> = need
-                .leading_keys
-                .iter()
-                .map(|k| match k.split_once('#') {
-                    Some((prefix, _)) => format!("{prefix}#"),
-                    None => k.clone(),
-                })
-                .collect();
+            let prefixes = need.prefixes("");
             out.insert(format!(
                 "{} {} {:?} {:?}",
                 call.function, need.action, need.target, prefixes
