@@ -51,7 +51,8 @@ async fn every_rule_through_graph_pushes_and_the_sandbox_mailbox() -> Result<()>
             ),
         )
         .await?;
-    // A 1:1 thread that gains a third person: all of it leaves, and stays out.
+    // A 1:1 thread where one email copies a third person in: that email alone is left out,
+    // and the conversation goes on.
     let noor_first = suite
         .deliver(me, mail("noor", "noor@talent.example", &[me], &[], None))
         .await?;
@@ -80,8 +81,8 @@ async fn every_rule_through_graph_pushes_and_the_sandbox_mailbox() -> Result<()>
     let stored = suite.stored("e2e-ms", "sam").await?;
     assert_eq!(
         stored.keys().cloned().collect::<BTreeSet<_>>(),
-        ids(&[&synced_in, &synced_out]),
-        "exactly the one-to-one candidate thread is stored"
+        ids(&[&synced_in, &synced_out, &noor_first, &noor_later]),
+        "exactly the one-to-one candidate emails are stored"
     );
     assert_eq!(stored[&synced_in], "jane@talent.example");
     for (counterpart, id, code) in [
@@ -92,7 +93,7 @@ async fn every_rule_through_graph_pushes_and_the_sandbox_mailbox() -> Result<()>
         ("omar@talent.example", &group, "too_many_participants"),
         ("noor@talent.example", &idle, "thread_inactive"),
         ("priya@agency.example", &noor_group, "too_many_participants"),
-        ("noor@talent.example", &noor_later, "too_many_participants"),
+        ("noor@talent.example", &noor_group, "too_many_participants"),
     ] {
         assert_eq!(
             suite
@@ -104,7 +105,16 @@ async fn every_rule_through_graph_pushes_and_the_sandbox_mailbox() -> Result<()>
         );
     }
 
+    assert_eq!(
+        suite
+            .why("e2e-ms", "sam", "noor@talent.example", &noor_later)
+            .await?,
+        None,
+        "the email after the copied one synced"
+    );
     // Deletion: into Deleted Items is a delete; into another folder is not.
+    suite.relocate(me, &noor_first, "deleteditems").await?;
+    suite.relocate(me, &noor_later, "deleteditems").await?;
     suite.relocate(me, &synced_in, "deleteditems").await?;
     suite.relocate(me, &synced_out, "archive").await?;
     suite.settle().await?;

@@ -43,7 +43,7 @@ pub fn lines(
                     count("Synced", report.synced),
                     count("Skipped", report.skipped),
                     count("Deleted", report.deleted),
-                    count("ThreadsRemoved", report.threads_removed),
+                    count("Reconciled", report.reconciled),
                 ],
                 at,
             ));

@@ -3,16 +3,16 @@
 
 use std::collections::HashMap;
 
-use hiresync_domain::connection::ConnectionKind;
+use hiresync_domain::connection::{Connection, ConnectionKind, RECONCILE_EVERY_DAYS};
 use hiresync_domain::failure::Chain;
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, SeatId};
-use hiresync_domain::ports::Renewal;
+use hiresync_domain::ports::{retry_on_race, Raced, Renewal};
 use hiresync_domain::subscription::PushSubscription;
 use hiresync_domain::Timestamp;
 use hiresync_messages::{SyncJob, SyncReason};
 use secrecy::SecretString;
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::connector::Connector;
 use crate::subscriptions::is_placeholder;
@@ -30,7 +30,7 @@ pub struct RenewalReport {
 }
 
 /// One access token per connection per run, however many of its subscriptions are due (a
-/// Microsoft mailbox has three).
+/// mailbox still holding an earlier version's per-folder subscriptions has several).
 type TokenCache = HashMap<(ContractId, SeatId, ConnectionKind), SecretString>;
 
 impl Connector {
@@ -169,6 +169,29 @@ impl Connector {
             }
             Err(e) => return Err(e),
         };
+        if first_visit && kind == ConnectionKind::Email {
+            self.refresh_aliases(&conn, &access).await;
+            if !sync_follows && conn.cursor.reconcile_due(now) {
+                self.queue_reconciliation(&conn, now).await?;
+            }
+        }
+        // A kind the provider no longer uses for such a connection (Graph's per-folder mail
+        // subscriptions, replaced by one on the whole mailbox) is stopped and forgotten;
+        // the connection's first visit adds what it should have instead.
+        if !self
+            .providers
+            .push(provider)
+            .kinds(kind)
+            .contains(&sub.kind)
+        {
+            self.stop_at_provider(provider, sub, &access).await?;
+            self.stores.subscriptions.delete(sub).await?;
+            report.stopped += 1;
+            if first_visit {
+                self.add_missing(&conn, &access, now, report).await?;
+            }
+            return Ok(());
+        }
         let renewal = if is_placeholder(sub) {
             // Never created at the provider: create it, and catch up on what it missed.
             Renewal::Gone
@@ -241,6 +264,78 @@ impl Connector {
         if first_visit {
             self.add_missing(&conn, &access, now, report).await?;
         }
+        Ok(())
+    }
+
+    /// Reads the mailbox's other addresses (aliases, send-as) and stores them on the
+    /// connection when they changed: mail to or from them is the seat's own. Done when a
+    /// connection's push is set up (its first sync job) and on each renewal run's first
+    /// visit. A failure changes nothing (the addresses read before stay) and is logged.
+    async fn refresh_aliases(&self, conn: &Connection, access: &SecretString) {
+        let (c, s, k) = (&conn.contract_id, &conn.seat_id, conn.kind);
+        let aliases = match self
+            .providers
+            .accounts(conn.grant.provider)
+            .aliases(access, &conn.grant.address)
+            .await
+        {
+            Ok(aliases) => aliases,
+            Err(e) => {
+                warn!(contract = %c, seat = %s, error = %Chain(&e), "mailbox aliases not read; the ones stored stay");
+                return;
+            }
+        };
+        if aliases == conn.aliases {
+            return;
+        }
+        let stored = retry_on_race("aliases", || {
+            let aliases = aliases.clone();
+            async move {
+                let Some(read) = self.stores.connections.get(c, s, k).await? else {
+                    return Ok(Some(()));
+                };
+                if read.value.aliases == aliases || read.value.grant.address != conn.grant.address {
+                    return Ok(Some(()));
+                }
+                let mut changed = read.value.clone();
+                changed.aliases = aliases;
+                Ok(self
+                    .stores
+                    .connections
+                    .update(&read, &changed)
+                    .await
+                    .raced()?
+                    .map(|_| ()))
+            }
+        })
+        .await;
+        match stored {
+            Ok(()) => {
+                info!(contract = %c, seat = %s, aliases = aliases.len(), "mailbox aliases updated")
+            }
+            Err(e) => {
+                warn!(contract = %c, seat = %s, error = %Chain(&e), "mailbox aliases not stored")
+            }
+        }
+    }
+
+    /// Queues the week's check of the connection's stored messages against the mailbox
+    /// (ingest's `Reconcile` job). The renewal run visits every connection at least every
+    /// two days, so each is reconciled about weekly; the job records when it ran, and one
+    /// queued twice in a week is deduplicated.
+    async fn queue_reconciliation(&self, conn: &Connection, now: Timestamp) -> Result<(), Failure> {
+        let job = SyncJob {
+            contract: conn.contract_id.clone(),
+            seat: conn.seat_id.clone(),
+            kind: conn.kind,
+            reason: SyncReason::Reconcile,
+            requested_at: now,
+        };
+        let week = now.as_second() / (RECONCILE_EVERY_DAYS * 24 * 3600);
+        self.queues
+            .sync_jobs
+            .sync_job(&job, &format!("reconcile:{}:{week}", job.group()))
+            .await?;
         Ok(())
     }
 }

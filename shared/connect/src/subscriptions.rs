@@ -212,8 +212,8 @@ impl Connector {
     }
 
     /// Subscribes a connection to each kind it should have but holds no record of, not
-    /// even a placeholder: a kind added after it connected (Deleted Items joined Inbox and
-    /// Sent Items). What is created is followed by a catch-up sync, since nothing pushed
+    /// even a placeholder: a kind added after it connected (Graph's mailbox-wide
+    /// subscription, which replaced the per-folder ones). What is created is followed by a catch-up sync, since nothing pushed
     /// its changes before.
     pub(crate) async fn add_missing(
         &self,

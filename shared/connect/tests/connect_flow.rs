@@ -13,7 +13,7 @@ use hiresync_domain::connect_error::{ConnectError, ErrorClass, StaleReason};
 use hiresync_domain::connection::{ConnectionKind, ConnectionState, SyncStart};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
-use hiresync_domain::subscription::SubscriptionKind;
+use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
 use hiresync_messages::FanOutPage;
 use secrecy::ExposeSecret;
 use serde_json::json;
@@ -184,8 +184,8 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
         .unwrap();
     assert_eq!(opened.expose_secret(), "ms-refresh-token-1");
 
-    // AND Inbox, Sent Items and Deleted Items subscriptions exist with a lifecycle URL and
-    // a secret state
+    // AND one subscription on the whole mailbox exists, with a lifecycle URL and a secret
+    // state
     let subs = h.requests_to("POST", "/graph/subscriptions").await;
     let bodies: Vec<serde_json::Value> = subs
         .iter()
@@ -195,14 +195,7 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
         .iter()
         .map(|b| b["resource"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        resources,
-        vec![
-            "me/mailFolders('Inbox')/messages",
-            "me/mailFolders('SentItems')/messages",
-            "me/mailFolders('DeletedItems')/messages"
-        ]
-    );
+    assert_eq!(resources, vec!["me/messages"]);
     for b in &bodies {
         assert_eq!(b["notificationUrl"], "https://hooks.example/webhooks/graph");
         assert_eq!(
@@ -218,16 +211,8 @@ async fn a_microsoft_mailbox_connects_with_pkce_and_gets_its_token_subscriptions
         .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
         .await
         .unwrap();
-    let mut kinds: Vec<SubscriptionKind> = stored_subs.iter().map(|s| s.kind).collect();
-    kinds.sort_by_key(|k| format!("{k:?}"));
-    assert_eq!(
-        kinds,
-        vec![
-            SubscriptionKind::GraphDeletedItems,
-            SubscriptionKind::GraphInbox,
-            SubscriptionKind::GraphSentItems
-        ]
-    );
+    let kinds: Vec<SubscriptionKind> = stored_subs.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, vec![SubscriptionKind::GraphMessages]);
     for s in &stored_subs {
         let hash = s.secret_hash.as_deref().unwrap();
         assert_eq!(hash.len(), 64, "only a hash of the client state is kept");
@@ -674,8 +659,8 @@ async fn a_downgrade_deauthorizes_every_email_connection_across_pages_and_leaves
     assert_eq!(cleaned.finished, 14);
     assert_eq!(
         deletes().await,
-        42,
-        "three mail subscriptions per seat stopped at Graph"
+        14,
+        "each seat's mail subscription stopped at Graph"
     );
 
     // AND repeating the change or redelivering a page does nothing more
@@ -712,7 +697,7 @@ async fn a_downgrade_deauthorizes_every_email_connection_across_pages_and_leaves
         .into_iter()
         .filter(|r| r.method.as_str() == "DELETE")
         .count();
-    assert_eq!(deletes_after, 42);
+    assert_eq!(deletes_after, 14);
     h.drain("DeauthorizationsQueue").await;
 
     // AND a seat reauthorizing a week later resumes, since its cursor is kept
@@ -867,6 +852,25 @@ async fn a_seat_deauthorizes_its_mailbox_and_keeps_its_calendar() {
     .await;
     connect(&h, "s1", ConnectionKind::Email, NOW).await;
     connect(&h, "s1", ConnectionKind::Calendar, NOW).await;
+    // Besides its mailbox-wide subscription, the mailbox still holds a Deleted Items one an
+    // earlier version created (not due for retirement yet).
+    let legacy = PushSubscription {
+        id: "legacy-deleted-items".into(),
+        kind: SubscriptionKind::GraphDeletedItems,
+        contract_id: acme(),
+        seat_id: seat("s1"),
+        resource_id: None,
+        secret_hash: Some("0".repeat(64)),
+        expires_at: ts("2026-03-06T00:00:00Z"),
+        renewed_at: ts(NOW),
+        failures: 0,
+    };
+    h.connector
+        .stores
+        .subscriptions
+        .put(&legacy, ts("2026-03-05T00:00:00Z"))
+        .await
+        .unwrap();
     let mail_subs = h
         .connector
         .stores
@@ -874,7 +878,15 @@ async fn a_seat_deauthorizes_its_mailbox_and_keeps_its_calendar() {
         .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
         .await
         .unwrap();
-    assert_eq!(mail_subs.len(), 3);
+    let mut kinds: Vec<SubscriptionKind> = mail_subs.iter().map(|s| s.kind).collect();
+    kinds.sort_by_key(|k| *k as u8);
+    assert_eq!(
+        kinds,
+        [
+            SubscriptionKind::GraphMessages,
+            SubscriptionKind::GraphDeletedItems
+        ]
+    );
     let c = h
         .connector
         .deauthorize(
@@ -891,8 +903,8 @@ async fn a_seat_deauthorizes_its_mailbox_and_keeps_its_calendar() {
             reason: DeauthorizationReason::SeatRequested
         }
     );
-    // Every mail subscription, Deleted Items' included, is forgotten at once and stopped at
-    // Graph by the clean-up.
+    // Every mail subscription, the earlier version's included, is forgotten at once and
+    // stopped at Graph by the clean-up.
     h.connector
         .retire_due(ts("2026-03-05T00:00:00Z"), 50)
         .await
@@ -907,9 +919,6 @@ async fn a_seat_deauthorizes_its_mailbox_and_keeps_its_calendar() {
             sub.kind
         );
     }
-    assert!(mail_subs
-        .iter()
-        .any(|s| s.kind == SubscriptionKind::GraphDeletedItems));
     assert!(h
         .connector
         .stores

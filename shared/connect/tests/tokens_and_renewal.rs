@@ -4,13 +4,15 @@
 
 mod common;
 
+use std::sync::{Arc, Mutex};
+
 use common::{consent, sign_in, ts, Harness, NOW};
 use hiresync_connect::Failure;
 use hiresync_domain::access::ReconnectReason;
 use hiresync_domain::connection::{ConnectionKind, ConnectionState};
 use hiresync_domain::contract::{EmailAccess, Provider, SettingsUpdate};
 use hiresync_domain::ids::{ContractId, SeatId, UserId};
-use hiresync_domain::subscription::SubscriptionKind;
+use hiresync_domain::subscription::{PushSubscription, SubscriptionKind};
 use secrecy::ExposeSecret;
 use serde_json::json;
 use wiremock::matchers::{method, path, path_regex};
@@ -178,46 +180,25 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
         .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
         .await
         .unwrap();
-    let inbox = subs
-        .iter()
-        .find(|s| s.kind == SubscriptionKind::GraphInbox)
-        .unwrap()
-        .clone();
-    let sent = subs
-        .iter()
-        .find(|s| s.kind == SubscriptionKind::GraphSentItems)
-        .unwrap()
-        .clone();
-    let deleted_items = subs
-        .iter()
-        .find(|s| s.kind == SubscriptionKind::GraphDeletedItems)
-        .unwrap()
-        .clone();
+    assert_eq!(subs.len(), 1, "one subscription on the whole mailbox");
+    let mailbox = subs[0].clone();
+    assert_eq!(mailbox.kind, SubscriptionKind::GraphMessages);
     // Created with the configured 4,200 minutes: due a day before.
-    assert_eq!(inbox.expires_at, ts("2026-03-05T07:00:00Z"));
+    assert_eq!(mailbox.expires_at, ts("2026-03-05T07:00:00Z"));
 
-    // Graph refuses more than 4,000 minutes for the Inbox one (clamp and retry), renews the
-    // Deleted Items one, and has dropped the Sent Items one (404: recreate and catch up).
-    let inbox_path = format!("/graph/subscriptions/{}", inbox.id);
+    // Graph refuses more than 4,000 minutes at the first renewal (clamp and retry), and has
+    // dropped the subscription by the second (404: recreate and catch up).
+    let mailbox_path = format!("/graph/subscriptions/{}", mailbox.id);
     Mock::given(method("PATCH"))
-        .and(path(inbox_path.as_str()))
+        .and(path(mailbox_path.as_str()))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {"code": "ExtensionError", "message": "Subscription expiration can only be 4000 minutes in the future."}})))
         .up_to_n_times(1)
         .mount(&h.server)
         .await;
     Mock::given(method("PATCH"))
-        .and(path(inbox_path.as_str()))
-        .respond_with(|r: &wiremock::Request| {
-            let body: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-            ResponseTemplate::new(200).set_body_json(json!({"id": "kept", "resource": "me/mailFolders('Inbox')/messages", "expirationDateTime": body["expirationDateTime"]}))
-        })
-        .mount(&h.server)
-        .await;
-    Mock::given(method("PATCH"))
-        .and(path(
-            format!("/graph/subscriptions/{}", deleted_items.id).as_str(),
-        ))
+        .and(path(mailbox_path.as_str()))
         .respond_with(renewed_as_asked)
+        .up_to_n_times(1)
         .mount(&h.server)
         .await;
     Mock::given(method("PATCH"))
@@ -229,7 +210,6 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
         .mount(&h.server)
         .await;
 
-    let now = ts("2026-03-04T08:00:00Z");
     // Not due yet an hour earlier.
     let early = h
         .connector
@@ -238,11 +218,15 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
         .unwrap();
     assert_eq!(early.renewed + early.recreated, 0);
     let refreshes_before = h.requests_to("POST", "/ms/token").await.len();
-    let report = h.connector.renew_due(now, 50).await.unwrap();
+    let report = h
+        .connector
+        .renew_due(ts("2026-03-04T08:00:00Z"), 50)
+        .await
+        .unwrap();
     assert_eq!(
         h.requests_to("POST", "/ms/token").await.len() - refreshes_before,
         1,
-        "one token refresh for the connection's three subscriptions"
+        "one token refresh for the run"
     );
     assert_eq!(
         (
@@ -251,10 +235,9 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
             report.added,
             report.failed
         ),
-        (2, 1, 0, 0),
+        (1, 0, 0, 0),
         "{report:?}"
     );
-
     assert_eq!(
         h.connector
             .stores
@@ -268,7 +251,7 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
         .connector
         .stores
         .subscriptions
-        .get(&inbox.id)
+        .get(&mailbox.id)
         .await
         .unwrap()
         .unwrap();
@@ -277,11 +260,42 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
         ts("2026-03-07T02:40:00Z"),
         "now + 4,000 minutes"
     );
+    assert!(h.drain("SyncJobsQueue").await.is_empty(), "nothing missed");
+
+    // WHEN it comes due again, Graph having dropped it
+    let creates_before = h.requests_to("POST", "/graph/subscriptions").await.len();
+    let report = h
+        .connector
+        .renew_due(ts("2026-03-06T03:00:00Z"), 50)
+        .await
+        .unwrap();
+
+    // THEN it is recreated, asking for no more than the ceiling learned, and the gap caught
+    // up
+    assert_eq!(
+        (
+            report.renewed,
+            report.recreated,
+            report.added,
+            report.failed
+        ),
+        (0, 1, 0, 0),
+        "{report:?}"
+    );
+    let creates = h.requests_to("POST", "/graph/subscriptions").await;
+    assert_eq!(creates.len() - creates_before, 1);
+    let body: serde_json::Value = serde_json::from_slice(&creates.last().unwrap().body).unwrap();
+    assert_eq!(body["resource"], "me/messages");
+    assert_eq!(
+        ts(body["expirationDateTime"].as_str().unwrap()),
+        ts("2026-03-08T21:40:00Z"),
+        "now + 4,000 minutes"
+    );
     assert!(h
         .connector
         .stores
         .subscriptions
-        .get(&sent.id)
+        .get(&mailbox.id)
         .await
         .unwrap()
         .is_none());
@@ -292,10 +306,9 @@ async fn graph_subscriptions_are_renewed_before_expiry_with_the_clamp_and_recrea
         .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
         .await
         .unwrap();
-    assert_eq!(now_subs.len(), 3);
-    assert!(now_subs
-        .iter()
-        .any(|s| s.kind == SubscriptionKind::GraphSentItems && s.id != sent.id));
+    assert_eq!(now_subs.len(), 1);
+    assert_eq!(now_subs[0].kind, SubscriptionKind::GraphMessages);
+    assert_ne!(now_subs[0].id, mailbox.id);
     let jobs = h.drain("SyncJobsQueue").await;
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0]["reason"], "catch_up");
@@ -310,14 +323,30 @@ fn renewed_as_asked(r: &wiremock::Request) -> ResponseTemplate {
     )
 }
 
+/// A Graph mail subscription of `kind` an earlier version made for s1, expiring as one
+/// made at [`NOW`].
+fn per_folder(id: &str, kind: SubscriptionKind) -> PushSubscription {
+    PushSubscription {
+        id: id.to_owned(),
+        kind,
+        contract_id: acme(),
+        seat_id: seat("s1"),
+        resource_id: None,
+        secret_hash: Some("0".repeat(64)),
+        expires_at: ts("2026-03-05T07:00:00Z"),
+        renewed_at: ts(NOW),
+        failures: 0,
+    }
+}
+
 #[tokio::test]
 async fn a_mailbox_connected_before_deleted_items_was_followed_gains_it_at_its_next_renewal() {
     let h = Harness::new("renew-adds").await;
     h.microsoft_tenant("rt", "Mail.Read User.Read", "r@acme.example")
         .await;
     connected(&h, Provider::Microsoft365, ConnectionKind::Email).await;
-    // GIVEN a connection holding only Inbox and Sent Items subscriptions, as every mailbox
-    // connected before Deleted Items was followed does
+    // GIVEN a connection holding only the Inbox and Sent Items subscriptions of an earlier
+    // version, as every mailbox connected before Deleted Items was followed does
     let subs = h
         .connector
         .stores
@@ -325,40 +354,58 @@ async fn a_mailbox_connected_before_deleted_items_was_followed_gains_it_at_its_n
         .for_connection(&acme(), &seat("s1"), ConnectionKind::Email)
         .await
         .unwrap();
-    let old = subs
-        .iter()
-        .find(|s| s.kind == SubscriptionKind::GraphDeletedItems)
-        .unwrap();
-    h.connector.stores.subscriptions.delete(old).await.unwrap();
+    for sub in &subs {
+        h.connector.stores.subscriptions.delete(sub).await.unwrap();
+    }
+    let earlier = [
+        per_folder("inbox-sub", SubscriptionKind::GraphInbox),
+        per_folder("sent-items-sub", SubscriptionKind::GraphSentItems),
+    ];
+    for sub in &earlier {
+        h.connector
+            .stores
+            .subscriptions
+            .put(sub, ts("2026-03-04T07:00:00Z"))
+            .await
+            .unwrap();
+    }
     let creates_before = h.requests_to("POST", "/graph/subscriptions").await.len();
+    let refreshes_before = h.requests_to("POST", "/ms/token").await.len();
     Mock::given(method("PATCH"))
         .and(path_regex(r"^/graph/subscriptions/.+$"))
         .respond_with(renewed_as_asked)
         .mount(&h.server)
         .await;
 
-    // WHEN its subscriptions come due
+    // WHEN they come due
     let report = h
         .connector
         .renew_due(ts("2026-03-04T08:00:00Z"), 50)
         .await
         .unwrap();
 
-    // THEN both are renewed and the missing one is created, once
+    // THEN both are stopped at Graph, not renewed, and one subscription on the whole
+    // mailbox, Deleted Items included, takes their place
     assert_eq!(
-        (
-            report.renewed,
-            report.recreated,
-            report.added,
-            report.failed
-        ),
-        (2, 0, 1, 0),
+        (report.renewed, report.stopped, report.added, report.failed),
+        (0, 2, 1, 0),
         "{report:?}"
     );
+    for sub in &earlier {
+        let deletes = h
+            .requests_to("DELETE", &format!("/graph/subscriptions/{}", sub.id))
+            .await;
+        assert_eq!(deletes.len(), 1, "{} stopped", sub.id);
+    }
+    assert!(h
+        .requests()
+        .await
+        .iter()
+        .all(|r| r.method.as_str() != "PATCH"));
     let creates = h.requests_to("POST", "/graph/subscriptions").await;
     assert_eq!(creates.len() - creates_before, 1);
     let body: serde_json::Value = serde_json::from_slice(&creates.last().unwrap().body).unwrap();
-    assert_eq!(body["resource"], "me/mailFolders('DeletedItems')/messages");
+    assert_eq!(body["resource"], "me/messages");
     let kinds: Vec<SubscriptionKind> = h
         .connector
         .stores
@@ -369,9 +416,13 @@ async fn a_mailbox_connected_before_deleted_items_was_followed_gains_it_at_its_n
         .into_iter()
         .map(|s| s.kind)
         .collect();
-    assert_eq!(kinds.len(), 3);
-    assert!(kinds.contains(&SubscriptionKind::GraphDeletedItems));
-    // AND a catch-up sync reads what Deleted Items holds
+    assert_eq!(kinds, [SubscriptionKind::GraphMessages]);
+    // AND one token refresh served the connection's two subscriptions
+    assert_eq!(
+        h.requests_to("POST", "/ms/token").await.len() - refreshes_before,
+        1
+    );
+    // AND a catch-up sync reads what changed meanwhile
     let jobs = h.drain("SyncJobsQueue").await;
     assert_eq!(jobs.len(), 1);
     assert_eq!(jobs[0]["reason"], "catch_up");
@@ -675,7 +726,151 @@ async fn a_renewal_run_out_of_time_leaves_what_is_due_for_the_next_run() {
     assert_eq!(patches().await, 0);
     // THEN the next run finds the subscriptions still due and renews them
     let report = h.connector.renew_due(due, 10).await.unwrap();
-    assert_eq!(report.renewed, 3);
+    assert_eq!(report.renewed, 1);
     assert!(!report.unfinished);
-    assert_eq!(patches().await, 3);
+    assert_eq!(patches().await, 1);
+}
+
+/// The aliases stored on s1's mail connection.
+async fn aliases(h: &Harness) -> Vec<String> {
+    connection(h, ConnectionKind::Email)
+        .await
+        .aliases
+        .iter()
+        .map(|a| a.as_str().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_microsoft_mailboxs_aliases_are_its_smtp_proxy_addresses_read_at_set_up_and_renewal() {
+    let h = Harness::new("aliases-graph").await;
+    h.microsoft_tenant("rt", "Mail.Read User.Read", "r@acme.example")
+        .await;
+    // GIVEN a user whose proxy addresses are its primary one, two aliases, and addresses
+    // that are not mail
+    let proxies = Arc::new(Mutex::new(json!([
+        "SMTP:R@acme.example",
+        "smtp:recruiting@acme.example",
+        "smtp:r.mueller@acme-gmbh.example",
+        "X500:/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=r",
+        "SIP:r@acme.example"
+    ])));
+    let answer = proxies.clone();
+    Mock::given(method("GET"))
+        .and(path("/graph/me"))
+        .respond_with(move |_: &wiremock::Request| {
+            ResponseTemplate::new(200).set_body_json(json!({
+                "id": "0f1e2d3c", "mail": "r@acme.example", "userPrincipalName": "r@acme.example",
+                "proxyAddresses": *answer.lock().unwrap()
+            }))
+        })
+        .with_priority(1)
+        .mount(&h.server)
+        .await;
+
+    // WHEN the mailbox connects and its first sync job sets up push
+    connected(&h, Provider::Microsoft365, ConnectionKind::Email).await;
+
+    // THEN Graph was asked for the proxy addresses, and the SMTP ones other than the
+    // mailbox's own are stored as its aliases
+    let me = h.requests_to("GET", "/graph/me").await;
+    let select: String = me
+        .last()
+        .unwrap()
+        .url
+        .query_pairs()
+        .find(|(k, _)| k == "$select")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    assert!(select.split(',').any(|f| f == "proxyAddresses"), "{select}");
+    assert_eq!(
+        aliases(&h).await,
+        ["r.mueller@acme-gmbh.example", "recruiting@acme.example"]
+    );
+
+    // WHEN an alias is removed and another added before the renewal job comes
+    *proxies.lock().unwrap() = json!(["SMTP:r@acme.example", "smtp:talent@acme.example"]);
+    Mock::given(method("PATCH"))
+        .and(path_regex(r"^/graph/subscriptions/.+$"))
+        .respond_with(renewed_as_asked)
+        .mount(&h.server)
+        .await;
+    let report = h
+        .connector
+        .renew_due(ts("2026-03-04T08:00:00Z"), 50)
+        .await
+        .unwrap();
+
+    // THEN the connection holds the new list
+    assert_eq!((report.renewed, report.failed), (1, 0), "{report:?}");
+    assert_eq!(aliases(&h).await, ["talent@acme.example"]);
+}
+
+#[tokio::test]
+async fn a_gmail_mailboxs_aliases_are_its_accepted_send_as_addresses() {
+    let h = Harness::new("aliases-gmail").await;
+    h.google_account(
+        "rt",
+        "openid https://www.googleapis.com/auth/gmail.readonly",
+        "g@acme.example",
+    )
+    .await;
+    // GIVEN a mailbox that may send as talent@, and has asked to send as hr@ (not verified
+    // yet)
+    let send_as = |hr_status: &str| {
+        ResponseTemplate::new(200).set_body_json(json!({"sendAs": [
+            {"sendAsEmail": "g@acme.example", "displayName": "G", "replyToAddress": "",
+             "signature": "", "isPrimary": true, "isDefault": true},
+            {"sendAsEmail": "talent@acme.example", "displayName": "Talent", "replyToAddress": "",
+             "signature": "", "isPrimary": false, "isDefault": false, "treatAsAlias": true,
+             "verificationStatus": "accepted"},
+            {"sendAsEmail": "hr@acme.example", "displayName": "HR", "replyToAddress": "",
+             "signature": "", "isPrimary": false, "isDefault": false, "treatAsAlias": true,
+             "verificationStatus": hr_status}
+        ]}))
+    };
+    Mock::given(method("GET"))
+        .and(path("/gmail/users/me/settings/sendAs"))
+        .respond_with(send_as("pending"))
+        .up_to_n_times(1)
+        .mount(&h.server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/gmail/users/me/settings/sendAs"))
+        .respond_with(send_as("accepted"))
+        .mount(&h.server)
+        .await;
+
+    // WHEN the mailbox connects and its first sync job sets up push
+    connected(&h, Provider::GoogleWorkspace, ConnectionKind::Email).await;
+
+    // THEN the accepted send-as address is stored as its alias; its own and the pending
+    // one are not
+    assert_eq!(
+        h.requests_to("GET", "/gmail/users/me/settings/sendAs")
+            .await
+            .len(),
+        1
+    );
+    assert_eq!(aliases(&h).await, ["talent@acme.example"]);
+
+    // WHEN hr@ is verified before the next renewal (Gmail asks for a fresh watch daily)
+    let report = h
+        .connector
+        .renew_due(ts("2026-03-03T10:00:00Z"), 50)
+        .await
+        .unwrap();
+
+    // THEN the renewal stores it too
+    assert_eq!(report.failed, 0, "{report:?}");
+    assert_eq!(
+        h.requests_to("GET", "/gmail/users/me/settings/sendAs")
+            .await
+            .len(),
+        2
+    );
+    assert_eq!(
+        aliases(&h).await,
+        ["hr@acme.example", "talent@acme.example"]
+    );
 }

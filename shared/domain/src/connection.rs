@@ -58,9 +58,35 @@ pub enum ConnectionState {
 #[serde(transparent)]
 pub struct Cursor(pub BTreeMap<String, String>);
 
+/// Where the next reconciliation slice starts (a store page token); absent: at the first
+/// stored message.
+pub const RECONCILE_AFTER: &str = "reconcile_after";
+/// When the last reconciliation slice was checked (RFC 3339).
+pub const RECONCILED_AT: &str = "reconciled_at";
+/// How often a connection's stored messages are reconciled with the mailbox.
+pub const RECONCILE_EVERY_DAYS: i64 = 7;
+
 impl Cursor {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+
+    /// Whether the connection's stored messages are due to be checked against the mailbox
+    /// at `now`: [`RECONCILE_EVERY_DAYS`] after the last check, or never checked while its
+    /// sync is under way (a cursor exists).
+    pub fn reconcile_due(&self, now: Timestamp) -> bool {
+        if self.is_empty() {
+            return false;
+        }
+        let every = RECONCILE_EVERY_DAYS * 24 * 3600;
+        match self
+            .0
+            .get(RECONCILED_AT)
+            .and_then(|at| at.parse::<Timestamp>().ok())
+        {
+            Some(at) => at.as_second().saturating_add(every) <= now.as_second(),
+            None => true,
+        }
     }
 }
 
@@ -107,6 +133,11 @@ pub struct Connection {
     /// `None` on connections stored before it was recorded.
     #[serde(default)]
     pub authorized_by: Option<UserId>,
+    /// The mailbox's other addresses (Graph proxy addresses, Gmail send-as addresses), as
+    /// the provider listed them when the seat connected or its push was last renewed. Mail
+    /// from or to one of them is the seat's own, like mail to its authorized address.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub aliases: BTreeSet<EmailAddress>,
 }
 
 impl Connection {
@@ -130,7 +161,18 @@ impl Connection {
             historical_anchor: now,
             cursor: Cursor::default(),
             authorized_by: None,
+            aliases: BTreeSet::new(),
         }
+    }
+
+    /// Whether `address` is the seat's own: its authorized address or one of its
+    /// [`aliases`](Connection::aliases), with or without a `+tag` (`rita+jobs@acme.example`
+    /// is `rita@acme.example`; both providers deliver subaddressed mail to the mailbox).
+    pub fn is_own(&self, address: &EmailAddress) -> bool {
+        let untagged = address.untagged();
+        std::iter::once(&self.grant.address)
+            .chain(&self.aliases)
+            .any(|own| own == address || own.untagged() == untagged)
     }
 
     /// Records who authorized it.
@@ -258,6 +300,69 @@ impl Connection {
             Effect::RequireReconnect { reason } => self.require_reconnect(reason, now),
             // Needs the organizations: see `enforce_organizations`.
             _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[test]
+    fn a_reconciliation_is_due_weekly_once_the_sync_has_started() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        let cursor = |pairs: &[(&str, &str)]| {
+            Cursor(
+                pairs
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            )
+        };
+        let now = at("2026-06-10T12:00:00Z");
+        assert!(!Cursor::default().reconcile_due(now), "nothing synced yet");
+        assert!(cursor(&[("graph_inbox", "x")]).reconcile_due(now));
+        let last = |t: &str| cursor(&[("graph_inbox", "x"), (RECONCILED_AT, t)]);
+        assert!(!last("2026-06-03T12:00:01Z").reconcile_due(now));
+        assert!(last("2026-06-03T12:00:00Z").reconcile_due(now));
+        assert!(last("not a time").reconcile_due(now));
+    }
+
+    #[test]
+    fn the_seats_own_addresses_are_its_address_its_aliases_and_their_tags() {
+        let addr = |s: &str| EmailAddress::parse(s).unwrap();
+        let mut conn = Connection::first(
+            ContractId::parse("acme").unwrap(),
+            SeatId::parse("s1").unwrap(),
+            ConnectionKind::Email,
+            Grant {
+                provider: Provider::Microsoft365,
+                address: addr("rita@acme.example"),
+                scopes: BTreeSet::new(),
+                organization: None,
+            },
+            "2026-01-01T00:00:00Z".parse().unwrap(),
+        );
+        conn.aliases.insert(addr("recruiting@acme.example"));
+        for own in [
+            "rita@acme.example",
+            "RITA@acme.example",
+            "rita+jobs@acme.example",
+            "recruiting@acme.example",
+            "recruiting+eng@acme.example",
+        ] {
+            assert!(conn.is_own(&addr(own)), "{own}");
+        }
+        for other in [
+            "rita@acme.example.org",
+            "rita.m@acme.example",
+            "ritas@acme.example",
+            "hr@acme.example",
+            "+rita@acme.example",
+        ] {
+            assert!(!conn.is_own(&addr(other)), "{other}");
         }
     }
 }

@@ -147,6 +147,17 @@ impl EmailAddress {
     pub fn domain(&self) -> &str {
         self.0.rsplit_once('@').map(|(_, d)| d).unwrap_or_default()
     }
+
+    /// The address without a subaddress: the local part up to its first `+`, and the
+    /// domain (`rita+jobs@acme.example` gives `("rita", "acme.example")`). A local part
+    /// that starts with `+` is kept whole.
+    pub fn untagged(&self) -> (&str, &str) {
+        let (local, domain) = self.0.rsplit_once('@').unwrap_or((&self.0, ""));
+        match local.split_once('+') {
+            Some((base, _)) if !base.is_empty() => (base, domain),
+            _ => (local, domain),
+        }
+    }
 }
 
 impl TryFrom<String> for EmailAddress {

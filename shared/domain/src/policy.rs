@@ -7,27 +7,27 @@
 //! the instant it read the clock. The answer is a [`Decision`]:
 //!
 //! - [`Decision::Sync`]: store the message, attached to its counterpart (and profile);
-//! - [`Decision::Skip`]: leave this message out, for the [`SkipReason`] given;
-//! - [`Decision::RemoveThread`]: the thread was stored, but this message shows that it breaks
-//!   a rule (a third participant appeared), so every stored message of the thread leaves.
+//! - [`Decision::Skip`]: leave this message out, for the [`SkipReason`] given; the thread
+//!   (if stored) and its other messages stay.
 //!
 //! # The rules, in the order they are checked
 //!
 //! The first rule that fails gives the reason, so the order decides which reason a recruiter
 //! reads when several apply. It goes from the most fundamental to the most incidental: first
-//! whether there is a one-to-one conversation at all, then who the other person is, then
-//! whether the seat may see them, and only then when the message was sent.
+//! whether the email is between the seat and one other person at all, then who that person
+//! is, then whether the seat may see them, and only then when the email was sent.
 //!
 //! | # | rule | reason code | product-started exception |
 //! |---|---|---|---|
 //! | 0 | the connection is authorized | `not_authorized` | no |
-//! | 1 | at most two distinct participants, the seat included (thread-wide if stored) | `too_many_participants` (or the thread leaves) | no |
-//! | 1 | someone besides the seat (this message alone) | `no_counterpart` | no |
+//! | 1 | this email has at most two people on it (from, to, cc, bcc), the seat included | `too_many_participants` | no |
+//! | 1 | someone besides the seat is on it | `no_counterpart` | no |
+//! | 1 | a stored thread's email is with the thread's counterpart | `other_counterpart` | no |
 //! | 2 | the counterpart's domain is not the seat's | `same_domain` | no |
 //! | 4 | a profile of the contract has the counterpart's address | `no_profile` | yes |
 //! | 3 | that profile is in the active pipeline | `not_in_pipeline` | yes |
 //! | 5 | the candidate's discovery setting admits the seat | `discovery_restricted` | no |
-//! | 6 | the message is not older than [`lookback_start`] | `before_lookback` | no |
+//! | 6 | the email is not older than [`lookback_start`] | `before_lookback` | no |
 //! | 7 | the thread had activity within six months before `now` | `thread_inactive` | no |
 //! | 8 | a thread removed for inactivity syncs only what came after the removal | `before_reactivation` | no |
 //!
@@ -35,10 +35,13 @@
 //!
 //! - **0** comes first: a mailbox that lost its authorization syncs nothing new, whatever the
 //!   message. (A queued job can still be running when the seat deauthorizes.)
-//! - **1** is structural: rules 2 to 5 are about *the* counterpart, and only a conversation
-//!   with exactly one other person has one. It is also the only rule that removes a whole
-//!   thread, and a thread that has become a group conversation must leave even when this
-//!   particular message would have been skipped for another reason.
+//! - **1** is structural: rules 2 to 5 are about *the* counterpart, and only an email
+//!   between the seat and exactly one other person has one. The rule is about the email,
+//!   not the thread: a recruiter who copies the hiring manager once in a candidate's thread
+//!   loses that email, never the conversation; the thread's one-to-one emails before and
+//!   after it keep syncing. A provider's thread can also hold one-to-one emails with
+//!   someone else (a reply forwarded to a colleague outside the organization): the stored
+//!   conversation is the one with its counterpart, and the others are left out.
 //! - **2** before the directory: a colleague is not a candidate, and "internal" is the precise
 //!   reason, where "no profile" would send the recruiter looking for a missing candidate.
 //! - **4 before 3**: both look at the directory entry of the counterpart. No entry at all is
@@ -57,27 +60,25 @@
 //!
 //! # What the caller must provide
 //!
-//! - `ThreadState::participants` holds every address seen on the thread, and the worker
-//!   keeps it (with `last_activity_at` and `removed_for_inactivity_at`) after a thread is
-//!   removed, as a tombstone: otherwise a later one-to-one message of a thread that was
-//!   removed for a third participant would start it again. The ingest worker writes one
-//!   for every `too_many_participants` answer, [`Decision::RemoveThread`] or
-//!   [`Decision::Skip`] (a group message judged before the thread was ever stored), and
-//!   the retention sweep for every thread it removes; it passes the live thread and the
-//!   tombstone together when both exist.
+//! - `ThreadState` is the live thread (its counterpart and profile) merged with the
+//!   tombstone the retention sweep left when it removed the thread for inactivity: the
+//!   removal's instant keeps what was removed from coming back (rule 8).
 //! - During a historical sync, feed a thread's messages newest first: the newest message
 //!   decides whether the thread is active (rule 7), and the thread state it creates lets
 //!   the older messages of an active thread through. The worker can only sort within a
 //!   page, so when a message stores a new thread it judges again the thread's messages it
 //!   had skipped as `thread_inactive`.
-//! - The connection is the seat's email connection; its `grant.address` is the only address
-//!   of the seat the policy knows. Aliases of the seat count as other people.
+//! - The directory holds the entries of the message's addresses other than the seat's
+//!   (see [`others`]); an address it does not have is a person of its own.
 //!
 //! # How the product rules are read
 //!
-//! - **Participants** are distinct addresses (they are lower-cased when parsed), and the seat
-//!   always counts, listed or not: mail that reached the seat through a distribution list
-//!   has the list as a third participant.
+//! - **Participants** are people, not addresses. Every address of the seat's mailbox is the
+//!   seat ([`Connection::is_own`]: the authorized address, its aliases and send-as
+//!   addresses, any of them with a `+tag`), and the seat always counts, listed or not: mail
+//!   that reached it through a distribution list has the list as a second other person.
+//!   Two addresses on one candidate profile are one person (a candidate writing from a
+//!   second address is still the same candidate). Addresses are lower-cased when parsed.
 //! - **Domain** means the exact part after the `@`. `eu.acme.com` is not `acme.com`: telling
 //!   an organization's own subdomain from someone else's would need a list of public
 //!   suffixes and of the organization's domains, which the product rules do not give. Only
@@ -85,9 +86,11 @@
 //! - **"After 6 February 2024"** includes that day: the floor is 2024-02-06T00:00:00Z, and
 //!   the switch is the first authorization being strictly before 2025-02-05T00:00:00Z, both
 //!   in UTC.
-//! - **Only the participant rule removes a thread.** A candidate who leaves the pipeline or
-//!   narrows their discovery setting later stops *new* messages from syncing; what to do
-//!   with what was synced before is for the directory's own handling, not this function.
+//! - **No rule removes a conversation.** An email that breaks a rule is left out alone. A
+//!   candidate who leaves the pipeline or narrows their discovery setting later stops *new*
+//!   messages from syncing; what to do with what was synced before is for the directory's
+//!   own handling, not this function. Conversations leave for inactivity (the retention
+//!   sweep) and emails when the mailbox deletes them.
 //! - **Six months of activity** are calendar months counted back from `now`, and a thread
 //!   whose latest activity is exactly six months old still counts as active. The retention
 //!   sweep ([`crate::mail::Thread::is_expired`]) counts forward from the last activity and
@@ -148,12 +151,6 @@ impl MessageFacts {
             .chain(&self.cc)
             .chain(&self.bcc)
     }
-
-    /// The distinct addresses on the message, as the worker stores them in
-    /// [`ThreadState::participants`].
-    pub fn participants(&self) -> BTreeSet<EmailAddress> {
-        self.addresses().cloned().collect()
-    }
 }
 
 /// What is stored about a thread the message belongs to.
@@ -163,9 +160,10 @@ pub struct ThreadState {
     pub started_from_product: bool,
     /// The latest message instant of the thread.
     pub last_activity_at: Timestamp,
-    /// Every distinct address seen on the thread; the seat's own address may or may not be
-    /// among them (the policy counts it either way).
-    pub participants: BTreeSet<EmailAddress>,
+    /// The other person of the stored conversation; `None` when only a tombstone is left.
+    pub counterpart: Option<EmailAddress>,
+    /// The profile the counterpart matched when the thread was stored.
+    pub profile: Option<ProfileId>,
     /// When the retention sweep last removed the thread for inactivity, if it did.
     pub removed_for_inactivity_at: Option<Timestamp>,
 }
@@ -188,18 +186,23 @@ impl<S: std::hash::BuildHasher> DirectoryLookup for HashMap<EmailAddress, Direct
     }
 }
 
-/// Why a message is not synced (or why its thread leaves). Serialized with its
+/// Why a message is not synced. Serialized with its
 /// [`code`](SkipReason::code) in the `code` field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "code", rename_all = "snake_case")]
 pub enum SkipReason {
     /// The mailbox's authorization was lost (deauthorized, or must be reconnected).
     NotAuthorized { state: ConnectionState },
-    /// The conversation involves more than two distinct people, the seat included. For a
-    /// stored thread, `participants` counts the whole thread.
+    /// The email involves more than two distinct people, the seat included.
     TooManyParticipants { participants: usize },
     /// The seat wrote to itself only.
     NoCounterpart,
+    /// The email is one-to-one with `counterpart`, but its thread is stored as the
+    /// conversation with `conversation_with`.
+    OtherCounterpart {
+        counterpart: EmailAddress,
+        conversation_with: EmailAddress,
+    },
     /// The counterpart's domain is the domain of the seat's authorized address.
     SameDomain {
         counterpart: EmailAddress,
@@ -242,6 +245,7 @@ impl SkipReason {
             SkipReason::NotAuthorized { .. } => "not_authorized",
             SkipReason::TooManyParticipants { .. } => "too_many_participants",
             SkipReason::NoCounterpart => "no_counterpart",
+            SkipReason::OtherCounterpart { .. } => "other_counterpart",
             SkipReason::SameDomain { .. } => "same_domain",
             SkipReason::NoProfile { .. } => "no_profile",
             SkipReason::NotInPipeline { .. } => "not_in_pipeline",
@@ -266,12 +270,21 @@ impl SkipReason {
                 }
             },
             SkipReason::TooManyParticipants { participants } => format!(
-                "This conversation involves {participants} people, you included. Only \
-                 one-to-one conversations between you and a candidate are synced."
+                "This email involves {participants} people, you included. Only emails \
+                 between you and one candidate are synced; the conversation's other emails \
+                 still sync."
             ),
             SkipReason::NoCounterpart => "This email was only to and from your own address, so \
                  there is no candidate to show it for."
                 .to_owned(),
+            SkipReason::OtherCounterpart {
+                counterpart,
+                conversation_with,
+            } => format!(
+                "This email is between you and {counterpart}, but the conversation it belongs \
+                 to is with {conversation_with}: only the emails between you and \
+                 {conversation_with} are synced in it."
+            ),
             SkipReason::SameDomain {
                 counterpart,
                 domain,
@@ -364,9 +377,6 @@ pub enum Decision {
     },
     /// Leave this message out; the thread (if stored) stays.
     Skip(SkipReason),
-    /// The thread was stored, but this message makes it break a rule: remove every stored
-    /// message of the thread, and this one is not stored.
-    RemoveThread(SkipReason),
 }
 
 impl Decision {
@@ -378,21 +388,49 @@ impl Decision {
     pub fn reason(&self) -> Option<&SkipReason> {
         match self {
             Decision::Sync { .. } => None,
-            Decision::Skip(reason) | Decision::RemoveThread(reason) => Some(reason),
+            Decision::Skip(reason) => Some(reason),
         }
     }
 }
 
-/// The one other person of a one-to-one message: the single distinct address on `message`
-/// that is not `seat`. `None` when the seat wrote only to itself, or when the message has
-/// more than one other participant.
-pub fn counterpart(message: &MessageFacts, seat: &EmailAddress) -> Option<EmailAddress> {
-    let others: BTreeSet<&EmailAddress> = message.addresses().filter(|a| *a != seat).collect();
-    let mut others = others.into_iter();
-    match (others.next(), others.next()) {
-        (Some(only), None) => Some(only.clone()),
-        _ => None,
+/// The distinct addresses on `message` that are not the seat's own
+/// ([`Connection::is_own`]): whose directory entries [`decide`] needs.
+pub fn others<'m>(
+    message: &'m MessageFacts,
+    connection: &Connection,
+) -> BTreeSet<&'m EmailAddress> {
+    message
+        .addresses()
+        .filter(|a| !connection.is_own(a))
+        .collect()
+}
+
+/// Who someone on a message is: the addresses of one profile are one person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Person<'a> {
+    Candidate(&'a ProfileId),
+    Address(&'a EmailAddress),
+}
+
+/// The other people on `message` (the seat's addresses left out), each with the addresses
+/// it appears under. `directory` entries of another contract count as no entry.
+fn people<'a>(
+    message: &'a MessageFacts,
+    connection: &Connection,
+    directory: &'a dyn DirectoryLookup,
+) -> BTreeMap<Person<'a>, Vec<&'a EmailAddress>> {
+    let mut people: BTreeMap<Person<'a>, Vec<&'a EmailAddress>> = BTreeMap::new();
+    for address in others(message, connection) {
+        let person = match directory
+            .candidate(address)
+            .filter(|e| e.contract_id == connection.contract_id)
+        {
+            Some(entry) => Person::Candidate(&entry.profile_id),
+            None => Person::Address(address),
+        };
+        people.entry(person).or_default().push(address);
     }
+    people
 }
 
 /// The earliest instant synced for `connection`, included: a message at this instant syncs,
@@ -454,29 +492,49 @@ pub fn decide(
     }
     let seat = &connection.grant.address;
 
-    // 1. One-to-one only. The seat counts as a participant even when it is not listed (mail
-    // that reached it through a list or an alias), so such mail never looks one-to-one.
-    let mut people: BTreeSet<&EmailAddress> = message.addresses().collect();
-    people.insert(seat);
-    match thread {
-        Some(thread) => {
-            let whole_thread = people.iter().copied().chain(&thread.participants);
-            let count = whole_thread.collect::<BTreeSet<_>>().len();
-            if count > 2 {
-                return Decision::RemoveThread(SkipReason::TooManyParticipants {
-                    participants: count,
+    // 1. This email is one-to-one. The seat counts even when it is not listed (mail that
+    // reached it through a list), so such mail never looks one-to-one.
+    let people = people(message, connection, directory);
+    if people.len() > 1 {
+        return Decision::Skip(SkipReason::TooManyParticipants {
+            participants: people.len() + 1,
+        });
+    }
+    let Some((person, addresses)) = people.into_iter().next() else {
+        return Decision::Skip(SkipReason::NoCounterpart);
+    };
+    // The address the conversation is with: the stored thread's when this person is its
+    // counterpart (under that address or another of their profile's), else the one that
+    // wrote, else the first listed (in address order).
+    let written = addresses
+        .iter()
+        .copied()
+        .find(|a| **a == message.from)
+        .unwrap_or(addresses[0]);
+    // (A stored counterpart that has since become one of the seat's own addresses is no
+    // one's: the email's other person is named.)
+    let stored = thread
+        .and_then(|t| t.counterpart.as_ref())
+        .filter(|with| !connection.is_own(with));
+    let counterpart = match stored {
+        None => written,
+        Some(with) => {
+            let profile_of_with = thread.and_then(|t| t.profile.as_ref()).or_else(|| {
+                directory
+                    .candidate(with)
+                    .filter(|e| e.contract_id == connection.contract_id)
+                    .map(|e| &e.profile_id)
+            });
+            let same_person = addresses.contains(&with)
+                || matches!(person, Person::Candidate(p) if profile_of_with == Some(p));
+            if !same_person {
+                return Decision::Skip(SkipReason::OtherCounterpart {
+                    counterpart: written.clone(),
+                    conversation_with: with.clone(),
                 });
             }
+            with
         }
-        None if people.len() > 2 => {
-            return Decision::Skip(SkipReason::TooManyParticipants {
-                participants: people.len(),
-            });
-        }
-        None => {}
-    }
-    let Some(counterpart) = people.into_iter().find(|a| *a != seat) else {
-        return Decision::Skip(SkipReason::NoCounterpart);
     };
 
     // 2. Internal mail: the exact domain after the '@'. A subdomain is another domain.
@@ -490,9 +548,15 @@ pub fn decide(
     // 4, then 3. Who the counterpart is, unless the conversation started from the product.
     let started_from_product =
         message.started_from_product || thread.is_some_and(|t| t.started_from_product);
-    let entry = directory
-        .candidate(counterpart)
-        .filter(|entry| entry.contract_id == connection.contract_id);
+    // The person's entry, under whichever of their addresses the email carries.
+    let entry = match person {
+        Person::Candidate(_) => addresses.iter().find_map(|a| {
+            directory
+                .candidate(a)
+                .filter(|entry| entry.contract_id == connection.contract_id)
+        }),
+        Person::Address(_) => None,
+    };
     if !started_from_product {
         match entry {
             None => {

@@ -14,12 +14,15 @@ use crate::ids::{ContractId, SeatId};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionKind {
-    /// Graph subscription on the Inbox's messages.
+    /// Graph subscription on every message of the mailbox (`me/messages`): a change in any
+    /// folder, archive and the user's own folders included. What a mail connection has.
+    GraphMessages,
+    /// Graph subscription on the Inbox's messages (earlier versions; retired on renewal).
     GraphInbox,
-    /// Graph subscription on Sent Items' messages.
+    /// Graph subscription on Sent Items' messages (earlier versions; retired on renewal).
     GraphSentItems,
-    /// Graph subscription on Deleted Items' messages: a message moved there from any folder
-    /// (an archive, say) is a delete, which nothing else we watch would see.
+    /// Graph subscription on Deleted Items' messages (earlier versions; retired on
+    /// renewal).
     GraphDeletedItems,
     /// Graph subscription on the calendar's events.
     GraphEvents,
@@ -32,7 +35,8 @@ pub enum SubscriptionKind {
 impl SubscriptionKind {
     pub fn connection_kind(self) -> ConnectionKind {
         match self {
-            SubscriptionKind::GraphInbox
+            SubscriptionKind::GraphMessages
+            | SubscriptionKind::GraphInbox
             | SubscriptionKind::GraphSentItems
             | SubscriptionKind::GraphDeletedItems
             | SubscriptionKind::GmailWatch => ConnectionKind::Email,

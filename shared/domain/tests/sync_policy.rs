@@ -16,7 +16,7 @@ use hiresync_domain::contract::Provider;
 use hiresync_domain::directory::{Degree, DirectoryEntry, DiscoverySetting};
 use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId};
 use hiresync_domain::policy::{
-    active_since, counterpart, decide, lookback_start, Decision, DirectoryLookup, MessageFacts,
+    active_since, decide, lookback_start, others, Decision, DirectoryLookup, MessageFacts,
     SkipReason, ThreadState, HISTORY_FLOOR, HISTORY_FLOOR_FOR_FIRST_AUTHORIZED_BEFORE,
 };
 use hiresync_domain::Timestamp;
@@ -118,7 +118,7 @@ fn candidate(
     let local = email.split('@').next().unwrap();
     DirectoryEntry {
         contract_id: ContractId::parse(CONTRACT).unwrap(),
-        profile_id: ProfileId::parse(format!("p-{local}")).unwrap(),
+        profile_id: ProfileId::parse(format!("p-{}", local.replace('+', "-"))).unwrap(),
         emails: vec![addr(email)],
         discovery,
         in_pipeline,
@@ -190,13 +190,29 @@ impl Edit for MessageFacts {
     }
 }
 
-/// A stored thread between `participants`, last active at `last`.
-fn stored(participants: &[&str], last: &str) -> ThreadState {
+/// A stored conversation with `counterpart`, last active at `last`, with the profile the
+/// standard directory has for it (as the worker stored it).
+fn stored(counterpart: &str, last: &str) -> ThreadState {
+    let counterpart = addr(counterpart);
+    let profile = directory()
+        .candidate(&counterpart)
+        .filter(|entry| entry.contract_id.as_str() == CONTRACT)
+        .map(|entry| entry.profile_id.clone());
     ThreadState {
         started_from_product: false,
         last_activity_at: ts(last),
-        participants: addrs(participants).into_iter().collect(),
+        counterpart: Some(counterpart),
+        profile,
         removed_for_inactivity_at: None,
+    }
+}
+
+/// What is left of a thread when only its tombstone is stored: no counterpart, no profile.
+fn tombstone(last: &str) -> ThreadState {
+    ThreadState {
+        counterpart: None,
+        profile: None,
+        ..stored(JANE, last)
     }
 }
 
@@ -305,20 +321,111 @@ fn only_conversations_between_the_seat_and_one_other_person_sync() {
 }
 
 #[test]
-fn a_stored_thread_that_gains_a_third_participant_leaves_whole() {
-    let one_to_one = stored(&[SEAT, JANE], "2026-03-01T10:00:00Z");
-    let table: Vec<(&str, MessageFacts, Option<ThreadState>, Decision)> = vec![
+fn a_third_person_on_one_email_of_a_stored_thread_leaves_out_that_email_alone() {
+    // A conversation as the worker lives it: every message is judged against the thread
+    // as stored so far, and only a synced message stores or advances the thread.
+    let table: Vec<(&str, MessageFacts, Decision)> = vec![
         (
-            "GIVEN a stored 1:1 thread WHEN a reply adds someone in cc THEN the thread leaves",
-            mail(SEAT, &[JANE]).cc(&[OMAR]),
-            Some(one_to_one.clone()),
-            Decision::RemoveThread(too_many(3)),
+            "the candidate's first email stores the thread",
+            mail(JANE, &[SEAT]).at("2026-02-20T09:00:00Z"),
+            sync(JANE, Some("p-jane")),
         ),
         (
-            "GIVEN a stored 1:1 thread WHEN someone else writes in it THEN the thread leaves",
+            "the seat's reply copying the hiring manager is left out",
+            mail(SEAT, &[JANE])
+                .cc(&[COLLEAGUE])
+                .at("2026-02-21T09:00:00Z"),
+            skip(too_many(3)),
+        ),
+        (
+            "the candidate's reply to all is left out",
+            mail(JANE, &[SEAT])
+                .cc(&[COLLEAGUE])
+                .at("2026-02-22T09:00:00Z"),
+            skip(too_many(3)),
+        ),
+        (
+            "the seat's next email to the candidate alone syncs",
+            mail(SEAT, &[JANE]).at("2026-02-23T09:00:00Z"),
+            sync(JANE, Some("p-jane")),
+        ),
+        (
+            "the hiring manager in bcc of the next one: left out",
+            mail(SEAT, &[JANE])
+                .bcc(&[COLLEAGUE])
+                .at("2026-02-24T09:00:00Z"),
+            skip(too_many(3)),
+        ),
+        (
+            "the candidate's answer to the seat alone syncs",
+            mail(JANE, &[SEAT]).at("2026-02-25T09:00:00Z"),
+            sync(JANE, Some("p-jane")),
+        ),
+    ];
+    let mut thread: Option<ThreadState> = None;
+    for (case, message, expected) in table {
+        let decision = decide(
+            &message,
+            thread.as_ref(),
+            &connection(),
+            &directory(),
+            ts(NOW),
+        );
+        assert_eq!(decision, expected, "{case}");
+        if let Decision::Sync { counterpart, .. } = &decision {
+            thread = Some(match thread {
+                None => stored(counterpart.as_str(), &message.at.to_string()),
+                Some(t) => ThreadState {
+                    last_activity_at: t.last_activity_at.max(message.at),
+                    ..t
+                },
+            });
+        }
+    }
+    // The thread stayed, and the left-out emails are not part of its activity.
+    assert_eq!(thread, Some(stored(JANE, "2026-02-25T09:00:00Z")));
+}
+
+#[test]
+fn in_a_stored_thread_an_email_with_a_third_person_is_skipped_and_the_thread_stays() {
+    let one_to_one = stored(JANE, "2026-03-01T10:00:00Z");
+    let from_product = ThreadState {
+        started_from_product: true,
+        ..stored(OMAR, "2026-03-01T10:00:00Z")
+    };
+    let table: Vec<(&str, MessageFacts, Option<ThreadState>, Decision)> = vec![
+        (
+            "GIVEN a stored 1:1 thread WHEN a reply adds someone in cc THEN only it is skipped",
+            mail(SEAT, &[JANE]).cc(&[OMAR]),
+            Some(one_to_one.clone()),
+            skip(too_many(3)),
+        ),
+        (
+            "GIVEN a stored 1:1 thread WHEN a reply adds someone in bcc THEN only it is skipped",
+            mail(JANE, &[SEAT]).bcc(&[NOBODY_KNOWS]),
+            Some(one_to_one.clone()),
+            skip(too_many(3)),
+        ),
+        (
+            "GIVEN a stored 1:1 thread WHEN a reply adds two people THEN it counts four",
+            mail(SEAT, &[JANE, OMAR]).cc(&[COLLEAGUE]),
+            Some(one_to_one.clone()),
+            skip(too_many(4)),
+        ),
+        (
+            "GIVEN a thread started from the product WHEN a reply adds someone THEN no exception",
+            mail(SEAT, &[OMAR]).cc(&[COLLEAGUE]).via_product(),
+            Some(from_product.clone()),
+            skip(too_many(3)),
+        ),
+        (
+            "GIVEN a stored 1:1 thread WHEN someone else writes in it alone THEN it is not this conversation",
             mail(OMAR, &[SEAT]),
             Some(one_to_one.clone()),
-            Decision::RemoveThread(too_many(3)),
+            skip(SkipReason::OtherCounterpart {
+                counterpart: addr(OMAR),
+                conversation_with: addr(JANE),
+            }),
         ),
         (
             "GIVEN a stored 1:1 thread WHEN the candidate replies THEN it syncs",
@@ -327,22 +434,22 @@ fn a_stored_thread_that_gains_a_third_participant_leaves_whole() {
             sync(JANE, Some("p-jane")),
         ),
         (
-            "GIVEN a stored thread listing only the candidate THEN the seat is still counted once",
-            mail(JANE, &[SEAT]),
-            Some(stored(&[JANE], "2026-03-01T10:00:00Z")),
-            sync(JANE, Some("p-jane")),
+            "GIVEN a thread started from the product WHEN the candidate replies alone THEN it syncs",
+            mail(OMAR, &[SEAT]),
+            Some(from_product),
+            sync(OMAR, Some("p-omar")),
         ),
         (
-            "GIVEN no stored thread WHEN a message has three people THEN only it is skipped",
+            "GIVEN no stored thread WHEN a message has three people THEN it is skipped the same way",
             mail(SEAT, &[JANE]).cc(&[OMAR]),
             None,
             skip(too_many(3)),
         ),
         (
-            "GIVEN the tombstone of a removed group thread WHEN a 1:1 reply comes THEN it stays out",
-            mail(JANE, &[SEAT]),
-            Some(stored(&[SEAT, JANE, OMAR], "2026-03-01T10:00:00Z")),
-            Decision::RemoveThread(too_many(3)),
+            "GIVEN only a tombstone (no counterpart) WHEN a 1:1 email comes THEN it syncs",
+            mail(ANA, &[SEAT]),
+            Some(tombstone("2026-03-01T10:00:00Z")),
+            sync(ANA, Some("p-ana")),
         ),
     ];
     for (case, message, thread, expected) in table {
@@ -358,22 +465,56 @@ fn a_stored_thread_that_gains_a_third_participant_leaves_whole() {
 }
 
 #[test]
-fn the_counterpart_is_the_one_other_distinct_address() {
-    let seat = addr(SEAT);
-    let table: Vec<(&str, MessageFacts, Option<&str>)> = vec![
-        ("sent", mail(SEAT, &[JANE]), Some(JANE)),
-        ("received", mail(JANE, &[SEAT]), Some(JANE)),
+fn others_are_the_distinct_addresses_that_are_not_the_seats() {
+    let mut connection = connection();
+    connection.aliases = [addr("talent@acme.com")].into();
+    let table: Vec<(&str, MessageFacts, &[&str])> = vec![
+        ("sent", mail(SEAT, &[JANE]), &[JANE]),
+        ("received", mail(JANE, &[SEAT]), &[JANE]),
         (
             "duplicates",
             mail(JANE, &[SEAT, JANE]).bcc(&[JANE]),
-            Some(JANE),
+            &[JANE],
         ),
-        ("seat not listed", mail(JANE, &[]), Some(JANE)),
-        ("to itself", mail(SEAT, &[SEAT]), None),
-        ("two others", mail(SEAT, &[JANE]).cc(&[OMAR]), None),
+        ("seat not listed", mail(JANE, &[]), &[JANE]),
+        ("to itself", mail(SEAT, &[SEAT]), &[]),
+        ("two others", mail(SEAT, &[JANE]).cc(&[OMAR]), &[JANE, OMAR]),
+        (
+            "the seat with a +tag is the seat",
+            mail(JANE, &["recruiter+jobs@acme.com"]),
+            &[JANE],
+        ),
+        (
+            "an alias of the seat is the seat",
+            mail("talent@acme.com", &[JANE]).cc(&[SEAT]),
+            &[JANE],
+        ),
+        (
+            "an alias with a +tag is the seat",
+            mail(JANE, &["talent+eng@acme.com"]),
+            &[JANE],
+        ),
+        (
+            "a colleague on the seat's domain is someone else",
+            mail(SEAT, &[COLLEAGUE]),
+            &[COLLEAGUE],
+        ),
+        (
+            "a local part that only starts like the seat's is someone else",
+            mail(SEAT, &["recruiters@acme.com"]),
+            &["recruiters@acme.com"],
+        ),
+        (
+            "the seat's local part on another domain is someone else",
+            mail(SEAT, &["recruiter@acme.co"]),
+            &["recruiter@acme.co"],
+        ),
     ];
     for (case, message, expected) in table {
-        assert_eq!(counterpart(&message, &seat), expected.map(addr), "{case}");
+        let got: BTreeSet<EmailAddress> =
+            others(&message, &connection).into_iter().cloned().collect();
+        let expected: BTreeSet<EmailAddress> = addrs(expected).into_iter().collect();
+        assert_eq!(got, expected, "{case}");
     }
 }
 
@@ -457,7 +598,7 @@ fn the_counterpart_needs_a_profile_in_the_pipeline_unless_the_product_started_it
     };
     let thread_from_product = |c: &str| ThreadState {
         started_from_product: true,
-        ..stored(&[SEAT, c], "2026-03-01T10:00:00Z")
+        ..stored(c, "2026-03-01T10:00:00Z")
     };
     let table: Vec<(&str, MessageFacts, Option<ThreadState>, Decision)> = vec![
         (
@@ -763,7 +904,7 @@ fn messages_before_the_lookback_start_are_skipped_and_the_start_itself_is_kept()
             .unwrap();
         let thread = ThreadState {
             last_activity_at: anchor,
-            ..stored(&[SEAT, JANE], "2000-01-01T00:00:00Z")
+            ..stored(JANE, "2000-01-01T00:00:00Z")
         };
         let message = mail(JANE, &[SEAT]).at(at);
         let expected = match cutoff {
@@ -795,13 +936,13 @@ fn only_threads_active_in_the_last_six_months_are_imported() {
         (
             "thread last active exactly six months before now",
             mail(JANE, &[SEAT]).at("2025-08-01T10:00:00Z"),
-            Some(stored(&[SEAT, JANE], "2025-09-10T12:00:00Z")),
+            Some(stored(JANE, "2025-09-10T12:00:00Z")),
             sync(JANE, Some("p-jane")),
         ),
         (
             "thread last active six months and one second before now",
             mail(JANE, &[SEAT]).at("2025-08-01T10:00:00Z"),
-            Some(stored(&[SEAT, JANE], "2025-09-10T11:59:59Z")),
+            Some(stored(JANE, "2025-09-10T11:59:59Z")),
             inactive("2025-09-10T11:59:59Z"),
         ),
         (
@@ -819,13 +960,13 @@ fn only_threads_active_in_the_last_six_months_are_imported() {
         (
             "an old thread receiving a new message comes back",
             mail(JANE, &[SEAT]).at("2026-03-10T11:00:00Z"),
-            Some(stored(&[SEAT, JANE], "2025-04-01T10:00:00Z")),
+            Some(stored(JANE, "2025-04-01T10:00:00Z")),
             sync(JANE, Some("p-jane")),
         ),
         (
             "the message is newer than the stored activity: it counts",
             mail(SEAT, &[JANE]).at("2025-09-10T12:00:00Z"),
-            Some(stored(&[SEAT, JANE], "2025-05-01T10:00:00Z")),
+            Some(stored(JANE, "2025-05-01T10:00:00Z")),
             sync(JANE, Some("p-jane")),
         ),
     ];
@@ -861,11 +1002,12 @@ fn a_reactivated_thread_syncs_only_what_came_after_its_removal() {
     let removed_at = "2025-12-01T00:00:00Z";
     let reactivated = ThreadState {
         removed_for_inactivity_at: Some(ts(removed_at)),
-        ..stored(&[SEAT, JANE], "2026-03-01T09:00:00Z")
+        ..stored(JANE, "2026-03-01T09:00:00Z")
     };
-    let tombstone = ThreadState {
+    // Only the sweep's tombstone is left: no counterpart to hold a new email to.
+    let removed = ThreadState {
         removed_for_inactivity_at: Some(ts(removed_at)),
-        ..stored(&[SEAT, JANE], "2025-05-31T00:00:00Z")
+        ..tombstone("2025-05-31T00:00:00Z")
     };
     let before = |at: &str| {
         skip(SkipReason::BeforeReactivation {
@@ -895,13 +1037,13 @@ fn a_reactivated_thread_syncs_only_what_came_after_its_removal() {
         (
             "the new message that reactivates a removed thread",
             mail(JANE, &[SEAT]).at("2026-03-10T11:00:00Z"),
-            tombstone.clone(),
+            removed.clone(),
             sync(JANE, Some("p-jane")),
         ),
         (
             "an old message of a removed, still idle thread: idle comes first",
             mail(JANE, &[SEAT]).at("2025-05-31T00:00:00Z"),
-            tombstone.clone(),
+            removed.clone(),
             skip(SkipReason::ThreadInactive {
                 last_activity_at: ts("2025-05-31T00:00:00Z"),
                 active_since: ts("2025-09-10T12:00:00Z"),
@@ -928,10 +1070,25 @@ fn the_first_failing_rule_gives_the_reason() {
             skip(too_many(3)),
         ),
         (
-            "a stored thread gains a third person on an old message: it still leaves",
+            "a stored thread's old email with a third person: too many, not the lookback",
             mail(SEAT, &[JANE]).cc(&[OMAR]).at(old),
-            Some(stored(&[SEAT, JANE], "2026-03-01T10:00:00Z")),
-            Decision::RemoveThread(too_many(3)),
+            Some(stored(JANE, "2026-03-01T10:00:00Z")),
+            skip(too_many(3)),
+        ),
+        (
+            "a stored thread's old email with someone else alone, a colleague: the other counterpart, not the domain",
+            mail(COLLEAGUE, &[SEAT]).at(old),
+            Some(stored(JANE, "2026-03-01T10:00:00Z")),
+            skip(SkipReason::OtherCounterpart {
+                counterpart: addr(COLLEAGUE),
+                conversation_with: addr(JANE),
+            }),
+        ),
+        (
+            "a stored thread's email to the seat alone, from the seat: no counterpart, not the other counterpart",
+            mail(SEAT, &["recruiter+notes@acme.com"]),
+            Some(stored(JANE, "2026-03-01T10:00:00Z")),
+            skip(SkipReason::NoCounterpart),
         ),
         (
             "a colleague without a profile, old",
@@ -1029,6 +1186,10 @@ fn every_reason() -> Vec<SkipReason> {
         },
         too_many(3),
         SkipReason::NoCounterpart,
+        SkipReason::OtherCounterpart {
+            counterpart: addr(OMAR),
+            conversation_with: addr(JANE),
+        },
         SkipReason::SameDomain {
             counterpart: addr(COLLEAGUE),
             domain: "acme.com".into(),
@@ -1069,18 +1230,42 @@ fn every_reason_serializes_with_its_code_and_comes_back_unchanged() {
         let json = serde_json::to_value(&reason).unwrap();
         assert_eq!(json["code"], reason.code(), "{json}");
         assert_eq!(serde_json::from_value::<SkipReason>(json).unwrap(), reason);
-        for decision in [
-            Decision::Skip(reason.clone()),
-            Decision::RemoveThread(reason),
-        ] {
-            let json = serde_json::to_string(&decision).unwrap();
-            assert_eq!(
-                serde_json::from_str::<Decision>(&json).unwrap(),
-                decision,
-                "{json}"
-            );
-        }
+        let decision = Decision::Skip(reason.clone());
+        let json = serde_json::to_value(&decision).unwrap();
+        assert_eq!(json["decision"], "skip", "{json}");
+        assert_eq!(json["code"], reason.code(), "{json}");
+        assert_eq!(decision.reason(), Some(&reason));
+        assert!(!decision.is_sync());
+        assert_eq!(
+            serde_json::from_value::<Decision>(json.clone()).unwrap(),
+            decision,
+            "{json}"
+        );
     }
+    // Every code there is, each once: a new reason is listed here too.
+    assert_eq!(
+        codes,
+        BTreeSet::from([
+            "not_authorized",
+            "too_many_participants",
+            "no_counterpart",
+            "other_counterpart",
+            "same_domain",
+            "no_profile",
+            "not_in_pipeline",
+            "discovery_restricted",
+            "before_lookback",
+            "thread_inactive",
+            "before_reactivation",
+        ])
+    );
+    // The thread-wide decision of earlier versions is not one any more.
+    let removal = serde_json::json!({
+        "decision": "remove_thread",
+        "code": "too_many_participants",
+        "participants": 3
+    });
+    assert!(serde_json::from_value::<Decision>(removal).is_err());
 }
 
 #[test]
@@ -1099,8 +1284,21 @@ fn decisions_serialize_flat_in_snake_case() {
         })
     );
     assert_eq!(
-        serde_json::to_value(Decision::RemoveThread(too_many(3))).unwrap(),
-        serde_json::json!({ "decision": "remove_thread", "code": "too_many_participants", "participants": 3 })
+        serde_json::to_value(skip(too_many(3))).unwrap(),
+        serde_json::json!({ "decision": "skip", "code": "too_many_participants", "participants": 3 })
+    );
+    assert_eq!(
+        serde_json::to_value(skip(SkipReason::OtherCounterpart {
+            counterpart: addr(OMAR),
+            conversation_with: addr(JANE),
+        }))
+        .unwrap(),
+        serde_json::json!({
+            "decision": "skip",
+            "code": "other_counterpart",
+            "counterpart": OMAR,
+            "conversation_with": JANE
+        })
     );
     assert_eq!(
         serde_json::to_value(sync(JANE, Some("p-jane"))).unwrap(),
@@ -1123,8 +1321,24 @@ fn decisions_serialize_flat_in_snake_case() {
 
 #[test]
 fn every_message_names_the_data_a_recruiter_needs() {
-    let expectations: [(SkipReason, &[&str]); 7] = [
-        (too_many(4), &["4 people", "one-to-one"]),
+    let expectations: [(SkipReason, &[&str]); 8] = [
+        (
+            too_many(4),
+            &[
+                "This email involves 4 people, you included",
+                "the conversation's other emails still sync",
+            ],
+        ),
+        (
+            SkipReason::OtherCounterpart {
+                counterpart: addr(OMAR),
+                conversation_with: addr(JANE),
+            },
+            &[
+                "This email is between you and omar@example.net",
+                "the conversation it belongs to is with jane@example.org",
+            ],
+        ),
         (
             SkipReason::SameDomain {
                 counterpart: addr(COLLEAGUE),
@@ -1197,17 +1411,24 @@ fn every_message_names_the_data_a_recruiter_needs() {
 // Properties
 
 /// Addresses the property draws from: the two seats it tries, colleagues, a subdomain, a
-/// look-alike domain and candidates.
-const POOL: [&str; 8] = [
+/// look-alike domain, candidates (one with a second address the directory may put on the
+/// same profile), a tagged address of the first seat and one it may have as an alias.
+const POOL: [&str; 11] = [
     "recruiter@acme.com",
     "lee@eu.acme.com",
     "colleague@acme.com",
     "boss@eu.acme.com",
     JANE,
+    JANE_AT_HOME,
     OMAR,
     NOBODY_KNOWS,
     LOOKALIKE,
+    "recruiter+jobs@acme.com",
+    "talent@acme.com",
 ];
+
+/// Jane's second address: on her profile when the drawn directory says so.
+const JANE_AT_HOME: &str = "jane@home.example";
 
 const DAY: i64 = 86_400;
 
@@ -1234,9 +1455,20 @@ fn pool_address() -> impl Strategy<Value = EmailAddress> {
 /// Mostly nobody, sometimes a few addresses of the pool.
 fn extra_addresses() -> impl Strategy<Value = Vec<EmailAddress>> {
     prop_oneof![
-        6 => Just(vec![]),
+        10 => Just(vec![]),
         1 => prop::collection::vec(pool_address(), 1..=2),
     ]
+}
+
+/// How the message writes the seat's address.
+#[derive(Debug, Clone, Copy)]
+enum SeatAs {
+    /// The authorized address.
+    Authorized,
+    /// The authorized address with a `+tag`.
+    Tagged,
+    /// An alias of the connection (the authorized address if it has none).
+    Alias,
 }
 
 /// A message between the seat and `other` (sent or received), with now and then more
@@ -1245,52 +1477,74 @@ fn extra_addresses() -> impl Strategy<Value = Vec<EmailAddress>> {
 struct MessageDraft {
     other: EmailAddress,
     sent: bool,
+    seat_as: SeatAs,
     to: Vec<EmailAddress>,
     cc: Vec<EmailAddress>,
     bcc: Vec<EmailAddress>,
+    /// When `other` is one of Jane's addresses, her other one is in cc too.
+    second_address: bool,
     age: i64,
     started_from_product: bool,
 }
 
+/// Any address of the pool, Jane's two more often.
+fn other_address() -> impl Strategy<Value = EmailAddress> {
+    prop_oneof![
+        3 => pool_address(),
+        1 => Just(addr(JANE)),
+        1 => Just(addr(JANE_AT_HOME)),
+    ]
+}
+
 fn message_strategy() -> impl Strategy<Value = MessageDraft> {
     (
-        pool_address(),
+        other_address(),
         any::<bool>(),
-        extra_addresses(),
-        extra_addresses(),
-        extra_addresses(),
+        prop_oneof![
+            3 => Just(SeatAs::Authorized),
+            1 => Just(SeatAs::Tagged),
+            1 => Just(SeatAs::Alias),
+        ],
+        (extra_addresses(), extra_addresses(), extra_addresses()),
+        prop::bool::weighted(0.3),
         0..(2 * 365 * DAY),
         any::<bool>(),
     )
         .prop_map(
-            |(other, sent, to, cc, bcc, age, started_from_product)| MessageDraft {
-                other,
-                sent,
-                to,
-                cc,
-                bcc,
-                age,
-                started_from_product,
+            |(other, sent, seat_as, (to, cc, bcc), second_address, age, started_from_product)| {
+                MessageDraft {
+                    other,
+                    sent,
+                    seat_as,
+                    to,
+                    cc,
+                    bcc,
+                    second_address,
+                    age,
+                    started_from_product,
+                }
             },
         )
 }
 
-/// Who a stored thread has seen so far.
+/// Who a stored thread is the conversation with.
 #[derive(Debug, Clone)]
-enum ThreadPeople {
-    /// The same two people as the message.
+enum ThreadCounterpart {
+    /// The message's other person, as drawn.
     SameAsMessage,
-    /// Only the message's other person (the seat left out).
-    OtherOnly,
+    /// Nobody: only the tombstone of the thread is left.
+    TombstoneOnly,
     /// Anyone.
-    Drawn(Vec<EmailAddress>),
+    Drawn(EmailAddress),
 }
 
 #[derive(Debug, Clone)]
 struct ThreadDraft {
     started_from_product: bool,
     idle: i64,
-    people: ThreadPeople,
+    counterpart: ThreadCounterpart,
+    /// The counterpart had no profile (of the contract) when the thread was stored.
+    stored_without_profile: bool,
     removed: Option<i64>,
 }
 
@@ -1300,18 +1554,22 @@ fn thread_strategy() -> impl Strategy<Value = Option<ThreadDraft>> {
             any::<bool>(),
             0..(365 * DAY),
             prop_oneof![
-                3 => Just(ThreadPeople::SameAsMessage),
-                1 => Just(ThreadPeople::OtherOnly),
-                1 => prop::collection::vec(pool_address(), 0..=3).prop_map(ThreadPeople::Drawn),
+                3 => Just(ThreadCounterpart::SameAsMessage),
+                1 => Just(ThreadCounterpart::TombstoneOnly),
+                2 => other_address().prop_map(ThreadCounterpart::Drawn),
             ],
+            prop::bool::weighted(0.1),
             prop::option::of(0..(400 * DAY)),
         )
             .prop_map(
-                |(started_from_product, idle, people, removed)| ThreadDraft {
-                    started_from_product,
-                    idle,
-                    people,
-                    removed,
+                |(started_from_product, idle, counterpart, stored_without_profile, removed)| {
+                    ThreadDraft {
+                        started_from_product,
+                        idle,
+                        counterpart,
+                        stored_without_profile,
+                        removed,
+                    }
                 },
             ),
     )
@@ -1334,35 +1592,63 @@ fn degree_strategy() -> impl Strategy<Value = Option<Degree>> {
     ])
 }
 
+/// An entry for most addresses of the pool, now and then of another contract; half the
+/// time Jane's two addresses are one profile (the entry Jane has, under both addresses).
 fn directory_strategy() -> impl Strategy<Value = BTreeMap<EmailAddress, DirectoryEntry>> {
-    prop::collection::vec(
-        prop::option::weighted(
-            0.8,
-            (
-                discovery_strategy(),
-                prop::bool::weighted(0.7),
-                degree_strategy(),
-                prop::bool::weighted(0.9),
+    (
+        prop::collection::vec(
+            prop::option::weighted(
+                0.8,
+                (
+                    discovery_strategy(),
+                    prop::bool::weighted(0.7),
+                    degree_strategy(),
+                    prop::bool::weighted(0.9),
+                ),
             ),
+            POOL.len(),
         ),
-        POOL.len(),
+        any::<bool>(),
     )
-    .prop_map(|entries| {
-        entries
-            .into_iter()
-            .zip(POOL)
-            .filter_map(|(entry, email)| {
-                let (discovery, in_pipeline, degree, same_contract) = entry?;
-                let degrees: Vec<(&str, Degree)> =
-                    degree.map(|d| (SEAT_ID, d)).into_iter().collect();
-                let mut entry = candidate(email, discovery, in_pipeline, &degrees);
-                if !same_contract {
-                    entry.contract_id = ContractId::parse("globex").unwrap();
-                }
-                Some((addr(email), entry))
-            })
-            .collect()
-    })
+        .prop_map(|(entries, jane_has_two_addresses)| {
+            let mut directory: BTreeMap<EmailAddress, DirectoryEntry> = entries
+                .into_iter()
+                .zip(POOL)
+                .filter_map(|(entry, email)| {
+                    let (discovery, in_pipeline, degree, same_contract) = entry?;
+                    let degrees: Vec<(&str, Degree)> =
+                        degree.map(|d| (SEAT_ID, d)).into_iter().collect();
+                    let mut entry = candidate(email, discovery, in_pipeline, &degrees);
+                    if !same_contract {
+                        entry.contract_id = ContractId::parse("globex").unwrap();
+                    }
+                    Some((addr(email), entry))
+                })
+                .collect();
+            if let Some(jane) = directory
+                .get(&addr(JANE))
+                .filter(|_| jane_has_two_addresses)
+            {
+                let mut jane = jane.clone();
+                jane.emails.push(addr(JANE_AT_HOME));
+                directory.insert(addr(JANE), jane.clone());
+                directory.insert(addr(JANE_AT_HOME), jane);
+            }
+            directory
+        })
+}
+
+fn aliases_strategy() -> impl Strategy<Value = BTreeSet<EmailAddress>> {
+    prop_oneof![
+        3 => Just(BTreeSet::new()),
+        1 => prop::collection::btree_set(pool_address(), 1..=2),
+    ]
+}
+
+/// `address` with `+sync` added to its local part.
+fn tagged(address: &EmailAddress) -> EmailAddress {
+    let (local, domain) = address.as_str().rsplit_once('@').unwrap();
+    addr(&format!("{local}+sync@{domain}"))
 }
 
 fn scenario() -> impl Strategy<Value = Scenario> {
@@ -1372,39 +1658,15 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         message_strategy(),
         thread_strategy(),
         (0..2usize, 0..(4 * 365 * DAY), 0..=100i64, 0..20u8),
+        aliases_strategy(),
         directory_strategy(),
     )
-        .prop_map(|(now, draft, thread, seat, directory)| {
+        .prop_map(|(now, draft, thread, seat, aliases, directory)| {
             let (seat, authorized_for, anchor_percent, state) = seat;
             let seat = addr(POOL[seat]);
-            let (from, mut to) = if draft.sent {
-                (seat.clone(), vec![draft.other.clone()])
-            } else {
-                (draft.other.clone(), vec![seat.clone()])
-            };
-            to.extend(draft.to);
-            let message = MessageFacts {
-                provider_id: "m".into(),
-                thread_id: "t".into(),
-                from,
-                to,
-                cc: draft.cc,
-                bcc: draft.bcc,
-                at: back(now, draft.age),
-                started_from_product: draft.started_from_product,
-            };
-            let thread = thread.map(|t| ThreadState {
-                started_from_product: t.started_from_product,
-                last_activity_at: back(now, t.idle),
-                participants: match t.people {
-                    ThreadPeople::SameAsMessage => [seat.clone(), draft.other.clone()].into(),
-                    ThreadPeople::OtherOnly => [draft.other.clone()].into(),
-                    ThreadPeople::Drawn(people) => people.into_iter().collect(),
-                },
-                removed_for_inactivity_at: t.removed.map(|r| back(now, r)),
-            });
             let mut connection = connection();
-            connection.grant.address = seat;
+            connection.grant.address = seat.clone();
+            connection.aliases = aliases;
             connection.first_authorized_at = back(now, authorized_for);
             connection.last_authorized_at = connection.first_authorized_at;
             connection.historical_anchor = back(now, authorized_for * anchor_percent / 100);
@@ -1417,6 +1679,54 @@ fn scenario() -> impl Strategy<Value = Scenario> {
                 }
                 _ => {}
             }
+            let written = match draft.seat_as {
+                SeatAs::Authorized => seat.clone(),
+                SeatAs::Tagged => tagged(&seat),
+                SeatAs::Alias => connection.aliases.first().unwrap_or(&seat).clone(),
+            };
+            let (from, mut to) = if draft.sent {
+                (written, vec![draft.other.clone()])
+            } else {
+                (draft.other.clone(), vec![written])
+            };
+            to.extend(draft.to);
+            let mut cc = draft.cc;
+            if draft.second_address {
+                match draft.other.as_str() {
+                    JANE => cc.push(addr(JANE_AT_HOME)),
+                    JANE_AT_HOME => cc.push(addr(JANE)),
+                    _ => {}
+                }
+            }
+            let message = MessageFacts {
+                provider_id: "m".into(),
+                thread_id: "t".into(),
+                from,
+                to,
+                cc,
+                bcc: draft.bcc,
+                at: back(now, draft.age),
+                started_from_product: draft.started_from_product,
+            };
+            let thread = thread.map(|t| {
+                let counterpart = match t.counterpart {
+                    ThreadCounterpart::SameAsMessage => Some(draft.other.clone()),
+                    ThreadCounterpart::TombstoneOnly => None,
+                    ThreadCounterpart::Drawn(address) => Some(address),
+                };
+                let profile = counterpart
+                    .as_ref()
+                    .and_then(|c| entry_of(&directory, &connection, c))
+                    .filter(|_| !t.stored_without_profile)
+                    .map(|entry| entry.profile_id.clone());
+                ThreadState {
+                    started_from_product: t.started_from_product,
+                    last_activity_at: back(now, t.idle),
+                    counterpart,
+                    profile,
+                    removed_for_inactivity_at: t.removed.map(|r| back(now, r)),
+                }
+            });
             Scenario {
                 message,
                 thread,
@@ -1427,6 +1737,41 @@ fn scenario() -> impl Strategy<Value = Scenario> {
         })
 }
 
+/// The directory entry of `address` that counts for `connection`: one of its contract.
+fn entry_of<'d>(
+    directory: &'d BTreeMap<EmailAddress, DirectoryEntry>,
+    connection: &Connection,
+    address: &EmailAddress,
+) -> Option<&'d DirectoryEntry> {
+    directory
+        .get(address)
+        .filter(|entry| entry.contract_id == connection.contract_id)
+}
+
+/// The people on the message besides the seat, as the product rules count them: a profile
+/// of the contract is one person whatever its addresses, any other address is one.
+fn people_besides_the_seat(s: &Scenario) -> BTreeSet<String> {
+    others(&s.message, &s.connection)
+        .into_iter()
+        .map(
+            |address| match entry_of(&s.directory, &s.connection, address) {
+                Some(entry) => format!("profile {}", entry.profile_id),
+                None => format!("address {address}"),
+            },
+        )
+        .collect()
+}
+
+fn decide_in(s: &Scenario) -> Decision {
+    decide(
+        &s.message,
+        s.thread.as_ref(),
+        &s.connection,
+        &s.directory,
+        s.now,
+    )
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(2_000))]
 
@@ -1434,35 +1779,121 @@ proptest! {
     fn a_sync_always_has_a_counterpart_outside_the_seats_domain(s in scenario()) {
         let Scenario { message, thread, connection, directory, now } = &s;
         let seat = &connection.grant.address;
-        let decision = decide(message, thread.as_ref(), connection, directory, *now);
+        let decision = decide_in(&s);
+        prop_assert_eq!(&decide_in(&s), &decision, "deterministic");
+        let others = others(message, connection);
+        let people = people_besides_the_seat(&s);
+        let started_from_product =
+            message.started_from_product || thread.as_ref().is_some_and(|t| t.started_from_product);
+        let stored = thread.as_ref().and_then(|t| t.counterpart.as_ref());
+        // Rules 0 and 1 look at the connection and the email alone, never at the thread.
         prop_assert_eq!(
-            &decide(message, thread.as_ref(), connection, directory, *now),
-            &decision,
-            "deterministic"
+            matches!(decision, Decision::Skip(SkipReason::NotAuthorized { .. })),
+            !connection.is_authorized()
+        );
+        prop_assert_eq!(
+            matches!(decision, Decision::Skip(SkipReason::TooManyParticipants { .. })),
+            connection.is_authorized() && people.len() > 1
         );
         match &decision {
             Decision::Sync { counterpart: other, profile } => {
-                prop_assert!(other != seat);
+                prop_assert!(!connection.is_own(other), "never the seat's own address");
+                // On the email, or the stored conversation's address of the same person.
+                prop_assert!(others.contains(other) || stored == Some(other));
                 prop_assert_ne!(other.domain(), seat.domain());
-                prop_assert_eq!(counterpart(message, seat), Some(other.clone()));
-                prop_assert!(connection.is_authorized());
+                prop_assert_eq!(people.len(), 1, "one person besides the seat");
                 prop_assert!(message.at >= lookback_start(connection));
-                if let Some(profile) = profile {
-                    let entry = directory.candidate(other).unwrap();
-                    prop_assert_eq!(&entry.profile_id, profile);
-                    prop_assert!(entry.discoverable_by(&connection.seat_id));
+                let last = thread
+                    .as_ref()
+                    .map_or(message.at, |t| t.last_activity_at.max(message.at));
+                prop_assert!(last >= active_since(*now));
+                if let Some(removed) = thread.as_ref().and_then(|t| t.removed_for_inactivity_at) {
+                    prop_assert!(message.at > removed);
+                }
+                // The address named: the stored one, else the sender, else the smallest.
+                let fallback = if others.contains(&message.from) {
+                    &message.from
+                } else {
+                    others.first().copied().unwrap()
+                };
+                // (The stored address is named even when the person wrote from another
+                // address of the profile, unless it has become the seat's own.)
+                match stored.filter(|s| !connection.is_own(s)) {
+                    Some(stored) => prop_assert_eq!(other, stored),
+                    None => prop_assert_eq!(other, fallback),
+                }
+                // In a stored conversation, with its counterpart or the profile it matched.
+                if let Some(stored) = stored.filter(|s| !connection.is_own(s)) {
+                    let stored_profile = thread.as_ref().and_then(|t| t.profile.as_ref());
+                    let same_profile = entry_of(directory, connection, other)
+                        .is_some_and(|entry| Some(&entry.profile_id) == stored_profile);
+                    prop_assert!(other == stored || same_profile);
+                }
+                // The person's entry, under whichever of their addresses the email carries.
+                let person = others.iter().find_map(|a| entry_of(directory, connection, a));
+                match person {
+                    Some(entry) => {
+                        prop_assert_eq!(Some(&entry.profile_id), profile.as_ref());
+                        prop_assert!(entry.discoverable_by(&connection.seat_id));
+                        prop_assert!(entry.in_pipeline || started_from_product);
+                    }
+                    None => {
+                        prop_assert_eq!(profile, &None);
+                        prop_assert!(started_from_product);
+                    }
                 }
             }
-            Decision::RemoveThread(reason) => {
-                prop_assert!(thread.is_some());
-                let is_too_many = matches!(reason, SkipReason::TooManyParticipants { .. });
-                prop_assert!(is_too_many);
-            }
             Decision::Skip(reason) => {
-                prop_assert!(!reason.message().is_empty());
+                let text = reason.message();
+                prop_assert!(!text.is_empty() && text.ends_with('.'), "{}", text);
+                match reason {
+                    SkipReason::NotAuthorized { state } => {
+                        prop_assert_eq!(state, &connection.state);
+                    }
+                    SkipReason::TooManyParticipants { participants } => {
+                        prop_assert!(*participants > 2);
+                        prop_assert_eq!(*participants, people.len() + 1);
+                    }
+                    SkipReason::NoCounterpart => prop_assert!(others.is_empty()),
+                    SkipReason::OtherCounterpart { counterpart, conversation_with } => {
+                        prop_assert_eq!(Some(conversation_with), stored);
+                        prop_assert_ne!(counterpart, conversation_with);
+                        prop_assert!(others.contains(counterpart));
+                        prop_assert_eq!(people.len(), 1);
+                    }
+                    SkipReason::SameDomain { counterpart, domain } => {
+                        prop_assert_eq!(domain.as_str(), seat.domain());
+                        prop_assert_eq!(counterpart.domain(), seat.domain());
+                        prop_assert!(others.contains(counterpart));
+                    }
+                    _ => prop_assert_eq!(people.len(), 1),
+                }
             }
         }
         let json = serde_json::to_string(&decision).unwrap();
         prop_assert_eq!(serde_json::from_str::<Decision>(&json).unwrap(), decision);
+    }
+
+    #[test]
+    fn copying_the_seats_own_addresses_changes_nothing(
+        s in scenario(),
+        copies in prop::collection::vec((0..3u8, any::<bool>()), 1..=3),
+    ) {
+        let before = decide_in(&s);
+        let mut copied = s;
+        let seat = copied.connection.grant.address.clone();
+        for (which, in_bcc) in copies {
+            let own = match which {
+                0 => seat.clone(),
+                1 => tagged(&seat),
+                _ => copied.connection.aliases.last().unwrap_or(&seat).clone(),
+            };
+            if in_bcc {
+                copied.message.bcc.push(own);
+            } else {
+                copied.message.cc.push(own);
+            }
+        }
+        prop_assert_eq!(decide_in(&copied), before);
     }
 }

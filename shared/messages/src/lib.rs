@@ -77,6 +77,9 @@ pub enum SyncReason {
     CatchUp,
     /// A provider pushed a change notification.
     Push,
+    /// The weekly check of stored messages against the mailbox: what the mailbox no longer
+    /// has (deleted where no notification or delta said so) is deleted here.
+    Reconcile,
 }
 
 /// A sync job (`SyncJobsQueue`, FIFO, one message group per connection).

@@ -48,6 +48,17 @@ pub struct GmailClient {
     pub(crate) base: BaseUrl,
 }
 
+/// One send-as address of a Gmail mailbox.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SendAs {
+    pub send_as_email: String,
+    #[serde(default)]
+    pub is_primary: bool,
+    /// `accepted` or `pending` for a custom address; absent for the primary one.
+    pub verification_status: Option<String>,
+}
+
 impl GmailClient {
     /// `base` is [`GMAIL_BASE`] in production and a stub's URL in tests.
     pub fn new(api: Api, base: &str) -> Result<Self, InvalidBaseUrl> {
@@ -92,6 +103,24 @@ impl GmailClient {
             })
             .await?
             .json("gmail.watch")
+    }
+
+    /// The mailbox's send-as addresses, the primary one included
+    /// (`users.settings.sendAs.list`; `gmail.readonly` may read it, 1 quota unit).
+    pub async fn send_as(&self) -> Result<Vec<SendAs>, ApiError> {
+        #[derive(Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Wire {
+            #[serde(default)]
+            send_as: Vec<SendAs>,
+        }
+        let url = self.base.join(&["users", "me", "settings", "sendAs"], None);
+        let wire: Wire = self
+            .api
+            .send("gmail.send_as", Repeat::Safe, |h| h.get(url.clone()))
+            .await?
+            .json("gmail.send_as")?;
+        Ok(wire.send_as)
     }
 
     /// Stops the mailbox's watch; notifications cease within minutes.

@@ -19,10 +19,15 @@ use thiserror::Error;
 use crate::gmail::GmailClient;
 use crate::http::{google_json, ApiError, Repeat};
 
-/// The history record types incremental sync asks for. `labelAdded` is there because
-/// moving a message to the bin adds the `TRASH` label (no `messageDeleted` until it is
-/// purged), and a message gaining `INBOX` or `SENT` may become relevant.
-pub const HISTORY_TYPES: [&str; 3] = ["messageAdded", "messageDeleted", "labelAdded"];
+/// The history record types incremental sync asks for. Label changes are there because
+/// moving a message to the bin (or to spam) adds the `TRASH` (`SPAM`) label, with no
+/// `messageDeleted` until it is purged, and restoring it removes the label again.
+pub const HISTORY_TYPES: [&str; 4] = [
+    "messageAdded",
+    "messageDeleted",
+    "labelAdded",
+    "labelRemoved",
+];
 
 /// The headers a metadata read asks for: what the sync policy needs to decide.
 pub const METADATA_HEADERS: [&str; 7] =
@@ -54,7 +59,9 @@ pub struct HistoryPage {
 /// - `Added` absorbs label changes before or after it: the worker reads the message's
 ///   metadata anyway, which has its current labels; the label ids are the union, in order
 ///   of appearance.
-/// - Several `LabelsAdded` merge into one with the union of their label ids.
+/// - Label changes merge into one `Labels` with the union of the labels added and the
+///   union of the labels removed (a label both added and removed in one page is in both:
+///   the message's current labels tell which came last).
 ///
 /// Collapsing is per page: the same id can appear again on the next page, so the worker's
 /// writes stay idempotent by id.
@@ -69,10 +76,13 @@ pub enum HistoryChange {
     },
     /// The message is gone for good (purged from the bin or deleted outright).
     Deleted { id: String },
-    /// Labels added to an existing message. `TRASH` means the user deleted it; `INBOX`
-    /// or `SENT` may bring into scope a message the worker has not stored yet (read its
-    /// metadata then).
-    LabelsAdded { id: String, label_ids: Vec<String> },
+    /// Labels added to or removed from an existing message. `TRASH` or `SPAM` added means
+    /// the user deleted it or marked it as spam; removed, that it was restored.
+    Labels {
+        id: String,
+        added: Vec<String>,
+        removed: Vec<String>,
+    },
 }
 
 impl HistoryChange {
@@ -80,7 +90,7 @@ impl HistoryChange {
         match self {
             HistoryChange::Added { id, .. }
             | HistoryChange::Deleted { id }
-            | HistoryChange::LabelsAdded { id, .. } => id,
+            | HistoryChange::Labels { id, .. } => id,
         }
     }
 }
@@ -284,9 +294,17 @@ fn collapse(records: Vec<RecordWire>) -> Vec<HistoryChange> {
             });
         }
         for labels in record.labels_added {
-            push(HistoryChange::LabelsAdded {
+            push(HistoryChange::Labels {
                 id: labels.message.id,
-                label_ids: labels.label_ids,
+                added: labels.label_ids,
+                removed: Vec::new(),
+            });
+        }
+        for labels in record.labels_removed {
+            push(HistoryChange::Labels {
+                id: labels.message.id,
+                added: Vec::new(),
+                removed: labels.label_ids,
             });
         }
         for deleted in record.messages_deleted {
@@ -299,7 +317,7 @@ fn collapse(records: Vec<RecordWire>) -> Vec<HistoryChange> {
 }
 
 fn merge(existing: &mut HistoryChange, later: HistoryChange) {
-    use HistoryChange::{Added, Deleted, LabelsAdded};
+    use HistoryChange::{Added, Deleted, Labels};
     match (&mut *existing, later) {
         (Deleted { .. }, _) => {}
         (_, later @ Deleted { .. }) => *existing = later,
@@ -308,29 +326,28 @@ fn merge(existing: &mut HistoryChange, later: HistoryChange) {
             Added {
                 label_ids: more, ..
             }
-            | LabelsAdded {
-                label_ids: more, ..
-            },
-        )
-        | (
-            LabelsAdded { label_ids, .. },
-            LabelsAdded {
-                label_ids: more, ..
+            | Labels { added: more, .. },
+        ) => union(label_ids, more),
+        (
+            Labels { added, removed, .. },
+            Labels {
+                added: more_added,
+                removed: more_removed,
+                ..
             },
         ) => {
-            union(label_ids, more);
+            union(added, more_added);
+            union(removed, more_removed);
         }
         (
-            LabelsAdded {
-                label_ids: earlier, ..
-            },
+            Labels { added, .. },
             Added {
                 id,
                 thread_id,
                 mut label_ids,
             },
         ) => {
-            union(&mut label_ids, std::mem::take(earlier));
+            union(&mut label_ids, std::mem::take(added));
             *existing = Added {
                 id,
                 thread_id,
@@ -367,6 +384,8 @@ struct RecordWire {
     messages_deleted: Vec<TouchedWire>,
     #[serde(default)]
     labels_added: Vec<LabelsWire>,
+    #[serde(default)]
+    labels_removed: Vec<LabelsWire>,
 }
 
 #[derive(Deserialize)]
@@ -453,9 +472,15 @@ mod tests {
     }
 
     fn labels(id: &str, labels: &[&str]) -> HistoryChange {
-        HistoryChange::LabelsAdded {
+        unlabels(id, labels, &[])
+    }
+
+    fn unlabels(id: &str, added: &[&str], removed: &[&str]) -> HistoryChange {
+        let list = |l: &[&str]| l.iter().map(|l| (*l).to_owned()).collect();
+        HistoryChange::Labels {
             id: id.into(),
-            label_ids: labels.iter().map(|l| (*l).to_owned()).collect(),
+            added: list(added),
+            removed: list(removed),
         }
     }
 
@@ -500,6 +525,15 @@ mod tests {
                 labels("a", &["TRASH", "STARRED"])
             ),
             labels("a", &["STARRED", "TRASH"])
+        );
+        // Removals merge with additions, each in its own list.
+        assert_eq!(
+            merged(labels("a", &["TRASH"]), unlabels("a", &[], &["TRASH"])),
+            unlabels("a", &["TRASH"], &["TRASH"])
+        );
+        assert_eq!(
+            merged(unlabels("a", &[], &["INBOX"]), added("a", &["SENT"])),
+            added("a", &["SENT"])
         );
     }
 

@@ -19,16 +19,15 @@ pub const GRAPH_BASE: &str = "https://graph.microsoft.com/v1.0";
 /// Asks Graph for ids that survive moves between folders.
 pub const PREFER_IMMUTABLE_ID: &str = "IdType=\"ImmutableId\"";
 
-/// Subscription resources. Mail is watched per folder (Inbox, Sent Items and Deleted Items
-/// each get a subscription), matching delta sync, which also works per folder (§1.8).
-/// Deleted Items is watched for deletes only: a message moved there from a folder we do
-/// not follow (an archive) changes nothing in Inbox or Sent Items.
+/// Subscription resources. Mail is watched mailbox-wide (`me/messages`: a change in any
+/// folder), as the hint; per-folder delta is the truth (protocols-additions.md §3). The
+/// per-folder resources are those of subscriptions earlier versions created, still
+/// renewed or stopped under them until they are retired.
 pub mod resources {
+    pub const MESSAGES: &str = "me/messages";
     pub const INBOX_MESSAGES: &str = "me/mailFolders('Inbox')/messages";
     pub const SENT_ITEMS_MESSAGES: &str = "me/mailFolders('SentItems')/messages";
     pub const DELETED_ITEMS_MESSAGES: &str = "me/mailFolders('DeletedItems')/messages";
-    /// The three subscriptions a mail connection needs.
-    pub const MAIL: [&str; 3] = [INBOX_MESSAGES, SENT_ITEMS_MESSAGES, DELETED_ITEMS_MESSAGES];
     pub const EVENTS: &str = "me/events";
 }
 
@@ -43,6 +42,21 @@ pub struct GraphUser {
     /// The primary SMTP address; absent for accounts without an Exchange mailbox.
     pub mail: Option<String>,
     pub user_principal_name: String,
+    /// `SMTP:primary@x`, `smtp:alias@x`, `x500:...`: the mailbox's addresses, returned
+    /// only when selected; absent for personal accounts.
+    #[serde(default)]
+    pub proxy_addresses: Vec<String>,
+}
+
+impl GraphUser {
+    /// The SMTP addresses among [`GraphUser::proxy_addresses`] (primary and aliases),
+    /// without their prefix; `x500:`, `sip:` and the like are not mail addresses.
+    pub fn smtp_addresses(&self) -> impl Iterator<Item = &str> {
+        self.proxy_addresses.iter().filter_map(|p| {
+            let (kind, address) = p.split_once(':')?;
+            kind.eq_ignore_ascii_case("smtp").then_some(address)
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -135,9 +149,10 @@ impl GraphClient {
 
     /// The signed-in user, to learn which mailbox a grant belongs to.
     pub async fn me(&self) -> Result<GraphUser, ApiError> {
-        let url = self
-            .base
-            .join(&["me"], Some("$select=id,mail,userPrincipalName"));
+        let url = self.base.join(
+            &["me"],
+            Some("$select=id,mail,userPrincipalName,proxyAddresses"),
+        );
         self.api
             .send("graph.me", Repeat::Safe, |h| {
                 self.request(h, Method::GET, &url)

@@ -71,6 +71,16 @@ pub enum DeltaStart {
         folder: WellKnownFolder,
         received_since: Option<Timestamp>,
     },
+    /// The first round of a folder named by its well-known name (`inbox`, `archive`).
+    FolderName {
+        name: String,
+        received_since: Option<Timestamp>,
+    },
+    /// The first round of a folder named by its id (any folder of the mailbox).
+    FolderId {
+        id: String,
+        received_since: Option<Timestamp>,
+    },
     /// An `@odata.nextLink` or a stored `@odata.deltaLink`, called as is.
     Link(String),
 }
@@ -164,27 +174,29 @@ pub enum DeltaError {
     Api(#[from] ApiError),
 }
 
-/// Whether a message now lives in Deleted Items, given that folder's id from
-/// [`GraphClient::deleted_items_folder_id`] (read with the same `Prefer` header, so the
-/// two ids are in the same format).
-pub fn message_folder_is_deleted_items(message: &GraphMessage, deleted_items_id: &str) -> bool {
-    message.parent_folder_id.as_deref() == Some(deleted_items_id)
-}
-
 /// What a [`DeltaItem::Removed`] means, once the worker has read the message again with
 /// [`GraphClient::message_metadata`] (its id is immutable, so it can).
 ///
-/// The item left the followed folder. Graph reports a move to Deleted Items as
-/// `changed`, and §1.8 lists both reasons for items that moved out, so the reason is not
-/// trusted either way:
+/// The item left a followed folder. Graph reports a move to Deleted Items as `changed`,
+/// and §1.8 lists both reasons for items that moved out, so the reason is not trusted
+/// either way:
 /// - the message is gone (`None`, a 404): it was deleted;
-/// - it now lives in Deleted Items: the user deleted it, so it is a delete;
-/// - it lives in any other folder (an archive folder, Junk, another Inbox subfolder): a
-///   move, not a delete. Keep what is stored; the message still exists.
+/// - it now lives in a folder the sync leaves out (`skipped`: Deleted Items, Junk Email,
+///   see [`crate::graph_folders::SKIPPED_WELL_KNOWN`]): the user deleted it or marked it
+///   as junk, so it is a delete here;
+/// - it lives in any other folder (an archive, a folder of the user's): a move between
+///   followed folders, which changes nothing; that folder's delta shows it again.
 ///
 /// The look-up is a metadata read, so it costs no body download.
-pub fn removal_is_delete(current: Option<&GraphMessage>, deleted_items_id: &str) -> bool {
-    current.is_none_or(|m| message_folder_is_deleted_items(m, deleted_items_id))
+pub fn removal_is_delete(
+    current: Option<&GraphMessage>,
+    skipped: &std::collections::BTreeSet<String>,
+) -> bool {
+    current.is_none_or(|m| {
+        m.parent_folder_id
+            .as_ref()
+            .is_some_and(|folder| skipped.contains(folder))
+    })
 }
 
 impl GraphClient {
@@ -205,6 +217,14 @@ impl GraphClient {
                 received_since,
             } => self.base.join(
                 &["me", "mailFolders", folder.name(), "messages", "delta"],
+                Some(&first_round_query(*received_since)),
+            ),
+            DeltaStart::FolderName {
+                name: id,
+                received_since,
+            }
+            | DeltaStart::FolderId { id, received_since } => self.base.join(
+                &["me", "mailFolders", id, "messages", "delta"],
                 Some(&first_round_query(*received_since)),
             ),
             DeltaStart::Link(link) => self.same_origin(link)?,
@@ -241,27 +261,6 @@ impl GraphClient {
         };
         let wire: ItemWire = answer.json(OPERATION)?;
         wire.into_message(OPERATION).map(Some)
-    }
-
-    /// The id of the mailbox's Deleted Items folder, to compare with a message's
-    /// `parentFolderId` (see [`removal_is_delete`]). It does not change: read it once per
-    /// connection and keep it.
-    pub async fn deleted_items_folder_id(&self) -> Result<String, ApiError> {
-        const OPERATION: &str = "graph.deleted_items_folder_id";
-        #[derive(Deserialize)]
-        struct FolderWire {
-            id: String,
-        }
-        let url = self.base.join(
-            &["me", "mailFolders", WellKnownFolder::DeletedItems.name()],
-            Some("$select=id"),
-        );
-        let folder: FolderWire = self
-            .api
-            .send(OPERATION, Repeat::Safe, |h| self.immutable_get(h, &url))
-            .await?
-            .json(OPERATION)?;
-        Ok(folder.id)
     }
 
     fn immutable_get(&self, http: &reqwest::Client, url: &Url) -> RequestBuilder {
@@ -502,7 +501,7 @@ mod tests {
     }
 
     #[test]
-    fn a_removal_is_a_delete_only_when_gone_or_in_deleted_items() {
+    fn a_removal_is_a_delete_only_when_gone_or_in_a_skipped_folder() {
         let message = |folder: &str| GraphMessage {
             id: "m1".into(),
             conversation_id: "c1".into(),
@@ -518,12 +517,11 @@ mod tests {
             subject: None,
             is_draft: false,
         };
-        assert!(removal_is_delete(None, "DELETED"));
-        assert!(removal_is_delete(Some(&message("DELETED")), "DELETED"));
-        assert!(!removal_is_delete(Some(&message("ARCHIVE")), "DELETED"));
-        assert!(message_folder_is_deleted_items(
-            &message("DELETED"),
-            "DELETED"
-        ));
+        let skipped = std::collections::BTreeSet::from(["DELETED".to_owned(), "JUNK".to_owned()]);
+        assert!(removal_is_delete(None, &skipped));
+        assert!(removal_is_delete(Some(&message("DELETED")), &skipped));
+        assert!(removal_is_delete(Some(&message("JUNK")), &skipped));
+        assert!(!removal_is_delete(Some(&message("ARCHIVE")), &skipped));
+        assert!(!removal_is_delete(Some(&message("USER-FOLDER")), &skipped));
     }
 }

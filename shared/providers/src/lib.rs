@@ -15,6 +15,7 @@ pub mod gmail;
 pub mod gmail_sync;
 pub mod graph;
 pub mod graph_delta;
+pub mod graph_folders;
 mod http;
 /// OAuth 2 code flow (maintained alongside, by the connect work).
 pub mod oauth;
@@ -23,7 +24,7 @@ pub mod settings;
 
 pub use calendar::{Channel, GoogleCalendar, GoogleCalendarClient, WatchRequest, CALENDAR_BASE};
 pub use clients::ProviderClients;
-pub use gmail::{GmailClient, GmailProfile, GmailWatch, GMAIL_BASE};
+pub use gmail::{GmailClient, GmailProfile, GmailWatch, SendAs, GMAIL_BASE};
 pub use gmail_sync::{
     GmailMessage, HistoryChange, HistoryError, HistoryPage, MessageList, MessageRef,
 };

@@ -94,7 +94,12 @@ async fn history_asks_for_the_three_record_types_from_the_stored_id() {
     let sent = requests(&server).await;
     assert_eq!(
         query_values(&sent[0], "historyTypes"),
-        ["messageAdded", "messageDeleted", "labelAdded"]
+        [
+            "messageAdded",
+            "messageDeleted",
+            "labelAdded",
+            "labelRemoved"
+        ]
     );
 }
 
@@ -197,9 +202,10 @@ async fn history_reads_the_three_record_types() {
                 thread_id: "t-new".into(),
                 label_ids: strings(&["INBOX", "UNREAD"])
             },
-            HistoryChange::LabelsAdded {
+            HistoryChange::Labels {
                 id: "old".into(),
-                label_ids: strings(&["TRASH"])
+                added: strings(&["TRASH"]),
+                removed: vec![],
             },
             HistoryChange::Deleted {
                 id: "purged".into()
@@ -256,9 +262,10 @@ async fn records_of_one_message_collapse_to_its_last_meaningful_change() {
                 label_ids: strings(&["INBOX", "UNREAD", "IMPORTANT"])
             },
             HistoryChange::Deleted { id: "draft".into() },
-            HistoryChange::LabelsAdded {
+            HistoryChange::Labels {
                 id: "b".into(),
-                label_ids: strings(&["STARRED", "TRASH"])
+                added: strings(&["STARRED", "TRASH"]),
+                removed: vec![],
             },
         ]
     );

@@ -69,14 +69,15 @@ async fn me_selects_the_identity_fields_with_bearer_and_immutable_ids() {
     let (server, graph) = graph().await;
     Mock::given(method("GET"))
         .and(path("/v1.0/me"))
-        .and(query_param("$select", "id,mail,userPrincipalName"))
+        .and(query_param("$select", "id,mail,userPrincipalName,proxyAddresses"))
         .and(bearer_token(TOKEN))
         .and(header("Prefer", PREFER))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(id,mail,userPrincipalName)/$entity",
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#users(id,mail,userPrincipalName,proxyAddresses)/$entity",
             "id": "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
             "mail": "AdeleV@contoso.com",
-            "userPrincipalName": "AdeleV@contoso.onmicrosoft.com"
+            "userPrincipalName": "AdeleV@contoso.onmicrosoft.com",
+            "proxyAddresses": ["SMTP:AdeleV@contoso.com", "smtp:adele.vance@contoso.com", "x500:/o=ExchangeLabs/ou=x", "SIP:AdeleV@contoso.com"]
         })))
         .expect(1)
         .mount(&server)
@@ -87,6 +88,11 @@ async fn me_selects_the_identity_fields_with_bearer_and_immutable_ids() {
     assert_eq!(me.id, "87d349ed-44d7-43e1-9a83-5f2406dee5bd");
     assert_eq!(me.mail.as_deref(), Some("AdeleV@contoso.com"));
     assert_eq!(me.user_principal_name, "AdeleV@contoso.onmicrosoft.com");
+    assert_eq!(
+        me.smtp_addresses().collect::<Vec<_>>(),
+        ["AdeleV@contoso.com", "adele.vance@contoso.com"],
+        "the SMTP proxy addresses, prefix stripped; x500 and SIP are not mail"
+    );
 }
 
 #[tokio::test]
@@ -521,14 +527,7 @@ async fn an_unexpected_success_shape_is_a_decode_error() {
 }
 
 #[test]
-fn mail_needs_inbox_sent_items_and_deleted_items_and_events_one() {
-    assert_eq!(
-        resources::MAIL,
-        [
-            "me/mailFolders('Inbox')/messages",
-            "me/mailFolders('SentItems')/messages",
-            "me/mailFolders('DeletedItems')/messages"
-        ]
-    );
+fn mail_is_watched_mailbox_wide_and_events_on_the_calendar() {
+    assert_eq!(resources::MESSAGES, "me/messages");
     assert_eq!(resources::EVENTS, "me/events");
 }

@@ -577,7 +577,7 @@ async fn a_page_without_either_link_is_a_decode_error() {
 }
 
 #[tokio::test]
-async fn deleted_items_folder_id_reads_the_well_known_folder() {
+async fn a_well_known_folder_is_read_by_name_and_a_missing_one_is_none() {
     let (server, graph) = graph().await;
     Mock::given(method("GET"))
         .and(path("/v1.0/me/mailFolders/deleteditems"))
@@ -592,10 +592,21 @@ async fn deleted_items_folder_id_reads_the_well_known_folder() {
         .mount(&server)
         .await;
 
+    Mock::given(method("GET"))
+        .and(path("/v1.0/me/mailFolders/scheduled"))
+        .respond_with(graph_error(
+            404,
+            "ErrorItemNotFound",
+            "The specified object was not found in the store.",
+        ))
+        .mount(&server)
+        .await;
+
     assert_eq!(
-        graph.deleted_items_folder_id().await.unwrap(),
-        DELETED_ITEMS_ID
+        graph.well_known_folder_id("deleteditems").await.unwrap(),
+        Some(DELETED_ITEMS_ID.to_owned())
     );
+    assert_eq!(graph.well_known_folder_id("scheduled").await.unwrap(), None);
 }
 
 #[tokio::test]
@@ -637,9 +648,10 @@ async fn a_changed_removal_is_a_delete_only_if_the_message_is_in_deleted_items_o
         in_bin.as_ref().unwrap().parent_folder_id.as_deref(),
         Some(DELETED_ITEMS_ID)
     );
-    assert!(removal_is_delete(in_bin.as_ref(), DELETED_ITEMS_ID));
-    assert!(removal_is_delete(purged.as_ref(), DELETED_ITEMS_ID));
-    assert!(!removal_is_delete(archived.as_ref(), DELETED_ITEMS_ID));
+    let skipped = std::collections::BTreeSet::from([DELETED_ITEMS_ID.to_owned()]);
+    assert!(removal_is_delete(in_bin.as_ref(), &skipped));
+    assert!(removal_is_delete(purged.as_ref(), &skipped));
+    assert!(!removal_is_delete(archived.as_ref(), &skipped));
 }
 
 #[tokio::test]

@@ -37,6 +37,9 @@ pub(crate) struct ConnectionRecord {
     /// Who authorized it; absent on connections stored before it was kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     authorized_by: Option<UserId>,
+    /// The mailbox's other addresses; absent when it has none (or before they were read).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    aliases: BTreeSet<EmailAddress>,
 }
 
 impl Record for ConnectionRecord {
@@ -63,6 +66,7 @@ impl ConnectionRecord {
             historical_anchor: c.historical_anchor,
             cursor: c.cursor.clone(),
             authorized_by: c.authorized_by.clone(),
+            aliases: c.aliases.clone(),
         }
     }
 
@@ -86,6 +90,7 @@ impl ConnectionRecord {
                 historical_anchor: self.historical_anchor,
                 cursor: self.cursor,
                 authorized_by: self.authorized_by,
+                aliases: self.aliases,
             },
         }
     }

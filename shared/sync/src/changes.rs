@@ -68,7 +68,7 @@ impl Ingestor {
     /// Stores cursor positions in one write, re-reading on a concurrent change (another job
     /// of the same connection cannot run at the same time, but a settings change can).
     /// Returns the cursor as stored now.
-    async fn store_cursor(
+    pub(crate) async fn store_cursor(
         &self,
         conn: &Connection,
         updates: &[CursorUpdate],
@@ -119,7 +119,7 @@ impl Ingestor {
     }
 
     /// Deletes a message the mailbox deleted, if it is stored here.
-    async fn delete_stored(
+    pub(crate) async fn delete_stored(
         &self,
         conn: &Connection,
         provider_id: &str,

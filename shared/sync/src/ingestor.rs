@@ -10,7 +10,7 @@ use hiresync_domain::ports::{
     SyncStatusStore, ThreadStore,
 };
 use hiresync_domain::Timestamp;
-use hiresync_messages::{SyncJob, SyncJobQueue};
+use hiresync_messages::{SyncJob, SyncJobQueue, SyncReason};
 use secrecy::SecretString;
 use tracing::info;
 
@@ -19,6 +19,8 @@ pub struct Limits {
     /// Pages one job handles before enqueuing its continuation.
     pub pages_per_job: u32,
     pub page_size: u32,
+    /// Stored messages one reconciliation job checks against the mailbox.
+    pub reconcile_per_job: u32,
 }
 
 impl Default for Limits {
@@ -26,6 +28,7 @@ impl Default for Limits {
         Self {
             pages_per_job: 10,
             page_size: 50,
+            reconcile_per_job: 500,
         }
     }
 }
@@ -37,7 +40,6 @@ pub struct IngestReport {
     /// `skipped` by the rule's code (`unreadable` for metadata that could not be read,
     /// `thread_removed` for a thread removed between the read and the write).
     pub skipped_by: std::collections::BTreeMap<&'static str, usize>,
-    pub threads_removed: usize,
     pub deleted: usize,
     /// Messages skipped earlier as `thread_inactive` and synced now that their thread is
     /// stored (counted in `synced` too).
@@ -47,6 +49,8 @@ pub struct IngestReport {
     pub resynced: bool,
     /// The job stopped at its page limit and enqueued its continuation.
     pub continued: bool,
+    /// Stored messages a reconciliation checked against the mailbox.
+    pub reconciled: usize,
 }
 
 impl IngestReport {
@@ -146,7 +150,7 @@ impl Ingestor {
         self.record_status(job, &conn, &report, outcome.as_ref().err(), now)
             .await;
         outcome?;
-        info!(contract = %job.contract, seat = %job.seat, synced = report.synced, skipped = report.skipped, deleted = report.deleted, removed = report.threads_removed, pages = report.pages, resynced = report.resynced, continued = report.continued, "sync job done");
+        info!(contract = %job.contract, seat = %job.seat, synced = report.synced, skipped = report.skipped, deleted = report.deleted, pages = report.pages, resynced = report.resynced, continued = report.continued, "sync job done");
         Ok(report)
     }
 
@@ -163,6 +167,9 @@ impl Ingestor {
             .mailboxes
             .open(conn.grant.provider, &conn.grant.address, access)?;
         let judged = Judged { conn, now, stop_at };
+        if job.reason == SyncReason::Reconcile {
+            return self.reconcile(&judged, mailbox.as_mut(), report).await;
+        }
         self.follow_changes(job, &judged, mailbox.as_mut(), report)
             .await
     }

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use hiresync_domain::directory::DirectoryEntry;
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::EmailAddress;
-use hiresync_domain::mail::{Message, Origin, SkipRecord, Thread, ThreadTombstone};
-use hiresync_domain::policy::{self, Decision, MessageFacts, SkipReason};
+use hiresync_domain::mail::{Message, Origin, SkipRecord, Thread};
+use hiresync_domain::policy::{self, Decision, MessageFacts};
 use hiresync_domain::ports::{MailItem, MailMessage, MailboxChanges, StoreOutcome};
 use hiresync_domain::Timestamp;
 use tracing::{info, warn};
@@ -18,6 +18,12 @@ use crate::state::thread_state;
 /// Skip records name at most this many participants of a message.
 const SKIP_RECORD_FANOUT: usize = 10;
 
+/// The policy is given the directory entries of at most this many addresses of a message
+/// (besides the seat's): enough for a candidate on two or three addresses of one profile.
+/// An address beyond them counts as a person of its own, and a message with that many
+/// addresses is a group email anyway.
+const DIRECTORY_LOOKUPS: usize = 5;
+
 /// What became of one judged message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Judgement {
@@ -25,7 +31,7 @@ pub(crate) enum Judgement {
     /// skipped as inactive before it was stored: this message created it, or it was stored
     /// before (a replay, which may follow a revisit that was interrupted).
     Synced { revisit: Option<EmailAddress> },
-    /// Skipped, or its thread was (or stays) removed: the decision is recorded.
+    /// Skipped: the decision is recorded.
     Decided,
     /// Not a conversation (a draft, binned), or unreadable: nothing recorded.
     Ignored,
@@ -75,7 +81,8 @@ impl Ingestor {
     }
 
     /// Judges one message against the stored state of its thread (the live thread, its
-    /// tombstone, or both) and acts on the decision.
+    /// tombstone, or both) and acts on the decision. A skipped message leaves its thread
+    /// as it is.
     async fn judge(
         &self,
         judged: &Judged<'_>,
@@ -88,15 +95,26 @@ impl Ingestor {
             .threads
             .thread_with_tombstone(&conn.contract_id, &conn.seat_id, &f.thread_id)
             .await?;
-        let state = thread_state(&conn.grant.address, stored.as_ref(), tombstone.as_ref());
+        let state = thread_state(stored.as_ref(), tombstone.as_ref());
         let mut directory: BTreeMap<EmailAddress, DirectoryEntry> = BTreeMap::new();
-        if let Some(other) = policy::counterpart(&f, &conn.grant.address) {
+        // The stored conversation's counterpart too, when the thread kept no profile: one
+        // of its profile's other addresses is the same person.
+        let stored_counterpart = stored
+            .as_ref()
+            .filter(|t| t.profile.is_none())
+            .map(|t| &t.counterpart);
+        let lookups = policy::others(&f, conn)
+            .into_iter()
+            .take(DIRECTORY_LOOKUPS)
+            .chain(stored_counterpart)
+            .collect::<BTreeSet<_>>();
+        for other in lookups {
             if let Some(entry) = self
                 .directory
-                .find_by_email(&conn.contract_id, &other)
+                .find_by_email(&conn.contract_id, other)
                 .await?
             {
-                directory.insert(other, entry);
+                directory.insert(other.clone(), entry);
             }
         }
         match policy::decide(&f, state.as_ref(), conn, &directory, judged.now) {
@@ -152,21 +170,6 @@ impl Ingestor {
                     .then(|| thread.counterpart.clone());
                 Ok(Judgement::Synced { revisit })
             }
-            // The thread is a group conversation: whether it was stored (it leaves), was
-            // removed before (it stays out) or was never stored (it never starts), a
-            // tombstone remembers everyone seen, so that no later or replayed one-to-one
-            // message of it starts it again.
-            Decision::RemoveThread(reason)
-            | Decision::Skip(reason @ SkipReason::TooManyParticipants { .. }) => {
-                let removed = stored.is_some();
-                self.remove_thread(judged, &f, removed, &reason).await?;
-                if removed {
-                    report.threads_removed += 1;
-                } else {
-                    report.skip(reason.code());
-                }
-                Ok(Judgement::Decided)
-            }
             Decision::Skip(reason) => {
                 self.record(judged, &f, reason.code(), reason.message())
                     .await?;
@@ -174,56 +177,6 @@ impl Ingestor {
                 Ok(Judgement::Decided)
             }
         }
-    }
-
-    /// Removes the thread of `f` for `reason` and keeps its tombstone; `f`'s decision is
-    /// recorded, and, when the thread was stored (`stored`), each of its messages keeps the
-    /// reason too, so "why did this not sync?" answers for them as well.
-    async fn remove_thread(
-        &self,
-        judged: &Judged<'_>,
-        f: &MessageFacts,
-        stored: bool,
-        reason: &SkipReason,
-    ) -> Result<(), Failure> {
-        let conn = judged.conn;
-        let mut participants = f.participants();
-        participants.insert(conn.grant.address.clone());
-        if stored {
-            // Recorded before the removal: a retry after a crash records them again.
-            let leaving = self
-                .threads
-                .messages(&conn.contract_id, &conn.seat_id, &f.thread_id)
-                .await?;
-            for m in &leaving {
-                let people = std::iter::once(&m.from)
-                    .chain(&m.to)
-                    .chain(&m.cc)
-                    .chain(&m.bcc);
-                self.record_for(
-                    judged,
-                    (&m.provider_id, m.sent_at, &m.thread_id),
-                    people,
-                    reason.code(),
-                    reason.message(),
-                )
-                .await?;
-            }
-        }
-        self.threads
-            .remove_thread_for_rule(&ThreadTombstone {
-                contract: conn.contract_id.clone(),
-                seat: conn.seat_id.clone(),
-                thread_id: f.thread_id.clone(),
-                participants,
-                started_from_product: f.started_from_product,
-                last_activity_at: f.at,
-                removed_at: judged.now,
-                reason: reason.code().to_owned(),
-            })
-            .await?;
-        self.record(judged, f, reason.code(), reason.message())
-            .await
     }
 
     /// Records a skip under each participant other than the seat, so "why did this not
@@ -260,8 +213,7 @@ impl Ingestor {
         explanation: String,
     ) -> Result<(), Failure> {
         let conn = judged.conn;
-        let others: BTreeSet<&EmailAddress> =
-            people.filter(|a| **a != conn.grant.address).collect();
+        let others: BTreeSet<&EmailAddress> = people.filter(|a| !conn.is_own(a)).collect();
         for counterpart in others.into_iter().take(SKIP_RECORD_FANOUT) {
             self.skips
                 .record(

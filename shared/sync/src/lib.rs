@@ -14,8 +14,9 @@
 //! (the FIFO group is the connection).
 //!
 //! What is stored about a thread is what its next message is judged against: the live
-//! thread and, once a thread has been removed (a third participant appeared, or it went
-//! idle), its tombstone, so a removed thread stays out. Pages come in no particular order,
+//! thread (its counterpart) and, once the retention sweep removed it for inactivity, its
+//! tombstone, so only what came after the removal syncs. A message that breaks a rule is
+//! left out alone: its thread stays. Pages come in no particular order,
 //! so a thread's older message can be judged before its newest one says the thread is
 //! active: when a message stores a new thread, the thread's messages skipped as
 //! `thread_inactive` are fetched again and judged again.
@@ -24,6 +25,7 @@
 //! - [`changes`]: the page loop, cursors, continuation, deletes.
 //! - [`judging`]: one message, the policy's decision, and what it does to the stores.
 //! - [`revisiting`]: the inactive messages of a thread judged again once it is stored.
+//! - [`reconciling`]: the weekly check of stored messages against the mailbox.
 //! - [`progress`]: the connection's visible sync status.
 //! - [`state`]: from what is stored about a thread to the policy's thread state.
 
@@ -31,6 +33,7 @@ mod changes;
 mod ingestor;
 mod judging;
 mod progress;
+mod reconciling;
 mod revisiting;
 mod state;
 

@@ -35,8 +35,7 @@ impl Ingestor {
         match error {
             None => {
                 // A revived message was counted as judged when it was first skipped.
-                let judged = (report.synced + report.skipped + report.threads_removed)
-                    .saturating_sub(report.revived) as u64;
+                let judged = (report.synced + report.skipped).saturating_sub(report.revived) as u64;
                 status.succeeded(stage, judged, report.synced as u64, now);
             }
             Some(e) => status.failed(e.code(), now),

@@ -1,40 +1,36 @@
 //! From what is stored about a thread to the policy's `ThreadState`.
 
-use std::collections::BTreeSet;
-
-use hiresync_domain::ids::EmailAddress;
 use hiresync_domain::mail::Thread;
 use hiresync_domain::mail::ThreadTombstone;
 use hiresync_domain::policy::ThreadState;
 
 /// The state a message of a thread is judged against: the live thread, its tombstone, or
-/// both together (a thread that came back after a removal for inactivity, or whose removal
-/// was interrupted). `None` when neither is stored.
+/// both together (a thread that came back after a removal for inactivity). `None` when
+/// neither is stored.
 ///
-/// A live thread is one-to-one by construction: its participants are the seat and its
-/// counterpart. A tombstone adds every address seen before the removal, so a thread removed
-/// for a third participant keeps failing the participant rule; a removal for inactivity
-/// sets `removed_for_inactivity_at`, so only what came after it syncs.
+/// The live thread gives the conversation's counterpart and profile; a tombstone left by
+/// the retention sweep adds the removal's instant, so only what came after it syncs. A
+/// tombstone an earlier version left for a third participant
+/// ([`ThreadTombstone::is_void`]) keeps nothing out and is read as none.
 pub fn thread_state(
-    seat: &EmailAddress,
     live: Option<&Thread>,
     tombstone: Option<&ThreadTombstone>,
 ) -> Option<ThreadState> {
+    let tombstone = tombstone.filter(|t| !t.is_void());
     if live.is_none() && tombstone.is_none() {
         return None;
     }
-    let mut participants = BTreeSet::new();
     let mut started_from_product = false;
     let mut last_activity_at = None;
+    let (mut counterpart, mut profile) = (None, None);
     if let Some(thread) = live {
-        participants.insert(seat.clone());
-        participants.insert(thread.counterpart.clone());
+        counterpart = Some(thread.counterpart.clone());
+        profile = thread.profile.clone();
         started_from_product |= thread.started_from_product;
         last_activity_at = Some(thread.last_activity_at);
     }
     let mut removed_for_inactivity_at = None;
     if let Some(gone) = tombstone {
-        participants.extend(gone.participants.iter().cloned());
         started_from_product |= gone.started_from_product;
         last_activity_at = last_activity_at.max(Some(gone.last_activity_at));
         removed_for_inactivity_at = gone.removed_for_inactivity().then_some(gone.removed_at);
@@ -42,7 +38,8 @@ pub fn thread_state(
     Some(ThreadState {
         started_from_product,
         last_activity_at: last_activity_at?,
-        participants,
+        counterpart,
+        profile,
         removed_for_inactivity_at,
     })
 }
@@ -51,7 +48,7 @@ pub fn thread_state(
 mod tests {
     #![allow(clippy::unwrap_used)]
 
-    use hiresync_domain::ids::{ContractId, SeatId};
+    use hiresync_domain::ids::{ContractId, EmailAddress, SeatId};
     use hiresync_domain::mail::Visibility;
     use hiresync_domain::Timestamp;
 
@@ -93,38 +90,47 @@ mod tests {
 
     #[test]
     fn nothing_stored_is_no_state() {
-        assert_eq!(thread_state(&addr("rita@acme.example"), None, None), None);
+        assert_eq!(thread_state(None, None), None);
     }
 
     #[test]
-    fn a_live_thread_is_the_seat_and_its_counterpart() {
-        let state = thread_state(
-            &addr("rita@acme.example"),
-            Some(&live("2026-03-01T00:00:00Z")),
-            None,
-        )
-        .unwrap();
-        assert_eq!(
-            state.participants,
-            BTreeSet::from([addr("rita@acme.example"), addr("jane@cand.example")])
-        );
+    fn a_live_thread_is_its_counterpart() {
+        let state = thread_state(Some(&live("2026-03-01T00:00:00Z")), None).unwrap();
+        assert_eq!(state.counterpart, Some(addr("jane@cand.example")));
         assert_eq!(state.last_activity_at, ts("2026-03-01T00:00:00Z"));
         assert_eq!(state.removed_for_inactivity_at, None);
     }
 
     #[test]
-    fn a_tombstone_alone_keeps_everyone_seen_and_is_not_a_removal_for_inactivity() {
+    fn a_tombstone_left_for_a_third_participant_keeps_nothing_out() {
         let tomb = gone(
-            "too_many_participants",
+            ThreadTombstone::VOID_PARTICIPANTS,
             &["jane@cand.example", "bob@else.example"],
             "2026-02-21T00:00:00Z",
             "2026-03-01T00:00:00Z",
         );
-        let state = thread_state(&addr("rita@acme.example"), None, Some(&tomb)).unwrap();
-        assert_eq!(state.participants, tomb.participants);
-        assert_eq!(state.last_activity_at, tomb.last_activity_at);
-        assert!(state.started_from_product);
+        assert_eq!(thread_state(None, Some(&tomb)), None);
+        let state = thread_state(Some(&live("2026-03-01T00:00:00Z")), Some(&tomb)).unwrap();
+        assert_eq!(state.counterpart, Some(addr("jane@cand.example")));
+        assert!(!state.started_from_product);
         assert_eq!(state.removed_for_inactivity_at, None);
+    }
+
+    #[test]
+    fn a_tombstone_for_inactivity_alone_remembers_the_removal() {
+        let tomb = gone(
+            ThreadTombstone::INACTIVITY,
+            &[],
+            "2025-08-01T00:00:00Z",
+            "2026-02-02T00:00:00Z",
+        );
+        let state = thread_state(None, Some(&tomb)).unwrap();
+        assert_eq!(state.counterpart, None);
+        assert!(state.started_from_product);
+        assert_eq!(
+            state.removed_for_inactivity_at,
+            Some(ts("2026-02-02T00:00:00Z"))
+        );
     }
 
     #[test]
@@ -135,13 +141,8 @@ mod tests {
             "2025-08-01T00:00:00Z",
             "2026-02-02T00:00:00Z",
         );
-        let state = thread_state(
-            &addr("rita@acme.example"),
-            Some(&live("2026-03-01T00:00:00Z")),
-            Some(&tomb),
-        )
-        .unwrap();
-        assert_eq!(state.participants.len(), 2);
+        let state = thread_state(Some(&live("2026-03-01T00:00:00Z")), Some(&tomb)).unwrap();
+        assert_eq!(state.counterpart, Some(addr("jane@cand.example")));
         assert_eq!(state.last_activity_at, ts("2026-03-01T00:00:00Z"));
         assert_eq!(
             state.removed_for_inactivity_at,

@@ -61,6 +61,14 @@ impl Accounts for RecordsOnly {
     ) -> Result<EmailAddress, ProviderError> {
         refused("account.address")
     }
+
+    async fn aliases(
+        &self,
+        _: &SecretString,
+        _: &EmailAddress,
+    ) -> Result<std::collections::BTreeSet<EmailAddress>, ProviderError> {
+        refused("account.aliases")
+    }
 }
 
 #[async_trait]

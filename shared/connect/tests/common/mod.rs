@@ -190,6 +190,38 @@ impl Harness {
         self.server.received_requests().await.unwrap()
     }
 
+    /// A Graph mailbox's folders, at a low priority (a test's own mocks win): every
+    /// well-known folder answers by name with the id `<name>-id`, and the folder list holds
+    /// Inbox and Sent Items, then `extra` (`(id, display name)`).
+    pub async fn graph_folders(&self, extra: &[(&str, &str)]) {
+        Mock::given(method("GET"))
+            .and(wiremock::matchers::path_regex(
+                "^/graph/me/mailFolders/[a-z]+$",
+            ))
+            .respond_with(|r: &Request| {
+                let name = r.url.path().rsplit('/').next().unwrap_or_default();
+                ResponseTemplate::new(200).set_body_json(json!({"id": format!("{name}-id")}))
+            })
+            .with_priority(10)
+            .mount(&self.server)
+            .await;
+        let mut folders = vec![
+            json!({"id": "inbox-id", "displayName": "Inbox", "childFolderCount": 0}),
+            json!({"id": "sentitems-id", "displayName": "Sent Items", "childFolderCount": 0}),
+        ];
+        folders.extend(
+            extra
+                .iter()
+                .map(|(id, name)| json!({"id": id, "displayName": name, "childFolderCount": 0})),
+        );
+        Mock::given(method("GET"))
+            .and(path("/graph/me/mailFolders"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"value": folders})))
+            .with_priority(10)
+            .mount(&self.server)
+            .await;
+    }
+
     pub async fn requests_to(&self, verb: &str, p: &str) -> Vec<Request> {
         self.requests()
             .await

@@ -114,18 +114,10 @@ async fn a_microsoft_mailbox_connects_with_its_token_subscriptions_and_historica
     let opened = w.sealer.open(&stored.sealed, &context).await.unwrap();
     // (the first sync job's refresh, setting up the subscriptions, rotated the sign-in's -1)
     assert_eq!(opened.expose_secret(), "microsoft-refresh-token-2");
-    // AND Inbox, Sent Items and Deleted Items push to us, each with its own secret's hash
+    // AND the whole mailbox pushes to us, through one subscription with its secret's hash
     let subs = w.tenancy.subscriptions.all();
-    let mut kinds: Vec<_> = subs.iter().map(|s| s.kind).collect();
-    kinds.sort_by_key(|k| format!("{k:?}"));
-    assert_eq!(
-        kinds,
-        [
-            SubscriptionKind::GraphDeletedItems,
-            SubscriptionKind::GraphInbox,
-            SubscriptionKind::GraphSentItems
-        ]
-    );
+    let kinds: Vec<_> = subs.iter().map(|s| s.kind).collect();
+    assert_eq!(kinds, [SubscriptionKind::GraphMessages]);
     assert!(subs
         .iter()
         .all(|s| s.secret_hash.as_ref().is_some_and(|h| h.len() == 64)));
@@ -603,7 +595,7 @@ async fn coming_back_to_the_same_mailbox_resumes_and_a_failed_subscription_leave
         .filter(|s| s.id.starts_with("pending:"))
         .collect();
     assert_eq!(placeholders.len(), 1);
-    assert_eq!(placeholders[0].id, "pending:acme:s1:email:graph_inbox");
+    assert_eq!(placeholders[0].id, "pending:acme:s1:email:graph_messages");
     assert_eq!(
         w.tenancy.subscriptions.renew_at(&placeholders[0].id),
         Some(ts(BACK))
@@ -727,14 +719,7 @@ async fn a_sign_in_leaves_placeholders_and_the_first_sync_job_subscribes_before_
         })
         .collect();
     pending.sort();
-    assert_eq!(
-        pending,
-        [
-            "pending:acme:s1:email:graph_deleted_items",
-            "pending:acme:s1:email:graph_inbox",
-            "pending:acme:s1:email:graph_sent_items"
-        ]
-    );
+    assert_eq!(pending, ["pending:acme:s1:email:graph_messages"]);
     let reasons: Vec<_> = w.queues.jobs().iter().map(|j| j.reason).collect();
     assert_eq!(reasons, [SyncReason::Historical]);
 
@@ -746,11 +731,11 @@ async fn a_sign_in_leaves_placeholders_and_the_first_sync_job_subscribes_before_
             .unwrap();
     }
 
-    // THEN the three exist at Graph, created once each, no placeholder is left, and no
-    // catch-up is queued: the job reads the mailbox right after
-    assert_eq!(ms.count("create"), 3);
+    // THEN the mailbox's subscription exists at Graph, created once, no placeholder is
+    // left, and no catch-up is queued: the job reads the mailbox right after
+    assert_eq!(ms.count("create"), 1);
     let subs = w.tenancy.subscriptions.all();
-    assert_eq!(subs.len(), 3);
+    assert_eq!(subs.len(), 1);
     assert!(subs.iter().all(|s| !s.id.starts_with("pending:")));
     let reasons: Vec<_> = w.queues.jobs().iter().map(|j| j.reason).collect();
     assert_eq!(reasons, [SyncReason::Historical]);

@@ -79,8 +79,19 @@ impl ThreadTombstone {
         .with_thread(thread)
     }
 
+    /// The reason earlier versions recorded when one email of a thread had a third
+    /// participant. The participant rule now leaves out that email alone, so such a
+    /// tombstone keeps nothing out: it is read as no tombstone, and any later removal
+    /// replaces it.
+    pub const VOID_PARTICIPANTS: &'static str = "too_many_participants";
+
     pub fn removed_for_inactivity(&self) -> bool {
         self.reason == Self::INACTIVITY
+    }
+
+    /// Left by a rule that no longer removes threads (see [`Self::VOID_PARTICIPANTS`]).
+    pub fn is_void(&self) -> bool {
+        self.reason == Self::VOID_PARTICIPANTS
     }
 
     /// This tombstone once `later` also happened to the thread: participants are a union,
@@ -88,10 +99,16 @@ impl ThreadTombstone {
     /// the instant it first happened), and of two removals for inactivity the later counts.
     pub fn merge(mut self, later: ThreadTombstone) -> ThreadTombstone {
         let later_idle = later.removed_for_inactivity();
+        let later_void = later.is_void();
         self.participants.extend(later.participants);
         self.started_from_product |= later.started_from_product;
         self.last_activity_at = self.last_activity_at.max(later.last_activity_at);
         match (self.removed_for_inactivity(), later_idle) {
+            _ if later_void && !self.is_void() => {}
+            _ if self.is_void() => {
+                self.removed_at = later.removed_at;
+                self.reason = later.reason;
+            }
             (false, _) => {}
             (true, false) => {
                 self.removed_at = later.removed_at;
@@ -152,8 +169,32 @@ mod tests {
         }
     }
 
-    const RULE: &str = "too_many_participants";
+    // No rule removes a thread today; the merge keeps the mechanism for one that would.
+    const RULE: &str = "a_rule";
     const IDLE: &str = ThreadTombstone::INACTIVITY;
+
+    #[test]
+    fn a_void_participants_tombstone_gives_way_to_any_later_removal() {
+        let void = tombstone(
+            ThreadTombstone::VOID_PARTICIPANTS,
+            "2026-01-01T00:00:00Z",
+            "2025-12-01T00:00:00Z",
+            &["bob@else.example"],
+        );
+        assert!(void.is_void());
+        let idle = tombstone(
+            ThreadTombstone::INACTIVITY,
+            "2026-07-01T00:00:00Z",
+            "2026-01-01T00:00:00Z",
+            &[],
+        );
+        let merged = void.clone().merge(idle.clone());
+        assert_eq!(merged.reason, ThreadTombstone::INACTIVITY);
+        assert_eq!(merged.removed_at, ts("2026-07-01T00:00:00Z"));
+        let other_way = idle.merge(void);
+        assert_eq!(other_way.reason, ThreadTombstone::INACTIVITY);
+        assert_eq!(other_way.removed_at, ts("2026-07-01T00:00:00Z"));
+    }
 
     #[test]
     fn a_thread_is_removed_as_of_when_its_six_months_ran_out_not_when_the_sweep_came() {

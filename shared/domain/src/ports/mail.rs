@@ -58,6 +58,16 @@ pub trait ThreadStore: Send + Sync {
         thread_id: &str,
     ) -> Result<Vec<Message>, StoreError>;
 
+    /// One page of the provider ids of the seat's stored messages, at most `limit`, in a
+    /// stable order: what a reconciliation checks against the mailbox, slice by slice.
+    async fn stored_provider_ids(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        limit: i32,
+        start: Option<&PageToken>,
+    ) -> Result<Page<String>, StoreError>;
+
     /// Deletes a message known only by its provider id (what a delete carries); the thread
     /// goes with its last message. Returns whether it was stored.
     async fn delete_by_provider_id(

@@ -120,6 +120,14 @@ pub trait Accounts: Send + Sync {
         access: &SecretString,
         kind: ConnectionKind,
     ) -> Result<EmailAddress, ProviderError>;
+
+    /// The mailbox's other addresses (aliases, send-as addresses), `address` left out:
+    /// mail to or from them is the seat's own.
+    async fn aliases(
+        &self,
+        access: &SecretString,
+        address: &EmailAddress,
+    ) -> Result<std::collections::BTreeSet<EmailAddress>, ProviderError>;
 }
 
 /// Where providers push, and for how long subscriptions live.

@@ -11,7 +11,7 @@ use aws_sdk_dynamodb::types::{
 };
 use hiresync_domain::ids::{ContractId, SeatId};
 use hiresync_domain::mail::{Message, Thread, ThreadTombstone};
-use hiresync_domain::ports::{StoreOutcome, ThreadStore};
+use hiresync_domain::ports::{Page, PageToken, StoreOutcome, ThreadStore};
 
 use super::records::{GuardRecord, MessageRecord, ThreadRecord};
 use super::{
@@ -120,6 +120,36 @@ impl ThreadStore for DynamoMailStore {
 
     /// Resolves the provider id through its pointer, then
     /// [`delete_message`](DynamoMailStore::delete_message).
+    /// The provider-id pointers of the seat's partition, in key order; a token is the
+    /// sort key of the last pointer of the page before.
+    async fn stored_provider_ids(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        limit: i32,
+        start: Option<&PageToken>,
+    ) -> Result<Page<String>, StoreError> {
+        let prefix = keys::provider_pointer_sk("");
+        if start
+            .is_some_and(|t| t.as_str().len() > MAX_SORT_KEY || !t.as_str().starts_with(&prefix))
+        {
+            return Err(StoreError::BadPageToken);
+        }
+        let page = self
+            .items()
+            .query_prefix::<GuardRecord>(
+                &keys::mail_pk(contract, seat),
+                &prefix,
+                limit.clamp(1, 1000),
+                start,
+            )
+            .await?;
+        Ok(Page {
+            items: page.items.into_iter().map(|p| p.provider_id).collect(),
+            next: page.next,
+        })
+    }
+
     async fn delete_by_provider_id(
         &self,
         contract: &ContractId,
@@ -222,7 +252,8 @@ impl DynamoMailStore {
         items.push(self.thread_upsert(thread)?);
         // A thread removed for a rule stays out, whoever writes: its tombstone must be
         // absent, or say the thread only went quiet (a removal for inactivity, which a new
-        // message may revive).
+        // message may revive), or be one an earlier version left for a third participant
+        // (which keeps nothing out any more: `ThreadTombstone::is_void`).
         items.push(transact::check(
             ConditionCheck::builder()
                 .table_name(&self.table)
@@ -230,11 +261,15 @@ impl DynamoMailStore {
                     &record.pk,
                     &keys::tombstone_sk(&message.thread_id),
                 )))
-                .condition_expression("attribute_not_exists(pk) OR #reason = :inactivity")
+                .condition_expression("attribute_not_exists(pk) OR #reason IN (:inactivity, :void)")
                 .expression_attribute_names("#reason", "reason")
                 .expression_attribute_values(
                     ":inactivity",
                     s(ThreadTombstone::INACTIVITY.to_owned()),
+                )
+                .expression_attribute_values(
+                    ":void",
+                    s(ThreadTombstone::VOID_PARTICIPANTS.to_owned()),
                 ),
         )?);
         let tombstone_index = items.len() - 1;

@@ -188,3 +188,82 @@ async fn removing_a_thread_removes_its_messages_and_guards_and_nothing_else() {
         0
     );
 }
+
+#[tokio::test]
+async fn a_seats_stored_provider_ids_come_in_slices_and_another_seats_never() {
+    let store = mail("mail-provider-ids").await;
+    // GIVEN three messages of seat-1 (one deleted since) and one of seat-2
+    let t = thread(
+        "acme",
+        "seat-1",
+        "conv-1",
+        "jane@example.org",
+        "2026-03-02T09:00:00Z",
+    );
+    for id in ["m1", "m2", "m3", "m4"] {
+        let m = message(
+            &t,
+            id,
+            Some(&format!("<{id}@x.org>")),
+            "2026-03-02T09:00:00Z",
+        );
+        store
+            .threads()
+            .store_message(&at(&t, &m), &m)
+            .await
+            .unwrap();
+    }
+    store
+        .threads()
+        .delete_by_provider_id(&contract("acme"), &seat("seat-1"), "m2")
+        .await
+        .unwrap();
+    let other = thread(
+        "acme",
+        "seat-2",
+        "conv-9",
+        "jane@example.org",
+        "2026-03-02T09:00:00Z",
+    );
+    let theirs = message(&other, "x9", Some("<x9@x.org>"), "2026-03-02T09:00:00Z");
+    store
+        .threads()
+        .store_message(&at(&other, &theirs), &theirs)
+        .await
+        .unwrap();
+
+    // WHEN they are read two at a time
+    let first = store
+        .threads()
+        .stored_provider_ids(&contract("acme"), &seat("seat-1"), 2, None)
+        .await
+        .unwrap();
+    let second = store
+        .threads()
+        .stored_provider_ids(&contract("acme"), &seat("seat-1"), 2, first.next.as_ref())
+        .await
+        .unwrap();
+
+    // THEN every stored message comes once, in order, and the listing ends
+    assert_eq!(first.items, ["m1", "m3"]);
+    assert_eq!(second.items, ["m4"]);
+    assert!(
+        second.next.is_none() || {
+            let third = store
+                .threads()
+                .stored_provider_ids(&contract("acme"), &seat("seat-1"), 2, second.next.as_ref())
+                .await
+                .unwrap();
+            third.items.is_empty() && third.next.is_none()
+        }
+    );
+    // AND a token that is not one of a provider id is refused
+    let bad = hiresync_domain::ports::PageToken::from_string("THREAD#conv-1".into());
+    assert!(matches!(
+        store
+            .threads()
+            .stored_provider_ids(&contract("acme"), &seat("seat-1"), 2, Some(&bad))
+            .await,
+        Err(StoreError::BadPageToken)
+    ));
+}

@@ -107,7 +107,7 @@ async fn the_same_seat_id_in_two_contracts_holds_two_separate_mailboxes() {
         started_from_product: false,
         last_activity_at: ts("2026-03-03T09:00:00Z"),
         removed_at: ts("2026-03-03T09:00:00Z"),
-        reason: "too_many_participants".into(),
+        reason: "a_rule".into(),
     };
     store
         .threads()

@@ -115,71 +115,15 @@ async fn each_skip_reason_is_recorded_under_the_counterparts_with_its_thread() {
         "every decision keeps its thread"
     );
     assert!(w.mail.threads().is_empty());
-    // A group conversation never started leaves a tombstone all the same.
-    let tomb = w.mail.tombstone(&acme(), &seat(), "c-7").unwrap();
-    assert_eq!(tomb.reason, "too_many_participants");
-    assert!(tomb.participants.contains(&addr("bob@else.example")));
+    // A group email leaves no tombstone: the thread's one-to-one emails may still sync.
+    assert!(w.mail.tombstone(&acme(), &seat(), "c-7").is_none());
 }
 
 #[tokio::test]
-async fn a_third_participant_removes_a_stored_thread_and_its_messages_keep_the_reason() {
+async fn a_cc_to_a_third_person_leaves_that_email_out_and_the_conversation_goes_on() {
     let w = World::microsoft().await;
-    w.sync([
-        Step::page(
-            vec![from(
-                "m-1",
-                "c-jane",
-                "jane@cand.example",
-                "2026-02-20T10:00:00Z",
-            )],
-            vec![],
-        ),
-        Step::last(
-            vec![MailChange::Message(mail(
-                "m-2",
-                "c-jane",
-                "jane@cand.example",
-                &[SEAT],
-                &["bob@else.example"],
-                "2026-02-22T10:00:00Z",
-            ))],
-            vec![],
-        ),
-    ])
-    .await;
-    assert!(w.mail.thread(&acme(), &seat(), "c-jane").is_none());
-    assert!(w.mail.provider_ids().is_empty());
-    let tomb = w.mail.tombstone(&acme(), &seat(), "c-jane").unwrap();
-    assert_eq!(tomb.reason, "too_many_participants");
-    assert_eq!(tomb.removed_at, ts(NOW));
-    assert_eq!(tomb.last_activity_at, ts("2026-02-22T10:00:00Z"));
-    assert_eq!(
-        tomb.participants,
-        [SEAT, "bob@else.example", "jane@cand.example"]
-            .iter()
-            .map(|a| addr(a))
-            .collect()
-    );
-    assert_eq!(
-        w.skips_for("jane@cand.example").await,
-        [
-            ("m-2".to_owned(), "too_many_participants".to_owned()),
-            ("m-1".to_owned(), "too_many_participants".to_owned()),
-        ],
-        "the message that left with its thread keeps the reason"
-    );
+    // GIVEN jane's thread, then the seat's reply copying the hiring manager, then jane again
     let report = w
-        .ingestor
-        .run(&job(hiresync_messages::SyncReason::Push), ts(NOW))
-        .await
-        .unwrap();
-    assert_eq!(report.threads_removed, 0, "nothing left to remove");
-}
-
-#[tokio::test]
-async fn a_later_one_to_one_message_of_a_removed_thread_stays_out() {
-    let w = World::microsoft().await;
-    let first = w
         .sync([
             Step::page(
                 vec![from(
@@ -190,21 +134,72 @@ async fn a_later_one_to_one_message_of_a_removed_thread_stays_out() {
                 )],
                 vec![],
             ),
-            Step::last(
+            Step::page(
                 vec![MailChange::Message(mail(
                     "m-2",
                     "c-jane",
-                    "jane@cand.example",
-                    &[SEAT],
+                    SEAT,
+                    &["jane@cand.example"],
                     &["bob@else.example"],
                     "2026-02-22T10:00:00Z",
                 ))],
                 vec![],
             ),
+            Step::last(
+                vec![from(
+                    "m-3",
+                    "c-jane",
+                    "jane@cand.example",
+                    "2026-02-25T10:00:00Z",
+                )],
+                vec![],
+            ),
         ])
         .await;
-    assert_eq!((first.synced, first.threads_removed), (1, 1));
-    // WHEN jane writes again, one to one, and the first message is replayed
+    // THEN only the copied email is left out, and explained to the seat under both people
+    assert_eq!((report.synced, report.skipped), (2, 1), "{report:?}");
+    let thread = w.mail.thread(&acme(), &seat(), "c-jane").unwrap();
+    assert_eq!(thread.last_activity_at, ts("2026-02-25T10:00:00Z"));
+    let kept: Vec<String> = w
+        .mail
+        .messages(&acme(), &seat(), "c-jane")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.provider_id)
+        .collect();
+    assert_eq!(kept, ["m-1", "m-3"]);
+    assert!(w.mail.tombstone(&acme(), &seat(), "c-jane").is_none());
+    for who in ["jane@cand.example", "bob@else.example"] {
+        assert_eq!(
+            w.skips_for(who).await,
+            [("m-2".to_owned(), "too_many_participants".to_owned())],
+            "{who}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_tombstone_left_for_a_third_participant_by_an_earlier_version_keeps_nothing_out() {
+    let w = World::microsoft().await;
+    // GIVEN a thread an earlier version removed when one of its emails had a cc
+    w.mail
+        .remove_thread_for_rule(&ThreadTombstone {
+            contract: acme(),
+            seat: seat(),
+            thread_id: "c-jane".into(),
+            participants: [SEAT, "jane@cand.example", "bob@else.example"]
+                .iter()
+                .map(|a| addr(a))
+                .collect(),
+            started_from_product: false,
+            last_activity_at: ts("2026-02-22T10:00:00Z"),
+            removed_at: ts("2026-02-23T10:00:00Z"),
+            reason: ThreadTombstone::VOID_PARTICIPANTS.into(),
+        })
+        .await
+        .unwrap();
+    // WHEN jane writes one to one in it, and its first email is read again
     let later = w
         .sync([Step::last(
             vec![
@@ -214,13 +209,57 @@ async fn a_later_one_to_one_message_of_a_removed_thread_stays_out() {
             vec![],
         )])
         .await;
-    // THEN neither comes back
-    assert_eq!((later.synced, later.skipped), (0, 2), "{later:?}");
-    assert!(w.mail.threads().is_empty());
-    let codes = w.skips_for("jane@cand.example").await;
-    assert!(
-        codes.contains(&("m-3".to_owned(), "too_many_participants".to_owned())),
-        "{codes:?}"
+    // THEN both sync
+    assert_eq!((later.synced, later.skipped), (2, 0), "{later:?}");
+    assert_eq!(
+        w.mail
+            .messages(&acme(), &seat(), "c-jane")
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[tokio::test]
+async fn an_email_with_someone_else_in_a_stored_conversation_is_left_out() {
+    let w = World::microsoft().await;
+    let report = w
+        .sync([
+            Step::page(
+                vec![from(
+                    "m-1",
+                    "c-jane",
+                    "jane@cand.example",
+                    "2026-02-20T10:00:00Z",
+                )],
+                vec![],
+            ),
+            // the seat forwards within the thread to someone outside, one to one
+            Step::last(
+                vec![MailChange::Message(mail(
+                    "m-2",
+                    "c-jane",
+                    SEAT,
+                    &["bob@else.example"],
+                    &[],
+                    "2026-02-22T10:00:00Z",
+                ))],
+                vec![],
+            ),
+        ])
+        .await;
+    assert_eq!((report.synced, report.skipped), (1, 1), "{report:?}");
+    assert_eq!(
+        w.skips_for("bob@else.example").await,
+        [("m-2".to_owned(), "other_counterpart".to_owned())]
+    );
+    assert_eq!(
+        w.mail
+            .thread(&acme(), &seat(), "c-jane")
+            .unwrap()
+            .counterpart,
+        addr("jane@cand.example")
     );
 }
 
@@ -317,13 +356,14 @@ async fn a_revisited_message_that_fails_again_has_its_decision_replaced() {
         ),
     ])
     .await;
-    assert!(w.mail.provider_ids().is_empty(), "the thread left");
+    assert_eq!(
+        w.mail.provider_ids(),
+        ["m-new"],
+        "the older email alone is left out; the conversation stays"
+    );
     assert_eq!(
         w.skips_for("jane@cand.example").await,
-        [
-            ("m-new".to_owned(), "too_many_participants".to_owned()),
-            ("m-old".to_owned(), "too_many_participants".to_owned()),
-        ],
+        [("m-old".to_owned(), "too_many_participants".to_owned())],
         "the same message's decision is replaced, not added"
     );
 }

@@ -5,4 +5,5 @@
 mod decisions;
 mod guards;
 mod pages;
+mod reconcile;
 mod support;

@@ -128,6 +128,7 @@ impl World {
             limits: Limits {
                 pages_per_job: 10,
                 page_size: 50,
+                reconcile_per_job: 3,
             },
         };
         World {

@@ -211,7 +211,7 @@ impl ThreadStore for InMemoryMail {
         if mail
             .tombstones
             .get(&key)
-            .is_some_and(|t| !t.removed_for_inactivity())
+            .is_some_and(|t| !t.removed_for_inactivity() && !t.is_void())
         {
             return Ok(StoreOutcome::ThreadRemoved);
         }
@@ -290,6 +290,31 @@ impl ThreadStore for InMemoryMail {
             .unwrap_or_default();
         messages.sort_by(|a, b| (a.sent_at, &a.provider_id).cmp(&(b.sent_at, &b.provider_id)));
         Ok(messages)
+    }
+
+    async fn stored_provider_ids(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+        limit: i32,
+        start: Option<&PageToken>,
+    ) -> Result<Page<String>, StoreError> {
+        self.check("mail.stored_provider_ids")?;
+        let mail = self.mail.lock().unwrap();
+        let owner = owner(contract, seat);
+        let limit = usize::try_from(limit.max(1)).unwrap_or(1);
+        let ids: Vec<String> = mail
+            .pointers
+            .keys()
+            .filter(|(o, id)| *o == owner && start.is_none_or(|t| id.as_str() > t.as_str()))
+            .map(|(_, id)| id.clone())
+            .take(limit + 1)
+            .collect();
+        let next = (ids.len() > limit).then(|| PageToken::from_string(ids[limit - 1].clone()));
+        Ok(Page {
+            items: ids.into_iter().take(limit).collect(),
+            next,
+        })
     }
 
     async fn delete_by_provider_id(

@@ -105,6 +105,8 @@ struct State {
     /// By kind; a missing entry is `address`.
     accounts: BTreeMap<&'static str, Result<String, ProviderSignal>>,
     address: String,
+    /// The mailbox's other addresses; `None` makes reading them fail.
+    aliases: Option<Vec<String>>,
     create_failures: u32,
     renew_failures: u32,
     stop_failures: u32,
@@ -132,6 +134,7 @@ impl ScriptedProvider {
         let state = State {
             rotates: provider == Provider::Microsoft365,
             address: "ana@acme.example".into(),
+            aliases: Some(Vec::new()),
             ..State::default()
         };
         Self {
@@ -153,6 +156,13 @@ impl ScriptedProvider {
     /// The mailbox and calendar address behind every grant.
     pub fn address(&self, address: &str) {
         self.with(|s| s.address = address.to_owned());
+    }
+
+    /// The mailbox's other addresses, from now on (`None`: reading them fails).
+    pub fn aliases(&self, aliases: Option<&[&str]>) {
+        self.with(|s| {
+            s.aliases = aliases.map(|list| list.iter().map(|a| (*a).to_owned()).collect())
+        });
     }
 
     /// What reading the account of `kind` answers instead.
@@ -398,6 +408,23 @@ impl Accounts for ScriptedProvider {
         EmailAddress::parse(&raw)
             .map_err(|_| failure("account", Some(ProviderSignal::ProfileWithoutMailbox)))
     }
+
+    async fn aliases(
+        &self,
+        _access: &SecretString,
+        address: &EmailAddress,
+    ) -> Result<BTreeSet<EmailAddress>, ProviderError> {
+        let answer = self.with(|s| {
+            s.calls.push("aliases".to_owned());
+            s.aliases.clone()
+        });
+        let list = answer.ok_or_else(|| failure("aliases", None))?;
+        Ok(list
+            .iter()
+            .filter_map(|a| EmailAddress::parse(a).ok())
+            .filter(|a| a != address)
+            .collect())
+    }
 }
 
 #[async_trait]
@@ -408,11 +435,7 @@ impl PushChannels for ScriptedProvider {
 
     fn kinds(&self, kind: ConnectionKind) -> &'static [SubscriptionKind] {
         match (self.provider, kind) {
-            (Provider::Microsoft365, ConnectionKind::Email) => &[
-                SubscriptionKind::GraphInbox,
-                SubscriptionKind::GraphSentItems,
-                SubscriptionKind::GraphDeletedItems,
-            ],
+            (Provider::Microsoft365, ConnectionKind::Email) => &[SubscriptionKind::GraphMessages],
             (Provider::Microsoft365, ConnectionKind::Calendar) => &[SubscriptionKind::GraphEvents],
             (Provider::GoogleWorkspace, ConnectionKind::Email) => &[SubscriptionKind::GmailWatch],
             (Provider::GoogleWorkspace, ConnectionKind::Calendar) => {

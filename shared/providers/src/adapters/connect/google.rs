@@ -1,5 +1,6 @@
 //! Google Workspace: Google's OAuth, Gmail and Google Calendar.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -73,10 +74,37 @@ impl Accounts for Google {
             }
         }
     }
+
+    /// The send-as addresses Gmail accepts for the mailbox (the primary one is `address`;
+    /// one still pending verification is not the user's yet).
+    async fn aliases(
+        &self,
+        access: &SecretString,
+        own: &EmailAddress,
+    ) -> Result<BTreeSet<EmailAddress>, ProviderError> {
+        let send_as = self
+            .0
+            .gmail(access)
+            .map_err(|e| ProviderError::failed("gmail base URL", e))?
+            .send_as()
+            .await
+            .map_err(|e| account_error("gmail.send_as", e))?;
+        Ok(send_as
+            .into_iter()
+            .filter(|s| {
+                s.verification_status
+                    .as_deref()
+                    .is_none_or(|v| v == "accepted")
+            })
+            .filter_map(|s| EmailAddress::parse(&s.send_as_email).ok())
+            .filter(|a| a != own)
+            .collect())
+    }
 }
 
-/// Gmail's watch covers what the sync reads: the inbox and sent mail.
-const GMAIL_WATCHED_LABELS: [&str; 2] = ["INBOX", "SENT"];
+/// Gmail's watch covers every label: the sync reads mail wherever it is filed (archived,
+/// labelled by a filter that skips the inbox), so a change under any label is a hint.
+const GMAIL_WATCHED_LABELS: [&str; 0] = [];
 
 #[async_trait]
 impl PushChannels for Google {

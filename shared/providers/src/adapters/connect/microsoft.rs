@@ -1,5 +1,6 @@
 //! Microsoft 365: the Microsoft identity platform and Graph.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -75,11 +76,33 @@ impl Accounts for Microsoft {
         }
         address("graph.me", &mail)
     }
+
+    /// The SMTP proxy addresses of the user (`smtp:` aliases; the primary `SMTP:` one is
+    /// `address`). A personal account has none; one that cannot be parsed is left out.
+    async fn aliases(
+        &self,
+        access: &SecretString,
+        own: &EmailAddress,
+    ) -> Result<BTreeSet<EmailAddress>, ProviderError> {
+        let me = self
+            .0
+            .graph(access)
+            .map_err(|e| ProviderError::failed("graph base URL", e))?
+            .me()
+            .await
+            .map_err(|e| account_error("graph.me", e))?;
+        Ok(me
+            .smtp_addresses()
+            .filter_map(|a| EmailAddress::parse(a).ok())
+            .filter(|a| a != own)
+            .collect())
+    }
 }
 
 /// The Graph resource a subscription kind watches.
 fn graph_resource(kind: SubscriptionKind) -> Result<&'static str, ProviderError> {
     match kind {
+        SubscriptionKind::GraphMessages => Ok(resources::MESSAGES),
         SubscriptionKind::GraphInbox => Ok(resources::INBOX_MESSAGES),
         SubscriptionKind::GraphSentItems => Ok(resources::SENT_ITEMS_MESSAGES),
         SubscriptionKind::GraphDeletedItems => Ok(resources::DELETED_ITEMS_MESSAGES),
@@ -100,11 +123,7 @@ impl PushChannels for Microsoft {
 
     fn kinds(&self, kind: ConnectionKind) -> &'static [SubscriptionKind] {
         match kind {
-            ConnectionKind::Email => &[
-                SubscriptionKind::GraphInbox,
-                SubscriptionKind::GraphSentItems,
-                SubscriptionKind::GraphDeletedItems,
-            ],
+            ConnectionKind::Email => &[SubscriptionKind::GraphMessages],
             ConnectionKind::Calendar => &[SubscriptionKind::GraphEvents],
         }
     }

@@ -89,27 +89,20 @@ impl GmailMailbox {
             Err(HistoryError::Api(e)) => return Err(e.in_mailbox("gmail history")),
         };
         // Owned ids: the reads run concurrently, in the order the page listed them.
-        let listed: Vec<(String, bool)> = page
+        let listed: Vec<(String, Follow)> = page
             .changes
             .iter()
-            .map(|change| {
-                let binned = match change {
-                    HistoryChange::Deleted { .. } => true,
-                    HistoryChange::LabelsAdded { label_ids, .. } => {
-                        label_ids.iter().any(|l| l == "TRASH")
-                    }
-                    HistoryChange::Added { .. } => false,
-                };
-                (change.id().to_owned(), binned)
-            })
+            .map(|change| (change.id().to_owned(), follow(change)))
+            .filter(|(_, follow)| *follow != Follow::Nothing)
             .collect();
         let this = &*self;
         let changes: Vec<MailChange> = stream::iter(listed)
-            .map(|(id, binned)| async move {
-                if binned {
+            .map(|(id, follow)| async move {
+                if follow == Follow::Delete {
                     return Ok(deleted(&id));
                 }
                 Ok(match this.metadata(&id).await? {
+                    Some(m) if binned(&m) => deleted(&id),
                     Some(m) => MailChange::Message(item(&m)),
                     None => deleted(&id),
                 })
@@ -156,8 +149,11 @@ impl GmailMailbox {
                 ..ChangePage::default()
             });
         };
-        let since = lookback_start.strftime("%Y/%m/%d").to_string();
-        let query = format!("after:{since} {{in:inbox in:sent}}");
+        // Every label but spam and the bin (which `messages.list` leaves out by default),
+        // drafts and chats; `after:` in epoch seconds, since a date would be read as
+        // midnight in Pacific time. One second earlier, as `after:` is exclusive.
+        let since = lookback_start.as_second().saturating_sub(1);
+        let query = format!("after:{since} -in:drafts -in:chats");
         let list = self
             .gmail
             .list_messages(
@@ -195,6 +191,39 @@ impl GmailMailbox {
             done,
         })
     }
+}
+
+/// What one history change asks of the sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Follow {
+    /// Gone for good, or moved to the bin or spam (and not back within the page).
+    Delete,
+    /// New, or back from the bin or spam: read it and judge it by its current labels.
+    Read,
+    /// A label change that changes nothing here (archived, read, starred, filed under a
+    /// label): the message was and stays followed.
+    Nothing,
+}
+
+/// The labels whose coming or going makes a message leave or come back.
+const LEAVING: [&str; 2] = ["TRASH", "SPAM"];
+
+fn follow(change: &HistoryChange) -> Follow {
+    let touches = |labels: &[String]| labels.iter().any(|l| LEAVING.contains(&l.as_str()));
+    match change {
+        HistoryChange::Deleted { .. } => Follow::Delete,
+        HistoryChange::Added { .. } => Follow::Read,
+        HistoryChange::Labels { added, removed, .. } => match (touches(added), touches(removed)) {
+            (true, false) => Follow::Delete,
+            (_, true) => Follow::Read,
+            (false, false) => Follow::Nothing,
+        },
+    }
+}
+
+/// In the bin or in spam: deleted here, if it was stored.
+fn binned(m: &GmailMessage) -> bool {
+    m.label_ids.iter().any(|l| LEAVING.contains(&l.as_str()))
 }
 
 fn deleted(id: &str) -> MailChange {

@@ -1,5 +1,16 @@
-//! A Microsoft 365 mailbox through Graph delta: Inbox, Sent Items and Deleted Items, one
-//! after the other, each with its own delta link as cursor.
+//! A Microsoft 365 mailbox through Graph delta: every mail folder but those that hold no
+//! conversation (Deleted Items, Junk Email, Drafts, ...: [`SKIPPED_WELL_KNOWN`]), one after
+//! the other, each with its own delta link as cursor.
+//!
+//! Inbox and Sent Items come first and keep the cursor keys they always had
+//! (`graph_inbox`, `graph_sentitems`); any other folder's key is `graph_folder_<id>`. The
+//! ids of the well-known folders are read once per connection and kept in the cursor
+//! ([`WELL_KNOWN`]); the folder list is read at the start of every job, so a folder the
+//! user creates is followed from the next job on (enumerated back to the lookback start,
+//! which finds what was moved into it already stored), and the cursor of one that is gone
+//! is dropped.
+
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use hiresync_domain::connection::Cursor;
@@ -13,34 +24,55 @@ use jiff::Timestamp;
 
 use super::facts;
 use crate::graph_delta::{
-    message_folder_is_deleted_items, removal_is_delete, DeltaError, DeltaItem, DeltaNext,
-    DeltaStart, GraphMessage, WellKnownFolder,
+    removal_is_delete, DeltaError, DeltaItem, DeltaNext, DeltaStart, GraphMessage,
 };
+use crate::graph_folders::SKIPPED_WELL_KNOWN;
 use crate::GraphClient;
 
-/// The folders a mail sync follows, in this order. Deleted Items comes last: within a job,
-/// what Inbox and Sent Items stored is then in place for a delete to find.
-const FOLDERS: [WellKnownFolder; 3] = [
-    WellKnownFolder::Inbox,
-    WellKnownFolder::SentItems,
-    WellKnownFolder::DeletedItems,
-];
+/// The cursor key holding the well-known folders' ids, `name=id` separated by spaces.
+const WELL_KNOWN: &str = "graph_well_known";
+/// Followed first, by name, under the cursor keys `graph_<name>`.
+const BY_NAME: [&str; 2] = ["inbox", "sentitems"];
+/// The prefix of every other folder's cursor key.
+const FOLDER_KEY: &str = "graph_folder_";
+/// The cursor of the Deleted Items stream earlier versions followed.
+const RETIRED_KEYS: [&str; 1] = ["graph_deleteditems"];
 
-/// A folder's cursor key: `graph_inbox`, `graph_sentitems`, `graph_deleteditems`.
-fn cursor_key(folder: WellKnownFolder) -> String {
-    format!("graph_{}", folder.name())
+/// One followed folder: its cursor key and where its first round starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Stream {
+    key: String,
+    /// A well-known name or a folder id, as the delta path takes either.
+    folder: String,
+    by_name: bool,
+}
+
+/// What the job learned of the mailbox's folders at its start.
+struct Folders {
+    streams: Vec<Stream>,
+    /// The ids of the folders left out: a message now in one of them was deleted here.
+    skipped: BTreeSet<String>,
+    /// Cursor keys of folders no longer followed, dropped with the first page.
+    stale: Vec<CursorUpdate>,
 }
 
 pub(super) struct GraphMailbox {
     graph: GraphClient,
     owner: EmailAddress,
-    /// The folder being read, an index into [`FOLDERS`].
+    /// Read at the job's first step.
+    folders: Option<Folders>,
+    /// The stream being read, an index into `folders.streams`.
     folder: usize,
     /// Whether this job already dropped the current folder's cursor: a second unusable
     /// cursor in the same folder is a failure, not another resync.
     restarted: bool,
-    /// The mailbox's Deleted Items folder id, read at most once per job.
-    bin: Option<String>,
+}
+
+fn parse_well_known(value: &str) -> BTreeMap<&str, &str> {
+    value
+        .split_whitespace()
+        .filter_map(|pair| pair.split_once('='))
+        .collect()
 }
 
 impl GraphMailbox {
@@ -48,23 +80,81 @@ impl GraphMailbox {
         GraphMailbox {
             graph,
             owner,
+            folders: None,
             folder: 0,
             restarted: false,
-            bin: None,
         }
     }
 
-    async fn bin_id(&mut self) -> Result<String, MailboxError> {
-        if let Some(id) = &self.bin {
-            return Ok(id.clone());
-        }
-        let id = self
-            .graph
-            .deleted_items_folder_id()
+    /// The ids of the well-known folders the sync needs to tell apart, read by name.
+    async fn well_known(&self) -> Result<String, MailboxError> {
+        let names: Vec<&'static str> = BY_NAME.into_iter().chain(SKIPPED_WELL_KNOWN).collect();
+        let reads = names
+            .iter()
+            .map(|name| self.graph.well_known_folder_id(name));
+        let found = futures::future::try_join_all(reads)
             .await
             .map_err(|e| e.in_mailbox("graph folders"))?;
-        self.bin = Some(id.clone());
-        Ok(id)
+        let ids = names.into_iter().zip(found);
+        Ok(ids
+            .into_iter()
+            .filter_map(|(name, id)| id.map(|id| format!("{name}={id}")))
+            .collect::<Vec<_>>()
+            .join(" "))
+    }
+
+    /// The folders to follow in this job, from the well-known ids in the cursor and the
+    /// mailbox's folder list.
+    async fn read_folders(&self, cursors: &Cursor, known: &str) -> Result<Folders, MailboxError> {
+        let known = parse_well_known(known);
+        let skipped: BTreeSet<String> = SKIPPED_WELL_KNOWN
+            .iter()
+            .filter_map(|name| known.get(name).map(|id| (*id).to_owned()))
+            .collect();
+        let listed = self
+            .graph
+            .mail_folders(&skipped)
+            .await
+            .map_err(|e| e.in_mailbox("graph folders"))?;
+        let named: BTreeSet<&str> = BY_NAME
+            .iter()
+            .filter_map(|n| known.get(n).copied())
+            .collect();
+        let mut streams: Vec<Stream> = BY_NAME
+            .iter()
+            .map(|name| Stream {
+                key: format!("graph_{name}"),
+                folder: (*name).to_owned(),
+                by_name: true,
+            })
+            .collect();
+        let mut others: Vec<Stream> = listed
+            .into_iter()
+            .filter(|f| !named.contains(f.id.as_str()))
+            .map(|f| Stream {
+                key: format!("{FOLDER_KEY}{}", f.id),
+                folder: f.id,
+                by_name: false,
+            })
+            .collect();
+        others.sort_by(|a, b| a.key.cmp(&b.key));
+        others.dedup();
+        streams.extend(others);
+        let followed: BTreeSet<&str> = streams.iter().map(|s| s.key.as_str()).collect();
+        let stale = cursors
+            .0
+            .keys()
+            .filter(|key| {
+                (key.starts_with(FOLDER_KEY) && !followed.contains(key.as_str()))
+                    || RETIRED_KEYS.contains(&key.as_str())
+            })
+            .map(|key| CursorUpdate::remove(key.clone()))
+            .collect();
+        Ok(Folders {
+            streams,
+            skipped,
+            stale,
+        })
     }
 
     fn item(&self, m: &GraphMessage) -> MailItem {
@@ -89,11 +179,15 @@ impl GraphMailbox {
         }
     }
 
-    /// A page of Inbox or Sent Items: what arrived, newest first (a thread's latest message
+    /// A page of a followed folder: what arrived, newest first (a thread's latest message
     /// decides whether it is active, and once stored it lets the thread's older messages
     /// through), then what left and was deleted in the mailbox (see [`removal_is_delete`]:
-    /// a move to another folder is not a delete).
-    async fn followed(&mut self, items: Vec<DeltaItem>) -> Result<Vec<MailChange>, MailboxError> {
+    /// a move to another followed folder is not a delete).
+    async fn followed(
+        &self,
+        items: Vec<DeltaItem>,
+        skipped: &BTreeSet<String>,
+    ) -> Result<Vec<MailChange>, MailboxError> {
         let mut arrived = Vec::new();
         let mut left = Vec::new();
         for item in items {
@@ -108,33 +202,17 @@ impl GraphMailbox {
             .map(|m| MailChange::Message(self.item(m)))
             .collect();
         for id in left {
-            let bin = self.bin_id().await?;
             let current = self
                 .graph
                 .message_metadata(&id)
                 .await
                 .map_err(|e| e.in_mailbox("graph message"))?;
-            if removal_is_delete(current.as_ref(), &bin) {
+            if removal_is_delete(current.as_ref(), skipped) {
                 changes.push(MailChange::Deleted { provider_id: id });
             }
         }
         Ok(changes)
     }
-}
-
-/// A page of Deleted Items: a message that arrived there was deleted in the mailbox,
-/// whichever folder it came from (a move into Deleted Items counts as a delete), so it is
-/// deleted here if stored; it is never judged or stored. What left Deleted Items (restored,
-/// or deleted for good) is ignored: a restored message comes back through the folder it was
-/// restored to.
-fn binned(items: Vec<DeltaItem>) -> Vec<MailChange> {
-    items
-        .into_iter()
-        .filter_map(|item| match item {
-            DeltaItem::Changed(m) => Some(MailChange::Deleted { provider_id: m.id }),
-            DeltaItem::Removed { .. } => None,
-        })
-        .collect()
 }
 
 #[async_trait]
@@ -145,20 +223,40 @@ impl MailboxChanges for GraphMailbox {
         lookback_start: Timestamp,
         page_size: u32,
     ) -> Result<ChangePage, MailboxError> {
-        let Some(&folder) = FOLDERS.get(self.folder) else {
+        let Some(known) = cursors.0.get(WELL_KNOWN) else {
+            // Once per connection, stored before anything is read.
+            let known = self.well_known().await?;
             return Ok(ChangePage {
-                done: true,
+                cursor: vec![CursorUpdate::set(WELL_KNOWN, known)],
                 ..ChangePage::default()
             });
         };
-        let key = cursor_key(folder);
+        if self.folders.is_none() {
+            self.folders = Some(self.read_folders(cursors, known).await?);
+        }
+        let Some(folders) = self.folders.as_mut() else {
+            return Ok(ChangePage::default());
+        };
+        let Some(stream) = folders.streams.get(self.folder).cloned() else {
+            return Ok(ChangePage {
+                done: true,
+                cursor: std::mem::take(&mut folders.stale),
+                ..ChangePage::default()
+            });
+        };
+        let key = stream.key.clone();
         // The folder's cursor moves with every stored page, so it is also where this page
         // starts; without one, the folder is enumerated back to the lookback start.
+        let received_since = Some(lookback_start);
         let start = match cursors.0.get(&key) {
             Some(link) => DeltaStart::Link(link.clone()),
-            None => DeltaStart::Folder {
-                folder,
-                received_since: Some(lookback_start),
+            None if stream.by_name => DeltaStart::FolderName {
+                name: stream.folder.clone(),
+                received_since,
+            },
+            None => DeltaStart::FolderId {
+                id: stream.folder.clone(),
+                received_since,
             },
         };
         let page = match self.graph.messages_delta(start, page_size).await {
@@ -179,23 +277,28 @@ impl MailboxChanges for GraphMailbox {
             }
             Err(e) => return Err(MailboxError::new("graph delta", e)),
         };
-        let changes = match folder {
-            WellKnownFolder::DeletedItems => binned(page.items),
-            WellKnownFolder::Inbox | WellKnownFolder::SentItems => {
-                self.followed(page.items).await?
+        let skipped = self
+            .folders
+            .as_ref()
+            .map(|f| f.skipped.clone())
+            .unwrap_or_default();
+        let changes = self.followed(page.items, &skipped).await?;
+        let mut cursor = vec![CursorUpdate::set(key, page.next.link())];
+        let mut done = false;
+        if let Some(folders) = self.folders.as_mut() {
+            cursor.append(&mut folders.stale);
+            if let DeltaNext::Done(_) = page.next {
+                self.folder += 1;
+                self.restarted = false;
             }
-        };
-        let cursor = vec![CursorUpdate::set(key, page.next.link())];
-        if let DeltaNext::Done(_) = page.next {
-            self.folder += 1;
-            self.restarted = false;
+            done = self.folder >= folders.streams.len();
         }
         Ok(ChangePage {
             read: true,
             changes,
             cursor,
             resync: None,
-            done: self.folder >= FOLDERS.len(),
+            done,
         })
     }
 
@@ -208,8 +311,26 @@ impl MailboxChanges for GraphMailbox {
         else {
             return Ok(None);
         };
-        let bin = self.bin_id().await?;
-        if message_folder_is_deleted_items(&m, &bin) {
+        let in_skipped_folder = match &self.folders {
+            Some(folders) => removal_is_delete(Some(&m), &folders.skipped),
+            // Outside a page loop (a reconciliation): the well-known ids are read again.
+            None => {
+                let known = self.well_known().await?;
+                let known = parse_well_known(&known);
+                let skipped: BTreeSet<String> = SKIPPED_WELL_KNOWN
+                    .iter()
+                    .filter_map(|name| known.get(name).map(|id| (*id).to_owned()))
+                    .collect();
+                let binned = removal_is_delete(Some(&m), &skipped);
+                self.folders = Some(Folders {
+                    streams: Vec::new(),
+                    skipped,
+                    stale: Vec::new(),
+                });
+                binned
+            }
+        };
+        if in_skipped_folder {
             return Ok(Some(MailItem::NotConversation));
         }
         Ok(Some(self.item(&m)))

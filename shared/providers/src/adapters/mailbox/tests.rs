@@ -119,9 +119,56 @@ fn delta(server: &MockServer, folder: &str, items: Vec<Value>, token: &str) -> V
     })
 }
 
+/// Every well-known folder answers by name with the id `<name>-id`.
+async fn well_known_folders(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(wiremock::matchers::path_regex(
+            "^/graph/me/mailFolders/[a-z]+$",
+        ))
+        .respond_with(|r: &wiremock::Request| {
+            let name = r.url.path().rsplit('/').next().unwrap_or_default();
+            ok(json!({"id": format!("{name}-id")}))
+        })
+        .mount(server)
+        .await;
+}
+
+fn folder(id: &str, children: u32) -> Value {
+    json!({"id": id, "displayName": id, "childFolderCount": children})
+}
+
 #[tokio::test]
-async fn graph_walks_inbox_sent_items_then_deleted_items_each_with_its_cursor() {
+async fn graph_walks_inbox_sent_items_then_every_other_kept_folder_each_with_its_cursor() {
     let (server, mut mailbox) = open(Provider::Microsoft365).await;
+    well_known_folders(&server).await;
+    // The root's folders, on two pages, then the archive's child folder.
+    let second_page = format!("{}/graph/me/mailFolders?$skiptoken=2", server.uri());
+    Mock::given(method("GET"))
+        .and(path("/graph/me/mailFolders"))
+        .and(query_param("$skiptoken", "2"))
+        .respond_with(ok(json!({"value": [
+            folder("junkemail-id", 0),
+            folder("archive-id", 1),
+            folder("drafts-id", 0),
+        ]})))
+        .mount(&server)
+        .await;
+    get(
+        &server,
+        "/graph/me/mailFolders",
+        ok(json!({"value": [
+            folder("inbox-id", 0),
+            folder("sentitems-id", 0),
+            folder("deleteditems-id", 2),
+        ], "@odata.nextLink": second_page})),
+    )
+    .await;
+    get(
+        &server,
+        "/graph/me/mailFolders/archive-id/childFolders",
+        ok(json!({"value": [folder("projects-id", 0)]})),
+    )
+    .await;
     let inbox = delta(
         &server,
         "inbox",
@@ -134,6 +181,7 @@ async fn graph_walks_inbox_sent_items_then_deleted_items_each_with_its_cursor() 
             ),
             json!({"id": "m-gone", "@removed": {"reason": "deleted"}}),
             json!({"id": "m-moved", "@removed": {"reason": "changed"}}),
+            json!({"id": "m-junked", "@removed": {"reason": "changed"}}),
             graph_message(
                 "m-new",
                 "jane@cand.example",
@@ -156,7 +204,7 @@ async fn graph_walks_inbox_sent_items_then_deleted_items_each_with_its_cursor() 
             "m-sent",
             OWNER,
             "2026-02-21T10:00:00Z",
-            "sent-id",
+            "sentitems-id",
         )],
         "sent-1",
     );
@@ -166,49 +214,70 @@ async fn graph_walks_inbox_sent_items_then_deleted_items_each_with_its_cursor() 
         ok(sent),
     )
     .await;
-    let binned = delta(
+    let moved = graph_message(
+        "m-moved",
+        "jane@cand.example",
+        "2026-02-02T10:00:00Z",
+        "archive-id",
+    );
+    let archive = delta(&server, "archive-id", vec![moved.clone()], "archive-1");
+    get(
         &server,
-        "deleteditems",
+        "/graph/me/mailFolders/archive-id/messages/delta",
+        ok(archive),
+    )
+    .await;
+    let projects = delta(
+        &server,
+        "projects-id",
         vec![graph_message(
-            "m-binned",
+            "m-filed",
             "jane@cand.example",
-            "2026-02-22T10:00:00Z",
-            "bin-id",
+            "2026-02-03T10:00:00Z",
+            "projects-id",
         )],
-        "bin-1",
+        "projects-1",
     );
     get(
         &server,
-        "/graph/me/mailFolders/deleteditems/messages/delta",
-        ok(binned),
-    )
-    .await;
-    get(
-        &server,
-        "/graph/me/mailFolders/deleteditems",
-        ok(json!({"id": "bin-id"})),
+        "/graph/me/mailFolders/projects-id/messages/delta",
+        ok(projects),
     )
     .await;
     get(&server, "/graph/me/messages/m-gone", not_found()).await;
+    get(&server, "/graph/me/messages/m-moved", ok(moved)).await;
     get(
         &server,
-        "/graph/me/messages/m-moved",
+        "/graph/me/messages/m-junked",
         ok(graph_message(
-            "m-moved",
+            "m-junked",
             "jane@cand.example",
-            "2026-02-02T10:00:00Z",
-            "archive-id",
+            "2026-02-04T10:00:00Z",
+            "junkemail-id",
         )),
     )
     .await;
 
+    // GIVEN the cursors an earlier version left (a Deleted Items stream), and a folder
+    // that is gone
     let mut cursors = Cursor::default();
+    cursors.0.insert("graph_deleteditems".into(), "old".into());
+    cursors
+        .0
+        .insert("graph_folder_gone-id".into(), "old".into());
+    let known = step(mailbox.as_mut(), &mut cursors).await;
+    assert!(
+        !known.read && !known.done,
+        "the well-known ids, stored first"
+    );
+    let well_known = &cursors.0["graph_well_known"];
+    assert!(well_known.contains("inbox=inbox-id") && well_known.contains("junkemail=junkemail-id"));
     let first = step(mailbox.as_mut(), &mut cursors).await;
     assert!(first.read && !first.done);
     assert_eq!(
         ids(&first),
-        ["m-new", "m-old", "-m-gone"],
-        "newest first; a move is no delete"
+        ["m-new", "m-old", "-m-gone", "-m-junked"],
+        "newest first; a move to a kept folder is no delete, a move to junk is"
     );
     let second = step(mailbox.as_mut(), &mut cursors).await;
     assert_eq!(ids(&second), ["m-sent"]);
@@ -217,19 +286,25 @@ async fn graph_walks_inbox_sent_items_then_deleted_items_each_with_its_cursor() 
     };
     assert_eq!(m.direction, Direction::Sent);
     let third = step(mailbox.as_mut(), &mut cursors).await;
-    assert_eq!(
-        ids(&third),
-        ["-m-binned"],
-        "what arrives in Deleted Items is a delete"
-    );
-    assert!(third.done);
+    assert_eq!(ids(&third), ["m-moved"], "the archive is followed");
+    let fourth = step(mailbox.as_mut(), &mut cursors).await;
+    assert_eq!(ids(&fourth), ["m-filed"], "and the folders inside it");
+    assert!(fourth.done);
     let keys: Vec<&String> = cursors.0.keys().collect();
     assert_eq!(
         keys,
-        ["graph_deleteditems", "graph_inbox", "graph_sentitems"]
+        [
+            "graph_folder_archive-id",
+            "graph_folder_projects-id",
+            "graph_inbox",
+            "graph_sentitems",
+            "graph_well_known"
+        ],
+        "the retired and the gone folders' cursors are dropped"
     );
     assert!(cursors.0["graph_inbox"].ends_with("$deltatoken=inbox-1"));
-    // The first round of a folder is bounded by the lookback start.
+    // The first round of a folder is bounded by the lookback start; nothing reads the bin,
+    // junk or drafts.
     let requests = server.received_requests().await.unwrap();
     let first_round = requests
         .iter()
@@ -240,11 +315,45 @@ async fn graph_walks_inbox_sent_items_then_deleted_items_each_with_its_cursor() 
         .query()
         .unwrap()
         .contains("receivedDateTime"));
-    let folder_reads = requests
+    for skipped in ["deleteditems", "junkemail", "drafts"] {
+        assert!(
+            !requests
+                .iter()
+                .any(|r| r.url.path().contains(&format!("{skipped}-id/"))),
+            "{skipped} is not read"
+        );
+    }
+}
+
+#[tokio::test]
+async fn graph_reads_the_well_known_folders_once_per_connection() {
+    let (server, mut mailbox) = open(Provider::Microsoft365).await;
+    well_known_folders(&server).await;
+    get(
+        &server,
+        "/graph/me/mailFolders",
+        ok(json!({"value": [folder("inbox-id", 0), folder("sentitems-id", 0)]})),
+    )
+    .await;
+    for name in ["inbox", "sentitems"] {
+        get(
+            &server,
+            &format!("/graph/me/mailFolders/{name}/messages/delta"),
+            ok(delta(&server, name, vec![], "d")),
+        )
+        .await;
+    }
+    let mut cursors = Cursor::default();
+    cursors.0.insert(
+        "graph_well_known".into(),
+        "inbox=inbox-id sentitems=sentitems-id deleteditems=deleteditems-id".into(),
+    );
+    let first = step(mailbox.as_mut(), &mut cursors).await;
+    assert!(first.read, "straight to the folders");
+    let requests = server.received_requests().await.unwrap();
+    assert!(!requests
         .iter()
-        .filter(|r| r.url.path() == "/graph/me/mailFolders/deleteditems")
-        .count();
-    assert_eq!(folder_reads, 1, "the bin's id is read once per job");
+        .any(|r| r.url.path() == "/graph/me/mailFolders/deleteditems"));
 }
 
 #[tokio::test]
@@ -270,8 +379,17 @@ async fn graph_drops_an_expired_cursor_once_and_enumerates_the_folder_again() {
         ok(json!({"value": [], "@odata.nextLink": stale})),
     )
     .await;
+    get(
+        &server,
+        "/graph/me/mailFolders",
+        ok(json!({"value": [folder("inbox-id", 0)]})),
+    )
+    .await;
     let mut cursors = Cursor::default();
     cursors.0.insert("graph_inbox".into(), stale);
+    cursors
+        .0
+        .insert("graph_well_known".into(), "inbox=inbox-id".into());
 
     let dropped = step(mailbox.as_mut(), &mut cursors).await;
     assert!(!dropped.read, "no page was read");
@@ -279,7 +397,13 @@ async fn graph_drops_an_expired_cursor_once_and_enumerates_the_folder_again() {
     assert_eq!(dropped.resync.as_ref().unwrap().stream, "graph_inbox");
     let again = step(mailbox.as_mut(), &mut cursors).await;
     assert!(again.read && again.resync.is_none() && !again.done);
-    let requests = server.received_requests().await.unwrap();
+    let requests: Vec<_> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path().ends_with("/delta"))
+        .collect();
     assert!(requests[1]
         .url
         .query()
@@ -445,7 +569,15 @@ async fn gmail_remembers_the_history_id_before_a_full_listing_and_hands_it_over_
         .into_iter()
         .find(|r| r.url.path() == "/gmail/users/me/messages")
         .unwrap();
-    assert!(list.url.query().unwrap().contains("after%3A2025%2F03%2F02"));
+    // Every label but drafts and chats (spam and the bin are left out by default), from
+    // the lookback start in epoch seconds (a second early: `after:` is exclusive).
+    let q: Vec<String> = list
+        .url
+        .query_pairs()
+        .filter(|(k, _)| k == "q")
+        .map(|(_, v)| v.into_owned())
+        .collect();
+    assert_eq!(q, ["after:1740905999 -in:drafts -in:chats"]);
 }
 
 #[tokio::test]
@@ -561,6 +693,74 @@ fn most_within_held(arrivals: &[std::time::Instant]) -> usize {
         })
         .max()
         .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn gmail_follows_restores_and_spam_and_ignores_archiving() {
+    let (server, mut mailbox) = open(Provider::GoogleWorkspace).await;
+    let labels = |kind: &str, id: &str, list: &[&str]| {
+        json!({"id": "9", "messages": [{"id": id, "threadId": format!("t-{id}")}],
+            kind: [{"message": {"id": id, "threadId": format!("t-{id}")}, "labelIds": list}]})
+    };
+    get(
+        &server,
+        "/gmail/users/me/history",
+        ok(json!({
+            "history": [
+                labels("labelsRemoved", "g-restored", &["TRASH"]),
+                labels("labelsAdded", "g-restored", &["INBOX"]),
+                labels("labelsRemoved", "g-archived", &["INBOX"]),
+                labels("labelsAdded", "g-read", &["STARRED"]),
+                labels("labelsAdded", "g-spam", &["SPAM"]),
+                labels("labelsRemoved", "g-not-spam", &["SPAM"]),
+                labels("labelsAdded", "g-binned-again", &["TRASH"]),
+                labels("labelsRemoved", "g-binned-again", &["TRASH"]),
+                labels("labelsAdded", "g-binned-again", &["TRASH"]),
+            ],
+            "historyId": "1400"
+        })),
+    )
+    .await;
+    for (id, list) in [
+        ("g-restored", &["INBOX"][..]),
+        ("g-not-spam", &["Label_7"][..]),
+        ("g-binned-again", &["TRASH"][..]),
+    ] {
+        get(
+            &server,
+            &format!("/gmail/users/me/messages/{id}"),
+            ok(gmail_message(id, "jane@cand.example", list)),
+        )
+        .await;
+    }
+
+    let mut cursors = Cursor::default();
+    cursors.0.insert("gmail_history".into(), "1000".into());
+    let page = step(mailbox.as_mut(), &mut cursors).await;
+
+    assert_eq!(
+        ids(&page),
+        ["g-restored", "-g-spam", "g-not-spam", "-g-binned-again"],
+        "a restore is read and judged, spam is a delete, archiving and stars change nothing"
+    );
+    let read: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter_map(|r| {
+            r.url
+                .path()
+                .strip_prefix("/gmail/users/me/messages/")
+                .map(str::to_owned)
+        })
+        .collect();
+    assert!(
+        !read
+            .iter()
+            .any(|id| id == "g-archived" || id == "g-read" || id == "g-spam"),
+        "{read:?}"
+    );
 }
 
 #[tokio::test]
