@@ -35,7 +35,9 @@ pub struct NewMail {
     pub at: Option<Timestamp>,
     /// The RFC 5322 Message-ID; a fresh one when absent.
     pub message_id: Option<String>,
-    /// `inbox` or `sent`; by default `sent` when the mailbox's owner sent it.
+    /// Any folder [`Folder::parse`] reads but the Outbox (`inbox`, `sent`, `junkemail`,
+    /// `drafts`, `archive`, `user:Candidates`, ...; a user folder is made if need be); by
+    /// default `sent` when the mailbox's owner sent it, `inbox` otherwise.
     pub folder: Option<String>,
     /// Raw header values Gmail hands out instead of the ones built from the fields above.
     #[serde(default)]
@@ -66,6 +68,7 @@ pub struct MailView {
     pub cc: Vec<String>,
     pub subject: String,
     pub at: Timestamp,
+    /// [`Folder::name`]: `inbox`, `sentitems`, `user:Candidates`, ... or `gone`.
     pub folder: String,
 }
 
@@ -73,7 +76,10 @@ pub struct MailView {
 pub enum ControlError {
     #[error("no message {0} in that mailbox (or it is gone already)")]
     NoSuchMessage(String),
-    #[error("unknown folder {0:?}: use inbox, sentitems, deleteditems or archive")]
+    #[error(
+        "unknown folder {0:?}, or one no mail goes to: use inbox, sentitems, deleteditems, \
+         archive, junkemail, drafts or user:<name>"
+    )]
     Folder(String),
     #[error("a message needs a sender and at least one recipient")]
     Incomplete,
@@ -96,7 +102,7 @@ impl Sandbox {
         }
         let folder = match &mail.folder {
             Some(name) => Folder::parse(name)
-                .filter(|f| *f != Folder::Gone)
+                .filter(Folder::holds_mail)
                 .ok_or_else(|| ControlError::Folder(name.clone()))?,
             None if from.address.eq_ignore_ascii_case(&owner) => Folder::SentItems,
             None => Folder::Inbox,
@@ -144,14 +150,18 @@ impl Sandbox {
         })
     }
 
-    /// Moves a message to another folder (`DeletedItems` is the bin), or with `Gone`
-    /// deletes it for good, and pushes the change.
+    /// Moves a message to another folder (`DeletedItems` is the bin, and moving out of it
+    /// is a restore; a user folder is made if need be), or with `Gone` deletes it for
+    /// good, and pushes the change.
     pub async fn relocate(
         &self,
         address: &str,
         id: &str,
         to: Folder,
     ) -> Result<Vec<Option<u16>>, ControlError> {
+        if to == Folder::Outbox {
+            return Err(ControlError::Folder(to.name()));
+        }
         let owner = address.to_lowercase();
         let change = self
             .lock()
@@ -160,6 +170,27 @@ impl Sandbox {
             .and_then(|b| b.relocate(id, to))
             .ok_or_else(|| ControlError::NoSuchMessage(id.to_owned()))?;
         Ok(self.push(&owner, &change).await)
+    }
+
+    /// Makes the user folder `name` (`Candidates` or `user:Candidates`) exist in
+    /// `address`'s mailbox, empty, as a person creating it would; it may exist already.
+    pub fn create_folder(&self, address: &str, name: &str) -> Result<Folder, ControlError> {
+        let bare = name.strip_prefix("user:").unwrap_or(name);
+        self.lock()
+            .mailboxes
+            .entry(address.to_lowercase())
+            .or_default()
+            .create_folder(bare)
+            .ok_or_else(|| ControlError::Folder(name.to_owned()))
+    }
+
+    /// Every folder of `address`'s mailbox, as Graph lists them.
+    pub fn folders(&self, address: &str) -> Vec<Folder> {
+        self.lock()
+            .mailboxes
+            .entry(address.to_lowercase())
+            .or_default()
+            .folders()
     }
 
     /// Forgets every delta token and history id handed out for the mailbox, as a provider
@@ -190,7 +221,7 @@ impl Sandbox {
                 cc: m.cc.iter().map(|p| p.address.clone()).collect(),
                 subject: m.subject.clone(),
                 at: m.at,
-                folder: format!("{:?}", m.folder()).to_lowercase(),
+                folder: m.folder().name(),
             })
             .collect();
         views.sort_by_key(|v| v.at);
@@ -249,7 +280,11 @@ impl Sandbox {
                     outgoing.push((url, vec![], body));
                 }
             }
-            if w.gmail_watches.contains(owner) {
+            let watched = w.gmail_watches.contains(owner)
+                && w.gmail_watch_filters
+                    .get(owner)
+                    .is_none_or(|f| f.wants(change));
+            if watched {
                 if let Some(config) = w.pubsub.clone() {
                     w.counter += 1;
                     let message_id = format!("pubsub-{}", w.counter);
@@ -324,13 +359,42 @@ pub(crate) async fn relocate(
     Path((address, id)): Path<(String, String)>,
     Json(body): Json<MoveBody>,
 ) -> Response {
-    let Some(folder) = Folder::parse(&body.folder) else {
+    let Some(folder) = Folder::parse(&body.folder).filter(Folder::holds_mail) else {
         return refused(StatusCode::BAD_REQUEST, ControlError::Folder(body.folder));
     };
     match s.relocate(&address, &id, folder).await {
         Ok(pushes) => Json(json!({"pushes": pushes})).into_response(),
         Err(e) => refused(StatusCode::NOT_FOUND, e),
     }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct FolderBody {
+    name: String,
+}
+
+fn folder_view(f: &Folder) -> serde_json::Value {
+    json!({"folder": f.name(), "id": f.graph_id(), "displayName": f.display_name()})
+}
+
+/// `POST /sandbox/mailboxes/{address}/folders {"name": "Candidates"}`: 201 with
+/// `{"folder": "user:Candidates", "id": "folder-user-Candidates", "displayName": "Candidates"}`.
+pub(crate) async fn create_folder(
+    State(s): State<Sandbox>,
+    Path(address): Path<String>,
+    Json(body): Json<FolderBody>,
+) -> Response {
+    match s.create_folder(&address, &body.name) {
+        Ok(f) => (StatusCode::CREATED, Json(folder_view(&f))).into_response(),
+        Err(e) => refused(StatusCode::BAD_REQUEST, e),
+    }
+}
+
+/// `GET /sandbox/mailboxes/{address}/folders`: `{"folders": [{"folder", "id",
+/// "displayName"}, ...]}`.
+pub(crate) async fn folders(State(s): State<Sandbox>, Path(address): Path<String>) -> Response {
+    let all: Vec<_> = s.folders(&address).iter().map(folder_view).collect();
+    Json(json!({"folders": all})).into_response()
 }
 
 pub(crate) async fn delete(

@@ -6,24 +6,33 @@
 //! consent). The authorize endpoints consent at once for the account named by
 //! `login_hint` and redirect back, as a person clicking "Accept" would. PKCE is checked.
 //!
-//! Mailboxes hold messages that tests and the scenario put there ([`control`]); hiresync
-//! reads them through Graph delta and Gmail history ([`mail_api`]), and every change is
-//! pushed to whoever subscribed ([`push`]): Graph subscriptions after their validation
-//! handshake, Gmail through a Pub/Sub push with a signed OIDC token.
+//! Mailboxes hold messages that tests and the scenario put there ([`control`]), filed in
+//! any folder ([`mailbox::Folder`]: the well-known ones, Junk, Drafts and the owner's own);
+//! an account may have alias addresses ([`Sandbox::aliases`]). hiresync reads mailboxes
+//! through Graph delta and folder listings and Gmail history and search (`mail_api`,
+//! `graph_folders`, `gmail_api`), and every change is pushed to whoever subscribed
+//! ([`push`]): Graph subscriptions after their validation handshake, per folder or for the
+//! whole mailbox, and Gmail through a Pub/Sub push with a signed OIDC token.
 
+mod accounts;
 pub mod control;
+mod folder;
+mod gmail_api;
+mod gmail_query;
+mod graph_folders;
 mod mail_api;
 pub mod mailbox;
 pub mod push;
+mod subscriptions;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
@@ -63,6 +72,10 @@ struct World {
     mailboxes: HashMap<String, mailbox::Mailbox>,
     /// Mailboxes with a Gmail watch.
     gmail_watches: BTreeSet<String>,
+    /// What each Gmail watch asked to be told about.
+    gmail_watch_filters: HashMap<String, push::GmailWatchFilter>,
+    /// address -> its alias addresses
+    aliases: HashMap<String, Vec<String>>,
     pubsub: Option<push::PubSubPush>,
     pushes: Vec<push::Push>,
 }
@@ -146,17 +159,21 @@ impl Sandbox {
             .route("/google/authorize", get(authorize_google))
             .route("/google/token", post(token))
             .route("/google/revoke", post(revoke))
-            .route("/graph/me", get(graph_me))
+            .route("/graph/me", get(accounts::graph_me))
             .route("/graph/me/mailboxSettings", get(graph_mailbox))
             .route("/graph/me/calendar", get(graph_calendar))
-            .route("/graph/subscriptions", post(graph_subscribe))
+            .route("/graph/subscriptions", post(subscriptions::graph_subscribe))
             .route(
                 "/graph/subscriptions/{id}",
-                delete(graph_unsubscribe).patch(graph_renew),
+                delete(subscriptions::graph_unsubscribe).patch(subscriptions::graph_renew),
             )
-            .route("/gmail/users/me/profile", get(gmail_profile))
-            .route("/gmail/users/me/watch", post(gmail_watch))
-            .route("/gmail/users/me/stop", post(gmail_stop))
+            .route("/gmail/users/me/profile", get(gmail_api::gmail_profile))
+            .route("/gmail/users/me/watch", post(gmail_api::gmail_watch))
+            .route("/gmail/users/me/stop", post(gmail_api::gmail_stop))
+            .route(
+                "/gmail/users/me/settings/sendAs",
+                get(accounts::gmail_send_as),
+            )
             .route("/calendar/calendars/primary", get(calendar_primary))
             .route(
                 "/calendar/calendars/{id}/events/watch",
@@ -168,19 +185,24 @@ impl Sandbox {
                 "/graph/me/mailFolders/{folder}/messages/delta",
                 get(mail_api::graph_delta),
             )
+            .route("/graph/me/mailFolders", get(graph_folders::graph_folders))
             .route(
                 "/graph/me/mailFolders/{folder}",
-                get(mail_api::graph_folder),
+                get(graph_folders::graph_folder),
+            )
+            .route(
+                "/graph/me/mailFolders/{folder}/childFolders",
+                get(graph_folders::graph_child_folders),
             )
             .route(
                 "/graph/me/messages/{id}",
                 get(mail_api::graph_message_by_id),
             )
-            .route("/gmail/users/me/history", get(mail_api::gmail_history))
-            .route("/gmail/users/me/messages", get(mail_api::gmail_list))
+            .route("/gmail/users/me/history", get(gmail_api::gmail_history))
+            .route("/gmail/users/me/messages", get(gmail_api::gmail_list))
             .route(
                 "/gmail/users/me/messages/{id}",
-                get(mail_api::gmail_message),
+                get(gmail_api::gmail_message),
             )
             .route("/pubsub/certs", get(pubsub_certs))
             .route(
@@ -199,7 +221,15 @@ impl Sandbox {
                 "/sandbox/mailboxes/{address}/expire-cursors",
                 post(control::expire),
             )
+            .route(
+                "/sandbox/mailboxes/{address}/folders",
+                post(control::create_folder).get(control::folders),
+            )
             .route("/sandbox/accounts", post(control::seed_account))
+            .route(
+                "/sandbox/accounts/{address}/aliases",
+                put(accounts::put_aliases),
+            )
             .route(
                 "/sandbox/mailboxes/{address}/lifecycle",
                 post(control::lifecycle),
@@ -431,14 +461,6 @@ pub(crate) fn unauthorized() -> Response {
         .into_response()
 }
 
-async fn graph_me(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
-    match caller(&s, &headers) {
-        Some((a, _)) => Json(json!({"id": format!("oid-{a}"), "mail": a, "userPrincipalName": a}))
-            .into_response(),
-        None => unauthorized(),
-    }
-}
-
 fn inactive() -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -465,120 +487,8 @@ async fn graph_calendar(State(s): State<Sandbox>, headers: HeaderMap) -> Respons
     }
 }
 
-async fn graph_subscribe(
-    State(s): State<Sandbox>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    let Some((owner, _)) = caller(&s, &headers) else {
-        return unauthorized();
-    };
-    let text = |name: &str| body[name].as_str().unwrap_or_default().to_owned();
-    // Graph proves the endpoints are ours before it creates anything (§1.4).
-    for url in [text("notificationUrl"), text("lifecycleNotificationUrl")] {
-        if url.is_empty() {
-            continue;
-        }
-        let token = s.next("validation");
-        if !push::validate(&s.http, &url, &token).await {
-            return (
-                StatusCode::BAD_REQUEST,
-                Json(json!({"error": {"code": "InvalidRequest", "message": "Subscription validation request failed. Notification endpoint must respond with 200 OK to validation request."}})),
-            )
-                .into_response();
-        }
-    }
-    let id = s.next_guid();
-    let sub = push::GraphSubscription {
-        id: id.clone(),
-        owner,
-        resource: text("resource"),
-        notification_url: text("notificationUrl"),
-        lifecycle_url: Some(text("lifecycleNotificationUrl")).filter(|u| !u.is_empty()),
-        client_state: body["clientState"].as_str().map(str::to_owned),
-        expiration: body["expirationDateTime"].clone(),
-    };
-    let stored = json!({
-        "id": id, "resource": body["resource"], "changeType": body["changeType"],
-        "notificationUrl": body["notificationUrl"], "expirationDateTime": body["expirationDateTime"],
-    });
-    s.lock().subscriptions.insert(id, sub);
-    (StatusCode::CREATED, Json(stored)).into_response()
-}
-
-async fn graph_renew(
-    State(s): State<Sandbox>,
-    Path(id): Path<String>,
-    Json(body): Json<Value>,
-) -> Response {
-    let mut w = s.lock();
-    match w.subscriptions.get_mut(&id) {
-        Some(sub) => {
-            sub.expiration = body["expirationDateTime"].clone();
-            Json(json!({"id": id, "resource": sub.resource, "expirationDateTime": sub.expiration}))
-                .into_response()
-        }
-        None => (
-            StatusCode::NOT_FOUND,
-            Json(
-                json!({"error": {"code": "ResourceNotFound", "message": "subscription not found"}}),
-            ),
-        )
-            .into_response(),
-    }
-}
-
-async fn graph_unsubscribe(State(s): State<Sandbox>, Path(id): Path<String>) -> Response {
-    match s.lock().subscriptions.remove(&id) {
-        Some(_) => StatusCode::NO_CONTENT.into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-fn week_from_now_ms() -> String {
+pub(crate) fn week_from_now_ms() -> String {
     (jiff::Timestamp::now().as_millisecond() + 7 * 24 * 3600 * 1000).to_string()
-}
-
-fn history_id(s: &Sandbox, address: &str) -> String {
-    let mut w = s.lock();
-    w.mailboxes
-        .entry(address.to_owned())
-        .or_default()
-        .history_id()
-        .to_string()
-}
-
-async fn gmail_profile(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
-    match caller(&s, &headers) {
-        Some((a, _)) => {
-            let history = history_id(&s, &a);
-            let total = s.mails(&a).len();
-            Json(json!({"emailAddress": a, "historyId": history, "messagesTotal": total, "threadsTotal": total}))
-                .into_response()
-        }
-        None => unauthorized(),
-    }
-}
-
-async fn gmail_watch(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
-    match caller(&s, &headers) {
-        Some((a, _)) => {
-            let history = history_id(&s, &a);
-            s.lock().gmail_watches.insert(a);
-            Json(json!({"historyId": history, "expiration": week_from_now_ms()})).into_response()
-        }
-        None => unauthorized(),
-    }
-}
-
-async fn gmail_stop(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
-    match caller(&s, &headers) {
-        Some((a, _)) => {
-            s.lock().gmail_watches.remove(&a);
-            StatusCode::NO_CONTENT.into_response()
-        }
-        None => unauthorized(),
-    }
 }
 
 async fn pubsub_certs() -> Response {

@@ -1,6 +1,6 @@
-//! The mail reads hiresync makes: Graph delta per folder, a message's metadata and the
-//! Deleted Items folder; Gmail history, message listing and metadata. Shapes follow the
-//! providers' documentation (protocols.md §1.8, §1.10, §2.6, §2.7).
+//! The Graph mail reads hiresync makes: delta per folder and a message's metadata (the
+//! folders themselves are in [`crate::graph_folders`], Gmail in [`crate::gmail_api`]).
+//! Shapes follow the providers' documentation (protocols.md §1.8, §1.10).
 
 use std::collections::HashMap;
 
@@ -11,10 +11,10 @@ use axum::Json;
 use jiff::Timestamp;
 use serde_json::{json, Value};
 
-use crate::mailbox::{DeltaEntry, DeltaToken, Folder, HistoryEvent, Mail, Mailbox, Person};
+use crate::mailbox::{DeltaEntry, DeltaToken, Folder, Mail, Mailbox, Person};
 use crate::{caller, unauthorized, Sandbox};
 
-fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
+pub(crate) fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
     (
         status,
         Json(json!({"error": {"code": code, "message": message}})),
@@ -22,7 +22,7 @@ fn graph_error(status: StatusCode, code: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn google_not_found() -> Response {
+pub(crate) fn google_not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
         Json(json!({"error": {"code": 404, "message": "Requested entity was not found.", "status": "NOT_FOUND"}})),
@@ -31,7 +31,7 @@ fn google_not_found() -> Response {
 }
 
 /// The answer read from the caller's mailbox, under the lock.
-fn with_mailbox(
+pub(crate) fn with_mailbox(
     s: &Sandbox,
     headers: &HeaderMap,
     read: impl FnOnce(&Mailbox) -> Response,
@@ -63,7 +63,7 @@ fn graph_message(m: &Mail) -> Value {
         "sentDateTime": m.at.to_string(),
         "parentFolderId": folder.graph_id(),
         "subject": m.subject,
-        "isDraft": false,
+        "isDraft": folder == Folder::Drafts,
     })
 }
 
@@ -97,7 +97,7 @@ pub(crate) async fn graph_delta(
     Query(q): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
-    let Some(folder_kind) = Folder::parse(&folder) else {
+    let Some(folder_kind) = Folder::parse(&folder).filter(|f| *f != Folder::Gone) else {
         return graph_error(
             StatusCode::NOT_FOUND,
             "ErrorInvalidIdMalformed",
@@ -112,12 +112,11 @@ pub(crate) async fn graph_delta(
         );
     };
     let size = page_size(&headers);
-    let host = headers
-        .get("host")
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("127.0.0.1")
-        .to_owned();
+    let host = host(&headers);
     with_mailbox(&s, &headers, |b| {
+        if !b.has_folder(&folder_kind) {
+            return no_such_folder();
+        }
         let window = match (q.get("$skiptoken"), q.get("$deltatoken")) {
             (Some(t), _) => DeltaToken::decode(t),
             (None, Some(t)) => DeltaToken::decode(t).map(|t| DeltaToken {
@@ -153,10 +152,13 @@ pub(crate) async fn graph_delta(
                 }
             })
             .collect();
+        // The folder segment as the caller gave it, so following the link reads the
+        // same folder by the same name.
         let link = |param: &str, token: DeltaToken| {
-            format!(
-                "http://{host}/graph/me/mailFolders/{folder}/messages/delta?{param}={}",
-                token.encode()
+            graph_link(
+                &host,
+                &["me", "mailFolders", &folder, "messages", "delta"],
+                &format!("{param}={}", token.encode()),
             )
         };
         let mut body = json!({"value": page});
@@ -182,6 +184,40 @@ pub(crate) async fn graph_delta(
     })
 }
 
+/// The `Host` the caller used, for the links Graph hands back.
+pub(crate) fn host(headers: &HeaderMap) -> String {
+    headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1")
+        .to_owned()
+}
+
+/// An absolute Graph link: `segments` under `/graph`, each percent-encoded (a user folder's
+/// name may hold spaces), then `query` as written (Graph writes `$skiptoken`, not
+/// `%24skiptoken`).
+pub(crate) fn graph_link(host: &str, segments: &[&str], query: &str) -> String {
+    match url::Url::parse(&format!("http://{host}/")) {
+        Ok(mut url) => {
+            if let Ok(mut path) = url.path_segments_mut() {
+                path.pop_if_empty().push("graph").extend(segments);
+            }
+            url.set_query(Some(query));
+            url.to_string()
+        }
+        Err(_) => format!("http://{host}/graph/{}?{query}", segments.join("/")),
+    }
+}
+
+/// Graph's answer for a folder id that names no folder of the mailbox.
+pub(crate) fn no_such_folder() -> Response {
+    graph_error(
+        StatusCode::NOT_FOUND,
+        "ErrorItemNotFound",
+        "The specified object was not found in the store.",
+    )
+}
+
 pub(crate) async fn graph_message_by_id(
     State(s): State<Sandbox>,
     Path(id): Path<String>,
@@ -195,176 +231,6 @@ pub(crate) async fn graph_message_by_id(
                 "ErrorItemNotFound",
                 "The specified object was not found in the store.",
             ),
-        }
-    })
-}
-
-pub(crate) async fn graph_folder(
-    State(s): State<Sandbox>,
-    Path(folder): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    if caller(&s, &headers).is_none() {
-        return unauthorized();
-    }
-    match Folder::parse(&folder) {
-        Some(f) if f != Folder::Gone => {
-            Json(json!({"id": f.graph_id(), "displayName": folder})).into_response()
-        }
-        _ => graph_error(
-            StatusCode::NOT_FOUND,
-            "ErrorInvalidIdMalformed",
-            "no such folder",
-        ),
-    }
-}
-
-/// Query parameters that may repeat.
-fn all<'a>(pairs: &'a [(String, String)], name: &str) -> Vec<&'a str> {
-    pairs
-        .iter()
-        .filter(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .collect()
-}
-
-fn offset_and_size(pairs: &[(String, String)]) -> (usize, usize) {
-    let offset = all(pairs, "pageToken")
-        .first()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(0);
-    let size = all(pairs, "maxResults")
-        .first()
-        .and_then(|t| t.parse().ok())
-        .unwrap_or(100usize)
-        .clamp(1, 500);
-    (offset, size)
-}
-
-pub(crate) async fn gmail_history(
-    State(s): State<Sandbox>,
-    Query(pairs): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    let Some(start) = all(&pairs, "startHistoryId")
-        .first()
-        .and_then(|t| t.parse::<u64>().ok())
-    else {
-        return (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": {"code": 400, "message": "startHistoryId is required", "status": "INVALID_ARGUMENT"}})),
-        )
-            .into_response();
-    };
-    let (offset, size) = offset_and_size(&pairs);
-    with_mailbox(&s, &headers, |b| {
-        let Some(records) = b.history_after(start) else {
-            return google_not_found();
-        };
-        let page: Vec<Value> = records
-            .iter()
-            .skip(offset)
-            .take(size)
-            .map(|(seq, event)| {
-                let id = (seq + crate::mailbox::HISTORY_BASE).to_string();
-                match event {
-                    HistoryEvent::Added {
-                        id: m,
-                        thread_id,
-                        labels,
-                    } => json!({"id": id, "messages": [{"id": m, "threadId": thread_id}],
-                        "messagesAdded": [{"message": {"id": m, "threadId": thread_id, "labelIds": labels}}]}),
-                    HistoryEvent::LabelsAdded { id: m, labels } => {
-                        json!({"id": id, "labelsAdded": [{"message": {"id": m}, "labelIds": labels}]})
-                    }
-                    HistoryEvent::Deleted { id: m } => {
-                        json!({"id": id, "messagesDeleted": [{"message": {"id": m}}]})
-                    }
-                }
-            })
-            .collect();
-        let mut body = json!({"history": page, "historyId": b.history_id().to_string()});
-        if offset + size < records.len() {
-            body["nextPageToken"] = json!((offset + size).to_string());
-        }
-        Json(body).into_response()
-    })
-}
-
-/// The subset of Gmail's search syntax the sync uses: `after:YYYY/MM/DD` and `in:` terms.
-fn matches_query(m: &Mail, q: Option<&str>) -> bool {
-    let Some(q) = q else {
-        return !matches!(m.folder(), Folder::Gone | Folder::DeletedItems);
-    };
-    let mut folders = Vec::new();
-    let mut after: Option<Timestamp> = None;
-    for term in q.split_whitespace() {
-        let term = term.trim_matches(|c| c == '{' || c == '}');
-        if let Some(day) = term.strip_prefix("after:") {
-            after = jiff::civil::Date::strptime("%Y/%m/%d", day)
-                .ok()
-                .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
-                .map(|z| z.timestamp());
-        } else if let Some(folder) = term.strip_prefix("in:") {
-            folders.extend(Folder::parse(folder));
-        }
-    }
-    let folder = m.folder();
-    let in_scope = if folders.is_empty() {
-        !matches!(folder, Folder::Gone | Folder::DeletedItems)
-    } else {
-        folders.contains(&folder)
-    };
-    in_scope && after.is_none_or(|a| m.at >= a)
-}
-
-pub(crate) async fn gmail_list(
-    State(s): State<Sandbox>,
-    Query(pairs): Query<Vec<(String, String)>>,
-    headers: HeaderMap,
-) -> Response {
-    let (offset, size) = offset_and_size(&pairs);
-    let q = all(&pairs, "q").first().map(|q| q.to_string());
-    with_mailbox(&s, &headers, |b| {
-        let mut found: Vec<&Mail> = b
-            .mails
-            .iter()
-            .filter(|m| matches_query(m, q.as_deref()))
-            .collect();
-        found.sort_by_key(|m| std::cmp::Reverse(m.at));
-        let page: Vec<Value> = found
-            .iter()
-            .skip(offset)
-            .take(size)
-            .map(|m| json!({"id": m.id, "threadId": m.thread_id}))
-            .collect();
-        let mut body = json!({"messages": page, "resultSizeEstimate": found.len()});
-        if offset + size < found.len() {
-            body["nextPageToken"] = json!((offset + size).to_string());
-        }
-        Json(body).into_response()
-    })
-}
-
-pub(crate) async fn gmail_message(
-    State(s): State<Sandbox>,
-    Path(id): Path<String>,
-    headers: HeaderMap,
-) -> Response {
-    with_mailbox(&s, &headers, |b| {
-        match b.find(&id).filter(|m| m.folder() != Folder::Gone) {
-            Some(m) => Json(json!({
-                "id": m.id,
-                "threadId": m.thread_id,
-                "labelIds": m.folder().gmail_labels(),
-                "internalDate": m.at.as_millisecond().to_string(),
-                "historyId": (m.etag + crate::mailbox::HISTORY_BASE).to_string(),
-                "payload": {"headers": m.gmail_headers().into_iter()
-                    .map(|(name, value)| json!({"name": name, "value": value}))
-                    .collect::<Vec<_>>()},
-            }))
-            .into_response(),
-            None => google_not_found(),
         }
     })
 }

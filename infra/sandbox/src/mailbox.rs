@@ -1,10 +1,13 @@
 //! A seeded mailbox and its change log, read through two lenses: Graph's per-folder delta
 //! (protocols.md §1.8, §1.10) and Gmail's history (§2.6, §2.7).
 //!
-//! Every change (a message arriving, moving, being deleted) takes the next sequence number.
+//! Every change (a message arriving, moving, being deleted) takes the next sequence number
+//! (a move Gmail records as labels removed and labels added takes one for each record).
 //! A Graph delta token is a position in that sequence, so a delta round returns exactly the
 //! messages whose folder membership changed after it; a Gmail history id is the same number
-//! offset by [`HISTORY_BASE`]. Tokens carry the mailbox's generation: expiring the cursors
+//! offset by [`HISTORY_BASE`]. A message's Gmail labels follow from its folder
+//! ([`Folder::gmail_labels`]), and user folders exist per mailbox once mail went there or
+//! a test made them. Tokens carry the mailbox's generation: expiring the cursors
 //! bumps it, and older tokens are answered as the providers answer a forgotten cursor.
 
 use jiff::Timestamp;
@@ -12,49 +15,7 @@ use jiff::Timestamp;
 /// Gmail history ids start here, so they look like the real (large) numbers.
 pub const HISTORY_BASE: u64 = 1000;
 
-/// Where a message is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Folder {
-    Inbox,
-    SentItems,
-    DeletedItems,
-    Archive,
-    /// Deleted for good.
-    Gone,
-}
-
-impl Folder {
-    pub fn parse(name: &str) -> Option<Folder> {
-        match name.to_ascii_lowercase().as_str() {
-            "inbox" => Some(Folder::Inbox),
-            "sentitems" | "sent" => Some(Folder::SentItems),
-            "deleteditems" | "trash" => Some(Folder::DeletedItems),
-            "archive" => Some(Folder::Archive),
-            _ => None,
-        }
-    }
-
-    /// Graph's folder id, as `parentFolderId` shows it.
-    pub fn graph_id(self) -> &'static str {
-        match self {
-            Folder::Inbox => "folder-inbox",
-            Folder::SentItems => "folder-sentitems",
-            Folder::DeletedItems => "folder-deleteditems",
-            Folder::Archive => "folder-archive",
-            Folder::Gone => "",
-        }
-    }
-
-    /// Gmail's system labels for a message here.
-    pub fn gmail_labels(self) -> Vec<String> {
-        match self {
-            Folder::Inbox => vec!["INBOX".into(), "UNREAD".into()],
-            Folder::SentItems => vec!["SENT".into()],
-            Folder::DeletedItems => vec!["TRASH".into()],
-            Folder::Archive | Folder::Gone => vec![],
-        }
-    }
-}
+pub use crate::folder::{Folder, WELL_KNOWN};
 
 /// A person on a message: the display name (if any) and the address.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -114,7 +75,10 @@ pub struct Mail {
 
 impl Mail {
     pub fn folder(&self) -> Folder {
-        self.moves.last().map(|m| m.1).unwrap_or(Folder::Gone)
+        self.moves
+            .last()
+            .map(|m| m.1.clone())
+            .unwrap_or(Folder::Gone)
     }
 
     /// Where the message was once change `seq` had happened (`Gone` before it existed).
@@ -123,7 +87,7 @@ impl Mail {
             .iter()
             .take_while(|(at, _)| *at <= seq)
             .last()
-            .map(|m| m.1)
+            .map(|m| m.1.clone())
             .unwrap_or(Folder::Gone)
     }
 
@@ -164,7 +128,8 @@ impl Mail {
     }
 }
 
-/// A Gmail history record.
+/// A Gmail history record. A move is one record for the labels the message lost and one
+/// for those it gained, as Gmail writes them; deleting for good is `messagesDeleted`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HistoryEvent {
     Added {
@@ -172,13 +137,36 @@ pub enum HistoryEvent {
         thread_id: String,
         labels: Vec<String>,
     },
+    /// `labels` were added; `now` is every label the message has after the change.
     LabelsAdded {
         id: String,
+        thread_id: String,
         labels: Vec<String>,
+        now: Vec<String>,
+    },
+    /// `labels` were removed; `now` is every label the message has after the change.
+    LabelsRemoved {
+        id: String,
+        thread_id: String,
+        labels: Vec<String>,
+        now: Vec<String>,
     },
     Deleted {
         id: String,
+        thread_id: String,
     },
+}
+
+impl HistoryEvent {
+    /// The record's type as `history.list`'s `historyTypes` names it.
+    pub fn history_type(&self) -> &'static str {
+        match self {
+            HistoryEvent::Added { .. } => "messageAdded",
+            HistoryEvent::LabelsAdded { .. } => "labelAdded",
+            HistoryEvent::LabelsRemoved { .. } => "labelRemoved",
+            HistoryEvent::Deleted { .. } => "messageDeleted",
+        }
+    }
 }
 
 /// What one change did, for the pushes it causes.
@@ -200,6 +188,24 @@ impl Change {
             (true, true) => Some("updated"),
             (false, false) => None,
         }
+    }
+
+    /// Graph's `changeType` for a subscription on the whole mailbox (`me/messages`): a move
+    /// between folders only updates the message (its `parentFolderId`), so it is
+    /// `updated`; only arriving and being deleted for good create or delete it.
+    pub fn mailbox_change_type(&self) -> &'static str {
+        match (&self.before, &self.after) {
+            (Folder::Gone, _) => "created",
+            (_, Folder::Gone) => "deleted",
+            _ => "updated",
+        }
+    }
+
+    /// Whether the message had or now has one of `labels` (Gmail label ids).
+    pub fn touches_labels(&self, labels: &[String]) -> bool {
+        let mut touched = self.before.gmail_labels();
+        touched.extend(self.after.gmail_labels());
+        touched.iter().any(|l| labels.contains(l))
     }
 }
 
@@ -264,6 +270,8 @@ pub struct Mailbox {
     pub history: Vec<(u64, HistoryEvent)>,
     /// thread key -> thread id
     pub threads: Vec<(String, String)>,
+    /// The user folders' names, in the order they came to exist.
+    pub user_folders: Vec<String>,
 }
 
 impl Mailbox {
@@ -280,10 +288,52 @@ impl Mailbox {
         self.mails.iter().find(|m| m.id == id)
     }
 
+    /// Makes the user folder `name` exist (it may already); `None` for a name no folder
+    /// can have.
+    pub fn create_folder(&mut self, name: &str) -> Option<Folder> {
+        let folder = Folder::user(name)?;
+        self.register(&folder);
+        Some(folder)
+    }
+
+    /// Notes a user folder as existing: a message delivered or moved to one creates it,
+    /// as a Gmail filter or a person filing mail would have.
+    fn register(&mut self, folder: &Folder) {
+        if let Folder::User(name) = folder {
+            if !self.user_folders.contains(name) {
+                self.user_folders.push(name.clone());
+            }
+        }
+    }
+
+    /// Whether the folder exists: every well-known one does, a user folder once made.
+    pub fn has_folder(&self, folder: &Folder) -> bool {
+        match folder {
+            Folder::User(name) => self.user_folders.contains(name),
+            Folder::Gone => false,
+            _ => true,
+        }
+    }
+
+    /// Every folder, as Graph lists them: the well-known ones, then the user folders.
+    pub fn folders(&self) -> Vec<Folder> {
+        WELL_KNOWN
+            .iter()
+            .cloned()
+            .chain(self.user_folders.iter().cloned().map(Folder::User))
+            .collect()
+    }
+
+    /// How many messages are in `folder` now.
+    pub fn count(&self, folder: &Folder) -> usize {
+        self.mails.iter().filter(|m| m.folder() == *folder).count()
+    }
+
     /// Adds a message in `folder`.
     pub fn add(&mut self, mut mail: Mail, folder: Folder) -> Change {
+        self.register(&folder);
         self.seq += 1;
-        mail.moves = vec![(self.seq, folder)];
+        mail.moves = vec![(self.seq, folder.clone())];
         mail.etag = self.seq;
         self.history.push((
             self.seq,
@@ -304,25 +354,61 @@ impl Mailbox {
         change
     }
 
-    /// Moves a message (to `Gone` deletes it for good). `None` for an unknown or gone one.
+    /// Moves a message (to `Gone` deletes it for good). `None` for an unknown or gone one,
+    /// or one already there.
+    ///
+    /// Gmail history gets a `labelsRemoved` record for the labels the message lost and a
+    /// `labelsAdded` record for those it gained (each only when not empty), each with its
+    /// own history id; the move itself takes the last of those sequence numbers, so a
+    /// Graph delta token taken in between sees the move as a whole.
     pub fn relocate(&mut self, id: &str, to: Folder) -> Option<Change> {
-        let seq = self.seq + 1;
-        let mail = self.mails.iter_mut().find(|m| m.id == id)?;
+        let mail = self.mails.iter().find(|m| m.id == id)?;
         let before = mail.folder();
         if before == Folder::Gone || before == to {
             return None;
         }
-        mail.moves.push((seq, to));
-        mail.etag = seq;
-        self.seq = seq;
-        let event = match to {
-            Folder::Gone => HistoryEvent::Deleted { id: id.to_owned() },
-            other => HistoryEvent::LabelsAdded {
+        let thread_id = mail.thread_id.clone();
+        let events = if to == Folder::Gone {
+            vec![HistoryEvent::Deleted {
                 id: id.to_owned(),
-                labels: other.gmail_labels(),
-            },
+                thread_id,
+            }]
+        } else {
+            let (had, now) = (before.gmail_labels(), to.gmail_labels());
+            let lost: Vec<String> = had.iter().filter(|l| !now.contains(l)).cloned().collect();
+            let gained: Vec<String> = now.iter().filter(|l| !had.contains(l)).cloned().collect();
+            let mut events = Vec::new();
+            if !lost.is_empty() {
+                events.push(HistoryEvent::LabelsRemoved {
+                    id: id.to_owned(),
+                    thread_id: thread_id.clone(),
+                    labels: lost,
+                    now: now.clone(),
+                });
+            }
+            if !gained.is_empty() {
+                events.push(HistoryEvent::LabelsAdded {
+                    id: id.to_owned(),
+                    thread_id,
+                    labels: gained,
+                    now,
+                });
+            }
+            events
         };
-        self.history.push((seq, event));
+        if events.is_empty() {
+            // A move Gmail cannot see (no label changes); Graph still can.
+            self.seq += 1;
+        }
+        for event in events {
+            self.seq += 1;
+            self.history.push((self.seq, event));
+        }
+        let seq = self.seq;
+        self.register(&to);
+        let mail = self.mails.iter_mut().find(|m| m.id == id)?;
+        mail.moves.push((seq, to.clone()));
+        mail.etag = seq;
         Some(Change {
             id: id.to_owned(),
             before,
@@ -392,128 +478,4 @@ impl Mailbox {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn mail(id: &str, at: &str) -> Mail {
-        Mail {
-            id: id.into(),
-            thread_id: "t".into(),
-            internet_message_id: format!("<{id}@x>"),
-            from: Person::parse("a@x.example"),
-            to: vec![Person::parse("Ana <ana@y.example>")],
-            cc: vec![],
-            bcc: vec![],
-            subject: "s".into(),
-            at: at.parse().unwrap_or(Timestamp::UNIX_EPOCH),
-            raw_headers: vec![],
-            moves: vec![],
-            etag: 0,
-        }
-    }
-
-    #[test]
-    fn a_delta_round_sees_what_moved_in_and_out_of_the_folder_since_its_token() {
-        let mut b = Mailbox::default();
-        b.add(mail("m1", "2026-01-01T00:00:00Z"), Folder::Inbox);
-        let first = DeltaToken {
-            generation: 0,
-            after: 0,
-            upto: b.seq,
-            offset: 0,
-            since: None,
-        };
-        assert_eq!(
-            b.delta(Folder::Inbox, &first),
-            vec![DeltaEntry::Changed("m1".into())]
-        );
-        b.add(mail("m2", "2026-01-02T00:00:00Z"), Folder::Inbox);
-        b.relocate("m1", Folder::DeletedItems);
-        let next = DeltaToken {
-            generation: 0,
-            after: first.upto,
-            upto: b.seq,
-            offset: 0,
-            since: None,
-        };
-        assert_eq!(
-            b.delta(Folder::Inbox, &next),
-            vec![
-                DeltaEntry::Changed("m2".into()),
-                DeltaEntry::Removed {
-                    id: "m1".into(),
-                    reason: "changed"
-                }
-            ]
-        );
-        b.relocate("m2", Folder::Gone);
-        let last = DeltaToken {
-            generation: 0,
-            after: next.upto,
-            upto: b.seq,
-            offset: 0,
-            since: None,
-        };
-        assert_eq!(
-            b.delta(Folder::Inbox, &last),
-            vec![DeltaEntry::Removed {
-                id: "m2".into(),
-                reason: "deleted"
-            }]
-        );
-        assert!(b.delta(Folder::SentItems, &last).is_empty());
-    }
-
-    #[test]
-    fn the_first_round_honours_the_received_filter() {
-        let mut b = Mailbox::default();
-        b.add(mail("old", "2024-01-01T00:00:00Z"), Folder::Inbox);
-        b.add(mail("new", "2026-01-01T00:00:00Z"), Folder::Inbox);
-        let since = "2025-01-01T00:00:00Z"
-            .parse::<Timestamp>()
-            .map(|t| t.as_second())
-            .ok();
-        let token = DeltaToken {
-            generation: 0,
-            after: 0,
-            upto: b.seq,
-            offset: 0,
-            since,
-        };
-        assert_eq!(
-            b.delta(Folder::Inbox, &token),
-            vec![DeltaEntry::Changed("new".into())]
-        );
-    }
-
-    #[test]
-    fn tokens_round_trip_and_history_forgets_on_expiry() {
-        let t = DeltaToken {
-            generation: 2,
-            after: 5,
-            upto: 9,
-            offset: 50,
-            since: Some(-3),
-        };
-        assert_eq!(DeltaToken::decode(&t.encode()), Some(t));
-        assert_eq!(DeltaToken::decode("nonsense"), None);
-        let mut b = Mailbox::default();
-        b.add(mail("m1", "2026-01-01T00:00:00Z"), Folder::SentItems);
-        assert_eq!(b.history_after(HISTORY_BASE).map(|h| h.len()), Some(1));
-        b.expire_cursors();
-        assert_eq!(b.history_after(HISTORY_BASE), None);
-        assert_eq!(b.history_after(b.history_id()).map(|h| h.len()), Some(0));
-    }
-
-    #[test]
-    fn people_parse_with_and_without_display_names() {
-        assert_eq!(
-            Person::parse("\"Doe, Jane\" <jane@x.example>"),
-            Person {
-                name: Some("Doe, Jane".into()),
-                address: "jane@x.example".into()
-            }
-        );
-        assert_eq!(Person::parse("jane@x.example").name, None);
-    }
-}
+mod tests;

@@ -57,12 +57,52 @@ impl GraphSubscription {
         let inner = self.resource.split("('").nth(1)?.split("')").next()?;
         Folder::parse(inner)
     }
+
+    /// Whether the subscription watches every message of the mailbox, whatever folder it
+    /// is in: `me/messages` or `users/{id}/messages` (with or without a leading `/`).
+    pub fn mailbox_wide(&self) -> bool {
+        let resource = self.resource.trim_start_matches('/').to_ascii_lowercase();
+        let parts: Vec<&str> = resource.split('/').collect();
+        matches!(
+            parts.as_slice(),
+            ["me", "messages"] | ["users", _, "messages"]
+        )
+    }
+}
+
+/// What a Gmail watch asked to be told about: with no labels every change; otherwise
+/// changes to a message that had or gets one of them, or with `exclude` changes touching
+/// some label not among them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GmailWatchFilter {
+    pub labels: Vec<String>,
+    pub exclude: bool,
+}
+
+impl GmailWatchFilter {
+    /// Whether `change` is pushed to this watch.
+    pub fn wants(&self, change: &Change) -> bool {
+        if self.labels.is_empty() {
+            return true;
+        }
+        if self.exclude {
+            let mut touched = change.before.gmail_labels();
+            touched.extend(change.after.gmail_labels());
+            touched.iter().any(|l| !self.labels.contains(l))
+        } else {
+            change.touches_labels(&self.labels)
+        }
+    }
 }
 
 /// The notification a Graph subscription receives for `change`, if the change concerns
-/// its folder.
+/// its folder (or the subscription watches the whole mailbox).
 pub fn graph_notification(sub: &GraphSubscription, change: &Change) -> Option<(String, String)> {
-    let change_type = change.graph_change_type(sub.folder()?)?;
+    let change_type = if sub.mailbox_wide() {
+        change.mailbox_change_type()
+    } else {
+        change.graph_change_type(sub.folder()?)?
+    };
     let resource = format!("Users/oid-{}/Messages/{}", sub.owner, change.id);
     let body = json!({"value": [{
         "subscriptionId": sub.id,
