@@ -96,6 +96,13 @@ pub(super) async fn run(suite: &Suite) -> anyhow::Result<()> {
     gus.relocate("g3", Folder::DeletedItems).await?;
     gus.table("gus moves the reply to the bin: deleted here")
         .await?;
+    gus.relocate("g3", Folder::Inbox).await?;
+    gus.table("gus restores it from the bin (history: labelRemoved TRASH): synced again")
+        .await?;
+    anyhow::ensure!(
+        gus.synced().await?.contains_key(&gus.ids["g3"]),
+        "a message restored from the bin is synced again"
+    );
 
     crate::heading(
         "A mail arrives and Google's push for it is lost; the renewal run an hour later catches up",

@@ -146,9 +146,63 @@ pub(super) async fn run(suite: &Suite) -> anyhow::Result<()> {
     ] {
         rita.mail(label, l).await?;
     }
+    // Filed away before the connection: jane's thread in the archive, noor's references
+    // moved by a rule into a folder of rita's; and kai writing to the team's alias.
+    let filed = |mut l: hiresync_sandbox::control::NewMail, folder: &str| {
+        l.folder = Some(folder.to_owned());
+        l
+    };
+    rita.mail(
+        "m14",
+        filed(
+            letter(
+                "jane",
+                jane,
+                &[me],
+                &[],
+                "Portfolio feedback",
+                days_ago(now, 30),
+            ),
+            "archive",
+        ),
+    )
+    .await?;
+    rita.mail(
+        "m15",
+        filed(
+            letter(
+                "noor",
+                "Noor <noor@talent.example>",
+                &[me],
+                &[],
+                "References",
+                days_ago(now, 7),
+            ),
+            "user:Candidates",
+        ),
+    )
+    .await?;
+    rita.mail(
+        "m16",
+        letter(
+            "kai-careers",
+            "kai@talent.example",
+            &["Talent team <talent@initech.example>"],
+            &[],
+            "Applying for the platform role",
+            days_ago(now, 4),
+        ),
+    )
+    .await?;
+    suite
+        .sandbox
+        .aliases("rita@initech.example", &["talent@initech.example"]);
+    println!("   rita's mailbox also answers to talent@initech.example (a proxy address)");
     rita.connect().await?;
-    rita.table("After the historical sync (Graph delta of Inbox and Sent Items, one year back)")
-        .await?;
+    rita.table(
+        "After the historical sync (Graph delta of every folder but Deleted Items, Junk and Drafts, one year back)",
+    )
+    .await?;
 
     crate::heading("Mail arrives and is answered; Graph pushes each change to webhook-intake");
     rita.mail(
@@ -193,14 +247,54 @@ pub(super) async fn run(suite: &Suite) -> anyhow::Result<()> {
         pushes.len(),
         pushes.iter().map(|p| p.status).collect::<Vec<_>>()
     );
-    rita.table("A reply each way syncs; noor's thread gained a third person, so all of it left")
-        .await?;
+    rita.mail(
+        "m17",
+        letter(
+            "noor",
+            me,
+            &["Noor <noor@talent.example>"],
+            &[],
+            "Re: Portfolio",
+            Timestamp::now(),
+        ),
+    )
+    .await?;
+    rita.table(
+        "A reply each way syncs; noor's email copying priya alone is left out, and rita's answer to noor syncs",
+    )
+    .await?;
 
     crate::heading("rita deletes the first message and archives jane's latest reply");
     rita.relocate("m1", Folder::DeletedItems).await?;
     rita.relocate("m11", Folder::Archive).await?;
     rita.table("Deleted in the mailbox: deleted here; archived: still synced")
         .await?;
+
+    crate::heading(
+        "Graph forgets rita's delta cursors, and noor's references are deleted for good meanwhile",
+    );
+    suite.sandbox.expire_cursors(rita.address);
+    rita.relocate("m15", Folder::Gone).await?;
+    rita.table("Nothing said which message went: the resync finds only what is there")
+        .await?;
+    let in_three_days = Timestamp::now() + jiff::SignedDuration::from_hours(72);
+    let renewed = suite.renewal(in_three_days).await?;
+    println!("   three days on, the renewal run: {renewed:?}; it queues the week's reconciliation");
+    rita.table("The weekly reconciliation read each stored message again and deleted the lost one")
+        .await?;
+    let synced = rita.synced().await?;
+    anyhow::ensure!(
+        !synced.contains_key(&rita.ids["m15"]),
+        "the reconciliation did not delete a message the mailbox lost"
+    );
+    anyhow::ensure!(
+        synced.contains_key(&rita.ids["m14"]) && synced.contains_key(&rita.ids["m16"]),
+        "archived mail and mail to the alias are synced"
+    );
+    anyhow::ensure!(
+        synced.contains_key(&rita.ids["m17"]) && !synced.contains_key(&rita.ids["m13"]),
+        "the copied email alone is left out of noor's conversation"
+    );
 
     crate::heading("Every push so far is delivered again, three times over, shuffled");
     let before = rita.synced().await?;
