@@ -231,7 +231,8 @@ impl Connector {
                 },
             )
             .await?;
-        self.subscribe_later(&c, &s, kind, provider, now).await?;
+        self.subscribe_later(&c, &s, kind, provider, sync == SyncStart::Resume, now)
+            .await?;
         self.queues
             .sync_jobs
             .sync_job(

@@ -163,9 +163,26 @@ impl Connector {
         s: &SeatId,
         kind: ConnectionKind,
         provider: Provider,
+        same_mailbox: bool,
         now: Timestamp,
     ) -> Result<(), Failure> {
+        // A re-consent to the same mailbox keeps the subscriptions it holds (a second one of
+        // a kind would push every change twice); any other sign-in has none left to keep.
+        let held: Vec<SubscriptionKind> = if same_mailbox {
+            self.stores
+                .subscriptions
+                .for_connection(c, s, kind)
+                .await?
+                .into_iter()
+                .map(|sub| sub.kind)
+                .collect()
+        } else {
+            Vec::new()
+        };
         for &sub_kind in self.providers.push(provider).kinds(kind) {
+            if held.contains(&sub_kind) {
+                continue;
+            }
             self.stores
                 .subscriptions
                 .put(&placeholder(c, s, sub_kind, now), now)

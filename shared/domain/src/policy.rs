@@ -537,10 +537,16 @@ pub fn decide(
         }
     };
 
-    // 2. Internal mail: the exact domain after the '@'. A subdomain is another domain.
-    if counterpart.domain().eq_ignore_ascii_case(seat.domain()) {
+    // 2. Internal mail: the exact domain after the '@'. A subdomain is another domain. Any
+    // of the person's addresses on the email counts, so the answer does not depend on
+    // which of them wrote.
+    let same_domain = |a: &EmailAddress| a.domain().eq_ignore_ascii_case(seat.domain());
+    if let Some(internal) = std::iter::once(counterpart)
+        .chain(addresses.iter().copied())
+        .find(|a| same_domain(a))
+    {
         return Decision::Skip(SkipReason::SameDomain {
-            counterpart: counterpart.clone(),
+            counterpart: internal.clone(),
             domain: seat.domain().to_owned(),
         });
     }

@@ -56,6 +56,8 @@ const HM_OUTSIDE: &str = "hm@partner.example"; // a hiring manager at a client, 
 const OPS: &str = "ops@acme.example"; // another colleague
 const LIST: &str = "hiring@acme.example"; // a distribution list the seat is on
 const LIST_OUTSIDE: &str = "talent@lists.example"; // an outside mailing list
+const KIM_HOME: &str = "kim@home.example"; // p-kim: a candidate who also works at the seat's
+const KIM_INSIDE: &str = "kim@acme.example"; // organization, under both addresses
 
 fn ts(s: &str) -> Timestamp {
     s.parse().unwrap()
@@ -136,6 +138,7 @@ fn directory() -> InMemoryDirectory {
         .with(candidate("globex", "p-jane", &[JANE_OLD]))
         .with(candidate(CONTRACT, "p-bob", &[BOB]))
         .with(candidate(CONTRACT, "p-sam", &[SAM]))
+        .with(candidate(CONTRACT, "p-kim", &[KIM_HOME, KIM_INSIDE]))
 }
 
 /// A message from `from` to `to`, sent at [`RECENT`], not from the product.
@@ -672,6 +675,24 @@ fn the_addresses_of_one_profile_are_one_person() {
             mail(NED, &[SEAT]).cc(&[HM_OUTSIDE]),
             None,
             too_many(3),
+        ),
+        case(
+            "one of her addresses in the seat's domain: internal, written from home",
+            mail(KIM_HOME, &[SEAT]).cc(&[KIM_INSIDE]),
+            None,
+            same_domain(KIM_INSIDE),
+        ),
+        case(
+            "one of her addresses in the seat's domain: internal, written from work",
+            mail(KIM_INSIDE, &[SEAT]).cc(&[KIM_HOME]),
+            None,
+            same_domain(KIM_INSIDE),
+        ),
+        case(
+            "her outside address alone: not internal",
+            mail(KIM_HOME, &[SEAT]),
+            None,
+            sync(KIM_HOME, Some("p-kim")),
         ),
     ];
     check(table, &connection());

@@ -580,6 +580,11 @@ async fn coming_back_to_the_same_mailbox_resumes_and_a_failed_subscription_leave
     let mut conn = w.connection("s1", ConnectionKind::Email);
     conn.cursor.0.insert("inbox".into(), "delta-1".into());
     w.tenancy.connections.overwrite(&conn);
+    // The seat deauthorizes (its subscription goes) and comes back within six months.
+    w.connector
+        .deauthorize(&acme(), &seat("s1"), ConnectionKind::Email, ts(NOW))
+        .await
+        .unwrap();
     w.provider(Provider::Microsoft365).fail_creates(1);
 
     let again = w.connect("s1", ConnectionKind::Email, BACK).await;
@@ -603,6 +608,27 @@ async fn coming_back_to_the_same_mailbox_resumes_and_a_failed_subscription_leave
     assert!(w.logs.text().contains(
         "push subscription failed: provider call create failed: scripted failure (fake)"
     ));
+}
+
+#[tokio::test]
+async fn a_re_consent_to_the_same_mailbox_keeps_its_subscription_and_adds_none() {
+    let w = World::new();
+    w.enable(Provider::Microsoft365, EmailAccess::ViewOnly, false)
+        .await;
+    w.connect("s1", ConnectionKind::Email, NOW).await;
+    let mut conn = w.connection("s1", ConnectionKind::Email);
+    conn.cursor.0.insert("graph_inbox".into(), "delta-1".into());
+    w.tenancy.connections.overwrite(&conn);
+    let before = w.tenancy.subscriptions.all();
+    assert_eq!(before.len(), 1);
+
+    // WHEN the seat consents again to the same mailbox while still connected
+    let again = w.connect("s1", ConnectionKind::Email, BACK).await;
+
+    // THEN it resumes, and the live subscription is the only one: no placeholder, no
+    // second subscription pushing every change twice
+    assert_eq!(again.sync, SyncStart::Resume);
+    assert_eq!(w.tenancy.subscriptions.all(), before);
 }
 
 #[tokio::test]

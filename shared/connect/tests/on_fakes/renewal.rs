@@ -680,9 +680,18 @@ async fn a_connection_is_reconciled_weekly() {
         format!("reconcile:acme:s1:email:{}", week_of(due))
     );
 
-    // WHEN the seat reconnects a week later, its sync still unreconciled, its first sync
-    // job setting up push
+    // WHEN the seat, having deauthorized, reconnects a week later, its sync still
+    // unreconciled, its first sync job setting up push
     reconciled(&w, None);
+    w.connector
+        .deauthorize(
+            &acme(),
+            &seat("s1"),
+            ConnectionKind::Email,
+            ts("2026-03-16T09:00:00Z"),
+        )
+        .await
+        .unwrap();
     let again = w
         .connect("s1", ConnectionKind::Email, "2026-03-16T10:00:00Z")
         .await;
