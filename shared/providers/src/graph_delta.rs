@@ -1,10 +1,10 @@
-//! Microsoft Graph mail delta: the pull side of mail sync for Inbox, Sent Items and
-//! Deleted Items (protocols.md §1.8, §1.10).
+//! Microsoft Graph mail delta: the pull side of mail sync, one mail folder at a time
+//! (protocols.md §1.8, §1.10; the folders are [`crate::graph_folders`]'s).
 //!
 //! Metadata first: every read selects only [`MESSAGE_SELECT`] (addresses, dates, folder,
 //! subject; never the body), so a message the sync policy skips costs no body download.
 //!
-//! A round starts from [`DeltaStart::Folder`] and follows [`DeltaNext::More`] links until
+//! A round starts from a folder ([`DeltaStart::Folder`], `FolderName`, `FolderId`) and follows [`DeltaNext::More`] links until
 //! [`DeltaNext::Done`] hands over the delta link to store for the next round. Links are
 //! opaque: they are sent as Graph wrote them, never rebuilt, and only to the configured
 //! Graph origin, since the bearer token goes with them.
@@ -40,13 +40,13 @@ pub const REMOVED_DELETED: &str = "deleted";
 /// `@removed.reason` for an item that left the folder; see [`removal_is_delete`].
 pub const REMOVED_CHANGED: &str = "changed";
 
-/// The folders mail sync follows, each with its own delta cursor (§1.8).
+/// Three well-known folders by name (§1.8); any folder can also be named by its
+/// well-known name or its id ([`DeltaStart::FolderName`], [`DeltaStart::FolderId`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WellKnownFolder {
     Inbox,
     SentItems,
-    /// Followed for deletes only: a message that arrives here was deleted in the mailbox,
-    /// whichever folder it left (one we do not follow, such as an archive, included).
+    /// Never read by the sync: a message here was deleted in the mailbox.
     DeletedItems,
 }
 

@@ -2,7 +2,7 @@
 //! stored cursor, page by page, and one message read again by its id.
 //!
 //! The sync knows nothing of folders, delta links or history ids. A provider's adapter
-//! walks its own streams (Graph's three folders, Gmail's history or full listing) and hands
+//! walks its own streams (Graph's folders, Gmail's history or full listing) and hands
 //! back, for each step, the changes it found and the cursor positions to store once those
 //! changes are stored. The sync stores them only then, so a job that fails mid-page
 //! replays the page, and every write it makes is idempotent. Adding a provider means
