@@ -11,17 +11,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+
+use common::{addr, addrs, ts, Edit, InMemoryDirectory};
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use hiresync_domain::access::DeauthorizationReason;
 use hiresync_domain::connection::{Connection, ConnectionKind, Grant};
 use hiresync_domain::contract::Provider;
 use hiresync_domain::directory::{DirectoryEntry, DiscoverySetting};
-use hiresync_domain::ids::{ContractId, EmailAddress, ProfileId, SeatId};
-use hiresync_domain::policy::{
-    decide, Decision, DirectoryLookup, MessageFacts, SkipReason, ThreadState,
-};
-use hiresync_domain::Timestamp;
+use hiresync_domain::ids::{ContractId, ProfileId, SeatId};
+use hiresync_domain::policy::{decide, Decision, MessageFacts, SkipReason, ThreadState};
 
 // ---------------------------------------------------------------------------------------
 // Fixtures
@@ -59,18 +60,6 @@ const LIST_OUTSIDE: &str = "talent@lists.example"; // an outside mailing list
 const KIM_HOME: &str = "kim@home.example"; // p-kim: a candidate who also works at the seat's
 const KIM_INSIDE: &str = "kim@acme.example"; // organization, under both addresses
 
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn addr(s: &str) -> EmailAddress {
-    EmailAddress::parse(s).unwrap()
-}
-
-fn addrs(list: &[&str]) -> Vec<EmailAddress> {
-    list.iter().map(|a| addr(a)).collect()
-}
-
 fn profile(id: &str) -> ProfileId {
     ProfileId::parse(id).unwrap()
 }
@@ -97,25 +86,6 @@ fn connection_with(aliases: &[&str]) -> Connection {
 /// The seat's connection with its two aliases.
 fn connection() -> Connection {
     connection_with(&[ALIAS, ALIAS_ELSEWHERE])
-}
-
-/// The test fake of the directory port: every entry under each of its addresses.
-#[derive(Default)]
-struct InMemoryDirectory(BTreeMap<EmailAddress, DirectoryEntry>);
-
-impl InMemoryDirectory {
-    fn with(mut self, entry: DirectoryEntry) -> Self {
-        for email in &entry.emails {
-            self.0.insert(email.clone(), entry.clone());
-        }
-        self
-    }
-}
-
-impl DirectoryLookup for InMemoryDirectory {
-    fn candidate(&self, address: &EmailAddress) -> Option<&DirectoryEntry> {
-        self.0.get(address)
-    }
 }
 
 /// A candidate of `contract` in the pipeline, discoverable by anyone.
@@ -152,32 +122,6 @@ fn mail(from: &str, to: &[&str]) -> MessageFacts {
         bcc: vec![],
         at: ts(RECENT),
         started_from_product: false,
-    }
-}
-
-trait Edit {
-    fn cc(self, cc: &[&str]) -> Self;
-    fn bcc(self, bcc: &[&str]) -> Self;
-    fn at(self, at: &str) -> Self;
-    fn via_product(self) -> Self;
-}
-
-impl Edit for MessageFacts {
-    fn cc(mut self, cc: &[&str]) -> Self {
-        self.cc = addrs(cc);
-        self
-    }
-    fn bcc(mut self, bcc: &[&str]) -> Self {
-        self.bcc = addrs(bcc);
-        self
-    }
-    fn at(mut self, at: &str) -> Self {
-        self.at = ts(at);
-        self
-    }
-    fn via_product(mut self) -> Self {
-        self.started_from_product = true;
-        self
     }
 }
 

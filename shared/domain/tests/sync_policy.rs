@@ -8,6 +8,10 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod common;
+
+use common::{addr, addrs, ts, Edit, InMemoryDirectory};
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use hiresync_domain::access::{DeauthorizationReason, ReconnectReason};
@@ -50,18 +54,6 @@ const EVE: &str = "eve@example.org"; // second degree, second-degree to the seat
 const FAY: &str = "fay@example.org"; // second degree, third-degree to the seat
 const GUS: &str = "gus@example.org"; // nobody, and not in the pipeline
 
-fn ts(s: &str) -> Timestamp {
-    s.parse().unwrap()
-}
-
-fn addr(s: &str) -> EmailAddress {
-    EmailAddress::parse(s).unwrap()
-}
-
-fn addrs(list: &[&str]) -> Vec<EmailAddress> {
-    list.iter().map(|a| addr(a)).collect()
-}
-
 fn seat_id() -> SeatId {
     SeatId::parse(SEAT_ID).unwrap()
 }
@@ -88,25 +80,6 @@ fn connection_at(first: &str, anchor: &str) -> Connection {
 
 fn connection() -> Connection {
     connection_at(FIRST_AUTHORIZED, FIRST_AUTHORIZED)
-}
-
-/// The test fake of the directory port: every entry under each of its addresses.
-#[derive(Default)]
-struct InMemoryDirectory(BTreeMap<EmailAddress, DirectoryEntry>);
-
-impl InMemoryDirectory {
-    fn with(mut self, entry: DirectoryEntry) -> Self {
-        for email in &entry.emails {
-            self.0.insert(email.clone(), entry.clone());
-        }
-        self
-    }
-}
-
-impl DirectoryLookup for InMemoryDirectory {
-    fn candidate(&self, address: &EmailAddress) -> Option<&DirectoryEntry> {
-        self.0.get(address)
-    }
 }
 
 fn candidate(
@@ -161,32 +134,6 @@ fn mail(from: &str, to: &[&str]) -> MessageFacts {
         bcc: vec![],
         at: ts(RECENT),
         started_from_product: false,
-    }
-}
-
-trait Edit {
-    fn cc(self, cc: &[&str]) -> Self;
-    fn bcc(self, bcc: &[&str]) -> Self;
-    fn at(self, at: &str) -> Self;
-    fn via_product(self) -> Self;
-}
-
-impl Edit for MessageFacts {
-    fn cc(mut self, cc: &[&str]) -> Self {
-        self.cc = addrs(cc);
-        self
-    }
-    fn bcc(mut self, bcc: &[&str]) -> Self {
-        self.bcc = addrs(bcc);
-        self
-    }
-    fn at(mut self, at: &str) -> Self {
-        self.at = ts(at);
-        self
-    }
-    fn via_product(mut self) -> Self {
-        self.started_from_product = true;
-        self
     }
 }
 
