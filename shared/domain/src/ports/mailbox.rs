@@ -181,7 +181,7 @@ impl MailboxError {
 }
 
 /// The failure of the job that called: internal, named by the operation, with the
-/// provider's error as its cause (behind [`Throttled`] when the provider asked to wait).
+/// provider's error as its cause (behind [`Throttled`](crate::failure::Throttled) when the provider asked to wait).
 impl From<MailboxError> for Failure {
     fn from(e: MailboxError) -> Self {
         let source: BoxError = match e.retry_after {
