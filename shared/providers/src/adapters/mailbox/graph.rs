@@ -54,6 +54,9 @@ struct Folders {
     skipped: BTreeSet<String>,
     /// Cursor keys of folders no longer followed, dropped with the first page.
     stale: Vec<CursorUpdate>,
+    /// Sent Items' id: what is there was sent by the mailbox, from whichever of its
+    /// addresses.
+    sent: Option<String>,
 }
 
 pub(super) struct GraphMailbox {
@@ -66,12 +69,22 @@ pub(super) struct GraphMailbox {
     /// Whether this job already dropped the current folder's cursor: a second unusable
     /// cursor in the same folder is a failure, not another resync.
     restarted: bool,
+    /// The left-out folders' ids, for a message read again outside the page loop.
+    skipped: Option<BTreeSet<String>>,
 }
 
 fn parse_well_known(value: &str) -> BTreeMap<&str, &str> {
     value
         .split_whitespace()
         .filter_map(|pair| pair.split_once('='))
+        .collect()
+}
+
+/// The ids of the well-known folders the sync leaves out, of those `known`.
+fn skipped_ids(known: &BTreeMap<&str, &str>) -> BTreeSet<String> {
+    SKIPPED_WELL_KNOWN
+        .iter()
+        .filter_map(|name| known.get(name).map(|id| (*id).to_owned()))
         .collect()
 }
 
@@ -83,6 +96,7 @@ impl GraphMailbox {
             folders: None,
             folder: 0,
             restarted: false,
+            skipped: None,
         }
     }
 
@@ -107,10 +121,7 @@ impl GraphMailbox {
     /// mailbox's folder list.
     async fn read_folders(&self, cursors: &Cursor, known: &str) -> Result<Folders, MailboxError> {
         let known = parse_well_known(known);
-        let skipped: BTreeSet<String> = SKIPPED_WELL_KNOWN
-            .iter()
-            .filter_map(|name| known.get(name).map(|id| (*id).to_owned()))
-            .collect();
+        let skipped = skipped_ids(&known);
         let listed = self
             .graph
             .mail_folders(&skipped)
@@ -154,6 +165,7 @@ impl GraphMailbox {
             streams,
             skipped,
             stale,
+            sent: known.get("sentitems").map(|id| (*id).to_owned()),
         })
     }
 
@@ -163,7 +175,12 @@ impl GraphMailbox {
         }
         match facts::from_graph(m) {
             Ok(f) => {
-                let direction = if f.from == self.owner {
+                let in_sent_items = self
+                    .folders
+                    .as_ref()
+                    .and_then(|f| f.sent.as_deref())
+                    .is_some_and(|sent| m.parent_folder_id.as_deref() == Some(sent));
+                let direction = if f.from == self.owner || in_sent_items {
                     Direction::Sent
                 } else {
                     Direction::Received
@@ -311,25 +328,20 @@ impl MailboxChanges for GraphMailbox {
         else {
             return Ok(None);
         };
-        let in_skipped_folder = match &self.folders {
-            Some(folders) => removal_is_delete(Some(&m), &folders.skipped),
-            // Outside a page loop (a reconciliation): the well-known ids are read again.
-            None => {
-                let known = self.well_known().await?;
-                let known = parse_well_known(&known);
-                let skipped: BTreeSet<String> = SKIPPED_WELL_KNOWN
-                    .iter()
-                    .filter_map(|name| known.get(name).map(|id| (*id).to_owned()))
-                    .collect();
-                let binned = removal_is_delete(Some(&m), &skipped);
-                self.folders = Some(Folders {
-                    streams: Vec::new(),
-                    skipped,
-                    stale: Vec::new(),
-                });
-                binned
-            }
+        let skipped = match &self.folders {
+            Some(folders) => folders.skipped.clone(),
+            // Outside a page loop (a reconciliation): the well-known ids, read once.
+            None => match &self.skipped {
+                Some(skipped) => skipped.clone(),
+                None => {
+                    let known = self.well_known().await?;
+                    let skipped = skipped_ids(&parse_well_known(&known));
+                    self.skipped = Some(skipped.clone());
+                    skipped
+                }
+            },
         };
+        let in_skipped_folder = removal_is_delete(Some(&m), &skipped);
         if in_skipped_folder {
             return Ok(Some(MailItem::NotConversation));
         }

@@ -115,12 +115,15 @@ async fn graph_walks_inbox_sent_items_then_every_other_kept_folder_each_with_its
     let sent = delta(
         &server,
         "sentitems",
-        vec![graph_message(
-            "m-sent",
-            OWNER,
-            "2026-02-21T10:00:00Z",
-            "sentitems-id",
-        )],
+        vec![
+            graph_message("m-sent", OWNER, "2026-02-21T10:00:00Z", "sentitems-id"),
+            graph_message(
+                "m-sent-as-team",
+                "talent@acme.example",
+                "2026-02-20T09:00:00Z",
+                "sentitems-id",
+            ),
+        ],
         "sent-1",
     );
     get(
@@ -195,11 +198,17 @@ async fn graph_walks_inbox_sent_items_then_every_other_kept_folder_each_with_its
         "newest first; a move to a kept folder is no delete, a move to junk is"
     );
     let second = step(mailbox.as_mut(), &mut cursors).await;
-    assert_eq!(ids(&second), ["m-sent"]);
-    let MailChange::Message(MailItem::Conversation(m)) = &second.changes[0] else {
-        panic!("a conversation");
-    };
-    assert_eq!(m.direction, Direction::Sent);
+    assert_eq!(ids(&second), ["m-sent", "m-sent-as-team"]);
+    for change in &second.changes {
+        let MailChange::Message(MailItem::Conversation(m)) = change else {
+            panic!("a conversation");
+        };
+        assert_eq!(
+            m.direction,
+            Direction::Sent,
+            "in Sent Items, from whichever address"
+        );
+    }
     let third = step(mailbox.as_mut(), &mut cursors).await;
     assert_eq!(ids(&third), ["m-moved"], "the archive is followed");
     let fourth = step(mailbox.as_mut(), &mut cursors).await;
@@ -397,4 +406,36 @@ async fn graph_reads_a_message_again_as_the_sync_judges_it() {
         Some(MailItem::Unreadable { code: "no_sender" })
     );
     assert_eq!(mailbox.refetch("m-gone").await.unwrap(), None);
+    let reads = |requests: Vec<wiremock::Request>| {
+        requests
+            .iter()
+            .filter(|r| r.url.path() == "/graph/me/mailFolders/deleteditems")
+            .count()
+    };
+    assert_eq!(
+        reads(server.received_requests().await.unwrap()),
+        1,
+        "the left-out folders' ids are read once for all the reads"
+    );
+
+    // The same reader then walks the folders as usual: reading again changed nothing of
+    // where it is.
+    get(
+        &server,
+        "/graph/me/mailFolders",
+        ok(json!({"value": [folder("inbox-id", 0)]})),
+    )
+    .await;
+    get(
+        &server,
+        "/graph/me/mailFolders/inbox/messages/delta",
+        ok(delta(&server, "inbox", vec![], "d")),
+    )
+    .await;
+    let mut cursors = Cursor::default();
+    cursors
+        .0
+        .insert("graph_well_known".into(), "inbox=inbox-id".into());
+    let page = step(mailbox.as_mut(), &mut cursors).await;
+    assert!(page.read, "{page:?}");
 }
