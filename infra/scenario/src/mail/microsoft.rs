@@ -233,10 +233,10 @@ pub(super) async fn run(suite: &Suite) -> anyhow::Result<()> {
         "m13",
         letter(
             "noor",
-            "Noor <noor@talent.example>",
-            &[me],
-            &["Priya <priya@agency.example>"],
-            "Re: Portfolio",
+            me,
+            &["Noor <noor@talent.example>"],
+            &["Dana, hiring manager <dana@initech.example>"],
+            "Re: Portfolio (with Dana)",
             Timestamp::now(),
         ),
     )
@@ -254,13 +254,13 @@ pub(super) async fn run(suite: &Suite) -> anyhow::Result<()> {
             me,
             &["Noor <noor@talent.example>"],
             &[],
-            "Re: Portfolio",
+            "Re: Portfolio, just us",
             Timestamp::now(),
         ),
     )
     .await?;
     rita.table(
-        "A reply each way syncs; noor's email copying priya alone is left out, and rita's answer to noor syncs",
+        "A reply each way syncs; rita's reply to noor copying the hiring manager alone is left out, and her next email to noor syncs",
     )
     .await?;
 
