@@ -20,9 +20,10 @@ serve:
 test:
 	$(LOCAL_AWS) exec $(TEST_RUNNER)
 
-## bench: the benchmark binaries (policy decisions per second; intake of a 100-item Graph delivery; the retention sweep over 100,000 threads; a 10,000-mail historical sync per provider at 50 ms a call, against the emulators and the sandbox)
+## bench: the benchmark binaries (policy decisions per second; availability over 14 days against 200 busy intervals; intake of a 100-item Graph delivery; the retention sweep over 100,000 threads; a 10,000-mail historical sync per provider at 50 ms a call, against the emulators and the sandbox)
 bench:
 	cargo bench -p hiresync-domain --bench policy
+	cargo bench -p hiresync-domain --bench availability
 	$(LOCAL_AWS) exec cargo bench -p webhook-intake --bench intake
 	$(LOCAL_AWS) exec cargo bench -p retention-sweep --bench sweep
 	HIRESYNC_PORT=0 $(LOCAL_AWS) exec cargo bench -p hiresync-scenario --bench historical

@@ -6,6 +6,7 @@
 pub mod access;
 pub mod address;
 pub mod authorization;
+pub mod availability;
 pub mod booking;
 pub mod capability;
 pub mod connect_error;
