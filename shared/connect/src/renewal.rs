@@ -321,8 +321,10 @@ impl Connector {
 
     /// Queues the week's check of the connection's stored messages against the mailbox
     /// (ingest's `Reconcile` job). The renewal run visits every connection at least every
-    /// two days, so each is reconciled about weekly; the job records when it ran, and one
-    /// queued twice in a week is deduplicated.
+    /// two days, so each is reconciled about weekly: the job records when it ran, so later
+    /// visits find none due (a job still queued at the next visit is queued again and runs
+    /// twice, harmlessly), and a duplicate sent within the queue's five-minute window is
+    /// dropped by its deduplication id.
     async fn queue_reconciliation(&self, conn: &Connection, now: Timestamp) -> Result<(), Failure> {
         let job = SyncJob {
             contract: conn.contract_id.clone(),
