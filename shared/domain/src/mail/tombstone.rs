@@ -1,10 +1,10 @@
 //! What stays of a removed thread, and how two removals of the same thread combine.
 //!
-//! A thread removed because a message broke a sync rule (a third participant) or because it
-//! went idle leaves a tombstone: its participants, last activity, when and why it was
-//! removed. The sync policy reads it as the thread's state, so a later one-to-one message
-//! (or a replayed older one) of a thread that became a group conversation never starts it
-//! again, and a thread removed for inactivity syncs only what came after the removal.
+//! A thread removed because it went idle (or, in principle, because a rule removed it: none
+//! does today; earlier versions removed a thread when one email had a third participant,
+//! and such a tombstone now keeps nothing out) leaves a tombstone: its participants, last
+//! activity, when and why it was removed. The sync policy reads it as the thread's state,
+//! so a thread removed for inactivity syncs only what came after the removal.
 //!
 //! Tombstones merge: participants are a union, activity moves forward, a removal for a rule
 //! outranks one for inactivity. Duplicated and reordered removals therefore end in the same
