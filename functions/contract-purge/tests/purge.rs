@@ -102,6 +102,7 @@ impl World {
                     provider: Some(Provider::Microsoft365),
                     email_access: Some(EmailAccess::SendAndView),
                     calendar_enabled: Some(false),
+                    video_meetings: None,
                 },
                 ts(FILLED),
             )

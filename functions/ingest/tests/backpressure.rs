@@ -69,6 +69,7 @@ async fn answering(
                 provider: Some(Provider::Microsoft365),
                 email_access: Some(EmailAccess::ViewOnly),
                 calendar_enabled: Some(false),
+                video_meetings: None,
             },
             ts(NOW),
         )

@@ -161,6 +161,7 @@ struct SettingsBody {
     provider: Option<Provider>,
     email_access: EmailAccess,
     calendar_enabled: bool,
+    video_meetings: bool,
     organizations: Vec<String>,
 }
 
@@ -171,6 +172,7 @@ fn settings_body(c: &Contract) -> SettingsBody {
         provider: c.settings.provider,
         email_access: c.settings.email_access,
         calendar_enabled: c.settings.calendar_enabled,
+        video_meetings: c.settings.video_meetings,
         organizations: c.organizations.iter().cloned().collect(),
     }
 }
@@ -212,6 +214,7 @@ struct SettingsRequest {
     provider: Option<Provider>,
     email_access: Option<EmailAccess>,
     calendar_enabled: Option<bool>,
+    video_meetings: Option<bool>,
 }
 
 async fn put_settings(
@@ -226,6 +229,7 @@ async fn put_settings(
         provider: request.provider,
         email_access: request.email_access,
         calendar_enabled: request.calendar_enabled,
+        video_meetings: request.video_meetings,
     };
     let change = app
         .connector

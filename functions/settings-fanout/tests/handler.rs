@@ -39,6 +39,7 @@ async fn enable_microsoft(h: &Harness, acme: &ContractId) {
                 provider: Some(Provider::Microsoft365),
                 email_access: Some(EmailAccess::SendAndView),
                 calendar_enabled: None,
+                video_meetings: None,
             },
             ts(NOW),
         )

@@ -35,6 +35,7 @@ fn microsoft_contract() -> anyhow::Result<hiresync_domain::contract::Contract> {
             provider: Some(Provider::Microsoft365),
             email_access: EmailAccess::ViewOnly,
             calendar_enabled: true,
+            video_meetings: false,
         },
         ..Contract::new(ContractId::parse("acme")?)
     })

@@ -117,6 +117,7 @@ async fn acme_contract(
                 provider: Some(Provider::Microsoft365),
                 email_access: EmailAccess::ViewOnly,
                 calendar_enabled: true,
+                video_meetings: false,
             },
             ..Contract::new(ContractId::parse("acme").unwrap())
         })

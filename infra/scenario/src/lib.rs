@@ -327,6 +327,7 @@ async fn run() -> anyhow::Result<()> {
             provider: Some(Provider::Microsoft365),
             email_access: Some(EmailAccess::SendAndView),
             calendar_enabled: Some(true),
+            video_meetings: None,
         },
         now,
     )

@@ -38,6 +38,7 @@ async fn enable(h: &Harness, provider: Provider, level: EmailAccess, calendar: b
                 provider: Some(provider),
                 email_access: Some(level),
                 calendar_enabled: Some(calendar),
+                video_meetings: None,
             },
             ts(NOW),
         )

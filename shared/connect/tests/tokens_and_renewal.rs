@@ -33,6 +33,7 @@ async fn connected(h: &Harness, provider: Provider, kind: ConnectionKind) {
                 provider: Some(provider),
                 email_access: Some(EmailAccess::ViewOnly),
                 calendar_enabled: Some(true),
+                video_meetings: None,
             },
             ts(NOW),
         )

@@ -30,8 +30,11 @@ use jiff::{SignedDuration, Timestamp, Zoned};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-/// The longest meeting a seat may offer.
-pub const MAX_LENGTH_MINUTES: u32 = 8 * 60;
+/// The longest meeting a seat may offer (a booking holds its time in 5-minute buckets, all
+/// written in one transaction of at most 100 items, a reschedule releasing as many).
+pub const MAX_LENGTH_MINUTES: u32 = 4 * 60;
+/// Times, lengths, buffers and intervals fall on this grid of minutes.
+pub const GRID_MINUTES: u32 = 5;
 /// The furthest ahead a seat may let candidates book.
 pub const MAX_DAYS_AHEAD: u32 = 90;
 /// The longest buffer before or after a meeting.
@@ -119,6 +122,10 @@ pub enum SettingsError {
     DaysAhead,
     #[error("the daily cap must be at least 1")]
     DailyCap,
+    #[error(
+        "times, lengths, buffers and intervals must be whole multiples of {GRID_MINUTES} minutes"
+    )]
+    OffGrid,
 }
 
 /// Settings checked once: the zone resolved, windows sorted by weekday and start.
@@ -151,6 +158,23 @@ impl SchedulerSettings {
             if w.end.duration_since(w.start) < length {
                 return Err(SettingsError::WindowTooShort(w.weekday));
             }
+        }
+        let on_grid = |minutes: u32| minutes % GRID_MINUTES == 0;
+        let time_on_grid = |t: Time| {
+            t.second() == 0
+                && t.subsec_nanosecond() == 0
+                && on_grid(t.minute().unsigned_abs().into())
+        };
+        let grid = on_grid(self.length_minutes)
+            && on_grid(self.buffer_before_minutes)
+            && on_grid(self.buffer_after_minutes)
+            && self.slot_interval_minutes.is_none_or(on_grid)
+            && self
+                .windows
+                .iter()
+                .all(|w| time_on_grid(w.start) && time_on_grid(w.end));
+        if !grid {
+            return Err(SettingsError::OffGrid);
         }
         let mut windows = self.windows.clone();
         windows.sort_by_key(|w| (w.weekday, w.start));

@@ -39,6 +39,10 @@ pub struct ContractSettings {
     pub provider: Option<Provider>,
     pub email_access: EmailAccess,
     pub calendar_enabled: bool,
+    /// Video meetings for scheduled interviews, from the contract's provider: Teams for
+    /// Microsoft 365, Google Meet for Google Workspace.
+    #[serde(default)]
+    pub video_meetings: bool,
 }
 
 impl Default for ContractSettings {
@@ -47,6 +51,7 @@ impl Default for ContractSettings {
             provider: None,
             email_access: EmailAccess::Off,
             calendar_enabled: false,
+            video_meetings: false,
         }
     }
 }
@@ -58,6 +63,8 @@ pub struct SettingsUpdate {
     pub provider: Option<Provider>,
     pub email_access: Option<EmailAccess>,
     pub calendar_enabled: Option<bool>,
+    #[serde(default)]
+    pub video_meetings: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -179,6 +186,7 @@ impl Contract {
             provider: update.provider.or(before.provider),
             email_access: update.email_access.unwrap_or(before.email_access),
             calendar_enabled: update.calendar_enabled.unwrap_or(before.calendar_enabled),
+            video_meetings: update.video_meetings.unwrap_or(before.video_meetings),
         };
         let mut effects = access::provider_change(before.provider, after.provider);
         effects.extend(access::email_access_change(
@@ -189,6 +197,8 @@ impl Contract {
             before.calendar_enabled,
             after.calendar_enabled,
         ));
+        // Video meetings change no connection: a seat that offers them and loses them is
+        // told when a candidate books (the scheduler refuses a video meeting it cannot make).
         self.settings = after;
         Ok(effects)
     }

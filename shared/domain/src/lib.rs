@@ -20,6 +20,7 @@ pub mod policy;
 pub mod ports;
 pub mod purge;
 pub mod retirement;
+pub mod scheduler;
 pub mod scopes;
 pub mod sealed;
 pub mod seat;

@@ -104,7 +104,7 @@ proptest! {
     ) {
         let provider = if google { Provider::GoogleWorkspace } else { Provider::Microsoft365 };
         let mut contract = Contract::new(ContractId::parse("c").unwrap());
-        let update = SettingsUpdate { provider: Some(provider), email_access: Some(level), calendar_enabled: Some(calendar) };
+        let update = SettingsUpdate { provider: Some(provider), email_access: Some(level), calendar_enabled: Some(calendar), video_meetings: Some(calendar) };
         contract.change_settings(update).unwrap();
         prop_assert_eq!(contract.change_settings(update).unwrap(), vec![]);
     }
@@ -116,6 +116,7 @@ fn contract(provider: Provider, level: EmailAccess, calendar: bool) -> Contract 
         provider: Some(provider),
         email_access: Some(level),
         calendar_enabled: Some(calendar),
+        video_meetings: None,
     })
     .unwrap();
     c
@@ -151,6 +152,7 @@ fn a_combined_change_carries_out_the_provider_switch_and_the_downgrade() {
             provider: Some(Provider::GoogleWorkspace),
             email_access: Some(ViewOnly),
             calendar_enabled: Some(false),
+            video_meetings: None,
         })
         .unwrap();
     assert_eq!(

@@ -8,7 +8,7 @@
 
 use hiresync_domain::access::{Effect, ReconnectReason};
 use hiresync_domain::connection::ConnectionKind;
-use hiresync_domain::ids::{ContractId, SeatId};
+use hiresync_domain::ids::{BookingId, ContractId, SeatId};
 use hiresync_domain::purge::PurgeCounts;
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 mod ports;
 
 pub use ports::{
-    dedup_id, FanOutQueue, NotWired, NoticeQueue, PurgeQueue, QueueError, Queues, SyncJobQueue,
+    dedup_id, BookingQueue, FanOutQueue, NotWired, NoticeQueue, PurgeQueue, QueueError, Queues,
+    SyncJobQueue,
 };
 
 /// One page of a settings change's fan-out (`DeauthorizationsQueue`): the effects reach the
@@ -96,6 +97,33 @@ impl SyncJob {
     /// One sync at a time per connection.
     pub fn group(&self) -> String {
         format!("{}:{}:{}", self.contract, self.seat, self.kind.as_str())
+    }
+}
+
+/// A booked or moved interview to put in the recruiter's calendar (`BookingsQueue`, FIFO).
+/// The consumer reads the booking as stored: a job for an older revision than the booking
+/// has now is done by the newer one's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookingJob {
+    pub contract: ContractId,
+    pub seat: SeatId,
+    pub booking: BookingId,
+    pub revision: u32,
+    pub requested_at: Timestamp,
+}
+
+impl BookingJob {
+    /// One booking's revisions in order.
+    pub fn group(&self) -> String {
+        format!("{}:{}:{}", self.contract, self.seat, self.booking)
+    }
+
+    /// One message per revision, however often the candidate's request is retried.
+    pub fn dedup(&self) -> String {
+        dedup_id(&format!(
+            "{}:{}:r{}",
+            self.seat, self.booking, self.revision
+        ))
     }
 }
 

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::{FanOutPage, Notice, PurgeMessage, SyncJob};
+use crate::{BookingJob, FanOutPage, Notice, PurgeMessage, SyncJob};
 
 /// A message that could not be put on its queue. The cause is kept for the logs.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +61,12 @@ pub trait PurgeQueue: Send + Sync {
 #[async_trait]
 pub trait NoticeQueue: Send + Sync {
     async fn notice(&self, notice: &Notice) -> Result<(), QueueError>;
+}
+
+/// The FIFO bookings queue: one message group per booking, one message per revision.
+#[async_trait]
+pub trait BookingQueue: Send + Sync {
+    async fn booking(&self, job: &BookingJob) -> Result<(), QueueError>;
 }
 
 /// The queues a use case may send to. A function wires only those it sends to; the others

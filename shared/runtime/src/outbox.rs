@@ -7,8 +7,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use hiresync_messages::{
-    dedup_id, FanOutPage, FanOutQueue, NotWired, Notice, NoticeQueue, PurgeMessage, PurgeQueue,
-    QueueError, Queues, SyncJob, SyncJobQueue,
+    dedup_id, BookingJob, BookingQueue, FanOutPage, FanOutQueue, NotWired, Notice, NoticeQueue,
+    PurgeMessage, PurgeQueue, QueueError, Queues, SyncJob, SyncJobQueue,
 };
 use serde::Serialize;
 
@@ -88,6 +88,15 @@ impl SyncJobQueue for SqsQueue {
             Some((job.group(), dedup_id(dedup))),
         )
         .await
+    }
+}
+
+#[async_trait]
+impl BookingQueue for SqsQueue {
+    async fn booking(&self, job: &BookingJob) -> Result<(), QueueError> {
+        let queue = "bookings";
+        self.send(queue, body(queue, job)?, Some((job.group(), job.dedup())))
+            .await
     }
 }
 

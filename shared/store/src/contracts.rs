@@ -24,6 +24,9 @@ struct ContractRecord {
     provider: Option<Provider>,
     email_access: EmailAccess,
     calendar_enabled: bool,
+    /// Absent on contracts stored before video meetings existed (off).
+    #[serde(default)]
+    video_meetings: bool,
     /// Pinned organizations; absent on contracts stored before (none pinned).
     #[serde(default)]
     organizations: BTreeSet<String>,
@@ -47,6 +50,7 @@ impl ContractRecord {
             provider: c.settings.provider,
             email_access: c.settings.email_access,
             calendar_enabled: c.settings.calendar_enabled,
+            video_meetings: c.settings.video_meetings,
             organizations: c.organizations.clone(),
             lifecycle_at: c.lifecycle_at,
         }
@@ -62,6 +66,7 @@ impl ContractRecord {
                     provider: self.provider,
                     email_access: self.email_access,
                     calendar_enabled: self.calendar_enabled,
+                    video_meetings: self.video_meetings,
                 },
                 organizations: self.organizations,
                 lifecycle_at: self.lifecycle_at,

@@ -77,6 +77,7 @@ async fn a_contract_round_trips_and_a_stale_update_is_refused() {
         provider: Some(Provider::GoogleWorkspace),
         email_access: Some(EmailAccess::SendAndView),
         calendar_enabled: Some(true),
+        video_meetings: None,
     })
     .unwrap();
     let mut b = read_b.value.clone();

@@ -49,6 +49,7 @@ async fn setup(label: &str, provider: Provider) -> Setup {
                 provider: Some(provider),
                 email_access: Some(EmailAccess::ViewOnly),
                 calendar_enabled: Some(false),
+                video_meetings: None,
             },
             ts(CONNECTED),
         )

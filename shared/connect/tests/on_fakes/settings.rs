@@ -49,6 +49,7 @@ async fn a_first_change_creates_the_contract_and_repeating_it_changes_nothing() 
                 provider: Some(Provider::Microsoft365),
                 email_access: Some(EmailAccess::ViewOnly),
                 calendar_enabled: Some(true),
+                video_meetings: None,
             },
             ts(NOW),
         )

@@ -93,6 +93,7 @@ impl World {
                     provider: Some(provider),
                     email_access: Some(level),
                     calendar_enabled: Some(calendar),
+                    video_meetings: None,
                 },
                 ts(NOW),
             )

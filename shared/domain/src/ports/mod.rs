@@ -6,6 +6,7 @@
 //! Nothing here performs I/O: these are declarations. Queue ports live with the messages
 //! they send (`hiresync-messages`).
 
+pub mod calendar;
 mod error;
 pub mod mail;
 pub mod mailbox;
@@ -13,10 +14,15 @@ mod page;
 pub mod providers;
 pub mod purge;
 mod retry;
+pub mod scheduling;
 pub mod secrets;
 pub mod tenancy;
 pub mod tokens;
 
+pub use calendar::{
+    CalendarError, CalendarErrorKind, CalendarEvent, CalendarEvents, CalendarSource, EventRequest,
+    ProviderVideo, VideoState, ZoomMeeting, ZoomMeetings, ZoomRequest,
+};
 pub use error::{BoxError, StoreError};
 pub use mail::{
     Conversations, ExpiredThread, MailReader, Retention, SkipLog, StoreOutcome, ThreadStore,
@@ -32,6 +38,7 @@ pub use providers::{
 };
 pub use purge::{Deleted, PurgeStore};
 pub use retry::{retry_on_race, Raced, RACE_ATTEMPTS};
+pub use scheduling::{Hold, SchedulerSettingsStore, SchedulingStore};
 pub use secrets::{SealContext, SealError, TokenSealer};
 pub use tenancy::{
     AuthorizationStore, ConnectionStore, ContractStore, DirectoryReader, DirectoryWrite,

@@ -83,6 +83,7 @@ impl World {
                     provider: Some(provider),
                     email_access: EmailAccess::ViewOnly,
                     calendar_enabled: false,
+                    video_meetings: false,
                 },
                 ..Contract::new(acme())
             })
