@@ -436,15 +436,20 @@ pub(crate) async fn expire(State(s): State<Sandbox>, Path(address): Path<String>
     StatusCode::NO_CONTENT
 }
 
-/// What is subscribed right now: the mailboxes with a Gmail watch, and how many Graph
-/// subscriptions each Microsoft mailbox has.
+/// What is subscribed right now: the mailboxes with a Gmail watch, how many Graph
+/// subscriptions each Microsoft mailbox has, and how many Calendar channels each Google
+/// calendar has.
 pub(crate) async fn watches(State(s): State<Sandbox>) -> Response {
     let w = s.lock();
     let mut graph: std::collections::BTreeMap<String, usize> = Default::default();
     for sub in w.subscriptions.values() {
         *graph.entry(sub.owner.clone()).or_default() += 1;
     }
-    Json(json!({"gmail": w.gmail_watches, "graph": graph})).into_response()
+    let mut calendar: std::collections::BTreeMap<String, usize> = Default::default();
+    for channel in w.channels.values() {
+        *calendar.entry(channel.owner.clone()).or_default() += 1;
+    }
+    Json(json!({"gmail": w.gmail_watches, "graph": graph, "calendar": calendar})).into_response()
 }
 
 pub(crate) async fn pushes(State(s): State<Sandbox>) -> Response {

@@ -13,17 +13,52 @@
 //! `graph_folders`, `gmail_api`), and every change is pushed to whoever subscribed
 //! ([`push`]): Graph subscriptions after their validation handshake, per folder or for the
 //! whole mailbox, and Gmail through a Pub/Sub push with a signed OIDC token.
+//!
+//! Every account also has a calendar ([`calendar`]), read and written through Graph
+//! (`getSchedule`, events with Teams meetings, under `/graph`: `graph_schedule`,
+//! `graph_calendar`) and Google Calendar (`freeBusy`, events with Meet conferences, under
+//! `/calendar`: `calendar_api`); events made through either are busy time for both, and
+//! every change is pushed to Graph event subscriptions and Calendar channels
+//! (`calendar_push`). Tests seed appointments, read the recruiter's events back and make a
+//! calendar misbehave under `/sandbox/calendars/{address}/...` ([`calendar_control`]).
+//!
+//! Zoom is played under `/zoom`, standing for `https://api.zoom.us/v2` ([`zoom`]): accounts
+//! made under `/sandbox/zoom/accounts` with their users' emails and an access token, and
+//! meetings created, read, moved and deleted with Zoom's shapes and error codes.
+//!
+//! Bases, as a client configures them: Graph `{sandbox}/graph` (`/v1.0`), Gmail
+//! `{sandbox}/gmail` (`/gmail/v1`), Calendar `{sandbox}/calendar` (`/calendar/v3`), Zoom
+//! `{sandbox}/zoom` (`/v2`).
+//!
+//! Control routes of the calendars and Zoom (all JSON):
+//!
+//! | route | body | answer |
+//! |---|---|---|
+//! | `POST /sandbox/calendars/{address}/events` | [`calendar_control::NewEvent`]: `subject`, `start`, `end`, `show_as` (`busy`, `tentative`, `oof`, `free`), `attendees`, `location`, `body`, `organizer`, `silent` | 201, the [`calendar_control::EventView`] and `pushes` |
+//! | `GET /sandbox/calendars/{address}/events` | | `{"events": [EventView]}`: `id`, `subject`, `start`, `end`, `status`, `attendees`, `location`, `join_url`, `video`, `conference_status`, ... |
+//! | `DELETE /sandbox/calendars/{address}/events/{id}` | | `{"pushes": [...]}` (the owner removes it by hand) |
+//! | `PUT /sandbox/calendars/{address}/settings` | any of `unreadable`, `teams_available`, `meet` (`allowed`, `refused`, `failing`), `meet_pending_reads` (default 1) | the settings |
+//! | `POST /sandbox/zoom/accounts` | `users` (emails; the first is `me`), `account_id`, `access_token` (both made up when absent) | 201, `{account_id, users, access_token}` |
+//! | `PUT /sandbox/zoom/accounts/{account}/failure` | `{"mode": "none"}`, `{"mode": "not_eligible"}`, `{"mode": "temporary", "calls": 2, "status": 503}` (or 429) | the mode |
+//! | `GET /sandbox/zoom/accounts/{account}/meetings` | | `{"meetings": [...]}`, deleted ones with `status: deleted` |
 
 mod accounts;
+pub mod calendar;
+mod calendar_api;
+pub mod calendar_control;
+mod calendar_push;
 pub mod control;
 mod folder;
 mod gmail_api;
 mod gmail_query;
+mod graph_calendar;
 mod graph_folders;
+mod graph_schedule;
 mod mail_api;
 pub mod mailbox;
 pub mod push;
 mod subscriptions;
+pub mod zoom;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -37,7 +72,7 @@ use axum::{Json, Router};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
 use base64::Engine;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 use sha2::{Digest, Sha256};
 
 /// How a seeded account behaves.
@@ -78,6 +113,11 @@ struct World {
     aliases: HashMap<String, Vec<String>>,
     pubsub: Option<push::PubSubPush>,
     pushes: Vec<push::Push>,
+    /// address -> its calendar
+    calendars: HashMap<String, calendar::Calendar>,
+    /// Google Calendar push channels by id.
+    channels: HashMap<String, calendar_push::Channel>,
+    zoom: zoom::Zoom,
 }
 
 #[derive(Clone, Default)]
@@ -145,6 +185,13 @@ impl Sandbox {
         format!("{prefix}-{}", w.counter)
     }
 
+    /// A fresh number, for ids.
+    fn next_number(&self) -> u64 {
+        let mut w = self.lock();
+        w.counter += 1;
+        w.counter
+    }
+
     /// A Graph subscription id: a GUID, as Graph's are (the intake refuses anything else).
     fn next_guid(&self) -> String {
         let mut w = self.lock();
@@ -161,7 +208,6 @@ impl Sandbox {
             .route("/google/revoke", post(revoke))
             .route("/graph/me", get(accounts::graph_me))
             .route("/graph/me/mailboxSettings", get(graph_mailbox))
-            .route("/graph/me/calendar", get(graph_calendar))
             .route("/graph/subscriptions", post(subscriptions::graph_subscribe))
             .route(
                 "/graph/subscriptions/{id}",
@@ -174,12 +220,6 @@ impl Sandbox {
                 "/gmail/users/me/settings/sendAs",
                 get(accounts::gmail_send_as),
             )
-            .route("/calendar/calendars/primary", get(calendar_primary))
-            .route(
-                "/calendar/calendars/{id}/events/watch",
-                post(calendar_watch),
-            )
-            .route("/calendar/channels/stop", post(no_content))
             .route("/front-end/oauth", get(front_end_oauth))
             .route(
                 "/graph/me/mailFolders/{folder}/messages/delta",
@@ -238,6 +278,11 @@ impl Sandbox {
             .route("/sandbox/watches", get(control::watches))
             .route("/sandbox/pushes/replay", post(control::replay))
             .route("/sandbox/latency", post(control::latency))
+            .merge(graph_calendar::routes())
+            .merge(graph_schedule::routes())
+            .merge(calendar_api::routes())
+            .merge(calendar_control::routes())
+            .merge(zoom::routes())
             .layer(axum::middleware::from_fn_with_state(
                 self.clone(),
                 provider_latency,
@@ -461,7 +506,7 @@ pub(crate) fn unauthorized() -> Response {
         .into_response()
 }
 
-fn inactive() -> Response {
+pub(crate) fn inactive() -> Response {
     (
         StatusCode::NOT_FOUND,
         Json(json!({"error": {"code": "MailboxNotEnabledForRESTAPI", "message": "The mailbox is either inactive, soft-deleted, or is hosted on-premise."}})),
@@ -477,16 +522,6 @@ async fn graph_mailbox(State(s): State<Sandbox>, headers: HeaderMap) -> Response
     }
 }
 
-async fn graph_calendar(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
-    match caller(&s, &headers) {
-        Some((_, Behaviour::InactiveMailbox)) => inactive(),
-        Some((a, _)) => {
-            Json(json!({"id": "calendar-1", "owner": {"name": a, "address": a}})).into_response()
-        }
-        None => unauthorized(),
-    }
-}
-
 pub(crate) fn week_from_now_ms() -> String {
     (jiff::Timestamp::now().as_millisecond() + 7 * 24 * 3600 * 1000).to_string()
 }
@@ -497,34 +532,6 @@ async fn pubsub_certs() -> Response {
         push::JWKS,
     )
         .into_response()
-}
-
-async fn calendar_primary(State(s): State<Sandbox>, headers: HeaderMap) -> Response {
-    match caller(&s, &headers) {
-        Some((a, _)) => Json(json!({"id": a, "timeZone": "Europe/Berlin"})).into_response(),
-        None => unauthorized(),
-    }
-}
-
-async fn calendar_watch(
-    State(s): State<Sandbox>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> Response {
-    if caller(&s, &headers).is_none() {
-        return unauthorized();
-    }
-    let resource = s.next("resource");
-    Json(json!({
-        "kind": "api#channel", "id": body["id"], "resourceId": resource,
-        "resourceUri": "https://www.googleapis.com/calendar/v3/calendars/primary/events",
-        "expiration": week_from_now_ms(),
-    }))
-    .into_response()
-}
-
-async fn no_content() -> StatusCode {
-    StatusCode::NO_CONTENT
 }
 
 /// Where the providers send a seat's browser back: the product's front end, which the local

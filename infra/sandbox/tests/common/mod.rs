@@ -93,6 +93,37 @@ impl World {
         (status, answer.json().await.unwrap_or(Value::Null))
     }
 
+    /// A provider call with the signed-in token (or `token` when given), with an
+    /// optional JSON body: its status and JSON body.
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        self.call_as(&self.token, method, path, body).await
+    }
+
+    /// A call with `token` as the bearer token (empty for none).
+    pub async fn call_as(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let mut request = self.http.request(method, format!("{}{path}", self.base));
+        if !token.is_empty() {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let answer = request.send().await.unwrap();
+        let status = answer.status().as_u16();
+        (status, answer.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn deliver(&self, subject: &str, folder: Option<&str>, at: &str) -> String {
         self.sandbox
             .deliver(ME, letter(subject, folder, at))
