@@ -67,8 +67,8 @@ struct StopBody<'a> {
 
 #[derive(Debug, Clone)]
 pub struct GoogleCalendarClient {
-    api: Api,
-    base: BaseUrl,
+    pub(crate) api: Api,
+    pub(crate) base: BaseUrl,
 }
 
 impl GoogleCalendarClient {

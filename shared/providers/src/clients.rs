@@ -1,11 +1,14 @@
 //! Everything needed to call the providers on a seat's behalf, built once per cold start:
-//! the OAuth applications, one HTTP client, the API base URLs and the retry policy.
+//! the OAuth applications, one HTTP client, the API base URLs (Zoom's among them) and the
+//! retry policy.
 
 use hiresync_domain::contract::Provider;
 use secrecy::SecretString;
 
 use crate::oauth::OAuthApp;
-use crate::{Api, GmailClient, GoogleCalendarClient, GraphClient, InvalidBaseUrl, RetryPolicy};
+use crate::{
+    Api, GmailClient, GoogleCalendarClient, GraphClient, InvalidBaseUrl, RetryPolicy, ZoomClient,
+};
 
 #[derive(Clone)]
 pub struct ProviderClients {
@@ -16,6 +19,7 @@ pub struct ProviderClients {
     pub gmail_base: String,
     pub calendar_base: String,
     pub google_revoke_url: String,
+    pub zoom_base: String,
     pub retry: RetryPolicy,
 }
 
@@ -42,5 +46,10 @@ impl ProviderClients {
 
     pub fn calendar(&self, token: &SecretString) -> Result<GoogleCalendarClient, InvalidBaseUrl> {
         GoogleCalendarClient::new(self.api(token), &self.calendar_base)
+    }
+
+    /// Zoom's API with the Zoom account's token.
+    pub fn zoom(&self, token: &SecretString) -> Result<ZoomClient, InvalidBaseUrl> {
+        ZoomClient::new(self.api(token), &self.zoom_base)
     }
 }

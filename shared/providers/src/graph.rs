@@ -142,7 +142,12 @@ impl GraphClient {
         })
     }
 
-    fn request(&self, http: &reqwest::Client, method: Method, url: &Url) -> RequestBuilder {
+    pub(crate) fn request(
+        &self,
+        http: &reqwest::Client,
+        method: Method,
+        url: &Url,
+    ) -> RequestBuilder {
         http.request(method, url.clone())
             .header("Prefer", PREFER_IMMUTABLE_ID)
     }

@@ -44,7 +44,8 @@ pub enum ApiError {
     Status {
         status: u16,
         /// Graph's `error.code` (`MailboxNotEnabledForRESTAPI`), Google's `error.status`
-        /// (`PERMISSION_DENIED`), or an OAuth endpoint's `error` (`invalid_token`).
+        /// (`PERMISSION_DENIED`), an OAuth endpoint's `error` (`invalid_token`), or Zoom's
+        /// numeric `code` as text (`1001`).
         code: Option<String>,
         /// The provider's human-readable message; may quote personal data.
         message: Option<String>,
@@ -317,7 +318,8 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// Reads whichever error shape the provider used: Graph's
 /// `{"error":{"code","message","innerError"}}`, Google's
 /// `{"error":{"code":403,"status","message","errors":[{"reason"}],"details":[{"reason"}]}}`,
-/// or an OAuth endpoint's `{"error":"invalid_token","error_description"}`.
+/// an OAuth endpoint's `{"error":"invalid_token","error_description"}`, or Zoom's
+/// `{"code":1001,"message"}` (the number kept as text in `code`).
 fn status_error(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> ApiError {
     let (code, message, reason) = match serde_json::from_slice::<Value>(body) {
         Ok(v) => parse_error_body(&v),
@@ -358,6 +360,15 @@ fn parse_error_body(v: &Value) -> ErrorParts {
                 .or_else(|| first_reason("errors"))
                 .or_else(inner_code);
             (code, text(e.get("message")), reason)
+        }
+        // Zoom: `{"code": 1001, "message": "..."}`, the code a number.
+        None => {
+            let code = match v.get("code") {
+                Some(Value::Number(n)) => Some(n.to_string()),
+                Some(Value::String(c)) => Some(c.clone()),
+                _ => None,
+            };
+            (code, text(v.get("message")), None)
         }
         _ => (None, None, None),
     }
@@ -483,6 +494,16 @@ mod tests {
         );
         assert_eq!(parts.0.as_deref(), Some("invalid_token"));
         assert_eq!(parts.1.as_deref(), Some("Token expired or revoked"));
+    }
+
+    #[test]
+    fn zoom_error_shape_keeps_the_numeric_code_as_text() {
+        let parts = parse_error_body(
+            &json!({"code": 1001, "message": "User does not exist: rita@acme.example."}),
+        );
+        assert_eq!(parts.0.as_deref(), Some("1001"));
+        assert!(parts.1.is_some());
+        assert_eq!(parts.2, None);
     }
 
     #[test]

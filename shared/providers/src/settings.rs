@@ -4,8 +4,8 @@
 //! What a function reads depends on what it does with the providers: only a function that
 //! starts sign-ins ([`ProviderUse::SignIn`]) has a redirect URL; every function that calls
 //! a provider on a seat's behalf has the OAuth applications' credentials (to refresh and
-//! revoke) and the API endpoints. Endpoints default to the providers' own; the local suite
-//! and tests point them at a sandbox.
+//! revoke) and the API endpoints (Zoom's included). Endpoints default to the providers'
+//! own; the local suite and tests point them at a sandbox.
 
 use hiresync_domain::contract::Provider;
 use hiresync_domain::ports::PushSettings;
@@ -19,7 +19,7 @@ use crate::oauth::{
 };
 use crate::{
     http_client, ProviderClients, RetryPolicy, CALENDAR_BASE, GMAIL_BASE, GOOGLE_REVOKE_URL,
-    GRAPH_BASE,
+    GRAPH_BASE, ZOOM_BASE,
 };
 
 /// What a function does with the providers, and so what it reads.
@@ -40,6 +40,7 @@ pub struct ProviderSettings {
     pub gmail_base: String,
     pub calendar_base: String,
     pub google_revoke_url: String,
+    pub zoom_base: String,
 }
 
 fn or_default<L: Fn(&str) -> Option<String>>(env: &Env<L>, name: &str, default: &str) -> String {
@@ -49,8 +50,9 @@ fn or_default<L: Fn(&str) -> Option<String>>(env: &Env<L>, name: &str, default: 
 impl ProviderSettings {
     /// Reads `MICROSOFT_*` and `GOOGLE_*` (client id required, and the client secret from
     /// Secrets Manager, named by `<PROVIDER>_CLIENT_SECRET_ARN`; authorize and token URLs
-    /// optional), the optional API base URLs, and for [`ProviderUse::SignIn`]
-    /// the required `OAUTH_REDIRECT_URL`.
+    /// optional), the optional API base URLs (`GRAPH_BASE_URL`, `GMAIL_BASE_URL`,
+    /// `CALENDAR_BASE_URL`, `ZOOM_BASE_URL`, `GOOGLE_REVOKE_URL`), and for
+    /// [`ProviderUse::SignIn`] the required `OAUTH_REDIRECT_URL`.
     pub fn read<L: Fn(&str) -> Option<String>>(env: &mut Env<L>, usage: ProviderUse) -> Self {
         let redirect = match usage {
             ProviderUse::SignIn => Some(env.required("OAUTH_REDIRECT_URL")),
@@ -72,6 +74,7 @@ impl ProviderSettings {
             gmail_base: or_default(env, "GMAIL_BASE_URL", GMAIL_BASE),
             calendar_base: or_default(env, "CALENDAR_BASE_URL", CALENDAR_BASE),
             google_revoke_url: or_default(env, "GOOGLE_REVOKE_URL", GOOGLE_REVOKE_URL),
+            zoom_base: or_default(env, "ZOOM_BASE_URL", ZOOM_BASE),
         }
     }
 }
@@ -124,6 +127,7 @@ impl ProviderClients {
             gmail_base: settings.gmail_base.clone(),
             calendar_base: settings.calendar_base.clone(),
             google_revoke_url: settings.google_revoke_url.clone(),
+            zoom_base: settings.zoom_base.clone(),
             retry: RetryPolicy::default(),
         })
     }
@@ -163,7 +167,21 @@ mod tests {
         assert_eq!(settings.microsoft.redirect_url, None);
         assert_eq!(settings.google.token_url, GOOGLE_TOKEN);
         assert_eq!(settings.graph_base, GRAPH_BASE);
+        assert_eq!(settings.zoom_base, ZOOM_BASE);
         assert!(ProviderClients::new(&settings).is_ok());
+    }
+
+    #[test]
+    fn zoom_is_pointed_at_a_sandbox_like_the_other_apis() {
+        let mut vars = CREDENTIALS.to_vec();
+        vars.push(("ZOOM_BASE_URL", "http://localhost:4010/zoom"));
+        let mut env = env(&vars);
+        let settings = ProviderSettings::read(&mut env, ProviderUse::OnBehalf);
+        assert!(env.finish(()).is_ok());
+        assert_eq!(settings.zoom_base, "http://localhost:4010/zoom");
+        let clients = ProviderClients::new(&settings).unwrap();
+        assert_eq!(clients.zoom_base, "http://localhost:4010/zoom");
+        assert!(clients.zoom(&secrecy::SecretString::from("t")).is_ok());
     }
 
     #[test]
