@@ -6,7 +6,7 @@
 //! link sent to someone else connects nothing. Errors are `{code, message}` (plus `admin_action` where an admin can
 //! fix it) with a status that fits; internal causes are logged, never returned.
 
-pub mod auth;
+pub use hiresync_wiring::auth;
 mod build;
 mod config;
 mod connections;

@@ -284,10 +284,10 @@ impl SchedulingStore for DynamoSchedulingStore {
         let version = previous.map_or(1, |p| p.version + 1);
         retry_on_race(|| async {
             match transact::send(&self.client, items.clone()).await? {
-                None => Ok(Attempt::Done(Hold::Held(Versioned {
+                None => Ok(Attempt::Done(Hold::Held(Box::new(Versioned {
                     version,
                     value: booking.clone(),
-                }))),
+                })))),
                 Some(cancelled) if cancelled.condition_failed(0).is_some() => {
                     Ok(Attempt::Done(Hold::Changed))
                 }

@@ -68,7 +68,7 @@ fn booking(contract: &str, n: u32, slot: Slot) -> Booking {
 
 fn held(hold: Hold) -> Versioned<Booking> {
     match hold {
-        Hold::Held(b) => b,
+        Hold::Held(b) => *b,
         other => panic!("expected the time to be held, got {other:?}"),
     }
 }

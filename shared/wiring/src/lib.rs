@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+pub mod auth;
 mod records_only;
 
 pub use records_only::{NotWired, RecordsOnly};

@@ -37,7 +37,7 @@ pub trait SchedulerSettingsStore: Send + Sync {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Hold {
     /// The booking is stored and holds its time (and released the time it held before).
-    Held(Versioned<Booking>),
+    Held(Box<Versioned<Booking>>),
     /// Another booking holds some of that time: nothing was written.
     Taken,
     /// The booking changed since it was read (a concurrent reschedule): nothing was written.
