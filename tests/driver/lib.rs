@@ -9,6 +9,7 @@
 //! `forged_pushes`.
 
 mod api;
+pub mod browser;
 mod fixtures;
 mod queues;
 mod sandbox;
