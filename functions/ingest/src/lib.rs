@@ -11,7 +11,7 @@ use hiresync_connect::Connector;
 use hiresync_providers::adapters::ProviderMailboxes;
 use hiresync_providers::ProviderClients;
 use hiresync_runtime::outbox::{QueueUrls, Redelivery, SqsQueue};
-use hiresync_store::{DynamoDirectoryStore, DynamoMailStore};
+use hiresync_store::{DynamoDirectoryStore, DynamoMailStore, DynamoSchedulingStore};
 use hiresync_sync::{Ingestor, Limits};
 use hiresync_wiring::{connect_ports, ConnectWiring};
 
@@ -52,6 +52,7 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildEr
     let mailboxes = Arc::new(ProviderMailboxes::new(&clients));
     let connector = Connector::new(connect_ports(aws, &wiring, clients)).with_push(config.push);
     let mail = Arc::new(DynamoMailStore::new(dynamo.clone(), config.mail_table));
+    let dynamo_for_busy = dynamo.clone();
     let ingestor = Ingestor {
         contracts: connector.stores.contracts.clone(),
         connections: connector.stores.connections.clone(),
@@ -62,6 +63,10 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildEr
         skips: mail,
         directory: Arc::new(DynamoDirectoryStore::new(dynamo, config.tenancy_table)),
         tokens: Arc::new(connector.clone()),
+        busy: Arc::new(DynamoSchedulingStore::new(
+            dynamo_for_busy,
+            config.scheduling_table,
+        )),
         limits: Limits::default(),
     };
     Ok(App {

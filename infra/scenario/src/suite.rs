@@ -228,6 +228,8 @@ impl Suite {
             // The product's front end receives the redirect; the sandbox stands in for it.
             ("OAUTH_REDIRECT_URL", format!("{providers}/front-end/oauth")),
             ("WEBHOOK_BASE_URL", api.clone()),
+            // Candidates open their scheduling links on the same listener.
+            ("PUBLIC_BASE_URL", api.clone()),
             ("MICROSOFT_CLIENT_ID", "local-ms-client".to_owned()),
             (
                 "MICROSOFT_AUTHORIZE_URL",
@@ -244,6 +246,7 @@ impl Suite {
             ("GRAPH_BASE_URL", format!("{providers}/graph")),
             ("GMAIL_BASE_URL", format!("{providers}/gmail")),
             ("CALENDAR_BASE_URL", format!("{providers}/calendar")),
+            ("ZOOM_BASE_URL", format!("{providers}/zoom")),
             (
                 "GMAIL_PUBSUB_TOPIC",
                 "projects/local/topics/gmail-push".to_owned(),
@@ -273,6 +276,10 @@ impl Suite {
             .await?;
         let api_app = settings_api::build(c, &aws)?;
         let (c, aws) = cold
+            .start("scheduler-api", scheduler_api::Config::from_env)
+            .await?;
+        let scheduler_app = scheduler_api::build(c, &aws)?;
+        let (c, aws) = cold
             .start("webhook-intake", webhook_intake::Config::from_env)
             .await?;
         let intake = webhook_intake::build(c, &aws);
@@ -283,6 +290,7 @@ impl Suite {
         };
         let routes = settings_api::router(api_app)
             .merge(webhook_intake::router(intake))
+            .merge(scheduler_api::routes(scheduler_app))
             .route("/healthz", axum::routing::get(|| async { "ok" }))
             .route(
                 "/suite/aws-calls",

@@ -22,7 +22,7 @@ use hiresync_domain::availability::{Busy, Slot};
 use hiresync_domain::booking::{Booking, BookingState};
 use hiresync_domain::ids::{BookingId, ContractId, SeatId};
 use hiresync_domain::ports::{
-    Hold, SchedulerSettingsStore, SchedulingStore, StoreError, Versioned,
+    BusyCache, Hold, SchedulerSettingsStore, SchedulingStore, StoreError, Versioned,
 };
 use hiresync_domain::scheduler::link::SchedulingLink;
 use hiresync_domain::scheduler::{buckets, SeatScheduler};
@@ -373,7 +373,10 @@ impl SchedulingStore for DynamoSchedulingStore {
             })
             .await
     }
+}
 
+#[async_trait]
+impl BusyCache for DynamoSchedulingStore {
     async fn forget_busy(&self, contract: &ContractId, seat: &SeatId) -> Result<(), StoreError> {
         self.client
             .delete_item()

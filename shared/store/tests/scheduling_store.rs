@@ -9,7 +9,7 @@ use std::sync::Arc;
 use hiresync_domain::availability::{Busy, Slot};
 use hiresync_domain::booking::Booking;
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
-use hiresync_domain::ports::{Hold, SchedulerSettingsStore, SchedulingStore, Versioned};
+use hiresync_domain::ports::{BusyCache, Hold, SchedulerSettingsStore, SchedulingStore, Versioned};
 use hiresync_domain::scheduler::link::{Invitee, SchedulingLink};
 use hiresync_domain::scheduler::{MeetingType, SeatScheduler};
 use hiresync_domain::Timestamp;

@@ -6,8 +6,8 @@ use hiresync_domain::capability::capabilities;
 use hiresync_domain::connection::{Connection, ConnectionKind};
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ports::{
-    AccessTokens, ConnectionStore, ContractStore, DirectoryReader, MailboxSource, SkipLog,
-    SyncStatusStore, ThreadStore,
+    AccessTokens, BusyCache, ConnectionStore, ContractStore, DirectoryReader, MailboxSource,
+    SkipLog, SyncStatusStore, ThreadStore,
 };
 use hiresync_domain::Timestamp;
 use hiresync_messages::{SyncJob, SyncJobQueue, SyncReason};
@@ -78,6 +78,9 @@ pub struct Ingestor {
     pub directory: Arc<dyn DirectoryReader>,
     /// Where a job that reached its page limit puts its continuation.
     pub jobs: Arc<dyn SyncJobQueue>,
+    /// The seats' cached busy time: a calendar job (its provider pushed a change)
+    /// forgets it, so the scheduler reads the calendar again.
+    pub busy: Arc<dyn BusyCache>,
     pub limits: Limits,
 }
 
@@ -124,7 +127,14 @@ impl Ingestor {
         };
         let conn = read.value;
         // While a seat is deauthorized nothing is fetched or deleted.
-        if !conn.is_authorized() || job.kind != ConnectionKind::Email {
+        if !conn.is_authorized() {
+            return Ok(report);
+        }
+        // A calendar changed: nothing is synced from it, but what the scheduler cached of
+        // its busy time is out of date.
+        if job.kind == ConnectionKind::Calendar {
+            self.busy.forget_busy(&job.contract, &job.seat).await?;
+            info!(contract = %job.contract, seat = %job.seat, "calendar changed; cached busy time forgotten");
             return Ok(report);
         }
         // Nor while its contract no longer allows it (suspended, email off, another

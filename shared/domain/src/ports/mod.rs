@@ -38,7 +38,7 @@ pub use providers::{
 };
 pub use purge::{Deleted, PurgeStore};
 pub use retry::{retry_on_race, Raced, RACE_ATTEMPTS};
-pub use scheduling::{Hold, SchedulerSettingsStore, SchedulingStore};
+pub use scheduling::{BusyCache, Hold, SchedulerSettingsStore, SchedulingStore};
 pub use secrets::{SealContext, SealError, TokenSealer};
 pub use tenancy::{
     AuthorizationStore, ConnectionStore, ContractStore, DirectoryReader, DirectoryWrite,

@@ -107,6 +107,11 @@ pub trait SchedulingStore: Send + Sync {
         busy: &[Busy],
         read_at: Timestamp,
     ) -> Result<(), StoreError>;
-    /// Forgets the seat's cached busy time (its calendar changed).
+}
+
+/// What is cached of a seat's busy time, forgotten when its calendar changes (a push from
+/// the provider), so the next page shows the calendar as it is.
+#[async_trait]
+pub trait BusyCache: Send + Sync {
     async fn forget_busy(&self, contract: &ContractId, seat: &SeatId) -> Result<(), StoreError>;
 }

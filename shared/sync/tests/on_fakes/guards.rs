@@ -186,3 +186,27 @@ async fn a_mailbox_that_cannot_be_opened_is_a_failure_with_its_name() {
         Some("graph base URL")
     );
 }
+
+#[tokio::test]
+async fn a_calendar_change_forgets_the_seats_cached_busy_time_and_reads_no_mail() {
+    use hiresync_domain::ports::ConnectionStore;
+    let w = World::microsoft().await;
+    let mut calendar = connection(Provider::Microsoft365);
+    calendar.kind = ConnectionKind::Calendar;
+    w.connections.create(&calendar).await.unwrap();
+    let job = SyncJob {
+        kind: ConnectionKind::Calendar,
+        ..job(SyncReason::Push)
+    };
+    let report = w.ingestor.run(&job, ts(NOW)).await.unwrap();
+    assert_eq!(report, IngestReport::default());
+    assert_eq!(*w.busy.seats.lock().unwrap(), vec![(acme(), seat())]);
+    assert!(w.mailbox.opened().is_empty());
+    // A deauthorized calendar's pushes change nothing.
+    calendar.state = ConnectionState::Deauthorized {
+        reason: DeauthorizationReason::SeatRequested,
+    };
+    w.connections.overwrite(&calendar);
+    w.ingestor.run(&job, ts(NOW)).await.unwrap();
+    assert_eq!(w.busy.seats.lock().unwrap().len(), 1);
+}

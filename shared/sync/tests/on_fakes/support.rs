@@ -69,6 +69,7 @@ pub struct World {
     pub mailbox: ScriptedMailboxes,
     pub tokens: Arc<FakeAccessTokens>,
     pub queues: Arc<InMemoryQueues>,
+    pub busy: Arc<ForgottenBusy>,
     pub ingestor: Ingestor,
 }
 
@@ -116,6 +117,7 @@ impl World {
         let mailbox = ScriptedMailboxes::default();
         let tokens = Arc::new(FakeAccessTokens::default());
         let queues = Arc::new(InMemoryQueues::default());
+        let busy = Arc::new(ForgottenBusy::default());
         let ingestor = Ingestor {
             contracts: contracts.clone(),
             connections: connections.clone(),
@@ -126,6 +128,7 @@ impl World {
             skips: mail.clone(),
             directory: directory.clone(),
             jobs: queues.clone(),
+            busy: busy.clone(),
             limits: Limits {
                 pages_per_job: 10,
                 page_size: 50,
@@ -141,6 +144,7 @@ impl World {
             mailbox,
             tokens,
             queues,
+            busy,
             ingestor,
         }
     }
@@ -280,4 +284,25 @@ pub fn deleted(id: &str) -> MailChange {
 
 pub fn set(key: &str, value: &str) -> CursorUpdate {
     CursorUpdate::set(key, value)
+}
+
+/// The seats whose cached busy time a calendar job forgot, in order.
+#[derive(Default)]
+pub struct ForgottenBusy {
+    pub seats: std::sync::Mutex<Vec<(ContractId, SeatId)>>,
+}
+
+#[async_trait::async_trait]
+impl hiresync_domain::ports::BusyCache for ForgottenBusy {
+    async fn forget_busy(
+        &self,
+        contract: &ContractId,
+        seat: &SeatId,
+    ) -> Result<(), hiresync_domain::ports::StoreError> {
+        self.seats
+            .lock()
+            .unwrap()
+            .push((contract.clone(), seat.clone()));
+        Ok(())
+    }
 }

@@ -36,8 +36,12 @@ pub fn ingestor(h: &Harness, limits: Limits) -> (Ingestor, DynamoMailStore) {
         }),
         threads: Arc::new(mail.clone()),
         skips: Arc::new(mail.clone()),
-        directory: Arc::new(DynamoDirectoryStore::new(dynamo, tenancy)),
+        directory: Arc::new(DynamoDirectoryStore::new(dynamo.clone(), tenancy)),
         jobs: h.connector.queues.sync_jobs.clone(),
+        busy: Arc::new(hiresync_store::DynamoSchedulingStore::new(
+            dynamo.clone(),
+            h.resources.table("SchedulingTable").unwrap(),
+        )),
         limits,
     };
     (ingestor, mail)
