@@ -37,6 +37,17 @@ impl Running {
     /// A seat connects its mailbox: the consent URL, the sandbox's redirect to the front end,
     /// and the front end finishing the sign-in with the seat's own token.
     pub async fn connect(&self, contract: &str, seat: &str, address: &str) -> Result<()> {
+        self.connect_kind(contract, seat, address, "email").await
+    }
+
+    /// A seat connects its mailbox (`email`) or calendar (`calendar`).
+    pub async fn connect_kind(
+        &self,
+        contract: &str,
+        seat: &str,
+        address: &str,
+        kind: &str,
+    ) -> Result<()> {
         let (status, _) = self
             .sandbox(
                 reqwest::Method::POST,
@@ -48,7 +59,7 @@ impl Running {
         let (status, start) = self
             .api(
                 reqwest::Method::POST,
-                &format!("/v1/contracts/{contract}/seats/{seat}/connections/email/authorize"),
+                &format!("/v1/contracts/{contract}/seats/{seat}/connections/{kind}/authorize"),
                 &self.token(contract, seat, "recruiter")?,
                 Some(json!({"login_hint": address})),
             )
@@ -60,7 +71,7 @@ impl Running {
         let (status, body) = self
             .api(
                 reqwest::Method::POST,
-                &format!("/v1/contracts/{contract}/seats/{seat}/connections/email/complete"),
+                &format!("/v1/contracts/{contract}/seats/{seat}/connections/{kind}/complete"),
                 &bearer,
                 Some(hiresync_scenario::carried(&back)?),
             )

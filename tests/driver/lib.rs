@@ -13,6 +13,7 @@ pub mod browser;
 mod fixtures;
 mod queues;
 mod sandbox;
+mod scheduling;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -25,6 +26,7 @@ use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{json, Value};
 
 pub use fixtures::{days_ago, ids, mail, microsoft_seat};
+pub use scheduling::Page;
 
 /// Starts a suite of its own for the calling test: `start_suite!("label").await?`. A macro
 /// because cargo names the package's binary (`CARGO_BIN_EXE_*`) only to the test crates,
@@ -165,7 +167,7 @@ impl Running {
 
     /// A bearer token as the product's identity provider would mint it, signed with the
     /// suite's local key.
-    fn token(&self, contract: &str, seat: &str, role: &str) -> Result<String> {
+    pub fn token(&self, contract: &str, seat: &str, role: &str) -> Result<String> {
         let mut header = Header::new(jsonwebtoken::Algorithm::HS256);
         header.kid = Some("local".into());
         let exp = jiff::Timestamp::now().as_second() + 3600;

@@ -1,0 +1,130 @@
+//! The scheduler as the product and a candidate use it: a seat's settings, links minted for
+//! recipients, the candidate's pages over plain HTTP (a form post, a redirect), and the
+//! seat's calendar in the sandbox.
+
+use serde_json::{json, Value};
+
+use crate::{Result, Running};
+
+/// A candidate's page: its status, where it redirects, and its HTML.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The times the page offers, as the instants its radio buttons carry, in order.
+    pub fn offered(&self) -> Vec<String> {
+        self.body
+            .split(r#"name="start" value=""#)
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// The `data-code` of a problem page.
+    pub fn problem(&self) -> Option<String> {
+        self.body
+            .split(r#"data-code=""#)
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .map(str::to_owned)
+    }
+}
+
+impl Running {
+    /// Saves the seat's scheduler settings as the seat.
+    pub async fn scheduler(&self, contract: &str, seat: &str, settings: Value) -> Result<()> {
+        let (status, body) = self
+            .api(
+                reqwest::Method::PUT,
+                &format!("/v1/contracts/{contract}/seats/{seat}/scheduler"),
+                &self.token(contract, seat, "recruiter")?,
+                Some(settings),
+            )
+            .await?;
+        assert_eq!(status, 200, "scheduler settings: {body}");
+        Ok(())
+    }
+
+    /// One link per `(email, conversation)`, as the seat's bulk InMail asks; their URLs.
+    pub async fn links(
+        &self,
+        contract: &str,
+        seat: &str,
+        recipients: &[(&str, &str)],
+    ) -> Result<Vec<String>> {
+        let recipients: Vec<Value> = recipients
+            .iter()
+            .map(|(email, conversation)| json!({"email": email, "conversation": conversation}))
+            .collect();
+        let (status, body) = self
+            .api(
+                reqwest::Method::POST,
+                &format!("/v1/contracts/{contract}/seats/{seat}/scheduling-links"),
+                &self.token(contract, seat, "recruiter")?,
+                Some(json!({ "recipients": recipients })),
+            )
+            .await?;
+        assert_eq!(status, 201, "links: {body}");
+        Ok(body["links"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|l| l["url"].as_str().map(str::to_owned))
+            .collect())
+    }
+
+    async fn page_of(&self, request: reqwest::RequestBuilder) -> Result<Page> {
+        let response = request.send().await?;
+        Ok(Page {
+            status: response.status().as_u16(),
+            location: response
+                .headers()
+                .get("location")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            body: response.text().await?,
+        })
+    }
+
+    /// A candidate opens `url` (a link, or a page under it).
+    pub async fn open_page(&self, url: &str) -> Result<Page> {
+        self.page_of(self.http.get(url)).await
+    }
+
+    /// A candidate submits the booking form of `link` for `start`, seeing times in `zone`.
+    pub async fn book(&self, link: &str, start: &str, zone: &str) -> Result<Page> {
+        self.page_of(self.http.post(link).form(&[("start", start), ("tz", zone)]))
+            .await
+    }
+
+    /// Puts a busy event in `address`'s calendar; the sandbox pushes before answering.
+    pub async fn busy(&self, address: &str, start: &str, end: &str) -> Result<()> {
+        let (status, body) = self
+            .sandbox(
+                reqwest::Method::POST,
+                &format!("/calendars/{address}/events"),
+                Some(json!({"subject": "Busy", "start": start, "end": end})),
+            )
+            .await?;
+        assert_eq!(status, 201, "busy: {body}");
+        Ok(())
+    }
+
+    /// The events in `address`'s calendar, as the sandbox lists them.
+    pub async fn calendar_events(&self, address: &str) -> Result<Vec<Value>> {
+        let (status, body) = self
+            .sandbox(
+                reqwest::Method::GET,
+                &format!("/calendars/{address}/events"),
+                None,
+            )
+            .await?;
+        assert_eq!(status, 200, "events: {body}");
+        Ok(body["events"].as_array().cloned().unwrap_or_default())
+    }
+}

@@ -1,0 +1,151 @@
+//! The scheduler end to end, from outside the suite: a recruiter connects a (sandbox)
+//! Google calendar and sets the scheduler up; two candidates open their own links, see the
+//! calendar's real free time (a meeting added meanwhile disappears from the page once the
+//! provider pushes the change), book, collide, reschedule and download the `.ics`; a
+//! deauthorized calendar's links say to reply to the InMail. Every AWS call the functions
+//! made is one their roles allow.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
+
+use hiresync_e2e::{start_suite, Result};
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use serde_json::json;
+
+const RITA: &str = "rita@acme.example";
+
+/// `hh:mm` UTC on the day after today (UTC).
+fn tomorrow(at: &str) -> String {
+    let day = Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .checked_add(1.day())
+        .unwrap();
+    format!("{day}T{at}:00Z")
+}
+
+#[tokio::test]
+async fn candidates_book_and_reschedule_against_the_recruiters_real_calendar() -> Result<()> {
+    let suite = start_suite!("scheduling").await?;
+    suite
+        .settings(
+            "acme",
+            json!({"provider": "google_workspace", "email_access": "view_only", "calendar_enabled": true}),
+        )
+        .await?;
+    suite.connect_kind("acme", "rita", RITA, "calendar").await?;
+    let every_day: Vec<_> = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|d| json!({"weekday": d, "start": "09:00", "end": "12:00"}))
+    .collect();
+    suite
+        .scheduler(
+            "acme",
+            "rita",
+            json!({
+                "length_minutes": 30, "time_zone": "UTC", "windows": every_day,
+                "max_days_ahead": 3, "meeting": {"type": "phone", "number": "+44 20 7946 0000"},
+            }),
+        )
+        .await?;
+    let links = suite
+        .links(
+            "acme",
+            "rita",
+            &[
+                ("noor@talent.example", "conv-noor"),
+                ("jane@talent.example", "conv-jane"),
+            ],
+        )
+        .await?;
+    assert_eq!(links.len(), 2);
+    assert!(links[0].starts_with(&format!("{}/s/", suite.api)));
+
+    let page = suite.open_page(&links[0]).await?;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.offered().contains(&tomorrow("09:00")),
+        "{:?}",
+        page.offered()
+    );
+
+    // Rita accepts a meeting: Google pushes, ingest forgets the cached busy time, and the
+    // page no longer offers that hour (long before the cache would have expired).
+    suite
+        .busy(RITA, &tomorrow("09:00"), &tomorrow("10:00"))
+        .await?;
+    suite.settle().await?;
+    let page = suite.open_page(&links[0]).await?;
+    assert!(!page.offered().contains(&tomorrow("09:00")));
+    assert!(!page.offered().contains(&tomorrow("09:30")));
+    assert!(page.offered().contains(&tomorrow("10:00")));
+
+    let booked = suite
+        .book(&links[0], &tomorrow("10:00"), "Europe/Paris")
+        .await?;
+    assert_eq!(booked.status, 303, "{}", booked.body);
+    let confirmation = suite
+        .open_page(&format!(
+            "{}{}",
+            suite.api,
+            booked.location.clone().unwrap()
+        ))
+        .await?;
+    assert_eq!(confirmation.status, 200);
+    assert!(confirmation.body.contains("Europe/Paris"));
+    assert!(confirmation.body.contains("+44 20 7946 0000"));
+
+    // Jane cannot take that time; she takes another.
+    let refused = suite.book(&links[1], &tomorrow("10:00"), "UTC").await?;
+    assert_eq!(refused.status, 409);
+    assert!(!suite
+        .open_page(&links[1])
+        .await?
+        .offered()
+        .contains(&tomorrow("10:00")));
+
+    // Noor moves her interview; her old time is free for Jane.
+    let moved = suite
+        .book(&links[0], &tomorrow("11:00"), "Europe/Paris")
+        .await?;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    let ics = suite
+        .open_page(&format!("{}/interview.ics", links[0]))
+        .await?;
+    assert_eq!(ics.status, 200);
+    let start: Timestamp = tomorrow("11:00").parse()?;
+    assert!(ics
+        .body
+        .contains(&format!("DTSTART:{}\r\n", start.strftime("%Y%m%dT%H%M%SZ"))));
+    assert!(ics.body.contains("SEQUENCE:1\r\n"));
+    let jane = suite.book(&links[1], &tomorrow("10:00"), "UTC").await?;
+    assert_eq!(jane.status, 303, "{}", jane.body);
+    let end = start + SignedDuration::from_mins(30);
+    assert!(ics
+        .body
+        .contains(&format!("DTEND:{}\r\n", end.strftime("%Y%m%dT%H%M%SZ"))));
+
+    // Rita deauthorizes her calendar: her links book nothing and say to reply.
+    let (status, body) = suite
+        .api(
+            reqwest::Method::DELETE,
+            "/v1/contracts/acme/seats/rita/connections/calendar",
+            &suite.token("acme", "rita", "recruiter")?,
+            None,
+        )
+        .await?;
+    assert_eq!(status, 204, "{body}");
+    let gone = suite.open_page(&links[1]).await?;
+    assert_eq!(gone.status, 410);
+    assert_eq!(gone.problem().as_deref(), Some("calendar_gone"));
+    let forged = suite.open_page(&format!("{}/s/forged", suite.api)).await?;
+    assert_eq!(forged.status, 404);
+
+    suite.assert_aws_calls_allowed().await
+}
