@@ -14,6 +14,7 @@ mod fixtures;
 mod queues;
 mod sandbox;
 mod scheduling;
+mod secrets;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -140,17 +141,7 @@ impl Running {
     /// allow (the suite records each call on its way to the emulators and checks it as IAM
     /// would); the error lists each refused one.
     pub async fn assert_aws_calls_allowed(&self) -> Result<()> {
-        let (status, report) = self
-            .send(
-                reqwest::Method::GET,
-                format!("{}/suite/aws-calls", self.api),
-                None,
-                None,
-            )
-            .await?;
-        if status != 200 {
-            return Err(format!("GET /suite/aws-calls: {status}").into());
-        }
+        let report = self.aws_calls().await?;
         let refused = report["refused"].as_array().cloned().unwrap_or_default();
         if report["calls"].as_u64().unwrap_or(0) == 0 {
             return Err("no AWS call was recorded: the check would prove nothing".into());
@@ -163,6 +154,23 @@ impl Running {
             .into());
         }
         Ok(())
+    }
+
+    /// The AWS calls the suite's functions made so far, as the suite reports them:
+    /// `{"calls": n, "made": {function: {target: count}}, "refused": [...], ...}`.
+    pub async fn aws_calls(&self) -> Result<Value> {
+        let (status, report) = self
+            .send(
+                reqwest::Method::GET,
+                format!("{}/suite/aws-calls", self.api),
+                None,
+                None,
+            )
+            .await?;
+        if status != 200 {
+            return Err(format!("GET /suite/aws-calls: {status}").into());
+        }
+        Ok(report)
     }
 
     /// A bearer token as the product's identity provider would mint it, signed with the

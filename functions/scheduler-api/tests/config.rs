@@ -27,7 +27,11 @@ fn a_link_key_too_short_to_sign_with_and_a_plain_http_base_are_refused_by_name()
     invalid.sort_unstable();
     assert_eq!(
         invalid,
-        vec!["API_AUTH_KEYS_ARN", "PUBLIC_BASE_URL", "SCHEDULER_LINK_KEY_ARN"]
+        vec![
+            "API_AUTH_KEYS_ARN",
+            "PUBLIC_BASE_URL",
+            "SCHEDULER_LINK_KEY_ARN"
+        ]
     );
     assert!(!error.to_string().contains("c2hvcnQ="), "{error}");
 }

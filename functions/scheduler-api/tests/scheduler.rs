@@ -106,9 +106,9 @@ async fn one_link_per_recipient_opens_a_page_of_times_in_the_candidates_zone() {
     assert!(page.content_type.starts_with("text/html"));
     assert!(page.body.contains("lang=\"en\""));
     assert!(page.body.contains("Hello Candidate 0"));
-    assert!(page.body.contains("Tuesday 3 March 2026"));
+    assert!(page.body.contains("Tuesday 3 March 2037"));
     assert!(
-        page.body.contains(r#"value="2026-03-03T08:00:00Z""#),
+        page.body.contains(r#"value="2037-03-03T08:00:00Z""#),
         "{}",
         page.body
     );
@@ -129,13 +129,13 @@ async fn one_link_per_recipient_opens_a_page_of_times_in_the_candidates_zone() {
     assert!(odd.body.contains("did not recognise that time zone"));
     // Busy time is not offered (once the busy time read for pages is ten minutes old).
     api.calendar.busy.lock().unwrap().push(Busy {
-        start: ts("2026-03-03T08:00:00Z"),
-        end: ts("2026-03-03T09:00:00Z"),
+        start: ts("2037-03-03T08:00:00Z"),
+        end: ts("2037-03-03T09:00:00Z"),
     });
-    api.at("2026-03-02T09:41:00Z");
+    api.at("2037-03-02T09:41:00Z");
     let busy = api.get(&links[1]).await;
-    assert!(!busy.body.contains(r#"value="2026-03-03T08:00:00Z""#));
-    assert!(busy.body.contains(r#"value="2026-03-03T09:00:00Z""#));
+    assert!(!busy.body.contains(r#"value="2037-03-03T08:00:00Z""#));
+    assert!(busy.body.contains(r#"value="2037-03-03T09:00:00Z""#));
 }
 
 #[tokio::test]
@@ -143,7 +143,7 @@ async fn a_booking_holds_its_time_queues_the_confirmation_and_offers_the_ics() {
     let api = Api::new("sched-api-book").await;
     let links = api.links(phone(), &["conv-1", "conv-2"]).await;
     let booked = api
-        .post_form(&links[0], &form("2026-03-03T08:30:00Z", "Asia/Tokyo"))
+        .post_form(&links[0], &form("2037-03-03T08:30:00Z", "Asia/Tokyo"))
         .await;
     assert_eq!(booked.status, StatusCode::SEE_OTHER, "{}", booked.body);
     let confirmation_path = booked.location.clone().unwrap();
@@ -156,7 +156,7 @@ async fn a_booking_holds_its_time_queues_the_confirmation_and_offers_the_ics() {
     assert!(
         confirmation
             .body
-            .contains("Tuesday 3 March 2026, 17:30–18:00 (Asia/Tokyo, UTC+09:00)"),
+            .contains("Tuesday 3 March 2037, 17:30–18:00 (Asia/Tokyo, UTC+09:00)"),
         "{}",
         confirmation.body
     );
@@ -164,8 +164,8 @@ async fn a_booking_holds_its_time_queues_the_confirmation_and_offers_the_ics() {
     let ics = api.get(&format!("{}/interview.ics", links[0])).await;
     assert_eq!(ics.status, StatusCode::OK);
     assert!(ics.content_type.starts_with("text/calendar"));
-    assert!(ics.body.contains("DTSTART:20260303T083000Z\r\n"));
-    assert!(ics.body.contains("DTEND:20260303T090000Z\r\n"));
+    assert!(ics.body.contains("DTSTART:20370303T083000Z\r\n"));
+    assert!(ics.body.contains("DTEND:20370303T090000Z\r\n"));
     assert!(ics.body.contains("SEQUENCE:0\r\n"));
     assert!(ics.body.contains(&format!("Interview with {ALICE}")));
     let jobs = api.bookings.jobs.lock().unwrap().clone();
@@ -173,22 +173,22 @@ async fn a_booking_holds_its_time_queues_the_confirmation_and_offers_the_ics() {
     assert_eq!(jobs[0].revision, 0);
     // The same submit again (a double click): the same booking, the same job.
     let again = api
-        .post_form(&links[0], &form("2026-03-03T08:30:00Z", "Asia/Tokyo"))
+        .post_form(&links[0], &form("2037-03-03T08:30:00Z", "Asia/Tokyo"))
         .await;
-    assert_eq!(again.status, StatusCode::SEE_OTHER);
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
     let jobs = api.bookings.jobs.lock().unwrap().clone();
     assert_eq!(jobs.len(), 2);
     assert_eq!(jobs[0].dedup(), jobs[1].dedup());
     // Another candidate cannot take any of that half hour.
     let second = api.get(&links[1]).await;
-    assert!(!second.body.contains(r#"value="2026-03-03T08:30:00Z""#));
+    assert!(!second.body.contains(r#"value="2037-03-03T08:30:00Z""#));
     let refused = api
-        .post_form(&links[1], &form("2026-03-03T08:30:00Z", "Europe/Paris"))
+        .post_form(&links[1], &form("2037-03-03T08:30:00Z", "Europe/Paris"))
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert!(refused.body.contains("no longer available"));
     // A time that was never offered (a Monday, a time off the grid) is refused the same way.
-    for start in ["2026-03-02T15:00:00Z", "2026-03-03T08:10:00Z"] {
+    for start in ["2037-03-02T15:00:00Z", "2037-03-03T08:10:00Z"] {
         let refused = api.post_form(&links[1], &form(start, "Europe/Paris")).await;
         assert_eq!(refused.status, StatusCode::CONFLICT, "{start}");
     }
@@ -203,7 +203,7 @@ async fn two_candidates_submitting_one_time_at_once_exactly_one_books_it() {
     let links = api
         .links(phone(), &["conv-1", "conv-2", "conv-3", "conv-4"])
         .await;
-    let body = form("2026-03-04T09:00:00Z", "Europe/Paris");
+    let body = form("2037-03-04T09:00:00Z", "Europe/Paris");
     let (a, b, c, d) = tokio::join!(
         api.post_form(&links[0], &body),
         api.post_form(&links[1], &body),
@@ -235,16 +235,16 @@ async fn a_reschedule_moves_the_interview_and_frees_its_old_time() {
     let api = Api::new("sched-api-move").await;
     let links = api.links(phone(), &["conv-1", "conv-2"]).await;
     let first = api
-        .post_form(&links[0], &form("2026-03-03T08:00:00Z", "Europe/Paris"))
+        .post_form(&links[0], &form("2037-03-03T08:00:00Z", "Europe/Paris"))
         .await;
     assert_eq!(first.status, StatusCode::SEE_OTHER);
     let page = api.get(&links[0]).await;
     assert!(page
         .body
-        .contains("Your interview is booked for Tuesday 3 March 2026, 09:00–09:30"));
+        .contains("Your interview is booked for Tuesday 3 March 2037, 09:00–09:30"));
     assert!(page.body.contains("Move my interview to this time"));
     let moved = api
-        .post_form(&links[0], &form("2026-03-04T09:30:00Z", "Europe/Paris"))
+        .post_form(&links[0], &form("2037-03-04T09:30:00Z", "Europe/Paris"))
         .await;
     assert_eq!(moved.status, StatusCode::SEE_OTHER, "{}", moved.body);
     let jobs = api.bookings.jobs.lock().unwrap().clone();
@@ -254,11 +254,11 @@ async fn a_reschedule_moves_the_interview_and_frees_its_old_time() {
     );
     assert_ne!(jobs[0].dedup(), jobs[1].dedup());
     let ics = api.get(&format!("{}/interview.ics", links[0])).await;
-    assert!(ics.body.contains("DTSTART:20260304T093000Z\r\n"));
+    assert!(ics.body.contains("DTSTART:20370304T093000Z\r\n"));
     assert!(ics.body.contains("SEQUENCE:1\r\n"));
     // The old time is free for someone else.
     let other = api
-        .post_form(&links[1], &form("2026-03-03T08:00:00Z", "Europe/Paris"))
+        .post_form(&links[1], &form("2037-03-03T08:00:00Z", "Europe/Paris"))
         .await;
     assert_eq!(other.status, StatusCode::SEE_OTHER);
 }
@@ -278,7 +278,7 @@ async fn links_that_can_no_longer_be_used_tell_the_candidate_to_reply_to_the_inm
             page.body
         );
         let booking = api
-            .post_form(path, &form("2026-03-03T08:00:00Z", "UTC"))
+            .post_form(path, &form("2037-03-03T08:00:00Z", "UTC"))
             .await;
         assert_eq!(booking.status, StatusCode::NOT_FOUND);
     }
@@ -297,7 +297,7 @@ async fn links_that_can_no_longer_be_used_tell_the_candidate_to_reply_to_the_inm
     api.stores.seats.update(&read, &seat).await.unwrap();
     assert_eq!(api.get(&links[0]).await.status, StatusCode::OK);
     // Expired: a week after minting.
-    api.at("2026-03-09T09:30:00Z");
+    api.at("2037-03-09T09:30:00Z");
     let page = api.get(&links[1]).await;
     assert_eq!(page.status, StatusCode::GONE);
     assert!(page.body.contains(r#"data-code="expired""#));
@@ -308,7 +308,7 @@ async fn links_that_can_no_longer_be_used_tell_the_candidate_to_reply_to_the_inm
         page.body
     );
     let booking = api
-        .post_form(&links[1], &form("2026-03-10T08:00:00Z", "UTC"))
+        .post_form(&links[1], &form("2037-03-10T08:00:00Z", "UTC"))
         .await;
     assert_eq!(booking.status, StatusCode::GONE);
     assert!(api.bookings.jobs.lock().unwrap().is_empty());
@@ -323,7 +323,7 @@ async fn an_unreadable_calendar_offers_no_time_and_books_nothing() {
     assert_eq!(page.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(!page.body.contains("type=\"radio\""));
     let booking = api
-        .post_form(&links[0], &form("2026-03-03T08:00:00Z", "Europe/Paris"))
+        .post_form(&links[0], &form("2037-03-03T08:00:00Z", "Europe/Paris"))
         .await;
     assert_eq!(booking.status, StatusCode::SERVICE_UNAVAILABLE);
     let availability = api
@@ -349,11 +349,11 @@ async fn booking_reads_the_calendar_again_and_page_views_reuse_a_recent_read() {
     // The recruiter accepted a meeting since: the page still shows it for a few minutes,
     // but booking reads the calendar and refuses the time.
     api.calendar.busy.lock().unwrap().push(Busy {
-        start: ts("2026-03-03T08:00:00Z"),
-        end: ts("2026-03-03T08:30:00Z"),
+        start: ts("2037-03-03T08:00:00Z"),
+        end: ts("2037-03-03T08:30:00Z"),
     });
     let refused = api
-        .post_form(&links[0], &form("2026-03-03T08:00:00Z", "Europe/Paris"))
+        .post_form(&links[0], &form("2037-03-03T08:00:00Z", "Europe/Paris"))
         .await;
     assert_eq!(refused.status, StatusCode::CONFLICT);
     assert_eq!(*api.calendar.reads.lock().unwrap(), 2);
@@ -375,8 +375,8 @@ async fn the_product_reads_a_seats_availability_and_video_needs_the_contract() {
     let body = answer.json();
     assert_eq!(body["time_zone"], "Europe/Paris");
     assert_eq!(body["shown_in"], "America/New_York");
-    assert_eq!(body["slots"][0]["start"], "2026-03-03T08:00:00Z");
-    assert_eq!(body["slots"][0]["local_start"], "2026-03-03T03:00:00-05:00");
+    assert_eq!(body["slots"][0]["start"], "2037-03-03T08:00:00Z");
+    assert_eq!(body["slots"][0]["local_start"], "2037-03-03T03:00:00-05:00");
     assert_eq!(body["slots"].as_array().unwrap().len(), 2 * 2 * 4);
     let bad_zone = api
         .json(
@@ -399,4 +399,51 @@ async fn the_product_reads_a_seats_availability_and_video_needs_the_contract() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+}
+
+/// `(METHOD, path)` of every operation in the OpenAPI document.
+fn documented() -> std::collections::BTreeSet<(String, String)> {
+    let path = format!(
+        "{}/../../docs/openapi/scheduler-api.yaml",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let doc: serde_norway::Value =
+        serde_norway::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let mut ops = std::collections::BTreeSet::new();
+    for (p, item) in doc["paths"].as_mapping().unwrap() {
+        for (m, _) in item.as_mapping().unwrap() {
+            let m = m.as_str().unwrap();
+            if ["get", "put", "post", "delete", "patch"].contains(&m) {
+                ops.insert((m.to_uppercase(), p.as_str().unwrap().to_owned()));
+            }
+        }
+    }
+    ops
+}
+
+#[tokio::test]
+async fn the_openapi_document_lists_exactly_the_routes_the_router_serves() {
+    let routes: std::collections::BTreeSet<(String, String)> = scheduler_api::ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented(), routes);
+    let api = Api::new("sched-api-routes").await;
+    for (m, p) in scheduler_api::ROUTES {
+        let uri = p
+            .replace("{contract}", "acme")
+            .replace("{seat}", "s1")
+            .replace("{token}", "t");
+        let answer = api
+            .send(
+                axum::http::Request::builder()
+                    .method(*m)
+                    .uri(&uri)
+                    .body(axum::body::Body::empty())
+                    .unwrap(),
+            )
+            .await;
+        assert_ne!(answer.status, StatusCode::METHOD_NOT_ALLOWED, "{m} {p}");
+        assert!(!answer.body.contains("no such route"), "{m} {p}");
+    }
 }

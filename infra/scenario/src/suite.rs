@@ -288,6 +288,9 @@ impl Suite {
             resources: resources.clone(),
             recorder: recorder.clone(),
         };
+        // Where each of the template's secrets is in moto (its ARN, by logical id), for a
+        // test that must sign as a function does; the values stay in moto.
+        let secret_arns = resources.secrets.clone();
         let routes = settings_api::router(api_app)
             .merge(webhook_intake::router(intake))
             .merge(scheduler_api::routes(scheduler_app))
@@ -297,6 +300,13 @@ impl Suite {
                 axum::routing::get(move || {
                     let permissions = permissions.clone();
                     async move { axum::Json(permissions.report()) }
+                }),
+            )
+            .route(
+                "/suite/secrets",
+                axum::routing::get(move || {
+                    let arns = secret_arns.clone();
+                    async move { axum::Json(arns) }
                 }),
             );
         tokio::spawn(async move { axum::serve(api_listener, routes).await });

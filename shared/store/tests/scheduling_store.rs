@@ -25,7 +25,8 @@ fn at(s: &str) -> Timestamp {
     s.parse().unwrap()
 }
 
-const NOW: &str = "2026-03-02T09:30:00Z";
+/// Far enough ahead that DynamoDB Local's TTL never deletes what a test wrote.
+const NOW: &str = "2037-03-02T09:30:00Z";
 
 fn link(contract: &str, n: u32) -> SchedulingLink {
     SchedulingLink {
@@ -41,7 +42,7 @@ fn link(contract: &str, n: u32) -> SchedulingLink {
         holder: UserId::parse("alice").unwrap(),
         calendar: EmailAddress::parse("alice@acme.com").unwrap(),
         created_at: at(NOW),
-        expires_at: at("2026-03-16T09:30:00Z"),
+        expires_at: at("2037-03-16T09:30:00Z"),
     }
 }
 
@@ -82,12 +83,12 @@ async fn two_concurrent_bookings_of_one_time_exactly_one_wins() {
         let a = booking(
             "acme",
             2 * round,
-            slot(&format!("2026-03-{day:02}T10:00:00Z"), 30),
+            slot(&format!("2037-03-{day:02}T10:00:00Z"), 30),
         );
         let b = booking(
             "acme",
             2 * round + 1,
-            slot(&format!("2026-03-{day:02}T10:15:00Z"), 30),
+            slot(&format!("2037-03-{day:02}T10:15:00Z"), 30),
         );
         let (sa, sb) = (store.clone(), store.clone());
         let (ra, rb) = tokio::join!(
@@ -109,19 +110,19 @@ async fn back_to_back_meetings_hold_no_bucket_in_common() {
     let store = store("sched-adjacent").await;
     held(
         store
-            .hold(&booking("acme", 1, slot("2026-03-03T10:00:00Z", 30)), None)
+            .hold(&booking("acme", 1, slot("2037-03-03T10:00:00Z", 30)), None)
             .await
             .unwrap(),
     );
     held(
         store
-            .hold(&booking("acme", 2, slot("2026-03-03T10:30:00Z", 30)), None)
+            .hold(&booking("acme", 2, slot("2037-03-03T10:30:00Z", 30)), None)
             .await
             .unwrap(),
     );
     assert_eq!(
         store
-            .hold(&booking("acme", 3, slot("2026-03-03T10:25:00Z", 5)), None)
+            .hold(&booking("acme", 3, slot("2037-03-03T10:25:00Z", 5)), None)
             .await
             .unwrap(),
         Hold::Taken
@@ -133,7 +134,7 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
     let store = store("sched-move").await;
     let first = held(
         store
-            .hold(&booking("acme", 1, slot("2026-03-03T10:00:00Z", 60)), None)
+            .hold(&booking("acme", 1, slot("2037-03-03T10:00:00Z", 60)), None)
             .await
             .unwrap(),
     );
@@ -141,7 +142,7 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
     let mut moved = first.value.clone();
     moved
         .reschedule(
-            slot("2026-03-03T11:30:00Z", 60),
+            slot("2037-03-03T11:30:00Z", 60),
             "Asia/Tokyo".into(),
             at(NOW),
         )
@@ -150,14 +151,14 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
     assert_eq!(moved.version, 2);
     let other = held(
         store
-            .hold(&booking("acme", 2, slot("2026-03-03T10:00:00Z", 60)), None)
+            .hold(&booking("acme", 2, slot("2037-03-03T10:00:00Z", 60)), None)
             .await
             .unwrap(),
     );
     // Moving back onto the other's time fails and changes nothing.
     let mut back = moved.value.clone();
     back.reschedule(
-        slot("2026-03-03T10:30:00Z", 60),
+        slot("2037-03-03T10:30:00Z", 60),
         "Asia/Tokyo".into(),
         at(NOW),
     )
@@ -176,7 +177,7 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
     // Its 11:30 time is still held: nobody else can book 12:00.
     assert_eq!(
         store
-            .hold(&booking("acme", 3, slot("2026-03-03T12:00:00Z", 30)), None)
+            .hold(&booking("acme", 3, slot("2037-03-03T12:00:00Z", 30)), None)
             .await
             .unwrap(),
         Hold::Taken
@@ -185,7 +186,7 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
     let mut shifted = moved.value.clone();
     shifted
         .reschedule(
-            slot("2026-03-03T12:00:00Z", 60),
+            slot("2037-03-03T12:00:00Z", 60),
             "Asia/Tokyo".into(),
             at(NOW),
         )
@@ -194,7 +195,7 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
     assert_eq!(shifted.version, 3);
     held(
         store
-            .hold(&booking("acme", 4, slot("2026-03-03T11:30:00Z", 30)), None)
+            .hold(&booking("acme", 4, slot("2037-03-03T11:30:00Z", 30)), None)
             .await
             .unwrap(),
     );
@@ -210,24 +211,24 @@ async fn a_reschedule_from_a_stale_read_changes_nothing() {
     let store = store("sched-stale").await;
     let first = held(
         store
-            .hold(&booking("acme", 1, slot("2026-03-03T10:00:00Z", 30)), None)
+            .hold(&booking("acme", 1, slot("2037-03-03T10:00:00Z", 30)), None)
             .await
             .unwrap(),
     );
     let mut a = first.value.clone();
-    a.reschedule(slot("2026-03-04T10:00:00Z", 30), "UTC".into(), at(NOW))
+    a.reschedule(slot("2037-03-04T10:00:00Z", 30), "UTC".into(), at(NOW))
         .unwrap();
     held(store.hold(&a, Some(&first)).await.unwrap());
     let mut b = first.value.clone();
-    b.reschedule(slot("2026-03-05T10:00:00Z", 30), "UTC".into(), at(NOW))
+    b.reschedule(slot("2037-03-05T10:00:00Z", 30), "UTC".into(), at(NOW))
         .unwrap();
     assert_eq!(store.hold(&b, Some(&first)).await.unwrap(), Hold::Changed);
     // The same new booking twice: the second finds it there.
     assert_eq!(store.hold(&first.value, None).await.unwrap(), Hold::Changed);
-    // 2026-03-05 was not taken by the refused move.
+    // 2037-03-05 was not taken by the refused move.
     held(
         store
-            .hold(&booking("acme", 2, slot("2026-03-05T10:00:00Z", 30)), None)
+            .hold(&booking("acme", 2, slot("2037-03-05T10:00:00Z", 30)), None)
             .await
             .unwrap(),
     );
@@ -256,7 +257,7 @@ async fn links_and_bookings_are_found_only_under_their_own_contract() {
     );
     let b = held(
         store
-            .hold(&booking("acme", 7, slot("2026-03-03T10:00:00Z", 30)), None)
+            .hold(&booking("acme", 7, slot("2037-03-03T10:00:00Z", 30)), None)
             .await
             .unwrap(),
     );
@@ -269,7 +270,7 @@ async fn links_and_bookings_are_found_only_under_their_own_contract() {
     held(
         store
             .hold(
-                &booking("globex", 7, slot("2026-03-03T10:00:00Z", 30)),
+                &booking("globex", 7, slot("2037-03-03T10:00:00Z", 30)),
                 None,
             )
             .await
@@ -285,17 +286,17 @@ async fn busy_time_is_reused_only_while_fresh_and_covering_and_until_forgotten()
         SeatId::parse("seat-1").unwrap(),
     );
     let busy = vec![Busy {
-        start: at("2026-03-03T10:00:00Z"),
-        end: at("2026-03-03T11:00:00Z"),
+        start: at("2037-03-03T10:00:00Z"),
+        end: at("2037-03-03T11:00:00Z"),
     }];
-    let (from, to) = (at("2026-03-03T00:00:00Z"), at("2026-03-17T00:00:00Z"));
+    let (from, to) = (at("2037-03-03T00:00:00Z"), at("2037-03-17T00:00:00Z"));
     store
         .cache_busy(&c, &s, from, to, &busy, at(NOW))
         .await
         .unwrap();
     assert_eq!(
         store
-            .cached_busy(&c, &s, from, to, at("2026-03-02T09:25:00Z"))
+            .cached_busy(&c, &s, from, to, at("2037-03-02T09:25:00Z"))
             .await
             .unwrap(),
         Some(busy.clone())
@@ -303,14 +304,14 @@ async fn busy_time_is_reused_only_while_fresh_and_covering_and_until_forgotten()
     // Read too long ago, or not covering the range asked: not used.
     assert_eq!(
         store
-            .cached_busy(&c, &s, from, to, at("2026-03-02T09:31:00Z"))
+            .cached_busy(&c, &s, from, to, at("2037-03-02T09:31:00Z"))
             .await
             .unwrap(),
         None
     );
     assert_eq!(
         store
-            .cached_busy(&c, &s, from, at("2026-03-18T00:00:00Z"), at(NOW))
+            .cached_busy(&c, &s, from, at("2037-03-18T00:00:00Z"), at(NOW))
             .await
             .unwrap(),
         None
@@ -318,7 +319,7 @@ async fn busy_time_is_reused_only_while_fresh_and_covering_and_until_forgotten()
     store.forget_busy(&c, &s).await.unwrap();
     assert_eq!(
         store
-            .cached_busy(&c, &s, from, to, at("2026-03-02T09:00:00Z"))
+            .cached_busy(&c, &s, from, to, at("2037-03-02T09:00:00Z"))
             .await
             .unwrap(),
         None

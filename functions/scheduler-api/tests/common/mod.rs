@@ -28,7 +28,9 @@ use scheduler_api::{router, App};
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-pub const NOW: &str = "2026-03-02T09:30:00Z";
+/// A Monday. Far enough ahead that DynamoDB Local's TTL never deletes what a test wrote
+/// (links and bookings expire weeks after their instants).
+pub const NOW: &str = "2037-03-02T09:30:00Z";
 const KEY: [u8; 32] = [9u8; 32];
 pub const ALICE: &str = "alice@acme.example";
 
@@ -111,7 +113,7 @@ pub fn recruiter(seat: &str) -> String {
     let user = if seat == "s1" { "alice" } else { seat };
     sign(json!({
         "sub": user, "contract": "acme", "seat": seat, "role": "recruiter",
-        "aud": "hiresync", "exp": ts("2026-12-31T00:00:00Z").as_second()
+        "aud": "hiresync", "exp": ts("2037-12-31T00:00:00Z").as_second()
     }))
 }
 
@@ -174,7 +176,7 @@ impl Api {
                     scopes: BTreeSet::new(),
                     organization: Some("acme.example".into()),
                 },
-                ts("2026-03-01T09:00:00Z"),
+                ts("2037-03-01T09:00:00Z"),
             ))
             .await
             .unwrap();
