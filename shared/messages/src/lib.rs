@@ -13,11 +13,16 @@ use hiresync_domain::purge::PurgeCounts;
 use hiresync_domain::Timestamp;
 use serde::{Deserialize, Serialize};
 
+mod interview;
 mod ports;
 
+pub use interview::{
+    InmailMeeting, InmailMessage, InterviewDetails, InterviewNotConfirmed, NotConfirmedReason,
+    VideoFailure, CANDIDATE_NOT_CONFIRMED, CANDIDATE_VIDEO_PROBLEM,
+};
 pub use ports::{
-    dedup_id, BookingQueue, FanOutQueue, NotWired, NoticeQueue, PurgeQueue, QueueError, Queues,
-    SyncJobQueue,
+    dedup_id, BookingQueue, FanOutQueue, InmailQueue, NotWired, NoticeQueue, PurgeQueue,
+    QueueError, Queues, SyncJobQueue,
 };
 
 /// One page of a settings change's fan-out (`DeauthorizationsQueue`): the effects reach the
@@ -137,6 +142,22 @@ pub enum Notice {
         seat: SeatId,
         kind: ConnectionKind,
         reason: ReconnectReason,
+        at: Timestamp,
+    },
+    /// An interview booked through the seat's scheduler is in its calendar without the
+    /// video meeting it was booked with; the candidate was only told that something went
+    /// wrong with the video and to contact the recruiter. `message` is `reason`'s text for
+    /// the recruiter ([`VideoFailure::message`]). Sent at least once: the product may see
+    /// the same `booking` and `revision` twice and shows it once.
+    VideoLinkFailed {
+        contract: ContractId,
+        seat: SeatId,
+        booking: BookingId,
+        revision: u32,
+        /// The candidate's name, or their address when the link had no name.
+        candidate: String,
+        reason: VideoFailure,
+        message: String,
         at: Timestamp,
     },
 }

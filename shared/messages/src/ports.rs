@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::{BookingJob, FanOutPage, Notice, PurgeMessage, SyncJob};
+use crate::{BookingJob, FanOutPage, InmailMessage, Notice, PurgeMessage, SyncJob};
 
 /// A message that could not be put on its queue. The cause is kept for the logs.
 #[derive(Debug, thiserror::Error)]
@@ -69,6 +69,13 @@ pub trait BookingQueue: Send + Sync {
     async fn booking(&self, job: &BookingJob) -> Result<(), QueueError>;
 }
 
+/// Messages for the product to post in a candidate's conversation (a standard queue:
+/// each message carries its own `id`, and the product drops repeats).
+#[async_trait]
+pub trait InmailQueue: Send + Sync {
+    async fn inmail(&self, message: &InmailMessage) -> Result<(), QueueError>;
+}
+
 /// The queues a use case may send to. A function wires only those it sends to; the others
 /// are [`NotWired`], which refuses every message with [`QueueError::NotWired`].
 #[derive(Clone)]
@@ -116,6 +123,15 @@ impl NoticeQueue for NotWired {
     async fn notice(&self, _: &Notice) -> Result<(), QueueError> {
         Err(QueueError::NotWired {
             queue: "notifications",
+        })
+    }
+}
+
+#[async_trait]
+impl InmailQueue for NotWired {
+    async fn inmail(&self, _: &InmailMessage) -> Result<(), QueueError> {
+        Err(QueueError::NotWired {
+            queue: "inmail-outbox",
         })
     }
 }

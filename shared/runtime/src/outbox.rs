@@ -1,5 +1,5 @@
-//! The queue ports over SQS: sync jobs (FIFO, one group per connection), fan-out pages and
-//! notices, each queue its own [`SqsQueue`]. A function wires the queues it sends to and
+//! The queue ports over SQS: sync jobs (FIFO, one group per connection), fan-out pages,
+//! notices and InMail messages, each queue its own [`SqsQueue`]. A function wires the queues it sends to and
 //! leaves the others [`NotWired`].
 
 use std::sync::Arc;
@@ -7,8 +7,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use aws_sdk_sqs::Client;
 use hiresync_messages::{
-    dedup_id, BookingJob, BookingQueue, FanOutPage, FanOutQueue, NotWired, Notice, NoticeQueue,
-    PurgeMessage, PurgeQueue, QueueError, Queues, SyncJob, SyncJobQueue,
+    dedup_id, BookingJob, BookingQueue, FanOutPage, FanOutQueue, InmailMessage, InmailQueue,
+    NotWired, Notice, NoticeQueue, PurgeMessage, PurgeQueue, QueueError, Queues, SyncJob,
+    SyncJobQueue,
 };
 use serde::Serialize;
 
@@ -113,6 +114,16 @@ impl NoticeQueue for SqsQueue {
     async fn notice(&self, notice: &Notice) -> Result<(), QueueError> {
         let queue = "notifications";
         self.send(queue, body(queue, notice)?, None).await
+    }
+}
+
+/// A standard queue: the message's own `id` (in the body) is what the product deduplicates
+/// on.
+#[async_trait]
+impl InmailQueue for SqsQueue {
+    async fn inmail(&self, message: &InmailMessage) -> Result<(), QueueError> {
+        let queue = "inmail-outbox";
+        self.send(queue, body(queue, message)?, None).await
     }
 }
 

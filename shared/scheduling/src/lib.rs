@@ -8,6 +8,7 @@
 //! finds its own booking at that time and queues the same job again, which the FIFO queue
 //! drops.
 
+pub mod confirm;
 pub mod ics;
 pub mod token;
 

@@ -3,10 +3,13 @@
 //! exists, a taken authorization is gone. Each also lets a test look inside and make the
 //! next call fail.
 
+pub mod calendar_events;
 pub mod directory;
+pub mod inmail;
 pub mod mail;
 pub mod mailbox;
 pub mod providers;
 pub mod queues;
+pub mod scheduling;
 pub mod sealer;
 pub mod tenancy;
