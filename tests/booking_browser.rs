@@ -349,7 +349,11 @@ async fn a_candidate_books_and_moves_an_interview_in_their_own_time_zone() -> Re
         Some(uid.as_str()),
         "the same event, updated"
     );
-    // Moving freed the first time for other candidates, and holds the second.
+    // Moving freed the first time for other candidates, and holds the second, once
+    // booking-confirmation has moved the recruiter's event and her calendar's push has
+    // reached ingest.
+    suite.drained("BookingsQueue").await?;
+    suite.settle().await?;
     let offered = suite.open_page(&jane).await?.offered();
     assert!(offered.contains(&first.to_string()), "{offered:?}");
     assert!(!offered.contains(&second.to_string()), "{offered:?}");

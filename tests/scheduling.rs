@@ -22,6 +22,16 @@ fn tomorrow(at: &str) -> String {
     format!("{day}T{at}:00Z")
 }
 
+/// The InMail messages by their `id`, once each, as the product keeps them.
+fn distinct(messages: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
+    let mut seen = std::collections::BTreeMap::new();
+    for m in messages {
+        seen.entry(m["id"].as_str().unwrap_or_default().to_owned())
+            .or_insert(m);
+    }
+    seen.into_values().collect()
+}
+
 #[tokio::test]
 async fn candidates_book_and_reschedule_against_the_recruiters_real_calendar() -> Result<()> {
     let suite = start_suite!("scheduling").await?;
@@ -100,6 +110,20 @@ async fn candidates_book_and_reschedule_against_the_recruiters_real_calendar() -
     assert_eq!(confirmation.status, 200);
     assert!(confirmation.body.contains("Europe/Paris"));
     assert!(confirmation.body.contains("+44 20 7946 0000"));
+    // booking-confirmation puts it in rita's calendar and confirms it in noor's conversation.
+    suite.drained("BookingsQueue").await?;
+    let interviews = suite.interviews(RITA).await?;
+    assert_eq!(interviews.len(), 1, "{interviews:?}");
+    assert_eq!(interviews[0].0, "noor@talent.example");
+    assert_eq!(interviews[0].2["location"], "+44 20 7946 0000");
+    // The product drops repeats by `id` (a send to SQS may be repeated); so does the test.
+    let mut outbox = suite.inmail().await?;
+    let posted = distinct(outbox.clone());
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(posted[0]["type"], "interview_confirmed");
+    assert_eq!(posted[0]["conversation"], "conv-noor");
+    assert_eq!(posted[0]["time_zone"], "Europe/Paris");
+    assert_eq!(posted[0]["meeting"]["number"], "+44 20 7946 0000");
 
     // Jane cannot take that time; she takes another.
     let refused = suite.book(&links[1], &tomorrow("10:00"), "UTC").await?;
@@ -110,7 +134,7 @@ async fn candidates_book_and_reschedule_against_the_recruiters_real_calendar() -
         .offered()
         .contains(&tomorrow("10:00")));
 
-    // Noor moves her interview; her old time is free for Jane.
+    // Noor moves her interview; her old time becomes free for Jane.
     let moved = suite
         .book(&links[0], &tomorrow("11:00"), "Europe/Paris")
         .await?;
@@ -124,8 +148,47 @@ async fn candidates_book_and_reschedule_against_the_recruiters_real_calendar() -
         .body
         .contains(&format!("DTSTART:{}\r\n", start.strftime("%Y%m%dT%H%M%SZ"))));
     assert!(ics.body.contains("SEQUENCE:1\r\n"));
+    // The old time is free once the recruiter's event has moved (booking reads her calendar).
+    suite.drained("BookingsQueue").await?;
     let jane = suite.book(&links[1], &tomorrow("10:00"), "UTC").await?;
     assert_eq!(jane.status, 303, "{}", jane.body);
+    // One event each: noor's moved (not a second one), jane's new; each told in their own
+    // conversation.
+    suite.drained("BookingsQueue").await?;
+    let mut interviews = suite.interviews(RITA).await?;
+    interviews.sort_by(|a, b| a.0.cmp(&b.0));
+    let who_when: Vec<(&str, Timestamp)> = interviews
+        .iter()
+        .map(|(who, start, _)| (who.as_str(), start.parse::<Timestamp>().unwrap()))
+        .collect();
+    assert_eq!(
+        who_when,
+        vec![
+            ("jane@talent.example", tomorrow("10:00").parse()?),
+            ("noor@talent.example", tomorrow("11:00").parse()?),
+        ]
+    );
+    outbox.extend(suite.inmail().await?);
+    let all = distinct(outbox);
+    let mut posted: Vec<(String, String)> = all
+        .iter()
+        .map(|m| {
+            (
+                m["conversation"].as_str().unwrap().to_owned(),
+                m["type"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    posted.sort();
+    assert_eq!(
+        posted,
+        vec![
+            ("conv-jane".to_owned(), "interview_confirmed".to_owned()),
+            ("conv-noor".to_owned(), "interview_confirmed".to_owned()),
+            ("conv-noor".to_owned(), "interview_rescheduled".to_owned()),
+        ],
+        "{all:#?}"
+    );
     let end = start + SignedDuration::from_mins(30);
     assert!(ics
         .body

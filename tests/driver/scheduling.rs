@@ -128,3 +128,57 @@ impl Running {
         Ok(body["events"].as_array().cloned().unwrap_or_default())
     }
 }
+
+impl Running {
+    /// What the InMail outbox holds (the messages the product would post in candidates'
+    /// conversations), received and deleted as the product's consumer would.
+    pub async fn inmail(&self) -> Result<Vec<Value>> {
+        let url = self.queue_url("InmailOutboxQueue").to_owned();
+        let mut out = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(out);
+            }
+            for m in messages {
+                out.push(serde_json::from_str(m.body().unwrap_or("null"))?);
+                if let Some(receipt) = m.receipt_handle() {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&url)
+                        .receipt_handle(receipt)
+                        .send()
+                        .await?;
+                }
+            }
+        }
+    }
+
+    /// The interviews in `address`'s calendar (events the scheduler made), by attendee.
+    pub async fn interviews(&self, address: &str) -> Result<Vec<(String, String, Value)>> {
+        Ok(self
+            .calendar_events(address)
+            .await?
+            .into_iter()
+            .filter(|e| {
+                e["status"] != "cancelled" && !e["attendees"].as_array().is_none_or(Vec::is_empty)
+            })
+            .map(|e| {
+                let who = e["attendees"][0]["address"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned();
+                let start = e["start"].as_str().unwrap_or_default().to_owned();
+                (who, start, e)
+            })
+            .collect())
+    }
+}

@@ -64,6 +64,8 @@ struct Queues {
     directory: String,
     sync_jobs: String,
     purge: String,
+    bookings: String,
+    inmail: String,
 }
 
 /// What one [`Suite::pump`] did, per function.
@@ -73,6 +75,7 @@ pub struct Pumped {
     pub directory: PollOutcome,
     pub ingest: PollOutcome,
     pub purge: PollOutcome,
+    pub bookings: PollOutcome,
 }
 
 fn add(total: &mut PollOutcome, more: PollOutcome) {
@@ -89,6 +92,7 @@ struct Functions {
     renewal: subscription_renewal::App,
     sweep: retention_sweep::App,
     purge: contract_purge::App,
+    bookings: booking_confirmation::App,
 }
 
 /// How the suite starts each function, as Lambda would: with the variables the template
@@ -269,6 +273,8 @@ impl Suite {
             directory: resources.queue("DirectoryEventsQueue")?.to_owned(),
             sync_jobs: resources.queue("SyncJobsQueue")?.to_owned(),
             purge: resources.queue("PurgeQueue")?.to_owned(),
+            bookings: resources.queue("BookingsQueue")?.to_owned(),
+            inmail: resources.queue("InmailOutboxQueue")?.to_owned(),
         };
 
         let (c, aws) = cold
@@ -336,6 +342,10 @@ impl Suite {
             .start("contract-purge", contract_purge::Config::from_env)
             .await?;
         let purge = contract_purge::build(c, &aws)?;
+        let (c, aws) = cold
+            .start("booking-confirmation", booking_confirmation::Config::from_env)
+            .await?;
+        let bookings = booking_confirmation::build(c, &aws)?;
         let functions = Functions {
             fan_out,
             directory,
@@ -343,6 +353,7 @@ impl Suite {
             renewal,
             sweep,
             purge,
+            bookings,
         };
         let sqs = aws_sdk_sqs::Client::new(config);
         Ok(Suite {
@@ -428,6 +439,37 @@ impl Suite {
             .await?)
     }
 
+    /// The messages on the InMail outbox (what the product would post in candidates'
+    /// conversations), received and deleted, as the product's consumer would.
+    pub async fn inmail(&self) -> anyhow::Result<Vec<serde_json::Value>> {
+        let mut out = Vec::new();
+        loop {
+            let received = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queues.inmail)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(out);
+            }
+            for m in messages {
+                out.push(serde_json::from_str(m.body().unwrap_or("null"))?);
+                if let Some(receipt) = m.receipt_handle() {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queues.inmail)
+                        .receipt_handle(receipt)
+                        .send()
+                        .await?;
+                }
+            }
+        }
+    }
+
     /// Runs every queue-triggered function until its queue has nothing visible left.
     pub async fn pump(&self) -> anyhow::Result<Pumped> {
         let mut total = Pumped::default();
@@ -453,12 +495,24 @@ impl Suite {
                 f.purge.handle(event, jiff::Timestamp::now(), deadline)
             })
             .await?;
-            let idle =
-                fan_out.received + directory.received + ingest.received + purge.received == 0;
+            let bookings = poller::poll(
+                &self.sqs,
+                &self.queues.bookings,
+                Redelivery::After(1),
+                |event| f.bookings.handle(event, jiff::Timestamp::now()),
+            )
+            .await?;
+            let idle = fan_out.received
+                + directory.received
+                + ingest.received
+                + purge.received
+                + bookings.received
+                == 0;
             add(&mut total.fan_out, fan_out);
             add(&mut total.directory, directory);
             add(&mut total.ingest, ingest);
             add(&mut total.purge, purge);
+            add(&mut total.bookings, bookings);
             if idle {
                 return Ok(total);
             }
