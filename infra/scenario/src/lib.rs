@@ -11,6 +11,7 @@ mod connect;
 /// The front end's part of a sign-in, for drivers of the suite (the end-to-end tests).
 pub use connect::{carried, consent};
 mod mail;
+mod schedule;
 mod suite;
 /// The historical-sync benchmark's measurement, over the suite it starts.
 pub use mail::throughput;
@@ -477,6 +478,7 @@ async fn run() -> anyhow::Result<()> {
     let suite = suite::Suite::start(&config, &template, &resources).await?;
     connect::run(&suite).await?;
     mail::run(&suite).await?;
+    schedule::run(&suite).await?;
 
     let report = suite.permissions.report();
     heading("Every AWS call each function made, held against its role in template.yaml");

@@ -343,7 +343,10 @@ impl Suite {
             .await?;
         let purge = contract_purge::build(c, &aws)?;
         let (c, aws) = cold
-            .start("booking-confirmation", booking_confirmation::Config::from_env)
+            .start(
+                "booking-confirmation",
+                booking_confirmation::Config::from_env,
+            )
             .await?;
         let bookings = booking_confirmation::build(c, &aws)?;
         let functions = Functions {
