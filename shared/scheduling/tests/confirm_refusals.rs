@@ -322,6 +322,8 @@ async fn a_seat_that_changed_hands_gets_no_event_the_candidate_is_told_and_the_b
     assert_eq!(n.text, CANDIDATE_NOT_CONFIRMED);
     assert_eq!(n.conversation, booking.conversation);
     assert_eq!(w.stored(&booking.id).value.state, BookingState::Cancelled);
+    // The cancelled interview holds no time any more.
+    assert!(w.scheduling.held_by(&booking.id).is_empty());
     assert!(w.queues.sent_notices().is_empty());
     // A repeated job finds it cancelled.
     let again = confirmer

@@ -306,13 +306,57 @@ impl SchedulingStore for DynamoSchedulingStore {
         booking: &Booking,
     ) -> Result<Versioned<Booking>, StoreError> {
         let version = read.version + 1;
-        self.items()
-            .replace(&BookingRecord::new(booking, version), read.version)
-            .await?;
-        Ok(Versioned {
+        let written = Versioned {
             version,
             value: booking.clone(),
+        };
+        let cancelling =
+            booking.state == BookingState::Cancelled && read.value.state != BookingState::Cancelled;
+        if !cancelling {
+            self.items()
+                .replace(&BookingRecord::new(booking, version), read.version)
+                .await?;
+            return Ok(written);
+        }
+        // A cancelled booking holds no time: its buckets go in the same transaction.
+        let record = encode(&BookingRecord::new(booking, version))?;
+        let mut items = vec![transact::put(
+            Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(record))
+                .condition_expression("version = :expected")
+                .expression_attribute_values(
+                    ":expected",
+                    AttributeValue::N(read.version.to_string()),
+                ),
+        )?];
+        let pk = keys::mail_pk(&booking.contract_id, &booking.seat_id);
+        let holder = AttributeValue::S(booking.id.to_string());
+        for bucket in buckets(&read.value.slot()) {
+            items.push(transact::delete(
+                Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(key(&pk, &slot_sk(bucket))))
+                    .condition_expression("attribute_not_exists(pk) OR holder = :holder")
+                    .expression_attribute_values(":holder", holder.clone()),
+            )?);
+        }
+        retry_on_race(|| async {
+            match transact::send(&self.client, items.clone()).await? {
+                None => Ok(Attempt::Done(())),
+                Some(cancelled) if cancelled.condition_failed(0).is_some() => {
+                    Err(StoreError::Conflict {
+                        entity: BookingRecord::ENTITY,
+                        key: format!("{pk}/{BOOKING_PREFIX}{}", booking.id),
+                        expected: read.version,
+                        found: None,
+                    })
+                }
+                Some(cancelled) => cancelled.retry_if_contended(),
+            }
         })
+        .await?;
+        Ok(written)
     }
 
     async fn bookings_of_seat(

@@ -359,3 +359,49 @@ async fn scheduler_settings_round_trip_per_seat() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_cancelled_booking_releases_its_time_and_a_stale_cancel_changes_nothing() {
+    let store = store("sched-cancel").await;
+    let first = held(
+        store
+            .hold(&booking("acme", 1, slot("2037-03-03T10:00:00Z", 60)), None)
+            .await
+            .unwrap(),
+    );
+    let mut cancelled = first.value.clone();
+    cancelled.state = hiresync_domain::booking::BookingState::Cancelled;
+    let stored = store.update_booking(&first, &cancelled).await.unwrap();
+    assert_eq!(stored.version, 2);
+    // Its hour is free again.
+    held(
+        store
+            .hold(&booking("acme", 2, slot("2037-03-03T10:30:00Z", 30)), None)
+            .await
+            .unwrap(),
+    );
+    // A cancel from a stale read is refused as a conflict and releases nothing.
+    let other = held(
+        store
+            .hold(&booking("acme", 3, slot("2037-03-04T10:00:00Z", 30)), None)
+            .await
+            .unwrap(),
+    );
+    let mut confirmed = other.value.clone();
+    confirmed.state = hiresync_domain::booking::BookingState::Confirmed;
+    store.update_booking(&other, &confirmed).await.unwrap();
+    let mut stale_cancel = other.value.clone();
+    stale_cancel.state = hiresync_domain::booking::BookingState::Cancelled;
+    let refused = store
+        .update_booking(&other, &stale_cancel)
+        .await
+        .unwrap_err();
+    assert!(refused.is_conflict(), "{refused:?}");
+    assert_eq!(
+        store
+            .hold(&booking("acme", 4, slot("2037-03-04T10:00:00Z", 30)), None)
+            .await
+            .unwrap(),
+        Hold::Taken
+    );
+}

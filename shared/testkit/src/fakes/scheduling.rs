@@ -245,7 +245,15 @@ impl SchedulingStore for InMemoryScheduling {
                     expected: read.version,
                     found: Some(current.version),
                 }),
-                Some(_) => {
+                Some(current) => {
+                    // A cancelled booking holds no time, as in the DynamoDB store.
+                    if booking.state == BookingState::Cancelled
+                        && current.value.state != BookingState::Cancelled
+                    {
+                        let seat = key.0.clone();
+                        s.buckets
+                            .retain(|(k, _), holder| !(k == &seat && holder == &booking.id));
+                    }
                     let written = Versioned {
                         value: booking.clone(),
                         version: read.version + 1,
