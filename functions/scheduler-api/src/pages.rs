@@ -66,6 +66,8 @@ struct BookingPage {
     zone_query: String,
     zones: Vec<ZoneChoice>,
     days: Vec<DayView>,
+    /// The page of days shown, kept when the zone changes.
+    week: usize,
     prev_week: Option<usize>,
     next_week: Option<usize>,
 }
@@ -310,6 +312,7 @@ async fn render_booking(
             .collect(),
         zone: name,
         days: shown,
+        week,
         prev_week: week.checked_sub(1),
         next_week: (week + 1 < pages).then_some(week + 1),
     };

@@ -123,10 +123,17 @@ async fn one_link_per_recipient_opens_a_page_of_times_in_the_candidates_zone() {
     assert!(ny
         .body
         .contains(r#"<option value="America/New_York" selected>"#));
-    // A zone we do not know: the seat's, and a notice.
+    // The zone form keeps the page of days shown (a week past the last is the last).
+    let far = api.get(&format!("{}?week=5", links[0])).await;
+    assert!(far
+        .body
+        .contains(r#"<input type="hidden" name="week" value="0">"#));
+    assert!(!far.body.contains(r#"id="later""#));
+    // A zone we do not know: the seat's, and a notice (in the title too, for screen readers).
     let odd = api.get(&format!("{}?tz=Mars/Olympus", links[0])).await;
     assert_eq!(odd.status, StatusCode::OK);
     assert!(odd.body.contains("did not recognise that time zone"));
+    assert!(odd.body.contains("<title>We did not recognise"));
     // Busy time is not offered (once the busy time read for pages is ten minutes old).
     api.calendar.busy.lock().unwrap().push(Busy {
         start: ts("2037-03-03T08:00:00Z"),
