@@ -212,3 +212,109 @@ async fn candidates_book_and_reschedule_against_the_recruiters_real_calendar() -
 
     suite.assert_aws_calls_allowed().await
 }
+
+/// Sets up `seat` of `contract` on Microsoft 365 with video meetings, one link for noor;
+/// returns the link and the first time it offers.
+async fn microsoft_video_link(
+    suite: &hiresync_e2e::Running,
+    contract: &str,
+    address: &str,
+) -> Result<(String, String)> {
+    suite
+        .settings(
+            contract,
+            json!({"provider": "microsoft365", "email_access": "view_only", "calendar_enabled": true, "video_meetings": true}),
+        )
+        .await?;
+    suite
+        .connect_kind(contract, "sam", address, "calendar")
+        .await?;
+    let every_day: Vec<_> = [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|d| json!({"weekday": d, "start": "14:00", "end": "16:00"}))
+    .collect();
+    suite
+        .scheduler(
+            contract,
+            "sam",
+            json!({
+                "length_minutes": 30, "time_zone": "America/Chicago", "windows": every_day,
+                "max_days_ahead": 5, "meeting": {"type": "video"},
+            }),
+        )
+        .await?;
+    let links = suite
+        .links(contract, "sam", &[("noor@talent.example", "conv-noor")])
+        .await?;
+    let page = suite.open_page(&links[0]).await?;
+    let first = page.offered().first().cloned().expect("a time is offered");
+    Ok((links[0].clone(), first))
+}
+
+#[tokio::test]
+async fn a_teams_interview_gets_its_link_and_a_refused_one_tells_each_side_what_it_should_know(
+) -> Result<()> {
+    let suite = start_suite!("scheduling-teams").await?;
+    // Sam's tenant makes Teams meetings: the event carries the join link, and so does the
+    // confirmation.
+    let (link, first) = microsoft_video_link(&suite, "contoso", "sam@contoso.example").await?;
+    let booked = suite.book(&link, &first, "Europe/Berlin").await?;
+    assert_eq!(booked.status, 303, "{}", booked.body);
+    suite.drained("BookingsQueue").await?;
+    let interviews = suite.interviews("sam@contoso.example").await?;
+    assert_eq!(interviews.len(), 1, "{interviews:?}");
+    let event = &interviews[0].2;
+    assert_eq!(event["video"], "teams");
+    let join = event["join_url"].as_str().unwrap_or_default().to_owned();
+    assert!(join.starts_with("https://teams.microsoft.com/"), "{event}");
+    let posted = distinct(suite.inmail().await?);
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(posted[0]["meeting"]["type"], "video");
+    assert_eq!(posted[0]["meeting"]["join_url"], join.as_str());
+    assert!(suite.notices().await?.is_empty());
+
+    // Another tenant has no Teams: the interview still goes in the calendar, the candidate
+    // reads only that the video conference went wrong, the recruiter gets the table's row.
+    let (link, first) = microsoft_video_link(&suite, "fabrikam", "sam@fabrikam.example").await?;
+    let (status, body) = suite
+        .sandbox(
+            reqwest::Method::PUT,
+            "/calendars/sam@fabrikam.example/settings",
+            Some(json!({"teams_available": false})),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    let booked = suite.book(&link, &first, "Europe/Berlin").await?;
+    assert_eq!(booked.status, 303, "{}", booked.body);
+    suite.drained("BookingsQueue").await?;
+    let interviews = suite.interviews("sam@fabrikam.example").await?;
+    assert_eq!(interviews.len(), 1, "{interviews:?}");
+    assert_ne!(interviews[0].2["video"], "teams");
+    let posted = distinct(suite.inmail().await?);
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(posted[0]["meeting"]["type"], "video_failed");
+    let candidate_text = posted[0]["meeting"]["text"].as_str().unwrap_or_default();
+    assert!(
+        candidate_text.contains("video") && candidate_text.contains("recruiter"),
+        "{candidate_text}"
+    );
+    assert!(!candidate_text.contains("Teams"), "{candidate_text}");
+    let notices = suite.notices().await?;
+    let failed: Vec<_> = notices
+        .iter()
+        .filter(|n| n["type"] == "video_link_failed")
+        .collect();
+    assert!(!failed.is_empty(), "{notices:?}");
+    assert!(failed.iter().all(|n| n["reason"] == "account_not_eligible"
+        && n["contract"] == "fabrikam"
+        && n["seat"] == "sam"));
+    suite.assert_aws_calls_allowed().await
+}

@@ -133,7 +133,17 @@ impl Running {
     /// What the InMail outbox holds (the messages the product would post in candidates'
     /// conversations), received and deleted as the product's consumer would.
     pub async fn inmail(&self) -> Result<Vec<Value>> {
-        let url = self.queue_url("InmailOutboxQueue").to_owned();
+        self.take_all("InmailOutboxQueue").await
+    }
+
+    /// The notices to recruiters (`NotificationsQueue`), received and deleted.
+    pub async fn notices(&self) -> Result<Vec<Value>> {
+        self.take_all("NotificationsQueue").await
+    }
+
+    /// Every message on `queue`, received and deleted.
+    async fn take_all(&self, queue: &str) -> Result<Vec<Value>> {
+        let url = self.queue_url(queue).to_owned();
         let mut out = Vec::new();
         loop {
             let received = self
