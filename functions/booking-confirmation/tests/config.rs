@@ -8,8 +8,11 @@ use hiresync_localstack::template::{check_function_config, Binding, Template};
 
 #[test]
 fn the_template_gives_booking_confirmation_exactly_what_it_reads() {
-    check_function_config("booking-confirmation", booking_confirmation::Config::from_env)
-        .unwrap();
+    check_function_config(
+        "booking-confirmation",
+        booking_confirmation::Config::from_env,
+    )
+    .unwrap();
 }
 
 #[test]
