@@ -12,9 +12,7 @@ use hiresync_e2e::browser::Browser;
 use hiresync_e2e::{start_suite, Result, Running};
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Timestamp, ToSpan};
-use serde_json::json;
 
-const RITA: &str = "rita@acme.example";
 /// The candidate's zone: half an hour off the hour, so a time shown in the wrong zone
 /// cannot look right by accident.
 const ZONE: &str = "Asia/Kolkata";
@@ -56,52 +54,6 @@ fn ics_time(t: Timestamp) -> String {
 fn ics_value<'a>(ics: &'a str, name: &str) -> Option<&'a str> {
     ics.split("\r\n")
         .find_map(|line| line.strip_prefix(name)?.strip_prefix(':'))
-}
-
-/// Rita's Google calendar connected, her scheduler set up (09:00–12:00 UTC every day,
-/// 30 minutes, by phone) and links minted for Noor and Jane; their URLs.
-async fn rita_sends_links(suite: &Running) -> Result<(String, String)> {
-    suite
-        .settings(
-            "acme",
-            json!({"provider": "google_workspace", "email_access": "view_only", "calendar_enabled": true}),
-        )
-        .await?;
-    suite.connect_kind("acme", "rita", RITA, "calendar").await?;
-    let every_day: Vec<_> = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-    .iter()
-    .map(|d| json!({"weekday": d, "start": "09:00", "end": "12:00"}))
-    .collect();
-    suite
-        .scheduler(
-            "acme",
-            "rita",
-            json!({
-                "length_minutes": 30, "time_zone": "UTC", "windows": every_day,
-                "max_days_ahead": 3, "meeting": {"type": "phone", "number": "+44 20 7946 0000"},
-            }),
-        )
-        .await?;
-    let links = suite
-        .links(
-            "acme",
-            "rita",
-            &[
-                ("noor@talent.example", "conv-noor"),
-                ("jane@talent.example", "conv-jane"),
-            ],
-        )
-        .await?;
-    assert_eq!(links.len(), 2);
-    Ok((links[0].clone(), links[1].clone()))
 }
 
 /// The booking page shows every time in `zone`: each day a group named by its legend (the
@@ -190,7 +142,7 @@ async fn download_ics(suite: &Running, browser: &Browser, link: &str) -> Result<
 async fn a_candidate_books_and_moves_an_interview_in_their_own_time_zone() -> Result<()> {
     let started = Instant::now();
     let (suite, browser) = tokio::try_join!(start_suite!("booking-browser"), Browser::start())?;
-    let (link, jane) = rita_sends_links(&suite).await?;
+    let (link, jane) = suite.rita_sends_links().await?;
     let token = link.rsplit('/').next().unwrap().to_owned();
     // The times Noor books, then moves to (read once: a test running across midnight UTC
     // keeps its days).
@@ -244,7 +196,11 @@ async fn a_candidate_books_and_moves_an_interview_in_their_own_time_zone() -> Re
     // The candidate shows the times in their zone, with the form's button.
     browser.select("#tz", ZONE).await?;
     browser.submit("#change-zone").await?;
-    assert_eq!(browser.url().await?, format!("{link}?tz=Asia%2FKolkata"));
+    // The page of days shown is kept (the first here).
+    assert_eq!(
+        browser.url().await?,
+        format!("{link}?week=0&tz=Asia%2FKolkata")
+    );
     assert_eq!(browser.find("#tz").await?.property("value").await?, ZONE);
     assert!(
         browser
@@ -375,7 +331,7 @@ async fn scheduler_calls(suite: &Running) -> Result<serde_json::Value> {
 async fn an_expired_link_tells_the_candidate_to_reply_to_the_inmail() -> Result<()> {
     let started = Instant::now();
     let (suite, browser) = tokio::try_join!(start_suite!("expired-link"), Browser::start())?;
-    let (link, _) = rita_sends_links(&suite).await?;
+    let (link, _) = suite.rita_sends_links().await?;
     eprintln!(
         "suite, chromium {} and Rita's link ready in {:?}",
         browser.version(),

@@ -10,7 +10,7 @@ use hiresync_e2e::{start_suite, Result};
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use serde_json::json;
 
-const RITA: &str = "rita@acme.example";
+use hiresync_e2e::scheduling_fixtures::{every_day, RITA};
 
 /// `hh:mm` UTC on the day after today (UTC).
 fn tomorrow(at: &str) -> String {
@@ -35,46 +35,8 @@ fn distinct(messages: Vec<serde_json::Value>) -> Vec<serde_json::Value> {
 #[tokio::test]
 async fn candidates_book_and_reschedule_against_the_recruiters_real_calendar() -> Result<()> {
     let suite = start_suite!("scheduling").await?;
-    suite
-        .settings(
-            "acme",
-            json!({"provider": "google_workspace", "email_access": "view_only", "calendar_enabled": true}),
-        )
-        .await?;
-    suite.connect_kind("acme", "rita", RITA, "calendar").await?;
-    let every_day: Vec<_> = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-    .iter()
-    .map(|d| json!({"weekday": d, "start": "09:00", "end": "12:00"}))
-    .collect();
-    suite
-        .scheduler(
-            "acme",
-            "rita",
-            json!({
-                "length_minutes": 30, "time_zone": "UTC", "windows": every_day,
-                "max_days_ahead": 3, "meeting": {"type": "phone", "number": "+44 20 7946 0000"},
-            }),
-        )
-        .await?;
-    let links = suite
-        .links(
-            "acme",
-            "rita",
-            &[
-                ("noor@talent.example", "conv-noor"),
-                ("jane@talent.example", "conv-jane"),
-            ],
-        )
-        .await?;
-    assert_eq!(links.len(), 2);
+    let (noor, jane) = suite.rita_sends_links().await?;
+    let links = [noor, jane];
     assert!(links[0].starts_with(&format!("{}/s/", suite.api)));
 
     let page = suite.open_page(&links[0]).await?;
@@ -229,24 +191,12 @@ async fn microsoft_video_link(
     suite
         .connect_kind(contract, "sam", address, "calendar")
         .await?;
-    let every_day: Vec<_> = [
-        "monday",
-        "tuesday",
-        "wednesday",
-        "thursday",
-        "friday",
-        "saturday",
-        "sunday",
-    ]
-    .iter()
-    .map(|d| json!({"weekday": d, "start": "14:00", "end": "16:00"}))
-    .collect();
     suite
         .scheduler(
             contract,
             "sam",
             json!({
-                "length_minutes": 30, "time_zone": "America/Chicago", "windows": every_day,
+                "length_minutes": 30, "time_zone": "America/Chicago", "windows": every_day("14:00", "16:00"),
                 "max_days_ahead": 5, "meeting": {"type": "video"},
             }),
         )

@@ -28,6 +28,10 @@ use serde_json::{json, Value};
 
 pub use fixtures::{days_ago, ids, mail, microsoft_seat};
 pub use scheduling::Page;
+/// What the scheduling tests start from.
+pub mod scheduling_fixtures {
+    pub use crate::scheduling::{every_day, RITA};
+}
 
 /// Starts a suite of its own for the calling test: `start_suite!("label").await?`. A macro
 /// because cargo names the package's binary (`CARGO_BIN_EXE_*`) only to the test crates,

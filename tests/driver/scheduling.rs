@@ -192,3 +192,57 @@ impl Running {
             .collect())
     }
 }
+
+/// The recruiter of the scheduling tests, on Google Workspace.
+pub const RITA: &str = "rita@acme.example";
+
+/// A window from `start` to `end` on every day of the week.
+pub fn every_day(start: &str, end: &str) -> Vec<Value> {
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+    ]
+    .iter()
+    .map(|d| json!({"weekday": d, "start": start, "end": end}))
+    .collect()
+}
+
+impl Running {
+    /// Rita's Google calendar connected (contract `acme`, seat `rita`), her scheduler set up
+    /// (09:00–12:00 UTC every day, 30 minutes, by phone) and links minted for Noor and
+    /// Jane; their URLs.
+    pub async fn rita_sends_links(&self) -> Result<(String, String)> {
+        self.settings(
+            "acme",
+            json!({"provider": "google_workspace", "email_access": "view_only", "calendar_enabled": true}),
+        )
+        .await?;
+        self.connect_kind("acme", "rita", RITA, "calendar").await?;
+        self.scheduler(
+            "acme",
+            "rita",
+            json!({
+                "length_minutes": 30, "time_zone": "UTC", "windows": every_day("09:00", "12:00"),
+                "max_days_ahead": 3, "meeting": {"type": "phone", "number": "+44 20 7946 0000"},
+            }),
+        )
+        .await?;
+        let links = self
+            .links(
+                "acme",
+                "rita",
+                &[
+                    ("noor@talent.example", "conv-noor"),
+                    ("jane@talent.example", "conv-jane"),
+                ],
+            )
+            .await?;
+        assert_eq!(links.len(), 2, "{links:?}");
+        Ok((links[0].clone(), links[1].clone()))
+    }
+}

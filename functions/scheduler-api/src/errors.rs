@@ -9,7 +9,7 @@
 //! | 401 | `unauthenticated`, `invalid_token`, `token_expired` | the bearer token |
 //! | 403 | `forbidden` | the token does not cover the contract or seat; the seat is not the caller's |
 //! | 404 | `not_found` | no such contract, seat or settings |
-//! | 409 | `calendar_not_authorized`, `calendar_off`, `scheduler_not_set_up`, `video_unavailable` | the seat or contract is not ready for what was asked |
+//! | 409 | `calendar_not_authorized`, `calendar_off`, `scheduler_not_set_up` | the seat or contract is not ready for what was asked |
 //! | 422 | `invalid_settings` | settings the recruiter must correct (the message says which) |
 //! | 503 | `calendar_unreadable` | the calendar could not be read: no time is known to be free |
 //! | 500 | `internal` | anything failing on our side |

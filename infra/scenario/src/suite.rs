@@ -1,13 +1,14 @@
 //! The local suite: every function wired to the local AWS and triggered as AWS would.
 //!
-//! - HTTP on 127.0.0.1:${HIRESYNC_PORT:-3000}: settings-api (`/v1/...`), webhook-intake
+//! - HTTP on 127.0.0.1:${HIRESYNC_PORT:-3000}: settings-api (`/v1/...`), scheduler-api (a
+//!   seat's scheduler routes and the candidates' pages under `/s/...`), webhook-intake
 //!   (`/webhooks/...`) and `GET /healthz`, one listener as API Gateway would route them.
 //! - A provider sandbox on its own port, playing Microsoft and Google: OAuth, Graph, Gmail,
 //!   Calendar, and Pub/Sub pushes signed with its own key, to the intake above.
 //! - Queue polling as Lambda's event sources do: settings-fanout on the deauthorizations
 //!   queue, directory-events on its queue, contract-purge on the purge queue, ingest on the
-//!   FIFO sync-jobs queue (failures come back after a second here, so a poison job reaches
-//!   its dead-letter queue quickly).
+//!   FIFO sync-jobs queue and booking-confirmation on the FIFO bookings queue (failures
+//!   come back after a second here, so a poison job reaches its dead-letter queue quickly).
 //! - The subscription-renewal and retention-sweep timers: every minute, or every `HIRESYNC_RENEWAL_SECONDS`
 //!   (the end-to-end tests make it a second, so a deauthorization's provider clean-up is
 //!   seen quickly).

@@ -57,7 +57,8 @@ pub const MAIL: TableSpec = TableSpec {
     ttl_attribute: Some("ttl"),
 };
 
-/// Scheduling links and bookings, each seat's in its own partition (`SEAT#<contract>#<seat>`).
+/// The scheduler: each seat's links, bookings, held time and cached busy time in its own
+/// partition (`SEAT#<contract>#<seat>`), its settings under the contract.
 pub const SCHEDULING: TableSpec = TableSpec {
     logical_id: "SchedulingTable",
     env_var: "SCHEDULING_TABLE",
