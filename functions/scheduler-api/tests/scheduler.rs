@@ -67,6 +67,16 @@ async fn settings_are_the_seats_own_need_its_calendar_and_are_checked() {
         .await;
     assert_eq!(s2.status, StatusCode::CONFLICT);
     assert_eq!(s2.json()["code"], "calendar_not_authorized");
+    // Another contract's seat of the same id, through this contract's token.
+    let other_contract = api
+        .json(
+            "PUT",
+            "/v1/contracts/globex/seats/s1/scheduler",
+            &recruiter("s1"),
+            Some(settings(phone())),
+        )
+        .await;
+    assert_eq!(other_contract.status, StatusCode::FORBIDDEN);
     // Someone else's seat, or no token.
     let other = api
         .json("PUT", path, &recruiter("s2"), Some(settings(phone())))
@@ -351,6 +361,8 @@ async fn booking_reads_the_calendar_again_and_page_views_reuse_a_recent_read() {
     let api = Api::new("sched-api-fresh").await;
     let links = api.links(phone(), &["conv-1"]).await;
     api.get(&links[0]).await;
+    // Five minutes on, another view: the busy time read then is reused.
+    api.at("2037-03-02T09:35:00Z");
     api.get(&links[0]).await;
     assert_eq!(*api.calendar.reads.lock().unwrap(), 1);
     // The recruiter accepted a meeting since: the page still shows it for a few minutes,

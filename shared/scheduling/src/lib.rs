@@ -488,12 +488,11 @@ impl Scheduler {
         let settings = plan.schedule.settings();
         let before = SignedDuration::from_mins(i64::from(settings.buffer_before_minutes));
         let after = SignedDuration::from_mins(i64::from(settings.buffer_after_minutes));
-        let from = plan
-            .schedule
-            .earliest(now)
-            .checked_sub(before)
-            .unwrap_or(now);
-        let to = now
+        // The range read depends on the day alone (from the next local midnight), so the
+        // busy time read for one page view covers the next ones that day.
+        let earliest = plan.schedule.earliest(now);
+        let from = earliest.checked_sub(before).unwrap_or(earliest);
+        let to = earliest
             .checked_add(SignedDuration::from_hours(
                 24 * (i64::from(settings.max_days_ahead) + 2),
             ))
