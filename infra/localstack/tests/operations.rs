@@ -504,5 +504,5 @@ fn every_function_runs_as_its_own_role_granting_named_actions_on_named_resources
             }
         }
     }
-    assert_eq!(roles.len(), 8);
+    assert_eq!(roles.len(), 10);
 }
