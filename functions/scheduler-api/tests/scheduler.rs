@@ -248,6 +248,70 @@ async fn two_candidates_submitting_one_time_at_once_exactly_one_books_it() {
 }
 
 #[tokio::test]
+async fn a_daily_cap_of_one_lets_one_of_two_candidates_booking_that_day_at_once() {
+    let api = Api::new("sched-api-cap").await;
+    let mut capped = settings(phone());
+    capped["daily_cap"] = json!(1);
+    let saved = api
+        .json(
+            "PUT",
+            "/v1/contracts/acme/seats/s1/scheduler",
+            &recruiter("s1"),
+            Some(capped),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.body);
+    let minted = api
+        .json(
+            "POST",
+            "/v1/contracts/acme/seats/s1/scheduling-links",
+            &recruiter("s1"),
+            Some(json!({"recipients": [
+                {"email": "a@mail.example", "conversation": "c-a"},
+                {"email": "b@mail.example", "conversation": "c-b"},
+            ]})),
+        )
+        .await;
+    let links: Vec<String> = minted.json()["links"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            l["url"]
+                .as_str()
+                .unwrap()
+                .trim_start_matches("https://jobs.acme.example")
+                .to_owned()
+        })
+        .collect();
+    // Two different times of Tuesday, submitted at once.
+    let (first, second) = (
+        form("2037-03-03T08:00:00Z", "Europe/Paris"),
+        form("2037-03-03T09:30:00Z", "Europe/Paris"),
+    );
+    let (a, b) = tokio::join!(
+        api.post_form(&links[0], &first),
+        api.post_form(&links[1], &second),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::SEE_OTHER, StatusCode::CONFLICT]);
+    // Wednesday is still open.
+    let loser = if a.status == StatusCode::CONFLICT {
+        &links[0]
+    } else {
+        &links[1]
+    };
+    let page = api.get(loser).await;
+    assert!(!page.body.contains("Tuesday 3 March 2037"));
+    assert!(page.body.contains("Wednesday 4 March 2037"));
+    let wednesday = api
+        .post_form(loser, &form("2037-03-04T08:00:00Z", "Europe/Paris"))
+        .await;
+    assert_eq!(wednesday.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
 async fn a_reschedule_moves_the_interview_and_frees_its_old_time() {
     let api = Api::new("sched-api-move").await;
     let links = api.links(phone(), &["conv-1", "conv-2"]).await;

@@ -66,6 +66,9 @@ pub struct Booking {
     pub booked_at: Timestamp,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event: Option<BookedEvent>,
+    /// The day the interview falls on in the seat's zone, which its daily cap counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_day: Option<jiff::civil::Date>,
 }
 
 impl Booking {
@@ -102,6 +105,7 @@ impl Booking {
             revision: 0,
             booked_at: now,
             event: None,
+            local_day: None,
         })
     }
 

@@ -369,7 +369,7 @@ impl Scheduler {
             .find(|s| s.start == start)
             .copied()
             .ok_or(ScheduleError::TimeUnavailable)?;
-        let booking = match &opened.booking {
+        let mut booking = match &opened.booking {
             None => Booking::request(
                 &opened.link,
                 slot,
@@ -386,10 +386,13 @@ impl Scheduler {
             BookingError::Cancelled(_) | BookingError::SameTime => ScheduleError::TimeUnavailable,
             other => ScheduleError::Invalid(other.to_string()),
         })?;
+        // The day the seat's daily cap counts it on, held with the time.
+        booking.local_day = Some(slot.start.to_zoned(opened.plan.schedule.zone().clone()).date());
+        let cap = opened.plan.schedule.settings().daily_cap;
         match self
             .ports
             .store
-            .hold(&booking, opened.booking.as_ref())
+            .hold(&booking, opened.booking.as_ref(), cap)
             .await?
         {
             Hold::Held(stored) => {

@@ -10,6 +10,7 @@
 //! | booking | `BOOKING#<booking>` (versioned) | 30 days after the interview |
 //! | held time | `SLOT#<minute of the 5-minute bucket, 12 digits>` (`holder`: booking) | 2 days after the bucket |
 //! | busy time | `BUSY` | an hour after it was read |
+//! | a day's count | `DAY#<local date>` (`booked`: interviews that day, for the daily cap) | three days after the day |
 //!
 //! Holding a booking's time is one TransactWriteItems: the booking (new, or at the version
 //! read), a conditional put of every bucket it covers (`attribute_not_exists(pk) OR holder
@@ -17,7 +18,7 @@
 //! Two bookings of one time can never both commit.
 
 use async_trait::async_trait;
-use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, Update};
 use hiresync_domain::availability::{Busy, Slot};
 use hiresync_domain::booking::{Booking, BookingState};
 use hiresync_domain::ids::{BookingId, ContractId, SeatId};
@@ -44,6 +45,7 @@ const LINK_PREFIX: &str = "LINK#";
 const BOOKING_PREFIX: &str = "BOOKING#";
 const SLOT_PREFIX: &str = "SLOT#";
 const BUSY_SK: &str = "BUSY";
+const DAY_PREFIX: &str = "DAY#";
 const KEEP_AFTER: SignedDuration = SignedDuration::from_hours(30 * 24);
 
 fn ttl(at: Timestamp, after: SignedDuration) -> i64 {
@@ -52,6 +54,18 @@ fn ttl(at: Timestamp, after: SignedDuration) -> i64 {
 
 fn slot_sk(bucket: i64) -> String {
     format!("{SLOT_PREFIX}{bucket:012}")
+}
+
+fn day_sk(day: jiff::civil::Date) -> String {
+    format!("{DAY_PREFIX}{day}")
+}
+
+/// How a booking changes its day's count.
+#[derive(Clone, Copy)]
+enum DayChange {
+    /// Counted, refused beyond the cap when there is one.
+    Add(Option<u32>),
+    Remove,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -166,10 +180,54 @@ impl SchedulerSettingsStore for DynamoSchedulingStore {
 }
 
 impl DynamoSchedulingStore {
+    /// One more interview on `day` (at most `cap`, when there is one), or one less. Every
+    /// booking with a day is counted once, cap or not, so giving its place back always
+    /// matches a count.
+    fn count_day(
+        &self,
+        pk: &str,
+        day: jiff::civil::Date,
+        change: DayChange,
+    ) -> Result<aws_sdk_dynamodb::types::TransactWriteItem, StoreError> {
+        let expiry = day
+            .checked_add(jiff::Span::new().days(3))
+            .ok()
+            .and_then(|d| d.to_zoned(jiff::tz::TimeZone::UTC).ok())
+            .map_or(0, |z| z.timestamp().as_second());
+        let update = Update::builder()
+            .table_name(&self.table)
+            .set_key(Some(key(pk, &day_sk(day))))
+            .expression_attribute_names("#n", "booked")
+            .expression_attribute_names("#t", "ttl")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":ttl", AttributeValue::N(expiry.to_string()));
+        // Every placeholder given is used by the branch's expressions (DynamoDB refuses
+        // unused ones).
+        let update = match change {
+            DayChange::Add(cap) => {
+                let counted = update
+                    .update_expression("SET #n = if_not_exists(#n, :zero) + :one, #t = :ttl")
+                    .expression_attribute_values(":zero", AttributeValue::N("0".into()));
+                match cap {
+                    None => counted,
+                    Some(cap) => counted
+                        .condition_expression("attribute_not_exists(#n) OR #n < :cap")
+                        .expression_attribute_values(":cap", AttributeValue::N(cap.to_string())),
+                }
+            }
+            // A place given back (a count that expired meanwhile reads as one).
+            DayChange::Remove => {
+                update.update_expression("SET #n = if_not_exists(#n, :one) - :one, #t = :ttl")
+            }
+        };
+        transact::update(update)
+    }
+
     fn hold_items(
         &self,
         booking: &Booking,
         previous: Option<&Versioned<Booking>>,
+        daily_cap: Option<u32>,
     ) -> Result<Vec<aws_sdk_dynamodb::types::TransactWriteItem>, StoreError> {
         let holder = AttributeValue::S(booking.id.to_string());
         let version = previous.map_or(1, |p| p.version + 1);
@@ -203,6 +261,15 @@ impl DynamoSchedulingStore {
                     .condition_expression("attribute_not_exists(pk) OR holder = :holder")
                     .expression_attribute_values(":holder", holder.clone()),
             )?);
+        }
+        let before = previous.and_then(|p| p.value.local_day);
+        if booking.local_day != before {
+            if let Some(day) = booking.local_day {
+                items.push(self.count_day(&pk, day, DayChange::Add(daily_cap))?);
+            }
+            if let Some(day) = before {
+                items.push(self.count_day(&pk, day, DayChange::Remove)?);
+            }
         }
         if let Some(p) = previous {
             for bucket in buckets(&p.value.slot())
@@ -279,8 +346,9 @@ impl SchedulingStore for DynamoSchedulingStore {
         &self,
         booking: &Booking,
         previous: Option<&Versioned<Booking>>,
+        daily_cap: Option<u32>,
     ) -> Result<Hold, StoreError> {
-        let items = self.hold_items(booking, previous)?;
+        let items = self.hold_items(booking, previous, daily_cap)?;
         let version = previous.map_or(1, |p| p.version + 1);
         retry_on_race(|| async {
             match transact::send(&self.client, items.clone()).await? {
@@ -332,6 +400,9 @@ impl SchedulingStore for DynamoSchedulingStore {
         )?];
         let pk = keys::mail_pk(&booking.contract_id, &booking.seat_id);
         let holder = AttributeValue::S(booking.id.to_string());
+        if let Some(day) = read.value.local_day {
+            items.push(self.count_day(&pk, day, DayChange::Remove)?);
+        }
         for bucket in buckets(&read.value.slot()) {
             items.push(transact::delete(
                 Delete::builder()

@@ -92,8 +92,8 @@ async fn two_concurrent_bookings_of_one_time_exactly_one_wins() {
         );
         let (sa, sb) = (store.clone(), store.clone());
         let (ra, rb) = tokio::join!(
-            tokio::spawn(async move { sa.hold(&a, None).await.unwrap() }),
-            tokio::spawn(async move { sb.hold(&b, None).await.unwrap() }),
+            tokio::spawn(async move { sa.hold(&a, None, None).await.unwrap() }),
+            tokio::spawn(async move { sb.hold(&b, None, None).await.unwrap() }),
         );
         let outcomes = [ra.unwrap(), rb.unwrap()];
         let wins = outcomes
@@ -110,19 +110,31 @@ async fn back_to_back_meetings_hold_no_bucket_in_common() {
     let store = store("sched-adjacent").await;
     held(
         store
-            .hold(&booking("acme", 1, slot("2037-03-03T10:00:00Z", 30)), None)
+            .hold(
+                &booking("acme", 1, slot("2037-03-03T10:00:00Z", 30)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
     held(
         store
-            .hold(&booking("acme", 2, slot("2037-03-03T10:30:00Z", 30)), None)
+            .hold(
+                &booking("acme", 2, slot("2037-03-03T10:30:00Z", 30)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
     assert_eq!(
         store
-            .hold(&booking("acme", 3, slot("2037-03-03T10:25:00Z", 5)), None)
+            .hold(
+                &booking("acme", 3, slot("2037-03-03T10:25:00Z", 5)),
+                None,
+                None
+            )
             .await
             .unwrap(),
         Hold::Taken
@@ -134,7 +146,11 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
     let store = store("sched-move").await;
     let first = held(
         store
-            .hold(&booking("acme", 1, slot("2037-03-03T10:00:00Z", 60)), None)
+            .hold(
+                &booking("acme", 1, slot("2037-03-03T10:00:00Z", 60)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
@@ -147,11 +163,15 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
             at(NOW),
         )
         .unwrap();
-    let moved = held(store.hold(&moved, Some(&first)).await.unwrap());
+    let moved = held(store.hold(&moved, Some(&first), None).await.unwrap());
     assert_eq!(moved.version, 2);
     let other = held(
         store
-            .hold(&booking("acme", 2, slot("2037-03-03T10:00:00Z", 60)), None)
+            .hold(
+                &booking("acme", 2, slot("2037-03-03T10:00:00Z", 60)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
@@ -163,7 +183,10 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
         at(NOW),
     )
     .unwrap();
-    assert_eq!(store.hold(&back, Some(&moved)).await.unwrap(), Hold::Taken);
+    assert_eq!(
+        store.hold(&back, Some(&moved), None).await.unwrap(),
+        Hold::Taken
+    );
     let stored = store
         .booking(
             &first.value.contract_id,
@@ -177,7 +200,11 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
     // Its 11:30 time is still held: nobody else can book 12:00.
     assert_eq!(
         store
-            .hold(&booking("acme", 3, slot("2037-03-03T12:00:00Z", 30)), None)
+            .hold(
+                &booking("acme", 3, slot("2037-03-03T12:00:00Z", 30)),
+                None,
+                None
+            )
             .await
             .unwrap(),
         Hold::Taken
@@ -191,11 +218,15 @@ async fn a_reschedule_releases_the_old_time_and_takes_the_new_all_or_nothing() {
             at(NOW),
         )
         .unwrap();
-    let shifted = held(store.hold(&shifted, Some(&moved)).await.unwrap());
+    let shifted = held(store.hold(&shifted, Some(&moved), None).await.unwrap());
     assert_eq!(shifted.version, 3);
     held(
         store
-            .hold(&booking("acme", 4, slot("2037-03-03T11:30:00Z", 30)), None)
+            .hold(
+                &booking("acme", 4, slot("2037-03-03T11:30:00Z", 30)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
@@ -211,24 +242,38 @@ async fn a_reschedule_from_a_stale_read_changes_nothing() {
     let store = store("sched-stale").await;
     let first = held(
         store
-            .hold(&booking("acme", 1, slot("2037-03-03T10:00:00Z", 30)), None)
+            .hold(
+                &booking("acme", 1, slot("2037-03-03T10:00:00Z", 30)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
     let mut a = first.value.clone();
     a.reschedule(slot("2037-03-04T10:00:00Z", 30), "UTC".into(), at(NOW))
         .unwrap();
-    held(store.hold(&a, Some(&first)).await.unwrap());
+    held(store.hold(&a, Some(&first), None).await.unwrap());
     let mut b = first.value.clone();
     b.reschedule(slot("2037-03-05T10:00:00Z", 30), "UTC".into(), at(NOW))
         .unwrap();
-    assert_eq!(store.hold(&b, Some(&first)).await.unwrap(), Hold::Changed);
+    assert_eq!(
+        store.hold(&b, Some(&first), None).await.unwrap(),
+        Hold::Changed
+    );
     // The same new booking twice: the second finds it there.
-    assert_eq!(store.hold(&first.value, None).await.unwrap(), Hold::Changed);
+    assert_eq!(
+        store.hold(&first.value, None, None).await.unwrap(),
+        Hold::Changed
+    );
     // 2037-03-05 was not taken by the refused move.
     held(
         store
-            .hold(&booking("acme", 2, slot("2037-03-05T10:00:00Z", 30)), None)
+            .hold(
+                &booking("acme", 2, slot("2037-03-05T10:00:00Z", 30)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
@@ -257,7 +302,11 @@ async fn links_and_bookings_are_found_only_under_their_own_contract() {
     );
     let b = held(
         store
-            .hold(&booking("acme", 7, slot("2037-03-03T10:00:00Z", 30)), None)
+            .hold(
+                &booking("acme", 7, slot("2037-03-03T10:00:00Z", 30)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
@@ -271,6 +320,7 @@ async fn links_and_bookings_are_found_only_under_their_own_contract() {
         store
             .hold(
                 &booking("globex", 7, slot("2037-03-03T10:00:00Z", 30)),
+                None,
                 None,
             )
             .await
@@ -365,7 +415,11 @@ async fn a_cancelled_booking_releases_its_time_and_a_stale_cancel_changes_nothin
     let store = store("sched-cancel").await;
     let first = held(
         store
-            .hold(&booking("acme", 1, slot("2037-03-03T10:00:00Z", 60)), None)
+            .hold(
+                &booking("acme", 1, slot("2037-03-03T10:00:00Z", 60)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
@@ -376,14 +430,22 @@ async fn a_cancelled_booking_releases_its_time_and_a_stale_cancel_changes_nothin
     // Its hour is free again.
     held(
         store
-            .hold(&booking("acme", 2, slot("2037-03-03T10:30:00Z", 30)), None)
+            .hold(
+                &booking("acme", 2, slot("2037-03-03T10:30:00Z", 30)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
     // A cancel from a stale read is refused as a conflict and releases nothing.
     let other = held(
         store
-            .hold(&booking("acme", 3, slot("2037-03-04T10:00:00Z", 30)), None)
+            .hold(
+                &booking("acme", 3, slot("2037-03-04T10:00:00Z", 30)),
+                None,
+                None,
+            )
             .await
             .unwrap(),
     );
@@ -399,9 +461,89 @@ async fn a_cancelled_booking_releases_its_time_and_a_stale_cancel_changes_nothin
     assert!(refused.is_conflict(), "{refused:?}");
     assert_eq!(
         store
-            .hold(&booking("acme", 4, slot("2037-03-04T10:00:00Z", 30)), None)
+            .hold(
+                &booking("acme", 4, slot("2037-03-04T10:00:00Z", 30)),
+                None,
+                None
+            )
             .await
             .unwrap(),
         Hold::Taken
     );
+}
+
+/// `booking` counted on its UTC day (the seat's zone in these tests).
+fn on_day(mut b: Booking) -> Booking {
+    b.local_day = Some(b.start.to_zoned(jiff::tz::TimeZone::UTC).date());
+    b
+}
+
+#[tokio::test]
+async fn the_daily_cap_is_held_with_the_time_even_when_candidates_book_at_once() {
+    let store = Arc::new(store("sched-cap").await);
+    // Cap 1: two candidates booking different times of one day at once, exactly one wins.
+    let a = on_day(booking("acme", 1, slot("2037-03-03T09:00:00Z", 30)));
+    let b = on_day(booking("acme", 2, slot("2037-03-03T15:00:00Z", 30)));
+    let (sa, sb) = (store.clone(), store.clone());
+    let (ra, rb) = tokio::join!(
+        tokio::spawn(async move { sa.hold(&a, None, Some(1)).await.unwrap() }),
+        tokio::spawn(async move { sb.hold(&b, None, Some(1)).await.unwrap() }),
+    );
+    let outcomes = [ra.unwrap(), rb.unwrap()];
+    let winner = outcomes
+        .iter()
+        .find_map(|o| match o {
+            Hold::Held(b) => Some((**b).clone()),
+            _ => None,
+        })
+        .expect("one booking held");
+    assert!(outcomes.contains(&Hold::Taken), "{outcomes:?}");
+    // Moving within the day keeps its place; the day stays full for others.
+    let mut same_day = winner.value.clone();
+    same_day
+        .reschedule(slot("2037-03-03T11:00:00Z", 30), "UTC".into(), at(NOW))
+        .unwrap();
+    let same_day = held(
+        store
+            .hold(&on_day(same_day), Some(&winner), Some(1))
+            .await
+            .unwrap(),
+    );
+    let third = on_day(booking("acme", 3, slot("2037-03-03T16:00:00Z", 30)));
+    assert_eq!(
+        store.hold(&third, None, Some(1)).await.unwrap(),
+        Hold::Taken
+    );
+    // Moving to another day gives its place back.
+    let mut next_day = same_day.value.clone();
+    next_day
+        .reschedule(slot("2037-03-04T11:00:00Z", 30), "UTC".into(), at(NOW))
+        .unwrap();
+    let next_day = held(
+        store
+            .hold(&on_day(next_day), Some(&same_day), Some(1))
+            .await
+            .unwrap(),
+    );
+    let third = held(store.hold(&third, None, Some(1)).await.unwrap());
+    // Cancelling gives its place back too.
+    let fourth = on_day(booking("acme", 4, slot("2037-03-04T15:00:00Z", 30)));
+    assert_eq!(
+        store.hold(&fourth, None, Some(1)).await.unwrap(),
+        Hold::Taken
+    );
+    let mut cancelled = next_day.value.clone();
+    cancelled.state = hiresync_domain::booking::BookingState::Cancelled;
+    store.update_booking(&next_day, &cancelled).await.unwrap();
+    held(store.hold(&fourth, None, Some(1)).await.unwrap());
+    // Without a cap, a day takes any number.
+    for n in 5..8 {
+        let b = on_day(booking(
+            "acme",
+            n,
+            slot(&format!("2037-03-0{n}T10:00:00Z"), 30),
+        ));
+        held(store.hold(&b, None, None).await.unwrap());
+    }
+    assert_eq!(third.value.local_day, Some(jiff::civil::date(2037, 3, 3)));
 }

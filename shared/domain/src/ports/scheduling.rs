@@ -64,15 +64,20 @@ pub trait SchedulingStore: Send + Sync {
 
     /// Takes `booking`'s time, all or nothing: the booking written (new when `previous` is
     /// `None`, else only if it is still at `previous`'s version) with every time bucket it
-    /// holds, and the buckets of `previous` it no longer needs released.
+    /// holds, and the buckets of `previous` it no longer needs released. With `daily_cap`,
+    /// the booking's local day (`Booking::local_day`) counts it among at most that many
+    /// ([`Hold::Taken`] when the day is full); a move to another day gives the old day's
+    /// place back.
     async fn hold(
         &self,
         booking: &Booking,
         previous: Option<&Versioned<Booking>>,
+        daily_cap: Option<u32>,
     ) -> Result<Hold, StoreError>;
 
     /// Replaces a booking if it is still at `read`'s version (a confirmation recording its
-    /// event); [`StoreError::Conflict`] otherwise.
+    /// event); [`StoreError::Conflict`] otherwise. Cancelling it releases its time and its
+    /// place in its day's count.
     async fn update_booking(
         &self,
         read: &Versioned<Booking>,

@@ -165,7 +165,7 @@ impl World {
             ts(NOW),
         )
         .unwrap();
-        match self.scheduling.hold(&booking, None).await.unwrap() {
+        match self.scheduling.hold(&booking, None, None).await.unwrap() {
             Hold::Held(stored) => stored.value,
             other => panic!("the time was not held: {other:?}"),
         }
@@ -178,7 +178,7 @@ impl World {
         moved
             .reschedule(half_hour(start), "Europe/Paris".into(), ts(NOW))
             .unwrap();
-        match self.scheduling.hold(&moved, Some(&read)).await.unwrap() {
+        match self.scheduling.hold(&moved, Some(&read), None).await.unwrap() {
             Hold::Held(stored) => stored.value,
             other => panic!("the time was not held: {other:?}"),
         }

@@ -26,6 +26,8 @@ struct State {
     links: BTreeMap<(SeatKey, String), SchedulingLink>,
     bookings: BTreeMap<(SeatKey, BookingId), Versioned<Booking>>,
     buckets: BTreeMap<(SeatKey, i64), BookingId>,
+    /// Interviews per seat and local day, as the store counts them.
+    days: BTreeMap<(SeatKey, jiff::civil::Date), u32>,
     busy: BTreeMap<SeatKey, (Timestamp, Timestamp, Timestamp, Vec<Busy>)>,
     failures: BTreeMap<&'static str, VecDeque<()>>,
     updates: u32,
@@ -189,6 +191,7 @@ impl SchedulingStore for InMemoryScheduling {
         &self,
         booking: &Booking,
         previous: Option<&Versioned<Booking>>,
+        daily_cap: Option<u32>,
     ) -> Result<Hold, StoreError> {
         self.with(|s| {
             s.check("hold")?;
@@ -204,8 +207,24 @@ impl SchedulingStore for InMemoryScheduling {
                     .get(&(seat.clone(), *b))
                     .is_some_and(|holder| holder != &booking.id)
             });
+            let before = previous.and_then(|p| p.value.local_day);
+            let moves_day = booking.local_day != before;
+            if let (true, Some(day), Some(cap)) = (moves_day, booking.local_day, daily_cap) {
+                if s.days.get(&(seat.clone(), day)).copied().unwrap_or(0) >= cap {
+                    return Ok(Hold::Taken);
+                }
+            }
             if taken {
                 return Ok(Hold::Taken);
+            }
+            if moves_day {
+                if let Some(day) = booking.local_day {
+                    *s.days.entry((seat.clone(), day)).or_default() += 1;
+                }
+                if let Some(day) = before {
+                    let n = s.days.entry((seat.clone(), day)).or_default();
+                    *n = n.saturating_sub(1);
+                }
             }
             s.buckets.retain(|(k, b), holder| {
                 !(k == &seat && holder == &booking.id && !wanted.contains(b))
@@ -253,6 +272,10 @@ impl SchedulingStore for InMemoryScheduling {
                         let seat = key.0.clone();
                         s.buckets
                             .retain(|(k, _), holder| !(k == &seat && holder == &booking.id));
+                        if let Some(day) = current.value.local_day {
+                            let n = s.days.entry((seat, day)).or_default();
+                            *n = n.saturating_sub(1);
+                        }
                     }
                     let written = Versioned {
                         value: booking.clone(),
