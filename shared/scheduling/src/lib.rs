@@ -387,7 +387,11 @@ impl Scheduler {
             other => ScheduleError::Invalid(other.to_string()),
         })?;
         // The day the seat's daily cap counts it on, held with the time.
-        booking.local_day = Some(slot.start.to_zoned(opened.plan.schedule.zone().clone()).date());
+        booking.local_day = Some(
+            slot.start
+                .to_zoned(opened.plan.schedule.zone().clone())
+                .date(),
+        );
         let cap = opened.plan.schedule.settings().daily_cap;
         match self
             .ports

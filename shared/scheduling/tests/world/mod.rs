@@ -178,7 +178,12 @@ impl World {
         moved
             .reschedule(half_hour(start), "Europe/Paris".into(), ts(NOW))
             .unwrap();
-        match self.scheduling.hold(&moved, Some(&read), None).await.unwrap() {
+        match self
+            .scheduling
+            .hold(&moved, Some(&read), None)
+            .await
+            .unwrap()
+        {
             Hold::Held(stored) => stored.value,
             other => panic!("the time was not held: {other:?}"),
         }
