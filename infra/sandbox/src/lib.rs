@@ -24,11 +24,18 @@
 //!
 //! Zoom is played under `/zoom`, standing for `https://api.zoom.us/v2` ([`zoom`]): accounts
 //! made under `/sandbox/zoom/accounts` with their users' emails and an access token, and
-//! meetings created, read, moved and deleted with Zoom's shapes and error codes.
+//! meetings created, read, moved and deleted with Zoom's shapes and error codes. Zoom's
+//! user-level OAuth is played under `/zoom-oauth`, standing for `https://zoom.us/oauth`
+//! (`zoom::oauth`): `GET /zoom-oauth/authorize` consents at once for the account with a
+//! user whose email is `login_hint` (303 to `redirect_uri` with `code` and `state`, or
+//! `error=access_denied`; PKCE `S256` required; the code lasts 5 minutes and serves once),
+//! and `POST /zoom-oauth/token` (Basic client credentials, any non-empty pair unless one is
+//! set; `authorization_code` with `code_verifier`, or `refresh_token`, which rotates) gives
+//! access tokens that call `/zoom` as that account for 3599 seconds.
 //!
 //! Bases, as a client configures them: Graph `{sandbox}/graph` (`/v1.0`), Gmail
 //! `{sandbox}/gmail` (`/gmail/v1`), Calendar `{sandbox}/calendar` (`/calendar/v3`), Zoom
-//! `{sandbox}/zoom` (`/v2`).
+//! `{sandbox}/zoom` (`/v2`), Zoom OAuth `{sandbox}/zoom-oauth` (`/authorize`, `/token`).
 //!
 //! Control routes of the calendars and Zoom (all JSON):
 //!
@@ -41,6 +48,8 @@
 //! | `POST /sandbox/zoom/accounts` | `users` (emails; the first is `me`), `account_id`, `access_token` (both made up when absent) | 201, `{account_id, users, access_token}` |
 //! | `PUT /sandbox/zoom/accounts/{account}/failure` | `{"mode": "none"}`, `{"mode": "not_eligible"}`, `{"mode": "temporary", "calls": 2, "status": 503}` (or 429) | the mode |
 //! | `GET /sandbox/zoom/accounts/{account}/meetings` | | `{"meetings": [...]}`, deleted ones with `status: deleted` |
+//! | `DELETE /sandbox/zoom/accounts/{account}/grant` | | `{account_id, revoked: true}` (404 for no such account): its OAuth codes, access and refresh tokens die |
+//! | `PUT /sandbox/zoom/oauth-client` | `client_id`, `client_secret` | `{client_id}`: only that pair is taken by `/zoom-oauth` from now on |
 
 mod accounts;
 pub mod calendar;

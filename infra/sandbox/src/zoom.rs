@@ -10,8 +10,13 @@
 //!   a meeting that is gone or another account's;
 //! - 401 code 124 for an unknown token.
 //!
+//! An account's token is the one the control API made, or any live access token from
+//! Zoom's OAuth (`oauth`, under `/zoom-oauth`).
+//!
 //! An account can be made to fail ([`ZoomFailure`]): not eligible (400 code 3161 on
 //! creates and updates), or the next few calls answer 503 or 429 (no `Retry-After`).
+
+mod oauth;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -87,6 +92,7 @@ pub struct Zoom {
     accounts: HashMap<String, Account>,
     meetings: BTreeMap<i64, ZoomMeeting>,
     count: i64,
+    oauth: oauth::OAuth,
 }
 
 /// A Zoom account to make (or remake: its meetings stay).
@@ -193,12 +199,14 @@ fn account_of(s: &Sandbox, headers: &HeaderMap) -> Result<(String, Account), Box
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
     let mut w = s.lock();
-    let Some((id, account)) = w
-        .zoom
+    let zoom = &mut w.zoom;
+    let id = zoom
         .accounts
-        .iter_mut()
+        .iter()
         .find(|(_, a)| !token.is_empty() && a.token == token)
-    else {
+        .map(|(id, _)| id.clone())
+        .or_else(|| zoom.oauth.account_of(token));
+    let Some((id, account)) = id.and_then(|id| zoom.accounts.get_mut(&id).map(|a| (id, a))) else {
         return Err(Box::new(zoom_error(
             StatusCode::UNAUTHORIZED,
             124,
@@ -221,7 +229,7 @@ fn account_of(s: &Sandbox, headers: &HeaderMap) -> Result<(String, Account), Box
             )));
         }
     }
-    Ok((id.clone(), account.clone()))
+    Ok((id, account.clone()))
 }
 
 /// The meeting's start from `start_time` (UTC with `Z`, or local time in `timezone`).
@@ -467,4 +475,5 @@ pub(crate) fn routes() -> Router<Sandbox> {
             "/sandbox/zoom/accounts/{account}/meetings",
             get(control_meetings),
         )
+        .merge(oauth::routes())
 }
