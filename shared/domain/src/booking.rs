@@ -69,6 +69,19 @@ pub struct Booking {
     /// The day the interview falls on in the seat's zone, which its daily cap counts.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_day: Option<jiff::civil::Date>,
+    /// The Zoom meeting made for the interview (the contract's Zoom account), recorded as
+    /// soon as Zoom made it: later attempts and reschedules move this one, never make
+    /// another.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zoom: Option<BookedZoom>,
+}
+
+/// A booking's Zoom meeting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BookedZoom {
+    /// Zoom's meeting id (an int64, as text).
+    pub meeting_id: String,
+    pub join_url: String,
 }
 
 impl Booking {
@@ -106,6 +119,7 @@ impl Booking {
             booked_at: now,
             event: None,
             local_day: None,
+            zoom: None,
         })
     }
 

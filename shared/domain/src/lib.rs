@@ -27,5 +27,6 @@ pub mod seat;
 pub mod subscription;
 pub mod sync_status;
 pub mod time;
+pub mod zoom;
 
 pub use jiff::Timestamp;

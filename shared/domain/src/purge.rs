@@ -40,6 +40,9 @@ pub enum DataClass {
     Scheduling,
     /// What the provider told us about the contract's tenant (Graph's subscription limit).
     ProviderLimits,
+    /// The contract's Zoom connection (the account and its sealed tokens) and the Zoom
+    /// sign-ins in progress (each with its PKCE verifier).
+    Zoom,
     /// Anything else found under a seat's keys.
     Other,
 }
@@ -61,6 +64,7 @@ impl DataClass {
             DataClass::MailboxClaims => "mailbox_claims",
             DataClass::Scheduling => "scheduling",
             DataClass::ProviderLimits => "provider_limits",
+            DataClass::Zoom => "zoom",
             DataClass::Other => "other",
         }
     }
@@ -181,6 +185,9 @@ mod tests {
             serde_json::to_value(&a).unwrap(),
             serde_json::json!({"threads": 3, "tokens": 1})
         );
+        a.add(DataClass::Zoom, 2);
+        assert_eq!(serde_json::to_value(&a).unwrap()["zoom"], 2);
+        assert_eq!(DataClass::Zoom.as_str(), "zoom");
     }
 
     #[test]

@@ -15,6 +15,8 @@
 mod classify;
 mod wording;
 
+pub use wording::sanitize;
+
 use std::fmt;
 
 use serde::Serialize;

@@ -363,7 +363,7 @@ fn company(provider: Provider) -> &'static str {
 
 /// A provider's string made safe to show: the characters codes and scopes use (and spaces),
 /// at most 80 of them. Redirect parameters arrive through the browser and may be forged.
-pub(super) fn sanitize(raw: &str) -> String {
+pub fn sanitize(raw: &str) -> String {
     let clean: String = raw
         .chars()
         .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | ':' | '/' | ' '))

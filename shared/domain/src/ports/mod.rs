@@ -18,6 +18,7 @@ pub mod scheduling;
 pub mod secrets;
 pub mod tenancy;
 pub mod tokens;
+pub mod zoom;
 
 pub use calendar::{
     CalendarError, CalendarErrorKind, CalendarEvent, CalendarEvents, CalendarSource, EventRequest,
@@ -46,3 +47,6 @@ pub use tenancy::{
     SubscriptionStore, SyncStatusStore, TenancyStores, TokenStore,
 };
 pub use tokens::AccessTokens;
+pub use zoom::{
+    ZoomAuthError, ZoomAuthErrorKind, ZoomAuthorization, ZoomGrant, ZoomStore, ZoomUser,
+};
