@@ -23,19 +23,24 @@
 //! calendar misbehave under `/sandbox/calendars/{address}/...` ([`calendar_control`]).
 //!
 //! Zoom is played under `/zoom`, standing for `https://api.zoom.us/v2` ([`zoom`]): accounts
-//! made under `/sandbox/zoom/accounts` with their users' emails and an access token, and
-//! meetings created, read, moved and deleted with Zoom's shapes and error codes. Zoom's
+//! made under `/sandbox/zoom/accounts` with their users' emails and an access token, their
+//! users read (`GET /zoom/users/{userId}`, `me` included), and meetings created, read,
+//! moved and deleted with Zoom's shapes and error codes. Zoom's
 //! user-level OAuth is played under `/zoom-oauth`, standing for `https://zoom.us/oauth`
 //! (`zoom::oauth`): `GET /zoom-oauth/authorize` consents at once for the account with a
 //! user whose email is `login_hint` (303 to `redirect_uri` with `code` and `state`, or
 //! `error=access_denied`; PKCE `S256` required; the code lasts 5 minutes and serves once),
 //! and `POST /zoom-oauth/token` (Basic client credentials, any non-empty pair unless one is
 //! set; `authorization_code` with `code_verifier`, or `refresh_token`, which rotates) gives
-//! access tokens that call `/zoom` as that account for 3599 seconds.
+//! access tokens that call `/zoom` as that account for 3599 seconds, `users/me` being the
+//! user who consented. `POST /zoom-oauth/revoke` (same credentials, form `token`: a refresh
+//! or access token) kills that token's grant and answers `{"status": "success"}`, or 400
+//! `invalid_request` `Invalid Token!` for a token it does not know.
 //!
 //! Bases, as a client configures them: Graph `{sandbox}/graph` (`/v1.0`), Gmail
 //! `{sandbox}/gmail` (`/gmail/v1`), Calendar `{sandbox}/calendar` (`/calendar/v3`), Zoom
-//! `{sandbox}/zoom` (`/v2`), Zoom OAuth `{sandbox}/zoom-oauth` (`/authorize`, `/token`).
+//! `{sandbox}/zoom` (`/v2`), Zoom OAuth `{sandbox}/zoom-oauth` (`/authorize`, `/token`,
+//! `/revoke`).
 //!
 //! Control routes of the calendars and Zoom (all JSON):
 //!

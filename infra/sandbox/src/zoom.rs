@@ -8,6 +8,11 @@
 //!   `timezone`, ...); 404 code 1001 for an email that is not a user of the account;
 //! - `GET` (200), `PATCH` (204), `DELETE` (204) `/meetings/{meetingId}`; 404 code 3001 for
 //!   a meeting that is gone or another account's;
+//! - `GET /users/{userId}` (`me`, a user's email or id): the user (`id`, `email`,
+//!   `account_id`, `first_name`, `role_name`, `type`, `status`, ...). For an OAuth token
+//!   `me` is the user who consented, while still a user of the account; otherwise, and
+//!   for the control API's token, the account's first user. 404 code 1001 for no such
+//!   user;
 //! - 401 code 124 for an unknown token.
 //!
 //! An account's token is the one the control API made, or any live access token from
@@ -191,13 +196,23 @@ fn not_eligible() -> Response {
     )
 }
 
-/// The account behind the call's token, after its failure mode had its say.
-fn account_of(s: &Sandbox, headers: &HeaderMap) -> Result<(String, Account), Box<Response>> {
-    let token = headers
+/// The call's bearer token ("" when there is none).
+fn bearer(headers: &HeaderMap) -> &str {
+    headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// The id Zoom knows a user by, made from the email.
+fn user_id(email: &str) -> String {
+    format!("host-{}", email.replace(['@', '.'], "-"))
+}
+
+/// The account behind the call's token, after its failure mode had its say.
+fn account_of(s: &Sandbox, headers: &HeaderMap) -> Result<(String, Account), Box<Response>> {
+    let token = bearer(headers);
     let mut w = s.lock();
     let zoom = &mut w.zoom;
     let id = zoom
@@ -262,7 +277,7 @@ fn meeting_json(m: &ZoomMeeting) -> Value {
     json!({
         "uuid": m.uuid,
         "id": m.id,
-        "host_id": format!("host-{}", m.host_email.replace(['@', '.'], "-")),
+        "host_id": user_id(&m.host_email),
         "host_email": m.host_email,
         "topic": m.topic,
         "type": 2,
@@ -349,6 +364,54 @@ async fn create(
         meeting
     };
     (StatusCode::CREATED, Json(meeting_json(&meeting))).into_response()
+}
+
+/// `GET /users/{userId}`: `me` is the user whose consent made an OAuth token (while still
+/// a user of the account), otherwise the account's first user; or a user's email or id.
+async fn user(State(s): State<Sandbox>, headers: HeaderMap, Path(user): Path<String>) -> Response {
+    let (account_id, account) = match account_of(&s, &headers) {
+        Ok(a) => a,
+        Err(r) => return *r,
+    };
+    let found = if user == "me" {
+        let consented = s.lock().zoom.oauth.user_of(bearer(&headers));
+        consented
+            .filter(|u| account.users.contains(u))
+            .or_else(|| account.users.first().cloned())
+    } else {
+        account
+            .users
+            .iter()
+            .find(|u| u.eq_ignore_ascii_case(&user) || user_id(u) == user)
+            .cloned()
+    };
+    let Some(email) = found else {
+        return zoom_error(
+            StatusCode::NOT_FOUND,
+            1001,
+            &format!("User does not exist: {user}."),
+        );
+    };
+    let owner = account.users.first() == Some(&email);
+    let name = email.split('@').next().unwrap_or_default().to_owned();
+    Json(json!({
+        "id": user_id(&email),
+        "first_name": name,
+        "last_name": "",
+        "display_name": name,
+        "email": email,
+        "type": 2,
+        "role_name": if owner { "Owner" } else { "Member" },
+        "role_id": if owner { "0" } else { "2" },
+        "timezone": "UTC",
+        "verified": 1,
+        "dept": "",
+        "language": "en-US",
+        "status": "active",
+        "account_id": account_id,
+        "cluster": "us06",
+    }))
+    .into_response()
 }
 
 /// The account's live meeting `id`, or Zoom's 3001.
@@ -461,6 +524,7 @@ async fn control_meetings(State(s): State<Sandbox>, Path(account): Path<String>)
 
 pub(crate) fn routes() -> Router<Sandbox> {
     Router::new()
+        .route("/zoom/users/{user}", get(user))
         .route("/zoom/users/{user}/meetings", post(create))
         .route(
             "/zoom/meetings/{id}",

@@ -392,3 +392,123 @@ async fn a_revoked_grant_refuses_to_refresh() {
     assert_eq!(missing.0, 404);
     assert!(!w.sandbox.zoom_revoke_grant("nope"));
 }
+
+async fn me(w: &World, access: &str) -> (u16, Value) {
+    w.call_as(access, Method::GET, "/zoom/users/me", None).await
+}
+
+async fn revoke(w: &World, client: (&str, &str), token: &str) -> (u16, Value) {
+    let answer = w
+        .http
+        .post(format!("{}/zoom-oauth/revoke", w.base))
+        .basic_auth(client.0, Some(client.1))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn users_me_is_the_user_who_consented() {
+    let w = world().await;
+    let account_id = account(&w, json!(["owner@contoso.example", ME])).await;
+    let (_, tokens) = redeem(&w, &code_for(&w, &ME.to_uppercase()).await, VERIFIER).await;
+    let access = text(&tokens, "access_token");
+
+    let (status, user) = me(&w, &access).await;
+    assert_eq!(status, 200, "{user}");
+    assert_eq!(user["email"], ME);
+    assert_eq!(user["account_id"], account_id.as_str());
+    assert!(!text(&user, "id").is_empty());
+
+    // A refreshed token still acts as that user.
+    let (_, refreshed) = refresh(&w, &text(&tokens, "refresh_token")).await;
+    let (_, user) = me(&w, &text(&refreshed, "access_token")).await;
+    assert_eq!(user["email"], ME);
+
+    // The control API's token acts as the account's first user.
+    let made = w.sandbox.zoom_account(hiresync_sandbox::zoom::NewZoomAccount {
+        account_id: Some(account_id.clone()),
+        users: vec!["owner@contoso.example".into(), ME.into()],
+        access_token: Some("control-token".into()),
+    });
+    let (status, owner) = me(&w, &made.access_token).await;
+    assert_eq!((status, owner["email"].as_str()), (200, Some("owner@contoso.example")));
+
+    // A user is found by email or id; someone else is Zoom's 1001.
+    let (status, by_email) = w
+        .call_as(&access, Method::GET, "/zoom/users/OWNER@contoso.example", None)
+        .await;
+    assert_eq!((status, by_email["email"].as_str()), (200, Some("owner@contoso.example")));
+    let id = text(&by_email, "id");
+    let (status, by_id) = w
+        .call_as(&access, Method::GET, &format!("/zoom/users/{id}"), None)
+        .await;
+    assert_eq!((status, by_id["email"].as_str()), (200, Some("owner@contoso.example")));
+    let (status, missing) = w
+        .call_as(&access, Method::GET, "/zoom/users/stranger@fabrikam.example", None)
+        .await;
+    assert_eq!((status, missing["code"].as_i64()), (404, Some(1001)));
+
+    // Once the consenting user has left the account, `me` is the account's first user.
+    w.sandbox.zoom_account(hiresync_sandbox::zoom::NewZoomAccount {
+        account_id: Some(account_id.clone()),
+        users: vec!["owner@contoso.example".into()],
+        access_token: None,
+    });
+    let (status, user) = me(&w, &access).await;
+    assert_eq!((status, user["email"].as_str()), (200, Some("owner@contoso.example")));
+
+    // An unknown or expired token is Zoom's 124.
+    assert_eq!(me(&w, "nope").await.1["code"], 124);
+    w.sandbox
+        .zoom_oauth_elapse(std::time::Duration::from_secs(3600));
+    let (status, dead) = me(&w, &access).await;
+    assert_eq!((status, dead["code"].as_i64()), (401, Some(124)));
+}
+
+#[tokio::test]
+async fn revoking_a_token_kills_its_grant_and_only_that_grant() {
+    let w = world().await;
+    account(&w, json!([ME])).await;
+    let (_, first) = redeem(&w, &code_for(&w, ME).await, VERIFIER).await;
+    let (_, refreshed) = refresh(&w, &text(&first, "refresh_token")).await;
+    let (_, other) = redeem(&w, &code_for(&w, ME).await, VERIFIER).await;
+
+    // Only with the client's credentials, and only the client's own tokens.
+    let new_refresh = text(&refreshed, "refresh_token");
+    let (status, refused) = revoke(&w, (CLIENT.0, ""), &new_refresh).await;
+    assert_eq!((status, refused["error"].as_str()), (401, Some("invalid_client")));
+    let (status, refused) = revoke(&w, ("someone-else", "x"), &new_refresh).await;
+    assert_eq!(
+        (status, refused),
+        (400, json!({"reason": "Invalid Token!", "error": "invalid_request"}))
+    );
+
+    let (status, done) = revoke(&w, CLIENT, &new_refresh).await;
+    assert_eq!((status, done), (200, json!({"status": "success"})));
+
+    // Every token of the grant is dead, from before the refresh and after it.
+    for access in [text(&first, "access_token"), text(&refreshed, "access_token")] {
+        assert_eq!(create_meeting(&w, &access).await.0, 401);
+        assert_eq!(me(&w, &access).await.0, 401);
+    }
+    let (status, refused) = refresh(&w, &new_refresh).await;
+    assert_eq!((status, refused["reason"].as_str()), (400, Some("Invalid Token!")));
+
+    // Revoking again finds nothing.
+    let (status, again) = revoke(&w, CLIENT, &new_refresh).await;
+    assert_eq!(
+        (status, again),
+        (400, json!({"reason": "Invalid Token!", "error": "invalid_request"}))
+    );
+
+    // The other grant lives on, until its access token revokes it.
+    let other_access = text(&other, "access_token");
+    assert_eq!(create_meeting(&w, &other_access).await.0, 201);
+    assert_eq!(revoke(&w, CLIENT, &other_access).await.0, 200);
+    assert_eq!(create_meeting(&w, &other_access).await.0, 401);
+    assert_eq!(refresh(&w, &text(&other, "refresh_token")).await.0, 400);
+}

@@ -1,6 +1,6 @@
 //! HTTP clients for the provider APIs hiresync calls when it connects a mailbox or a
 //! calendar: Microsoft Graph, Gmail and Google Calendar, plus Google token revocation, and
-//! Zoom's meetings API for interviews held on Zoom.
+//! Zoom's meetings API and user-level OAuth for interviews held on Zoom.
 //!
 //! Each client takes an access token (getting one is the OAuth code's job) and a base URL
 //! from configuration, so tests and the local stack can point it at a stub. Calls retry
@@ -26,6 +26,7 @@ pub mod oauth;
 pub mod revoke;
 pub mod settings;
 pub mod zoom;
+pub mod zoom_oauth;
 
 pub use calendar::{Channel, GoogleCalendar, GoogleCalendarClient, WatchRequest, CALENDAR_BASE};
 pub use calendar_events::{Conference, GoogleEvent};
@@ -49,3 +50,6 @@ pub use http::{
 };
 pub use revoke::{revoke_google, GOOGLE_REVOKE_URL};
 pub use zoom::{MeetingTimes, ZoomClient, ZOOM_BASE};
+pub use zoom_oauth::{
+    ZoomOAuth, ZoomOAuthSettings, ZoomOAuthSetupError, ZOOM_AUTHORIZE, ZOOM_REVOKE, ZOOM_TOKEN,
+};

@@ -4,8 +4,10 @@
 //! What a function reads depends on what it does with the providers: only a function that
 //! starts sign-ins ([`ProviderUse::SignIn`]) has a redirect URL; every function that calls
 //! a provider on a seat's behalf has the OAuth applications' credentials (to refresh and
-//! revoke) and the API endpoints (Zoom's included). Endpoints default to the providers'
-//! own; the local suite and tests point them at a sandbox.
+//! revoke) and the API endpoints (Zoom's included). Our Zoom app is read on its own
+//! ([`read_zoom_settings`]), by the functions that connect or use the contract's Zoom
+//! account. Endpoints default to the providers' own; the local suite and tests point them
+//! at a sandbox.
 
 use hiresync_domain::contract::Provider;
 use hiresync_domain::ports::PushSettings;
@@ -17,6 +19,9 @@ use crate::oauth::{
     token_http_client, OAuthApp, OAuthError, OAuthSettings, GOOGLE_AUTHORIZE, GOOGLE_TOKEN,
     MICROSOFT_AUTHORIZE, MICROSOFT_TOKEN,
 };
+use crate::zoom_oauth::{
+    ZoomOAuth, ZoomOAuthSettings, ZoomOAuthSetupError, ZOOM_AUTHORIZE, ZOOM_REVOKE, ZOOM_TOKEN,
+};
 use crate::{
     http_client, ProviderClients, RetryPolicy, CALENDAR_BASE, GMAIL_BASE, GOOGLE_REVOKE_URL,
     GRAPH_BASE, ZOOM_BASE,
@@ -25,7 +30,8 @@ use crate::{
 /// What a function does with the providers, and so what it reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderUse {
-    /// Starts and completes seats' sign-ins: also reads `OAUTH_REDIRECT_URL`.
+    /// Starts and completes sign-ins: also reads `OAUTH_REDIRECT_URL` (and, for Zoom,
+    /// `ZOOM_REDIRECT_URL`).
     SignIn,
     /// Only calls the providers on a seat's behalf (refresh, revoke, APIs).
     OnBehalf,
@@ -79,6 +85,27 @@ impl ProviderSettings {
     }
 }
 
+/// Reads our Zoom app: `ZOOM_CLIENT_ID` required, the client secret from Secrets Manager
+/// (named by `ZOOM_CLIENT_SECRET_ARN`), the optional `ZOOM_AUTHORIZE_URL`, `ZOOM_TOKEN_URL`
+/// and `ZOOM_REVOKE_URL`, and for [`ProviderUse::SignIn`] the required `ZOOM_REDIRECT_URL`.
+/// Zoom's API base is [`ProviderSettings::zoom_base`] (`ZOOM_BASE_URL`).
+pub fn read_zoom_settings<L: Fn(&str) -> Option<String>>(
+    env: &mut Env<L>,
+    usage: ProviderUse,
+) -> ZoomOAuthSettings {
+    ZoomOAuthSettings {
+        client_id: env.required("ZOOM_CLIENT_ID"),
+        client_secret: env.secret("ZOOM_CLIENT_SECRET"),
+        authorize_url: or_default(env, "ZOOM_AUTHORIZE_URL", ZOOM_AUTHORIZE),
+        token_url: or_default(env, "ZOOM_TOKEN_URL", ZOOM_TOKEN),
+        revoke_url: or_default(env, "ZOOM_REVOKE_URL", ZOOM_REVOKE),
+        redirect_url: match usage {
+            ProviderUse::SignIn => Some(env.required("ZOOM_REDIRECT_URL")),
+            ProviderUse::OnBehalf => None,
+        },
+    }
+}
+
 /// Reads where providers push and how long subscriptions live: `WEBHOOK_BASE_URL` and
 /// `GMAIL_PUBSUB_TOPIC` required; `GRAPH_SUBSCRIPTION_MINUTES`, `CALENDAR_CHANNEL_TTL_HOURS`
 /// and `RENEW_BEFORE_HOURS` optional.
@@ -108,6 +135,8 @@ pub enum ClientsError {
     OAuth(#[from] OAuthError),
     #[error("HTTP client cannot be built")]
     Http(#[from] reqwest::Error),
+    #[error("Zoom OAuth settings are invalid")]
+    Zoom(#[from] ZoomOAuthSetupError),
 }
 
 impl ProviderClients {
@@ -133,6 +162,23 @@ impl ProviderClients {
     }
 }
 
+impl ZoomOAuth {
+    /// Our Zoom app with a fresh token-endpoint client and, for `users/me`, the API client,
+    /// Zoom base URL and retry policy of this cold start's provider clients.
+    pub fn with_clients(
+        settings: &ZoomOAuthSettings,
+        clients: &ProviderClients,
+    ) -> Result<Self, ClientsError> {
+        Ok(ZoomOAuth::new(
+            settings,
+            token_http_client()?,
+            clients.http.clone(),
+            &clients.zoom_base,
+        )?
+        .with_retry(clients.retry))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::HashMap;
@@ -149,6 +195,7 @@ mod tests {
         Env::new(move |k: &str| map.get(k).cloned()).with_secrets(Secrets::given([
             ("MICROSOFT_CLIENT_SECRET", "ms-secret"),
             ("GOOGLE_CLIENT_SECRET", "g-secret"),
+            ("ZOOM_CLIENT_SECRET", "zoom-secret"),
         ]))
     }
 
@@ -196,6 +243,64 @@ mod tests {
                 "MICROSOFT_CLIENT_ID",
                 "MICROSOFT_CLIENT_SECRET_ARN",
                 "GOOGLE_CLIENT_SECRET_ARN"
+            ]
+        );
+    }
+
+    #[test]
+    fn zoom_oauth_defaults_to_zooms_endpoints_and_needs_no_redirect_on_behalf() {
+        let mut on_behalf = env(&[
+            ("ZOOM_CLIENT_ID", "zc"),
+            ("ZOOM_CLIENT_SECRET_ARN", "arn:zoom"),
+        ]);
+        let zoom = read_zoom_settings(&mut on_behalf, ProviderUse::OnBehalf);
+        assert!(on_behalf.finish(()).is_ok());
+        assert_eq!(zoom.client_id, "zc");
+        assert_eq!(
+            secrecy::ExposeSecret::expose_secret(&zoom.client_secret),
+            "zoom-secret"
+        );
+        assert_eq!(zoom.authorize_url, ZOOM_AUTHORIZE);
+        assert_eq!(zoom.token_url, ZOOM_TOKEN);
+        assert_eq!(zoom.revoke_url, ZOOM_REVOKE);
+        assert_eq!(zoom.redirect_url, None);
+        assert!(!format!("{zoom:?}").contains("zoom-secret"));
+
+        let mut providers = env(CREDENTIALS);
+        let clients =
+            ProviderClients::new(&ProviderSettings::read(&mut providers, ProviderUse::OnBehalf))
+                .unwrap();
+        assert!(ZoomOAuth::with_clients(&zoom, &clients).is_ok());
+    }
+
+    #[test]
+    fn a_zoom_sign_in_function_is_pointed_at_a_sandbox_and_names_what_is_missing() {
+        let mut sandbox = env(&[
+            ("ZOOM_CLIENT_ID", "zc"),
+            ("ZOOM_CLIENT_SECRET_ARN", "arn:zoom"),
+            ("ZOOM_AUTHORIZE_URL", "http://localhost:4010/zoom-oauth/authorize"),
+            ("ZOOM_TOKEN_URL", "http://localhost:4010/zoom-oauth/token"),
+            ("ZOOM_REVOKE_URL", "http://localhost:4010/zoom-oauth/revoke"),
+            ("ZOOM_REDIRECT_URL", "https://app.example/zoom/callback"),
+        ]);
+        let zoom = read_zoom_settings(&mut sandbox, ProviderUse::SignIn);
+        assert!(sandbox.finish(()).is_ok());
+        assert_eq!(zoom.token_url, "http://localhost:4010/zoom-oauth/token");
+        assert_eq!(zoom.revoke_url, "http://localhost:4010/zoom-oauth/revoke");
+        assert_eq!(
+            zoom.redirect_url.as_deref(),
+            Some("https://app.example/zoom/callback")
+        );
+
+        let mut bare = env(&[]);
+        read_zoom_settings(&mut bare, ProviderUse::SignIn);
+        let missing = bare.finish(()).unwrap_err().missing;
+        assert_eq!(
+            missing,
+            vec![
+                "ZOOM_CLIENT_ID",
+                "ZOOM_CLIENT_SECRET_ARN",
+                "ZOOM_REDIRECT_URL"
             ]
         );
     }

@@ -17,6 +17,14 @@
 //!   new refresh token and kills the old one. Refusals are JSON `{reason, error}`: 401
 //!   `invalid_client` for missing or wrong client credentials; 400 `invalid_request`
 //!   otherwise (`Invalid Token!` for a used, unknown or revoked refresh token).
+//! - `POST /zoom-oauth/revoke` with the same Basic credentials and a form `token` (a
+//!   refresh or an access token of the client's): the grant it belongs to dies, its
+//!   refresh and access tokens, from before and after refreshes, with it; `{"status":
+//!   "success"}`. A token the sandbox does not know (used, revoked, another client's)
+//!   answers 400 `{"reason": "Invalid Token!", "error": "invalid_request"}`.
+//!
+//! An access token also answers `GET /zoom/users/me` as the user who consented (the
+//! `login_hint`), or the account's first user once that user has left the account.
 //!
 //! Client credentials: any non-empty pair is accepted, unless the sandbox was given one
 //! ([`Sandbox::zoom_oauth_client`], `PUT /sandbox/zoom/oauth-client`). Either way the pair's
@@ -51,6 +59,8 @@ const DEFAULT_SCOPE: &str =
 #[derive(Debug, Clone)]
 struct Code {
     account: String,
+    /// The user who consented (the `login_hint`), in lower case.
+    user: String,
     client_id: String,
     redirect_uri: String,
     challenge: String,
@@ -62,6 +72,10 @@ struct Code {
 #[derive(Debug, Clone)]
 struct Issued {
     account: String,
+    /// The user who consented.
+    user: String,
+    /// The authorization it comes from: one per redeemed code, kept across refreshes.
+    grant: u64,
     client_id: String,
     scope: String,
     expires: Option<i64>,
@@ -83,10 +97,18 @@ fn now() -> i64 {
 impl OAuth {
     /// The account an OAuth access token stands for, while it lasts.
     pub(super) fn account_of(&self, token: &str) -> Option<String> {
+        self.live(token).map(|t| t.account.clone())
+    }
+
+    /// The user who consented to the grant of an OAuth access token, while it lasts.
+    pub(super) fn user_of(&self, token: &str) -> Option<String> {
+        self.live(token).map(|t| t.user.clone())
+    }
+
+    fn live(&self, token: &str) -> Option<&Issued> {
         self.access
             .get(token)
             .filter(|t| t.expires.is_none_or(|e| e > now()))
-            .map(|t| t.account.clone())
     }
 }
 
@@ -201,7 +223,8 @@ async fn authorize(State(s): State<Sandbox>, Query(q): Query<AuthorizeQuery>) ->
         return back(&[("error", "invalid_request")]);
     }
     let email = q.login_hint.clone().unwrap_or_default();
-    let Some(account) = account_by_user(&s, email.trim()) else {
+    let user = email.trim().to_lowercase();
+    let Some(account) = account_by_user(&s, &user) else {
         return back(&[("error", "access_denied")]);
     };
     let code = format!("zoom-code-{}-{:016x}", s.next_number(), fastrand::u64(..));
@@ -209,6 +232,7 @@ async fn authorize(State(s): State<Sandbox>, Query(q): Query<AuthorizeQuery>) ->
         code.clone(),
         Code {
             account,
+            user,
             client_id,
             redirect_uri: q.redirect_uri.clone(),
             challenge,
@@ -253,7 +277,7 @@ async fn token(State(s): State<Sandbox>, headers: HeaderMap, Form(f): Form<Token
     let Some(client_id) = client_of(&s, &headers) else {
         return bad_client();
     };
-    let (account, scope) = match f.grant_type.as_deref() {
+    let (account, user, grant, scope) = match f.grant_type.as_deref() {
         Some("authorization_code") => {
             let code = f.code.unwrap_or_default();
             // A code serves once, whatever comes of it.
@@ -270,7 +294,7 @@ async fn token(State(s): State<Sandbox>, headers: HeaderMap, Form(f): Form<Token
             if URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes())) != grant.challenge {
                 return invalid("Invalid code_verifier");
             }
-            (grant.account, grant.scope)
+            (grant.account, grant.user, s.next_number(), grant.scope)
         }
         Some("refresh_token") => {
             let old = f.refresh_token.unwrap_or_default();
@@ -284,7 +308,7 @@ async fn token(State(s): State<Sandbox>, headers: HeaderMap, Form(f): Form<Token
             let Some(issued) = refresh.remove(&old) else {
                 return invalid("Invalid Token!");
             };
-            (issued.account, issued.scope)
+            (issued.account, issued.user, issued.grant, issued.scope)
         }
         _ => {
             return token_error(
@@ -299,6 +323,8 @@ async fn token(State(s): State<Sandbox>, headers: HeaderMap, Form(f): Form<Token
     let refresh = format!("zoom-oauth-refresh-{n}-{:016x}", fastrand::u64(..));
     let issued = |expires| Issued {
         account: account.clone(),
+        user: user.clone(),
+        grant,
         client_id: client_id.clone(),
         scope: scope.clone(),
         expires,
@@ -320,6 +346,37 @@ async fn token(State(s): State<Sandbox>, headers: HeaderMap, Form(f): Form<Token
         "scope": scope,
     }))
     .into_response()
+}
+
+#[derive(Deserialize)]
+struct RevokeForm {
+    token: Option<String>,
+}
+
+/// Zoom's revocation: the grant of a refresh or access token dies, all its tokens with it.
+async fn revoke(
+    State(s): State<Sandbox>,
+    headers: HeaderMap,
+    Form(f): Form<RevokeForm>,
+) -> Response {
+    let Some(client_id) = client_of(&s, &headers) else {
+        return bad_client();
+    };
+    let token = f.token.unwrap_or_default();
+    let mut w = s.lock();
+    let oauth = &mut w.zoom.oauth;
+    let grant = oauth
+        .refresh
+        .get(&token)
+        .or_else(|| oauth.access.get(&token))
+        .filter(|t| t.client_id == client_id)
+        .map(|t| t.grant);
+    let Some(grant) = grant else {
+        return invalid("Invalid Token!");
+    };
+    oauth.access.retain(|_, t| t.grant != grant);
+    oauth.refresh.retain(|_, t| t.grant != grant);
+    Json(json!({"status": "success"})).into_response()
 }
 
 #[derive(Deserialize)]
@@ -355,6 +412,7 @@ pub(super) fn routes() -> Router<Sandbox> {
     Router::new()
         .route("/zoom-oauth/authorize", get(authorize))
         .route("/zoom-oauth/token", post(token))
+        .route("/zoom-oauth/revoke", post(revoke))
         .route("/sandbox/zoom/oauth-client", put(control_client))
         .route(
             "/sandbox/zoom/accounts/{account}/grant",
