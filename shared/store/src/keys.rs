@@ -191,26 +191,44 @@ pub fn purge_seats_prefix(suspended_at: hiresync_domain::Timestamp) -> String {
     format!("PURGESEAT#{}#", sortable_instant(suspended_at))
 }
 
-/// The prefixes of the contract partition's items that hold third-party data; each is
-/// followed by the seat (except `LEARNED#`, the contract's own).
-pub const THIRD_PARTY_PREFIXES: [&str; 6] =
-    ["CONN#", "TOKEN#", "SYNC#", "SUBREF#", "RETIRE#", "LEARNED#"];
+/// The prefixes of the contract partition's items that hold a seat's third-party data;
+/// each is followed by the seat.
+pub const SEAT_THIRD_PARTY_PREFIXES: [&str; 5] = ["CONN#", "TOKEN#", "SYNC#", "SUBREF#", "RETIRE#"];
 
-/// The same prefixes narrowed to one seat (`LEARNED#` has none).
+/// The prefixes of the contract partition's items that hold the contract's own third-party
+/// data: what its providers told us (`LEARNED#`) and its Zoom items ([`ZOOM_PREFIX`]).
+pub const CONTRACT_THIRD_PARTY_PREFIXES: [&str; 2] = ["LEARNED#", ZOOM_PREFIX];
+
+/// The seat prefixes narrowed to one seat.
 pub fn seat_third_party_prefixes(seat: &SeatId) -> Vec<String> {
-    THIRD_PARTY_PREFIXES[..5]
+    SEAT_THIRD_PARTY_PREFIXES
         .iter()
         .map(|p| format!("{p}{seat}#"))
         .collect()
 }
 
-/// The seat a contract-partition sort key names after its prefix, if it names one.
+/// The seat a contract-partition sort key names after one of the seat prefixes, if it
+/// names one (the contract's own items name none).
 pub fn seat_of_sk(sk: &str) -> Option<&str> {
-    let (prefix, rest) = sk.split_once('#')?;
-    if prefix == "LEARNED" {
-        return None;
-    }
-    rest.split('#').next().filter(|s| !s.is_empty())
+    SEAT_THIRD_PARTY_PREFIXES
+        .iter()
+        .find_map(|p| sk.strip_prefix(p))?
+        .split('#')
+        .next()
+        .filter(|s| !s.is_empty())
+}
+
+/// The contract's Zoom connection: the account and its sealed tokens, one versioned item.
+pub const ZOOM_SK: &str = "ZOOM";
+/// An admin's Zoom sign-in in progress, by the id its OAuth `state` carries.
+pub const ZOOM_PENDING_PREFIX: &str = "ZOOMAUTH#";
+/// Every Zoom item of a contract: the connection ([`ZOOM_SK`]) and the sign-ins in
+/// progress ([`ZOOM_PENDING_PREFIX`]). Nothing else in the partition may start with it.
+pub const ZOOM_PREFIX: &str = "ZOOM";
+
+/// The id is escaped: it comes back through Zoom's redirect, and is not ours until taken.
+pub fn zoom_pending_sk(id: &str) -> String {
+    format!("{ZOOM_PENDING_PREFIX}{}", escape_part(id))
 }
 
 // ---------------------------------------------------------------- MailTable
@@ -425,6 +443,27 @@ mod tests {
             "EMAIL#jane@x.org"
         );
         assert_eq!(candidate_sk(&ProfileId::parse("p-9").unwrap()), "CAND#p-9");
+    }
+
+    #[test]
+    fn zoom_keys_stay_in_the_contract_and_under_one_prefix() {
+        let c = ContractId::parse("acme").unwrap();
+        assert_eq!(contract_pk(&c), "CONTRACT#acme");
+        assert_eq!(ZOOM_SK, "ZOOM");
+        assert_eq!(zoom_pending_sk("st-1"), "ZOOMAUTH#st-1");
+        // An id with the separator stays one key part.
+        assert_eq!(zoom_pending_sk("a#b"), "ZOOMAUTH#a%23b");
+        assert!(ZOOM_SK.starts_with(ZOOM_PREFIX));
+        assert!(zoom_pending_sk("st-1").starts_with(ZOOM_PREFIX));
+        // The contract's own items name no seat, whatever follows their prefix.
+        assert_eq!(seat_of_sk(&zoom_pending_sk("s1")), None);
+        assert_eq!(seat_of_sk(ZOOM_SK), None);
+        assert_eq!(seat_of_sk("LEARNED#graph"), None);
+        assert_eq!(seat_of_sk("CONN#s1#email"), Some("s1"));
+        let s = SeatId::parse("s1").unwrap();
+        assert!(seat_third_party_prefixes(&s)
+            .iter()
+            .all(|p| !ZOOM_SK.starts_with(p.as_str())));
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod tables;
 mod tenancy;
 mod tokens;
 mod transact;
+mod zoom;
 
 pub use authorizations::DynamoAuthorizationStore;
 pub use batch::{batch_write, BatchPolicy};
@@ -51,3 +52,4 @@ pub use sync_status::DynamoSyncStatusStore;
 pub use tables::{TableSpec, TABLES};
 pub use tenancy::tenancy_stores;
 pub use tokens::DynamoTokenStore;
+pub use zoom::DynamoZoomStore;

@@ -3,8 +3,9 @@
 //!
 //! A seat's mail and scheduling partitions (`SEAT#<contract>#<seat>`) are read keys-only a
 //! page at a time and deleted in batches; the contract partition's third-party items are
-//! found by their prefixes (`CONN#`, `TOKEN#`, `SYNC#`, `SUBREF#`, `RETIRE#`, `LEARNED#`).
-//! Receipts hold counts and seat ids only: nothing of the mailboxes.
+//! found by their prefixes (`CONN#`, `TOKEN#`, `SYNC#`, `SUBREF#`, `RETIRE#` for a seat;
+//! `LEARNED#` and `ZOOM` for the contract itself). Receipts hold counts and seat ids only:
+//! nothing of the mailboxes.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, WriteRequest};
@@ -149,6 +150,7 @@ fn tenancy_class(sk: &str) -> DataClass {
         "SUBREF" => DataClass::PushSubscriptions,
         "RETIRE" => DataClass::Retirements,
         "LEARNED" => DataClass::ProviderLimits,
+        "ZOOM" | "ZOOMAUTH" => DataClass::Zoom,
         _ => DataClass::Other,
     }
 }
@@ -303,12 +305,19 @@ impl PurgeStore for DynamoPurgeStore {
         contract: &ContractId,
     ) -> Result<PurgeCounts, StoreError> {
         let pk = keys::contract_pk(contract);
-        let (found, _) = self
-            .keys_of(&self.tenancy_table, &pk, "LEARNED#", 100)
-            .await?;
-        self.delete(&self.tenancy_table, &found).await?;
         let mut counts = PurgeCounts::default();
-        counts.add(DataClass::ProviderLimits, found.len() as u64);
+        for prefix in keys::CONTRACT_THIRD_PARTY_PREFIXES {
+            loop {
+                let (found, more) = self.keys_of(&self.tenancy_table, &pk, prefix, 100).await?;
+                self.delete(&self.tenancy_table, &found).await?;
+                for (_, sk) in &found {
+                    counts.add(tenancy_class(sk), 1);
+                }
+                if !more {
+                    break;
+                }
+            }
+        }
         Ok(counts)
     }
 
@@ -340,7 +349,10 @@ impl PurgeStore for DynamoPurgeStore {
     ) -> Result<Vec<(Option<SeatId>, DataClass)>, StoreError> {
         let pk = keys::contract_pk(contract);
         let mut found = Vec::new();
-        for prefix in keys::THIRD_PARTY_PREFIXES {
+        let prefixes = keys::SEAT_THIRD_PARTY_PREFIXES
+            .iter()
+            .chain(&keys::CONTRACT_THIRD_PARTY_PREFIXES);
+        for prefix in prefixes {
             let (keys, _) = self.keys_of(&self.tenancy_table, &pk, prefix, 1).await?;
             for (_, sk) in keys {
                 let seat = keys::seat_of_sk(&sk).and_then(|s| SeatId::parse(s).ok());
@@ -456,7 +468,18 @@ mod tests {
         );
         assert_eq!(tenancy_class("RETIRE#s1#email#1"), DataClass::Retirements);
         assert_eq!(tenancy_class("LEARNED#graph"), DataClass::ProviderLimits);
+        assert_eq!(tenancy_class(keys::ZOOM_SK), DataClass::Zoom);
+        assert_eq!(
+            tenancy_class(&keys::zoom_pending_sk("st-1")),
+            DataClass::Zoom
+        );
+        assert_eq!(tenancy_class("ZOOMX"), DataClass::Other);
         assert_eq!(keys::seat_of_sk("RETIRE#s1#email#1"), Some("s1"));
         assert_eq!(keys::seat_of_sk("LEARNED#graph"), None);
+        assert_eq!(keys::seat_of_sk(&keys::zoom_pending_sk("s1")), None);
+        // Every prefix the contract purge deletes is classified as what it holds.
+        for prefix in keys::CONTRACT_THIRD_PARTY_PREFIXES {
+            assert_ne!(tenancy_class(prefix), DataClass::Other, "{prefix}");
+        }
     }
 }
