@@ -41,6 +41,7 @@
 
 mod event;
 mod inmail;
+mod zoom;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,7 +54,7 @@ use hiresync_domain::failure::{Failure, Throttled};
 use hiresync_domain::ids::BookingId;
 use hiresync_domain::ports::{
     AccessTokens, CalendarError, CalendarEvents, ConnectionStore, ContractStore, Raced,
-    SchedulerSettingsStore, SchedulingStore, SeatStore, Versioned, RACE_ATTEMPTS,
+    SchedulerSettingsStore, SchedulingStore, SeatStore, Versioned, ZoomMeetings, RACE_ATTEMPTS,
 };
 use hiresync_messages::{
     BookingJob, InmailQueue, NotConfirmedReason, Notice, NoticeQueue, VideoFailure,
@@ -62,6 +63,7 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use tracing::{info, warn};
 
+use crate::zoom::ZoomAccessTokens;
 use event::{Placement, Target};
 
 /// Waits between two reads of a pending video meeting. The function waits for real; tests
@@ -201,6 +203,10 @@ pub struct ConfirmPorts {
     pub notices: Arc<dyn NoticeQueue>,
     pub inmail: Arc<dyn InmailQueue>,
     pub wait: Arc<dyn Wait>,
+    /// The contract's Zoom connection, and Zoom's meetings API: a contract with one has
+    /// its video interviews on Zoom.
+    pub zoom: Arc<dyn ZoomAccessTokens>,
+    pub meetings: Arc<dyn ZoomMeetings>,
 }
 
 pub struct Confirmer {
@@ -335,7 +341,14 @@ impl Confirmer {
             .await?
             .map(|s| s.availability.time_zone)
             .unwrap_or_else(|| booking.invitee_zone.clone());
-        let target = Target::new(&contract, &calendar, access, zone, booking);
+        let zoom = match self.on_zoom(&contract, booking).await? {
+            true => Some(
+                self.zoom_meeting(&read, &calendar.grant.address, &zone, attempt, now)
+                    .await?,
+            ),
+            false => None,
+        };
+        let target = Target::new(&contract, &calendar, access, zone, booking, zoom);
         let placed = match self
             .place(&target, booking, attempt)
             .await

@@ -12,6 +12,7 @@ pub mod confirm;
 pub mod ics;
 mod offer;
 pub mod token;
+pub mod zoom;
 
 use std::sync::Arc;
 

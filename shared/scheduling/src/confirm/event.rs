@@ -12,6 +12,7 @@ use hiresync_messages::VideoFailure;
 use secrecy::SecretString;
 use tracing::{info, warn};
 
+use super::zoom::ZoomPlaced;
 use super::{candidate, event_key, event_key_after_removal, Attempt, Confirmer};
 
 /// The calendar the event goes in, and what is asked of it.
@@ -24,6 +25,8 @@ pub(super) struct Target {
     video: ProviderVideo,
     /// The booking is a video interview the contract no longer makes meetings for.
     video_off: bool,
+    /// The interview's Zoom meeting, already made or moved, when its video is Zoom's.
+    zoom: Option<ZoomPlaced>,
 }
 
 impl Target {
@@ -33,11 +36,12 @@ impl Target {
         access: SecretString,
         zone: String,
         booking: &Booking,
+        zoom: Option<ZoomPlaced>,
     ) -> Self {
         let provider = calendar.grant.provider;
         let wants_video = booking.meeting == MeetingType::Video;
         let video_on = contract.settings.video_meetings;
-        let video = match (wants_video && video_on, VideoKind::of(provider)) {
+        let video = match (wants_video && video_on && zoom.is_none(), VideoKind::of(provider)) {
             (false, _) => ProviderVideo::None,
             (true, VideoKind::Teams) => ProviderVideo::Teams,
             (true, VideoKind::GoogleMeet) => ProviderVideo::Meet,
@@ -49,6 +53,7 @@ impl Target {
             zone,
             video,
             video_off: wants_video && !video_on,
+            zoom,
         }
     }
 }
@@ -207,6 +212,9 @@ impl Confirmer {
         if booking.meeting != MeetingType::Video {
             return Ok(placed(None, None));
         }
+        if let Some(zoom) = &target.zoom {
+            return Ok(placed(zoom.join_url.clone(), zoom.failure));
+        }
         let mut state = event.video.clone();
         let mut reads = 0;
         while state == VideoState::Pending && reads < self.polling.reads {
@@ -255,7 +263,13 @@ fn request(target: &Target, booking: &Booking, key: String) -> EventRequest {
             Some(number.clone()),
             format!("A phone interview: {number}."),
         ),
-        MeetingType::Video => (None, "A video interview.".to_owned()),
+        MeetingType::Video => match target.zoom.as_ref().and_then(|z| z.join_url.as_ref()) {
+            Some(url) => (
+                Some(url.clone()),
+                format!("A video interview on Zoom: {url}."),
+            ),
+            None => (None, "A video interview.".to_owned()),
+        },
     };
     EventRequest {
         key,

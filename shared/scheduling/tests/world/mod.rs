@@ -20,13 +20,17 @@ use hiresync_domain::scheduler::MeetingType;
 use hiresync_domain::seat::Seat;
 use hiresync_messages::BookingJob;
 use hiresync_scheduling::confirm::{ConfirmPorts, Confirmer, Polling, Wait};
+use hiresync_scheduling::zoom::{ZoomCallback, ZoomConnections, ZoomPorts};
 use hiresync_testkit::clock::ts;
 use hiresync_testkit::fakes::calendar_events::FakeCalendarEvents;
 use hiresync_testkit::fakes::inmail::InMemoryInmail;
 use hiresync_testkit::fakes::mailbox::FakeAccessTokens;
 use hiresync_testkit::fakes::queues::InMemoryQueues;
 use hiresync_testkit::fakes::scheduling::InMemoryScheduling;
+use hiresync_testkit::fakes::sealer::InMemorySealer;
 use hiresync_testkit::fakes::tenancy::InMemoryTenancy;
+use hiresync_testkit::fakes::zoom::InMemoryZoomStore;
+use hiresync_testkit::fakes::zoom_api::{FakeZoomMeetings, FakeZoomOAuth};
 
 pub const NOW: &str = "2026-03-02T09:00:00Z";
 pub const MONDAY_9: &str = "2026-03-09T09:00:00Z";
@@ -59,6 +63,11 @@ pub struct World {
     pub queues: Arc<InMemoryQueues>,
     pub inmail: Arc<InMemoryInmail>,
     pub waits: Arc<Waits>,
+    /// The contract's Zoom connection (none until [`World::connect_zoom`]) and Zoom.
+    pub zoom_store: Arc<InMemoryZoomStore>,
+    pub zoom_oauth: Arc<FakeZoomOAuth>,
+    pub meetings: Arc<FakeZoomMeetings>,
+    pub sealer: Arc<InMemorySealer>,
     pub contract: ContractId,
     pub seat: SeatId,
     pub holder: UserId,
@@ -77,6 +86,10 @@ impl World {
             queues: Arc::default(),
             inmail: Arc::default(),
             waits: Arc::default(),
+            zoom_store: Arc::default(),
+            zoom_oauth: Arc::default(),
+            meetings: Arc::default(),
+            sealer: Arc::default(),
             contract: ContractId::parse("acme").unwrap(),
             seat: SeatId::parse("seat-1").unwrap(),
             holder: UserId::parse("rita").unwrap(),
@@ -122,7 +135,36 @@ impl World {
             notices: self.queues.clone(),
             inmail: self.inmail.clone(),
             wait: self.waits.clone(),
+            zoom: Arc::new(self.zoom()),
+            meetings: self.meetings.clone(),
         }
+    }
+
+    /// The contract's Zoom connections over the world's fakes.
+    pub fn zoom(&self) -> ZoomConnections {
+        ZoomConnections::new(ZoomPorts {
+            contracts: self.tenancy.contracts.clone(),
+            store: self.zoom_store.clone(),
+            sealer: self.sealer.clone(),
+            oauth: self.zoom_oauth.clone(),
+            wait: self.waits.clone(),
+        })
+    }
+
+    /// An admin connects the contract's Zoom account at `NOW`.
+    pub async fn connect_zoom(&self) {
+        let zoom = self.zoom();
+        let admin = UserId::parse("ada").unwrap();
+        let start = zoom.start(&self.contract, &admin, ts(NOW)).await.unwrap();
+        let state = start.url.split("state=").nth(1).unwrap().to_owned();
+        let callback = ZoomCallback {
+            state,
+            code: Some("code-1".into()),
+            error: None,
+        };
+        zoom.complete(&self.contract, &admin, &callback, ts(NOW))
+            .await
+            .unwrap();
     }
 
     /// Reads a pending meeting 3 times, 2 seconds apart (the waits return at once).
