@@ -2,9 +2,11 @@
 //! calendar connection, its sealed refresh token), the scheduling table (bookings, the
 //! seat's zone), the key that opens refresh tokens, its own queue (to put a job back for
 //! later) with its `maxReceiveCount`, the queues it sends to (the recruiter's notices, the
-//! candidate's InMail messages), and the providers it calls on the seat's behalf.
+//! candidate's InMail messages), the providers it calls on the seat's behalf, and our Zoom
+//! app (to refresh the contract's Zoom token).
 
-use hiresync_providers::settings::{ProviderSettings, ProviderUse};
+use hiresync_providers::settings::{read_zoom_settings, ProviderSettings, ProviderUse};
+use hiresync_providers::zoom_oauth::ZoomOAuthSettings;
 use hiresync_runtime::config::{ConfigError, Env};
 
 #[derive(Debug, Clone)]
@@ -19,6 +21,8 @@ pub struct Config {
     pub notifications_queue_url: String,
     pub inmail_outbox_queue_url: String,
     pub providers: ProviderSettings,
+    /// Our Zoom app, to refresh the contract's Zoom token.
+    pub zoom: ZoomOAuthSettings,
 }
 
 fn receive_count(raw: &str) -> Result<u32, String> {
@@ -41,6 +45,7 @@ impl Config {
             notifications_queue_url: env.required("NOTIFICATIONS_QUEUE_URL"),
             inmail_outbox_queue_url: env.required("INMAIL_OUTBOX_QUEUE_URL"),
             providers: ProviderSettings::read(&mut env, ProviderUse::OnBehalf),
+            zoom: read_zoom_settings(&mut env, ProviderUse::OnBehalf),
         };
         env.finish(config)
     }
@@ -71,6 +76,7 @@ mod tests {
             "INMAIL_OUTBOX_QUEUE_URL",
             "MICROSOFT_CLIENT_ID",
             "GOOGLE_CLIENT_ID",
+            "ZOOM_CLIENT_ID",
         ] {
             assert!(e.missing.iter().any(|m| m == name), "{name}: {e}");
         }

@@ -6,17 +6,15 @@ mod config;
 mod handler;
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use hiresync_connect::Connector;
-use hiresync_providers::adapters::ProviderCalendars;
+use hiresync_providers::adapters::{ProviderCalendars, ProviderZoom};
 use hiresync_providers::ProviderClients;
 use hiresync_runtime::outbox::{QueueUrls, Redelivery, SqsQueue};
-use hiresync_scheduling::confirm::{ConfirmPorts, Confirmer, Wait};
+use hiresync_scheduling::confirm::{ConfirmPorts, Confirmer};
 use hiresync_store::DynamoSchedulingStore;
-use hiresync_wiring::{connect_ports, ConnectWiring};
+use hiresync_wiring::{connect_ports, zoom_connections, ConnectWiring};
 use jiff::Timestamp;
 
 pub use config::Config;
@@ -38,15 +36,7 @@ impl App {
     }
 }
 
-/// Waits for real between two reads of a pending video meeting.
-pub struct Sleep;
-
-#[async_trait]
-impl Wait for Sleep {
-    async fn wait(&self, duration: Duration) {
-        tokio::time::sleep(duration).await;
-    }
-}
+pub use hiresync_wiring::Sleep;
 
 /// The composition root `main.rs` and the local suite both call: the confirmation over the
 /// tenancy and scheduling tables, the providers' calendars, the connector that refreshes
@@ -54,6 +44,14 @@ impl Wait for Sleep {
 pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildError> {
     let clients = ProviderClients::new(&config.providers)?;
     let events = Arc::new(ProviderCalendars::new(&clients));
+    let meetings = Arc::new(ProviderZoom::new(&clients));
+    let zoom = zoom_connections(
+        aws,
+        &config.tenancy_table,
+        &config.token_key_id,
+        &config.zoom,
+        &clients,
+    )?;
     let wiring = ConnectWiring {
         tenancy_table: &config.tenancy_table,
         token_key_id: &config.token_key_id,
@@ -81,6 +79,8 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildEr
         notices,
         inmail: Arc::new(SqsQueue::new(sqs.clone(), config.inmail_outbox_queue_url)),
         wait: Arc::new(Sleep),
+        zoom: Arc::new(zoom),
+        meetings,
     });
     Ok(App {
         confirmer: Arc::new(confirmer),

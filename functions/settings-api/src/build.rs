@@ -7,7 +7,7 @@ use hiresync_connect::Connector;
 use hiresync_providers::ProviderClients;
 use hiresync_runtime::outbox::QueueUrls;
 use hiresync_store::DynamoMailStore;
-use hiresync_wiring::{connect_ports, BuildError, ConnectWiring};
+use hiresync_wiring::{connect_ports, zoom_connections, BuildError, ConnectWiring};
 
 use crate::config::Config;
 use crate::App;
@@ -23,7 +23,15 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Arc<App>, Bu
             notifications: Some(config.notifications_queue_url),
         },
     };
-    let ports = connect_ports(aws, &wiring, ProviderClients::new(&config.providers)?);
+    let clients = ProviderClients::new(&config.providers)?;
+    let zoom = zoom_connections(
+        aws,
+        &config.tenancy_table,
+        &config.token_key_id,
+        &config.zoom,
+        &clients,
+    )?;
+    let ports = connect_ports(aws, &wiring, clients);
     let mail = Arc::new(DynamoMailStore::new(
         aws_sdk_dynamodb::Client::new(aws),
         config.mail_table,
@@ -35,6 +43,7 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<Arc<App>, Bu
         threads: mail.clone(),
         conversations: mail.clone(),
         skips: mail,
+        zoom: Arc::new(zoom),
         auth: config.authenticator,
         clock: Arc::new(jiff::Timestamp::now),
     }))

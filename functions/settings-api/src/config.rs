@@ -1,12 +1,16 @@
 //! What settings-api reads from its environment: the tables, the key that seals refresh
 //! tokens, the queues it sends to, both providers for sign-ins, where providers push, the
-//! key that signs the OAuth `state`, and the keys that verify the product's bearer tokens.
+//! key that signs the OAuth `state`, our Zoom app (the contract's Zoom connection), and the
+//! keys that verify the product's bearer tokens.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use hiresync_connect::state::StateSigner;
 use hiresync_domain::ports::PushSettings;
-use hiresync_providers::settings::{read_push_settings, ProviderSettings, ProviderUse};
+use hiresync_providers::settings::{
+    read_push_settings, read_zoom_settings, ProviderSettings, ProviderUse,
+};
+use hiresync_providers::zoom_oauth::ZoomOAuthSettings;
 use hiresync_runtime::config::{ConfigError, Env};
 
 use crate::auth::Authenticator;
@@ -19,6 +23,8 @@ pub struct Config {
     pub deauthorizations_queue_url: String,
     pub notifications_queue_url: String,
     pub providers: ProviderSettings,
+    /// Our Zoom app, for the contract's Zoom connection.
+    pub zoom: ZoomOAuthSettings,
     pub push: PushSettings,
     pub state_signer: StateSigner,
     pub authenticator: Authenticator,
@@ -30,6 +36,7 @@ impl std::fmt::Debug for Config {
             .field("tenancy_table", &self.tenancy_table)
             .field("mail_table", &self.mail_table)
             .field("providers", &self.providers)
+            .field("zoom", &self.zoom)
             .field("push", &self.push)
             .finish_non_exhaustive()
     }
@@ -56,6 +63,7 @@ impl Config {
         let deauthorizations_queue_url = env.required("DEAUTHORIZATIONS_QUEUE_URL");
         let notifications_queue_url = env.required("NOTIFICATIONS_QUEUE_URL");
         let providers = ProviderSettings::read(&mut env, ProviderUse::SignIn);
+        let zoom = read_zoom_settings(&mut env, ProviderUse::SignIn);
         let push = read_push_settings(&mut env);
         let state_signer = env.secret_checked("OAUTH_STATE_KEY", state_signer);
         let authenticator = env.secret_checked("API_AUTH_KEYS", authenticator);
@@ -75,6 +83,7 @@ impl Config {
             deauthorizations_queue_url,
             notifications_queue_url,
             providers,
+            zoom,
             push,
             state_signer,
             authenticator,

@@ -12,6 +12,7 @@ mod config;
 mod connections;
 mod errors;
 mod mail;
+mod zoom;
 
 use std::sync::Arc;
 
@@ -71,6 +72,10 @@ pub const ROUTES: &[(&str, &str)] = &[
         "GET",
         "/v1/contracts/{contract}/candidates/{profile}/conversations",
     ),
+    ("GET", "/v1/contracts/{contract}/zoom"),
+    ("DELETE", "/v1/contracts/{contract}/zoom"),
+    ("POST", "/v1/contracts/{contract}/zoom/authorize"),
+    ("POST", "/v1/contracts/{contract}/zoom/complete"),
 ];
 
 pub type Clock = Arc<dyn Fn() -> Timestamp + Send + Sync>;
@@ -83,6 +88,8 @@ pub struct App {
     pub conversations: Arc<dyn Conversations>,
     /// The recorded decisions not to sync, read by the skips route.
     pub skips: Arc<dyn SkipLog>,
+    /// The contract's Zoom connection.
+    pub zoom: Arc<hiresync_scheduling::zoom::ZoomConnections>,
     pub auth: Authenticator,
     /// Read once per request.
     pub clock: Clock,
@@ -177,15 +184,25 @@ fn settings_body(c: &Contract) -> SettingsBody {
     }
 }
 
-/// The caller, when it is an admin of `contract`; the instant of the request.
-fn admin_of(app: &App, headers: &HeaderMap, contract: &str) -> ApiResult<(Timestamp, ContractId)> {
+/// The caller, when it is an admin of `contract`: the instant of the request, the caller
+/// and the contract.
+fn admin_caller(
+    app: &App,
+    headers: &HeaderMap,
+    contract: &str,
+) -> ApiResult<(Timestamp, Caller, ContractId)> {
     let now = (app.clock)();
     let caller = caller(app, headers, now)?;
     let id = contract_of(&caller, contract)?;
     if caller.role != Role::Admin {
         return Err(ApiError::forbidden());
     }
-    Ok((now, id))
+    Ok((now, caller, id))
+}
+
+/// The contract, when the caller is one of its admins; the instant of the request.
+fn admin_of(app: &App, headers: &HeaderMap, contract: &str) -> ApiResult<(Timestamp, ContractId)> {
+    admin_caller(app, headers, contract).map(|(now, _, id)| (now, id))
 }
 
 /// An admin change's answer: the settings it left, and the effects being carried out.
@@ -350,6 +367,9 @@ pub fn router(app: Arc<App>) -> Router {
         .route(ROUTES[10].1, axum::routing::put(put_organizations))
         .route(ROUTES[11].1, axum::routing::put(mail::put_visibility))
         .route(ROUTES[12].1, get(mail::conversations))
+        .route(ROUTES[13].1, get(zoom::get_zoom).delete(zoom::remove_zoom))
+        .route(ROUTES[15].1, post(zoom::authorize_zoom))
+        .route(ROUTES[16].1, post(zoom::complete_zoom))
         .fallback(not_found)
         .with_state(app)
 }

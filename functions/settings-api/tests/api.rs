@@ -19,6 +19,7 @@ use hiresync_domain::ports::{SkipLog, ThreadStore};
 use http_body_util::BodyExt;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{json, Value};
+use hiresync_providers::zoom_oauth::ZoomOAuthSettings;
 use settings_api::auth::Authenticator;
 use settings_api::{router, App, ROUTES};
 use tower::ServiceExt;
@@ -113,7 +114,24 @@ impl Api {
             aws_sdk_dynamodb::Client::new(&aws),
             harness.resources.table("MailTable").unwrap(),
         );
+        let base = harness.server.uri();
+        let zoom = hiresync_wiring::zoom_connections(
+            &aws,
+            harness.resources.table("TenancyTable").unwrap(),
+            harness.resources.key("TokenKey").unwrap(),
+            &ZoomOAuthSettings {
+                client_id: "zoom-client".into(),
+                client_secret: "zoom-client-secret-value".to_owned().into(),
+                authorize_url: format!("{base}/zoom-oauth/authorize"),
+                token_url: format!("{base}/zoom-oauth/token"),
+                revoke_url: format!("{base}/zoom-oauth/revoke"),
+                redirect_url: Some("https://app.example/zoom/callback".into()),
+            },
+            &harness.clients,
+        )
+        .unwrap();
         let app = Arc::new(App {
+            zoom: Arc::new(zoom),
             threads: Arc::new(mail.clone()),
             conversations: Arc::new(mail.clone()),
             skips: Arc::new(mail),

@@ -23,6 +23,7 @@ fn a_state_key_too_short_to_sign_with_is_refused_by_name() {
         ("API_AUTH_KEYS", "local:c2hvcnQ="),
         ("MICROSOFT_CLIENT_SECRET", "m"),
         ("GOOGLE_CLIENT_SECRET", "g"),
+        ("ZOOM_CLIENT_SECRET", "z"),
     ]));
     let error = settings_api::Config::from_env(env).unwrap_err();
     let invalid: Vec<&str> = error.invalid.iter().map(|(n, _)| n.as_str()).collect();

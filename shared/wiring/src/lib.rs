@@ -18,12 +18,18 @@ use hiresync_providers::ProviderClients;
 use hiresync_runtime::diagnostics::ErrorType;
 use hiresync_runtime::outbox::{sqs_queues, QueueUrls};
 use hiresync_vault::TokenVault;
+use hiresync_providers::oauth::token_http_client;
+use hiresync_providers::zoom_oauth::{ZoomOAuth, ZoomOAuthSettings, ZoomOAuthSetupError};
+use hiresync_scheduling::confirm::Wait;
+use hiresync_scheduling::zoom::{ZoomConnections, ZoomPorts};
 
 /// A function cannot be built from its configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     #[error("the provider clients cannot be built")]
     Clients(#[from] ClientsError),
+    #[error("the Zoom app cannot be built")]
+    Zoom(#[from] ZoomOAuthSetupError),
 }
 
 impl ErrorType for BuildError {
@@ -76,4 +82,44 @@ pub fn records_only_ports(
         queues: sqs_queues(&aws_sdk_sqs::Client::new(aws), queues),
         providers: Arc::new(RecordsOnly),
     }
+}
+
+/// Waits for real (a pending video meeting, a Zoom refusal looked at again).
+pub struct Sleep;
+
+#[async_trait::async_trait]
+impl Wait for Sleep {
+    async fn wait(&self, duration: std::time::Duration) {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+/// The contract's Zoom connections as deployed: kept in the tenancy table, tokens sealed
+/// with the refresh-token key, our Zoom app as `zoom` says, Zoom's API at `clients`'
+/// `zoom_base`.
+pub fn zoom_connections(
+    aws: &aws_config::SdkConfig,
+    tenancy_table: &str,
+    token_key_id: &str,
+    zoom: &ZoomOAuthSettings,
+    clients: &ProviderClients,
+) -> Result<ZoomConnections, BuildError> {
+    let dynamo = aws_sdk_dynamodb::Client::new(aws);
+    let oauth = ZoomOAuth::new(
+        zoom,
+        token_http_client().map_err(ClientsError::Http)?,
+        clients.http.clone(),
+        &clients.zoom_base,
+    )?
+    .with_retry(clients.retry);
+    Ok(ZoomConnections::new(ZoomPorts {
+        contracts: hiresync_store::tenancy_stores(&dynamo, tenancy_table).contracts,
+        store: Arc::new(hiresync_store::DynamoZoomStore::new(
+            dynamo.clone(),
+            tenancy_table,
+        )),
+        sealer: Arc::new(TokenVault::new(aws_sdk_kms::Client::new(aws), token_key_id)),
+        oauth: Arc::new(oauth),
+        wait: Arc::new(Sleep),
+    }))
 }

@@ -39,6 +39,8 @@ pub struct Harness {
     pub sqs: aws_sdk_sqs::Client,
     /// The local AWS every client of the harness talks to.
     pub aws: aws_config::SdkConfig,
+    /// The provider clients the connector was built with (Zoom's base at `/zoom`).
+    pub clients: ProviderClients,
     /// The account behind every grant the mocked providers hand out from now on.
     mailbox: Arc<Mutex<String>>,
     logs: LogCapture,
@@ -69,6 +71,7 @@ impl Harness {
             ("GRAPH_BASE_URL", format!("{base}/graph")),
             ("GMAIL_BASE_URL", format!("{base}/gmail")),
             ("CALENDAR_BASE_URL", format!("{base}/calendar")),
+            ("ZOOM_BASE_URL", format!("{base}/zoom")),
             ("WEBHOOK_BASE_URL", "https://hooks.example".to_owned()),
             (
                 "GMAIL_PUBSUB_TOPIC",
@@ -105,7 +108,7 @@ impl Harness {
             token_key_id: &key,
             queues,
         };
-        let connector = Connector::new(connect_ports(&config, &wiring, clients))
+        let connector = Connector::new(connect_ports(&config, &wiring, clients.clone()))
             .with_push(push)
             .with_signer(StateSigner::new(vec![42u8; 32]).unwrap());
         Self {
@@ -114,6 +117,7 @@ impl Harness {
             resources,
             sqs: aws_sdk_sqs::Client::new(&config),
             aws: config,
+            clients,
             mailbox: Arc::default(),
             logs,
         }
