@@ -16,10 +16,10 @@ use common::{query, ts, Harness, NOW};
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
 use hiresync_domain::mail::{Direction, Message, SkipRecord, Thread, Visibility};
 use hiresync_domain::ports::{SkipLog, ThreadStore};
+use hiresync_providers::zoom_oauth::ZoomOAuthSettings;
 use http_body_util::BodyExt;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{json, Value};
-use hiresync_providers::zoom_oauth::ZoomOAuthSettings;
 use settings_api::auth::Authenticator;
 use settings_api::{router, App, ROUTES};
 use tower::ServiceExt;
@@ -1216,4 +1216,212 @@ async fn a_thread_is_its_holders_until_shared_even_after_the_seat_changes_hands(
     assert_eq!(s, StatusCode::OK);
     assert_eq!(conversations(recruiter("s3")).await, Vec::<String>::new());
     assert!(listed(successor()).await.is_empty());
+}
+
+/// Zoom's token endpoint answering a code with fresh tokens, and `users/me` with the
+/// account that granted them.
+async fn zoom_answers(server: &wiremock::MockServer) {
+    use wiremock::matchers::{body_string_contains, header, method, path};
+    use wiremock::{Mock, ResponseTemplate};
+    let basic = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("zoom-client:zoom-client-secret-value")
+    );
+    Mock::given(method("POST"))
+        .and(path("/zoom-oauth/token"))
+        .and(header("authorization", basic.as_str()))
+        .and(body_string_contains("grant_type=authorization_code"))
+        .and(body_string_contains("code=zoom-code"))
+        .and(body_string_contains("code_verifier="))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "access_token": "zoom-access-1",
+            "token_type": "bearer",
+            "refresh_token": "zoom-refresh-1",
+            "expires_in": 3599,
+            "scope": "meeting:write:meeting user:read:user",
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/zoom/users/me"))
+        .and(header("authorization", "Bearer zoom-access-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "id": "KDcuGIm1QgePTO8WbOqwIQ",
+            "email": "ada@acme.example",
+            "account_id": "acme-zoom-account",
+            "status": "active",
+        })))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/zoom-oauth/revoke"))
+        .and(header("authorization", basic.as_str()))
+        .and(body_string_contains("token=zoom-refresh-1"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "success"})))
+        .mount(server)
+        .await;
+}
+
+#[tokio::test]
+async fn an_admin_connects_shows_and_disconnects_the_contracts_zoom_account() {
+    let api = Api::new("api-zoom").await;
+    zoom_answers(&api.harness.server).await;
+    let zoom = "/v1/contracts/acme/zoom";
+    let authorize = "/v1/contracts/acme/zoom/authorize";
+    let complete = "/v1/contracts/acme/zoom/complete";
+
+    // A contract not yet set up cannot connect Zoom.
+    let (s, b) = api.call("POST", authorize, Some(&admin()), None).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::CONFLICT, Some("contract_inactive")),
+        "{b}"
+    );
+    let (s, b) = api
+        .call(
+            "PUT",
+            "/v1/contracts/acme/settings",
+            Some(&admin()),
+            Some(json!({"provider": "microsoft365", "calendar_enabled": true, "video_meetings": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    // Only an admin of the contract touches its Zoom connection.
+    let other_admin = token_in("globex", "seat-admin", "admin");
+    for (verb, path) in [("GET", zoom), ("DELETE", zoom), ("POST", authorize)] {
+        let (s, _) = api.call(verb, path, Some(&recruiter("s1")), None).await;
+        assert_eq!(s, StatusCode::FORBIDDEN, "a recruiter on {verb} {path}");
+        let (s, _) = api.call(verb, path, Some(&other_admin), None).await;
+        assert_eq!(
+            s,
+            StatusCode::FORBIDDEN,
+            "another contract's admin on {verb} {path}"
+        );
+        let (s, _) = api.call(verb, path, None, None).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "no token on {verb} {path}");
+    }
+    let (s, b) = api.call("GET", zoom, Some(&admin()), None).await;
+    assert_eq!((s, b), (StatusCode::OK, json!({"state": "not_connected"})));
+
+    // The consent URL carries our client, redirect, state and an S256 challenge.
+    let (s, b) = api.call("POST", authorize, Some(&admin()), None).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let url = b["authorization_url"].as_str().unwrap();
+    assert!(url.starts_with(&format!(
+        "{}/zoom-oauth/authorize?",
+        api.harness.server.uri()
+    )));
+    let q = query(url);
+    assert_eq!(q["client_id"], "zoom-client");
+    assert_eq!(q["redirect_uri"], "https://app.example/zoom/callback");
+    assert_eq!(q["code_challenge_method"], "S256");
+    assert!(b["expires_at"].as_str().unwrap() > NOW);
+
+    // Zoom's redirect, passed on: not by a recruiter, not with a stray field, and neither
+    // uses the sign-in up.
+    let carried = json!({"state": q["state"], "code": "zoom-code"});
+    let (s, _) = api
+        .call(
+            "POST",
+            complete,
+            Some(&recruiter("s1")),
+            Some(carried.clone()),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, b) = api
+        .call(
+            "POST",
+            complete,
+            Some(&admin()),
+            Some(json!({"state": q["state"], "cod": "zoom-code"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{b}");
+    let (s, b) = api
+        .call("POST", complete, Some(&admin()), Some(carried.clone()))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let connected = json!({
+        "state": "connected",
+        "account_id": "acme-zoom-account",
+        "authorized_as": "ada@acme.example",
+        "connected_by": "ada",
+        "connected_at": NOW,
+        "refused_at": null,
+    });
+    assert_eq!(b, connected);
+    let (s, b) = api
+        .call("POST", complete, Some(&admin()), Some(carried))
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("zoom_sign_in_expired")),
+        "a sign-in is single-use"
+    );
+
+    // What the admin sees never holds a token.
+    let (s, b) = api.call("GET", zoom, Some(&admin()), None).await;
+    assert_eq!((s, &b), (StatusCode::OK, &connected));
+    assert!(!b.to_string().contains("zoom-access-1") && !b.to_string().contains("zoom-refresh-1"));
+
+    // Disconnecting gives the grant back to Zoom; doing it again is no error.
+    let (s, _) = api.call("DELETE", zoom, Some(&admin()), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let revoked = api
+        .harness
+        .server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.url.path() == "/zoom-oauth/revoke")
+        .count();
+    assert_eq!(revoked, 1);
+    let (s, _) = api.call("DELETE", zoom, Some(&admin()), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (_, b) = api.call("GET", zoom, Some(&admin()), None).await;
+    assert_eq!(b, json!({"state": "not_connected"}));
+}
+
+#[tokio::test]
+async fn a_declined_zoom_consent_is_its_own_error_and_connects_nothing() {
+    let api = Api::new("api-zoom-declined").await;
+    let (s, b) = api
+        .call(
+            "PUT",
+            "/v1/contracts/acme/settings",
+            Some(&admin()),
+            Some(json!({"provider": "google_workspace", "calendar_enabled": true})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (_, b) = api
+        .call(
+            "POST",
+            "/v1/contracts/acme/zoom/authorize",
+            Some(&admin()),
+            None,
+        )
+        .await;
+    let q = query(b["authorization_url"].as_str().unwrap());
+    let (s, b) = api
+        .call(
+            "POST",
+            "/v1/contracts/acme/zoom/complete",
+            Some(&admin()),
+            Some(json!({"state": q["state"], "error": "access_denied", "error_description": "<script>x</script>"})),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("zoom_consent_declined")),
+        "{b}"
+    );
+    assert!(!b.to_string().contains("<script>"));
+    let (_, b) = api
+        .call("GET", "/v1/contracts/acme/zoom", Some(&admin()), None)
+        .await;
+    assert_eq!(b, json!({"state": "not_connected"}));
 }

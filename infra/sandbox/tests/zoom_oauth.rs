@@ -429,37 +429,62 @@ async fn users_me_is_the_user_who_consented() {
     assert_eq!(user["email"], ME);
 
     // The control API's token acts as the account's first user.
-    let made = w.sandbox.zoom_account(hiresync_sandbox::zoom::NewZoomAccount {
-        account_id: Some(account_id.clone()),
-        users: vec!["owner@contoso.example".into(), ME.into()],
-        access_token: Some("control-token".into()),
-    });
+    let made = w
+        .sandbox
+        .zoom_account(hiresync_sandbox::zoom::NewZoomAccount {
+            account_id: Some(account_id.clone()),
+            users: vec!["owner@contoso.example".into(), ME.into()],
+            access_token: Some("control-token".into()),
+        });
     let (status, owner) = me(&w, &made.access_token).await;
-    assert_eq!((status, owner["email"].as_str()), (200, Some("owner@contoso.example")));
+    assert_eq!(
+        (status, owner["email"].as_str()),
+        (200, Some("owner@contoso.example"))
+    );
 
     // A user is found by email or id; someone else is Zoom's 1001.
     let (status, by_email) = w
-        .call_as(&access, Method::GET, "/zoom/users/OWNER@contoso.example", None)
+        .call_as(
+            &access,
+            Method::GET,
+            "/zoom/users/OWNER@contoso.example",
+            None,
+        )
         .await;
-    assert_eq!((status, by_email["email"].as_str()), (200, Some("owner@contoso.example")));
+    assert_eq!(
+        (status, by_email["email"].as_str()),
+        (200, Some("owner@contoso.example"))
+    );
     let id = text(&by_email, "id");
     let (status, by_id) = w
         .call_as(&access, Method::GET, &format!("/zoom/users/{id}"), None)
         .await;
-    assert_eq!((status, by_id["email"].as_str()), (200, Some("owner@contoso.example")));
+    assert_eq!(
+        (status, by_id["email"].as_str()),
+        (200, Some("owner@contoso.example"))
+    );
     let (status, missing) = w
-        .call_as(&access, Method::GET, "/zoom/users/stranger@fabrikam.example", None)
+        .call_as(
+            &access,
+            Method::GET,
+            "/zoom/users/stranger@fabrikam.example",
+            None,
+        )
         .await;
     assert_eq!((status, missing["code"].as_i64()), (404, Some(1001)));
 
     // Once the consenting user has left the account, `me` is the account's first user.
-    w.sandbox.zoom_account(hiresync_sandbox::zoom::NewZoomAccount {
-        account_id: Some(account_id.clone()),
-        users: vec!["owner@contoso.example".into()],
-        access_token: None,
-    });
+    w.sandbox
+        .zoom_account(hiresync_sandbox::zoom::NewZoomAccount {
+            account_id: Some(account_id.clone()),
+            users: vec!["owner@contoso.example".into()],
+            access_token: None,
+        });
     let (status, user) = me(&w, &access).await;
-    assert_eq!((status, user["email"].as_str()), (200, Some("owner@contoso.example")));
+    assert_eq!(
+        (status, user["email"].as_str()),
+        (200, Some("owner@contoso.example"))
+    );
 
     // An unknown or expired token is Zoom's 124.
     assert_eq!(me(&w, "nope").await.1["code"], 124);
@@ -480,29 +505,44 @@ async fn revoking_a_token_kills_its_grant_and_only_that_grant() {
     // Only with the client's credentials, and only the client's own tokens.
     let new_refresh = text(&refreshed, "refresh_token");
     let (status, refused) = revoke(&w, (CLIENT.0, ""), &new_refresh).await;
-    assert_eq!((status, refused["error"].as_str()), (401, Some("invalid_client")));
+    assert_eq!(
+        (status, refused["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
     let (status, refused) = revoke(&w, ("someone-else", "x"), &new_refresh).await;
     assert_eq!(
         (status, refused),
-        (400, json!({"reason": "Invalid Token!", "error": "invalid_request"}))
+        (
+            400,
+            json!({"reason": "Invalid Token!", "error": "invalid_request"})
+        )
     );
 
     let (status, done) = revoke(&w, CLIENT, &new_refresh).await;
     assert_eq!((status, done), (200, json!({"status": "success"})));
 
     // Every token of the grant is dead, from before the refresh and after it.
-    for access in [text(&first, "access_token"), text(&refreshed, "access_token")] {
+    for access in [
+        text(&first, "access_token"),
+        text(&refreshed, "access_token"),
+    ] {
         assert_eq!(create_meeting(&w, &access).await.0, 401);
         assert_eq!(me(&w, &access).await.0, 401);
     }
     let (status, refused) = refresh(&w, &new_refresh).await;
-    assert_eq!((status, refused["reason"].as_str()), (400, Some("Invalid Token!")));
+    assert_eq!(
+        (status, refused["reason"].as_str()),
+        (400, Some("Invalid Token!"))
+    );
 
     // Revoking again finds nothing.
     let (status, again) = revoke(&w, CLIENT, &new_refresh).await;
     assert_eq!(
         (status, again),
-        (400, json!({"reason": "Invalid Token!", "error": "invalid_request"}))
+        (
+            400,
+            json!({"reason": "Invalid Token!", "error": "invalid_request"})
+        )
     );
 
     // The other grant lives on, until its access token revokes it.

@@ -267,9 +267,11 @@ mod tests {
         assert!(!format!("{zoom:?}").contains("zoom-secret"));
 
         let mut providers = env(CREDENTIALS);
-        let clients =
-            ProviderClients::new(&ProviderSettings::read(&mut providers, ProviderUse::OnBehalf))
-                .unwrap();
+        let clients = ProviderClients::new(&ProviderSettings::read(
+            &mut providers,
+            ProviderUse::OnBehalf,
+        ))
+        .unwrap();
         assert!(ZoomOAuth::with_clients(&zoom, &clients).is_ok());
     }
 
@@ -278,7 +280,10 @@ mod tests {
         let mut sandbox = env(&[
             ("ZOOM_CLIENT_ID", "zc"),
             ("ZOOM_CLIENT_SECRET_ARN", "arn:zoom"),
-            ("ZOOM_AUTHORIZE_URL", "http://localhost:4010/zoom-oauth/authorize"),
+            (
+                "ZOOM_AUTHORIZE_URL",
+                "http://localhost:4010/zoom-oauth/authorize",
+            ),
             ("ZOOM_TOKEN_URL", "http://localhost:4010/zoom-oauth/token"),
             ("ZOOM_REVOKE_URL", "http://localhost:4010/zoom-oauth/revoke"),
             ("ZOOM_REDIRECT_URL", "https://app.example/zoom/callback"),

@@ -28,8 +28,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use hiresync_domain::ids::EmailAddress;
 use hiresync_domain::ports::{
-    AuthorizationRequest, ZoomAuthError, ZoomAuthErrorKind, ZoomAuthorization, ZoomGrant,
-    ZoomUser,
+    AuthorizationRequest, ZoomAuthError, ZoomAuthErrorKind, ZoomAuthorization, ZoomGrant, ZoomUser,
 };
 use reqwest::Url;
 use secrecy::{ExposeSecret, SecretString};
@@ -298,11 +297,7 @@ fn blot(mut reason: String, sent: &[&str]) -> String {
 }
 
 /// A refusal of a code redemption or a refresh in the port's kinds.
-fn token_refusal_kind(
-    status: u16,
-    error: Option<&str>,
-    reason: Option<&str>,
-) -> ZoomAuthErrorKind {
+fn token_refusal_kind(status: u16, error: Option<&str>, reason: Option<&str>) -> ZoomAuthErrorKind {
     let redirect_mismatch = reason.is_some_and(|r| {
         let r = r.to_ascii_lowercase();
         r.contains("redirect uri") || r.contains("redirect_uri")
@@ -444,9 +439,19 @@ mod tests {
     fn refusals_map_to_the_ports_kinds() {
         use ZoomAuthErrorKind::*;
         let cases = [
-            (400, Some("invalid_request"), Some("Invalid Token!"), InvalidGrant),
+            (
+                400,
+                Some("invalid_request"),
+                Some("Invalid Token!"),
+                InvalidGrant,
+            ),
             (400, Some("invalid_grant"), None, InvalidGrant),
-            (400, Some("invalid_request"), Some("Redirect URI mismatch."), Misconfigured),
+            (
+                400,
+                Some("invalid_request"),
+                Some("Redirect URI mismatch."),
+                Misconfigured,
+            ),
             (400, Some("redirect_uri_mismatch"), None, Misconfigured),
             (401, Some("invalid_client"), None, Misconfigured),
             (400, Some("invalid_client"), None, Misconfigured),
@@ -466,7 +471,8 @@ mod tests {
 
     #[test]
     fn a_refusal_never_quotes_what_we_sent() {
-        let body = br#"{"reason": "Invalid authorization code the-code", "error": "invalid_request"}"#;
+        let body =
+            br#"{"reason": "Invalid authorization code the-code", "error": "invalid_request"}"#;
         let (error, reason) = refusal(body);
         assert_eq!(error.as_deref(), Some("invalid_request"));
         assert_eq!(

@@ -97,8 +97,7 @@ fn kind<T: std::fmt::Debug>(result: Result<T, ZoomAuthError>) -> ZoomAuthErrorKi
 // ---- the consent URL ----
 
 #[tokio::test]
-async fn the_consent_url_carries_the_client_redirect_state_and_an_s256_challenge_of_the_verifier()
-{
+async fn the_consent_url_carries_the_client_redirect_state_and_an_s256_challenge_of_the_verifier() {
     let (server, zoom) = zoom().await;
 
     let request = zoom.authorization_url("state-123").unwrap();
@@ -217,11 +216,7 @@ async fn an_answer_without_a_refresh_token_is_a_failure() {
 #[tokio::test]
 async fn a_spent_refresh_token_is_an_invalid_grant() {
     let (server, zoom) = zoom().await;
-    token_answers(
-        &server,
-        refused(400, "invalid_request", "Invalid Token!"),
-    )
-    .await;
+    token_answers(&server, refused(400, "invalid_request", "Invalid Token!")).await;
 
     let refused = zoom.refresh(&secret("refresh-spent")).await.unwrap_err();
 

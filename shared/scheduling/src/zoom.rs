@@ -110,8 +110,11 @@ pub trait ZoomAccessTokens: Send + Sync {
     async fn connected(&self, contract: &ContractId) -> Result<bool, Failure>;
     /// A usable access token at `now`, refreshing when needed. A temporary failure is an
     /// error (the job tries again later).
-    async fn zoom_access(&self, contract: &ContractId, now: Timestamp)
-        -> Result<ZoomAccess, Failure>;
+    async fn zoom_access(
+        &self,
+        contract: &ContractId,
+        now: Timestamp,
+    ) -> Result<ZoomAccess, Failure>;
 }
 
 #[derive(Clone)]
@@ -159,7 +162,12 @@ impl ZoomConnections {
 
     /// The contract's Zoom account as connected, if any.
     pub async fn account(&self, contract: &ContractId) -> Result<Option<ZoomAccount>, ZoomError> {
-        Ok(self.ports.store.get(contract).await?.map(|v| v.value.account))
+        Ok(self
+            .ports
+            .store
+            .get(contract)
+            .await?
+            .map(|v| v.value.account))
     }
 
     /// Starts an admin's connection: Zoom's consent page, valid until `expires_at`.
@@ -256,7 +264,12 @@ impl ZoomConnections {
             .open(&stored.tokens.refresh, &seal_context(contract, "refresh"))
             .await;
         let result = match opened {
-            Ok(refresh) => self.ports.oauth.revoke(&refresh).await.map_err(|e| e.to_string()),
+            Ok(refresh) => self
+                .ports
+                .oauth
+                .revoke(&refresh)
+                .await
+                .map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
         if let Err(e) = result {
@@ -322,7 +335,9 @@ impl ZoomConnections {
     ) -> Result<(), Failure> {
         if let Some(next) = read.value.refused(now) {
             match self.ports.store.update(read, &next).await {
-                Ok(_) => warn!(contract = %contract, "Zoom refused the contract's grant; an admin must connect again"),
+                Ok(_) => {
+                    warn!(contract = %contract, "Zoom refused the contract's grant; an admin must connect again")
+                }
                 Err(StoreError::Conflict { .. }) => {}
                 Err(e) => return Err(e.into()),
             }

@@ -46,8 +46,8 @@ async fn zoom_world(provider: Provider) -> World {
 }
 
 #[tokio::test]
-async fn a_video_interview_gets_a_zoom_meeting_hosted_by_the_recruiter_with_its_link_in_the_event(
-) {
+async fn a_video_interview_gets_a_zoom_meeting_hosted_by_the_recruiter_with_its_link_in_the_event()
+{
     let w = zoom_world(Provider::Microsoft365).await;
     let booking = w.book(MeetingType::Video, MONDAY_9).await;
 
@@ -70,7 +70,11 @@ async fn a_video_interview_gets_a_zoom_meeting_hosted_by_the_recruiter_with_its_
     let meetings = w.meetings.meetings();
     assert_eq!(meetings.len(), 1);
     let m = &meetings[0];
-    assert_eq!(m.host.as_str(), CALENDAR, "hosted by the recruiter's Zoom user");
+    assert_eq!(
+        m.host.as_str(),
+        CALENDAR,
+        "hosted by the recruiter's Zoom user"
+    );
     assert_eq!(m.start, ts(MONDAY_9));
     assert_eq!(m.duration_minutes, 30);
     assert_eq!(m.topic, "Interview with Dana Lee");
@@ -298,9 +302,21 @@ async fn an_expired_access_token_is_refreshed_once_and_the_rotated_one_kept() {
         .await
         .unwrap();
 
-    assert_eq!(w.zoom_oauth.refreshes(), 1, "the new access token is shared");
-    let accesses: Vec<String> = w.meetings.meetings().into_iter().map(|m| m.access).collect();
-    assert_eq!(accesses, vec!["zoom-at-2".to_owned(), "zoom-at-2".to_owned()]);
+    assert_eq!(
+        w.zoom_oauth.refreshes(),
+        1,
+        "the new access token is shared"
+    );
+    let accesses: Vec<String> = w
+        .meetings
+        .meetings()
+        .into_iter()
+        .map(|m| m.access)
+        .collect();
+    assert_eq!(
+        accesses,
+        vec!["zoom-at-2".to_owned(), "zoom-at-2".to_owned()]
+    );
 }
 
 #[tokio::test]

@@ -42,7 +42,11 @@ fn callback(state: String) -> ZoomCallback {
 }
 
 async fn started(w: &World) -> String {
-    let start = w.zoom().start(&w.contract, &admin(), ts(NOW)).await.unwrap();
+    let start = w
+        .zoom()
+        .start(&w.contract, &admin(), ts(NOW))
+        .await
+        .unwrap();
     assert_eq!(start.expires_at, ts("2026-03-02T09:15:00Z"));
     state_of(&start.url)
 }
@@ -75,7 +79,10 @@ async fn an_admin_connects_the_account_and_its_tokens_are_stored_sealed() {
     assert_eq!(stored.tokens.access_expires_at, ts("2026-03-02T09:59:59Z"));
     let refresh = w
         .sealer
-        .open(&stored.tokens.refresh, &seal_context(&w.contract, "refresh"))
+        .open(
+            &stored.tokens.refresh,
+            &seal_context(&w.contract, "refresh"),
+        )
         .await
         .unwrap();
     assert_eq!(refresh.expose_secret(), "zoom-rt-1");
@@ -216,7 +223,10 @@ async fn the_access_token_is_shared_until_near_its_expiry_then_refreshed_with_ro
     let stored = w.zoom_store.get(&w.contract).await.unwrap().unwrap().value;
     let refresh = w
         .sealer
-        .open(&stored.tokens.refresh, &seal_context(&w.contract, "refresh"))
+        .open(
+            &stored.tokens.refresh,
+            &seal_context(&w.contract, "refresh"),
+        )
         .await
         .unwrap();
     assert_eq!(refresh.expose_secret(), "zoom-rt-2", "the rotated one kept");

@@ -13,15 +13,15 @@ pub use records_only::{NotWired, RecordsOnly};
 
 use hiresync_connect::ConnectPorts;
 use hiresync_providers::adapters::connect::ConnectProviders;
+use hiresync_providers::oauth::token_http_client;
 use hiresync_providers::settings::ClientsError;
+use hiresync_providers::zoom_oauth::{ZoomOAuth, ZoomOAuthSettings, ZoomOAuthSetupError};
 use hiresync_providers::ProviderClients;
 use hiresync_runtime::diagnostics::ErrorType;
 use hiresync_runtime::outbox::{sqs_queues, QueueUrls};
-use hiresync_vault::TokenVault;
-use hiresync_providers::oauth::token_http_client;
-use hiresync_providers::zoom_oauth::{ZoomOAuth, ZoomOAuthSettings, ZoomOAuthSetupError};
 use hiresync_scheduling::confirm::Wait;
 use hiresync_scheduling::zoom::{ZoomConnections, ZoomPorts};
+use hiresync_vault::TokenVault;
 
 /// A function cannot be built from its configuration.
 #[derive(Debug, thiserror::Error)]

@@ -24,7 +24,8 @@ pub trait ZoomStore: Send + Sync {
         contract: &ContractId,
         id: &str,
     ) -> Result<Option<(PendingZoom, SecretString)>, StoreError>;
-    async fn get(&self, contract: &ContractId) -> Result<Option<Versioned<StoredZoom>>, StoreError>;
+    async fn get(&self, contract: &ContractId)
+        -> Result<Option<Versioned<StoredZoom>>, StoreError>;
     /// Stores a new connection, replacing whatever the contract had.
     async fn put(&self, zoom: &StoredZoom) -> Result<Versioned<StoredZoom>, StoreError>;
     /// Writes `next` over `read`: [`StoreError::Conflict`] when the stored connection is no

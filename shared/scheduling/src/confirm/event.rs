@@ -41,7 +41,10 @@ impl Target {
         let provider = calendar.grant.provider;
         let wants_video = booking.meeting == MeetingType::Video;
         let video_on = contract.settings.video_meetings;
-        let video = match (wants_video && video_on && zoom.is_none(), VideoKind::of(provider)) {
+        let video = match (
+            wants_video && video_on && zoom.is_none(),
+            VideoKind::of(provider),
+        ) {
             (false, _) => ProviderVideo::None,
             (true, VideoKind::Teams) => ProviderVideo::Teams,
             (true, VideoKind::GoogleMeet) => ProviderVideo::Meet,

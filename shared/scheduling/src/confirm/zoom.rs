@@ -70,7 +70,12 @@ impl Confirmer {
         now: Timestamp,
     ) -> Result<ZoomPlaced, Failure> {
         let booking = &read.value;
-        let access = match self.ports.zoom.zoom_access(&booking.contract_id, now).await? {
+        let access = match self
+            .ports
+            .zoom
+            .zoom_access(&booking.contract_id, now)
+            .await?
+        {
             ZoomAccess::Ready(access) => access,
             ZoomAccess::NotConnected | ZoomAccess::Refused => {
                 return Ok(ZoomPlaced::failed(VideoFailure::AccountNotEligible))
