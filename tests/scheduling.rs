@@ -2,8 +2,9 @@
 //! Google calendar and sets the scheduler up; two candidates open their own links, see the
 //! calendar's real free time (a meeting added meanwhile disappears from the page once the
 //! provider pushes the change), book, collide, reschedule and download the `.ics`; a
-//! deauthorized calendar's links say to reply to the InMail. Every AWS call the functions
-//! made is one their roles allow.
+//! deauthorized calendar's links say to reply to the InMail. Video interviews get Teams
+//! links, or Zoom meetings once the contract's admin has connected Zoom. Every AWS call
+//! the functions made is one their roles allow.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
 use hiresync_e2e::{start_suite, Result};
@@ -266,5 +267,85 @@ async fn a_teams_interview_gets_its_link_and_a_refused_one_tells_each_side_what_
     assert!(failed.iter().all(|n| n["reason"] == "account_not_eligible"
         && n["contract"] == "fabrikam"
         && n["seat"] == "sam"));
+    suite.assert_aws_calls_allowed().await
+}
+
+#[tokio::test]
+async fn a_contract_that_connected_zoom_holds_its_video_interviews_on_zoom() -> Result<()> {
+    let suite = start_suite!("scheduling-zoom").await?;
+    let (link, first) = microsoft_video_link(&suite, "initech", "sam@initech.example").await?;
+    let connected = suite
+        .connect_zoom(
+            "initech",
+            "initech-zoom",
+            &["ada@initech.example", "sam@initech.example"],
+        )
+        .await?;
+    assert_eq!(connected["state"], "connected", "{connected}");
+    assert_eq!(connected["account_id"], "initech-zoom");
+    assert_eq!(connected["authorized_as"], "ada@initech.example");
+
+    // The interview's meeting is made on the contract's Zoom account, hosted by the
+    // recruiter (a user of that account); the recruiter's event and the candidate's
+    // confirmation carry its join link instead of a Teams one.
+    let booked = suite.book(&link, &first, "Asia/Tokyo").await?;
+    assert_eq!(booked.status, 303, "{}", booked.body);
+    suite.drained("BookingsQueue").await?;
+    let meetings = suite.zoom_meetings("initech-zoom").await?;
+    assert_eq!(meetings.len(), 1, "{:?}", suite.notices().await?);
+    let meeting = &meetings[0];
+    assert_eq!(meeting["host_email"], "sam@initech.example");
+    assert_eq!(
+        meeting["start_time"]
+            .as_str()
+            .unwrap()
+            .parse::<Timestamp>()?,
+        first.parse::<Timestamp>()?
+    );
+    assert_eq!(meeting["duration"], 30);
+    let join = meeting["join_url"].as_str().unwrap().to_owned();
+    assert!(join.starts_with("https://zoom.us/j/"), "{meeting}");
+    let interviews = suite.interviews("sam@initech.example").await?;
+    assert_eq!(interviews.len(), 1, "{interviews:?}");
+    let event = &interviews[0].2;
+    assert_eq!(
+        event["video"], "none",
+        "no Teams meeting beside the Zoom one"
+    );
+    assert_eq!(event["location"], join.as_str());
+    let posted = distinct(suite.inmail().await?);
+    assert_eq!(posted.len(), 1, "{posted:?}");
+    assert_eq!(posted[0]["meeting"]["type"], "video");
+    assert_eq!(posted[0]["meeting"]["join_url"], join.as_str());
+
+    // Moving the interview moves the same meeting and the same event.
+    let page = suite.open_page(&link).await?;
+    let later = page
+        .offered()
+        .into_iter()
+        .rev()
+        .find(|t| t != &first)
+        .expect("another time is offered");
+    let moved = suite.book(&link, &later, "Asia/Tokyo").await?;
+    assert_eq!(moved.status, 303, "{}", moved.body);
+    suite.drained("BookingsQueue").await?;
+    let meetings = suite.zoom_meetings("initech-zoom").await?;
+    assert_eq!(meetings.len(), 1, "{meetings:?}");
+    assert_eq!(meetings[0]["id"], meeting["id"]);
+    assert_eq!(
+        meetings[0]["start_time"]
+            .as_str()
+            .unwrap()
+            .parse::<Timestamp>()?,
+        later.parse::<Timestamp>()?
+    );
+    let interviews = suite.interviews("sam@initech.example").await?;
+    assert_eq!(interviews.len(), 1, "{interviews:?}");
+    assert_eq!(interviews[0].2["id"], event["id"]);
+    assert_eq!(
+        interviews[0].1.parse::<Timestamp>()?,
+        later.parse::<Timestamp>()?
+    );
+    assert!(suite.notices().await?.is_empty());
     suite.assert_aws_calls_allowed().await
 }

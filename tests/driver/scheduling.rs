@@ -172,6 +172,63 @@ impl Running {
         }
     }
 
+    /// The contract's admin connects Zoom account `account` (made in the sandbox with
+    /// `users`, the first its owner): the consent URL, Zoom's redirect to the front end (the
+    /// admin signing in as the owner), and the front end finishing with the admin's token.
+    /// Returns what the completion answered.
+    pub async fn connect_zoom(
+        &self,
+        contract: &str,
+        account: &str,
+        users: &[&str],
+    ) -> Result<Value> {
+        let admin_email = users.first().copied().unwrap_or_default();
+        let (status, body) = self
+            .sandbox(
+                reqwest::Method::POST,
+                "/zoom/accounts",
+                Some(json!({"account_id": account, "users": users})),
+            )
+            .await?;
+        assert_eq!(status, 201, "zoom account: {body}");
+        let admin = self.token(contract, "admin-seat", "admin")?;
+        let (status, start) = self
+            .api(
+                reqwest::Method::POST,
+                &format!("/v1/contracts/{contract}/zoom/authorize"),
+                &admin,
+                None,
+            )
+            .await?;
+        assert_eq!(status, 200, "zoom authorize: {start}");
+        let mut url = reqwest::Url::parse(start["authorization_url"].as_str().unwrap_or_default())?;
+        url.query_pairs_mut().append_pair("login_hint", admin_email);
+        let back = hiresync_scenario::consent(&self.http, url.as_str()).await?;
+        let (status, body) = self
+            .api(
+                reqwest::Method::POST,
+                &format!("/v1/contracts/{contract}/zoom/complete"),
+                &admin,
+                Some(hiresync_scenario::carried(&back)?),
+            )
+            .await?;
+        assert_eq!(status, 200, "zoom complete: {body}");
+        Ok(body)
+    }
+
+    /// The meetings of Zoom account `account`, as the sandbox lists them.
+    pub async fn zoom_meetings(&self, account: &str) -> Result<Vec<Value>> {
+        let (status, body) = self
+            .sandbox(
+                reqwest::Method::GET,
+                &format!("/zoom/accounts/{account}/meetings"),
+                None,
+            )
+            .await?;
+        assert_eq!(status, 200, "zoom meetings: {body}");
+        Ok(body["meetings"].as_array().cloned().unwrap_or_default())
+    }
+
     /// The interviews in `address`'s calendar (events the scheduler made), by attendee.
     pub async fn interviews(&self, address: &str) -> Result<Vec<(String, String, Value)>> {
         Ok(self

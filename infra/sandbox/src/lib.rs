@@ -235,6 +235,7 @@ impl Sandbox {
                 get(accounts::gmail_send_as),
             )
             .route("/front-end/oauth", get(front_end_oauth))
+            .route("/front-end/zoom", get(front_end_zoom))
             .route(
                 "/graph/me/mailFolders/{folder}/messages/delta",
                 get(mail_api::graph_delta),
@@ -551,6 +552,17 @@ async fn pubsub_certs() -> Response {
 /// Where the providers send a seat's browser back: the product's front end, which the local
 /// suite has none of. It shows what arrived and how the front end finishes the sign-in (the
 /// scenario does exactly that with the seat's token).
+async fn front_end_zoom(Query(q): Query<std::collections::BTreeMap<String, String>>) -> String {
+    let body = serde_json::to_string(&q).unwrap_or_default();
+    format!(
+        "Zoom redirected here, to the product's front end, with:\n{body}\n\n\
+         The front end finishes connecting Zoom with the same admin's token:\n\
+         POST /v1/contracts/{{contract}}/zoom/complete\n\
+         Authorization: Bearer <the admin's token>\n\
+         {body}\n"
+    )
+}
+
 async fn front_end_oauth(Query(q): Query<std::collections::BTreeMap<String, String>>) -> String {
     let body = serde_json::to_string(&q).unwrap_or_default();
     format!(

@@ -4,7 +4,8 @@
 //! JavaScript would (a form post, a redirect), see her real free time in their own zone,
 //! book, collide and reschedule. booking-confirmation puts each interview in her calendar
 //! with a Meet link and posts the confirmations to the InMail outbox; a calendar change
-//! reaches the page through Google's push.
+//! reaches the page through Google's push. Once the admin connects the company's Zoom account,
+//! the next interview is on Zoom.
 
 use anyhow::Context;
 use jiff::{SignedDuration, Timestamp};
@@ -113,7 +114,10 @@ fn show_calendar(suite: &Suite) {
                 .map(|a| a.address.as_str())
                 .collect::<Vec<_>>()
                 .join(", "),
-            e.join_url.as_deref().unwrap_or("no video link"),
+            e.join_url
+                .as_deref()
+                .or(e.location.as_deref().filter(|l| l.starts_with("https://")))
+                .unwrap_or("no video link"),
         );
     }
 }
@@ -319,11 +323,85 @@ pub async fn run(suite: &Suite) -> anyhow::Result<()> {
         "   noor's \"Add to my calendar\" file: {}",
         lines.join("  ")
     );
+    zoom(suite, &c, &admin, &ivy, &browser).await?;
     let forged = browser.get(&format!("{}/s/not-a-link", suite.api)).await?;
     println!(
         "   a link that is not one of ours: {} \"{}\"",
         forged.status,
         forged.text_of("problem")
     );
+    Ok(())
+}
+
+/// hooli's admin connects the company's Zoom account; the next interview is on Zoom.
+async fn zoom(
+    suite: &Suite,
+    c: &Client<'_>,
+    admin: &str,
+    ivy: &str,
+    browser: &Browser,
+) -> anyhow::Result<()> {
+    suite.sandbox.zoom_account(serde_json::from_value(json!({
+        "account_id": "hooli-zoom", "users": ["ada@hooli.example", IVY],
+    }))?);
+    let (status, start) = c
+        .call(
+            reqwest::Method::POST,
+            "/v1/contracts/hooli/zoom/authorize",
+            admin,
+            None,
+        )
+        .await?;
+    anyhow::ensure!(status == 200, "zoom authorize: {start}");
+    // Ada signs in to Zoom as herself (the sandbox reads who from `login_hint`).
+    let mut url = reqwest::Url::parse(start["authorization_url"].as_str().unwrap_or_default())?;
+    url.query_pairs_mut()
+        .append_pair("login_hint", "ada@hooli.example");
+    let back = crate::connect::consent(&browser.http, url.as_str()).await?;
+    let (status, connected) = c
+        .call(
+            reqwest::Method::POST,
+            "/v1/contracts/hooli/zoom/complete",
+            admin,
+            Some(crate::connect::carried(&back)?),
+        )
+        .await?;
+    anyhow::ensure!(status == 200, "zoom complete: {connected}");
+    println!(
+        "   hooli's admin connects the company's Zoom account {} (as {}): video interviews move to Zoom",
+        connected["account_id"].as_str().unwrap_or_default(),
+        connected["authorized_as"].as_str().unwrap_or_default()
+    );
+    let (status, body) = c
+        .call(
+            reqwest::Method::POST,
+            "/v1/contracts/hooli/seats/ivy/scheduling-links",
+            ivy,
+            Some(json!({"recipients": [
+                {"email": "omar@talent.example", "name": "Omar", "conversation": "conv-omar"},
+            ]})),
+        )
+        .await?;
+    anyhow::ensure!(status == 201, "links: {body}");
+    let omar = body["links"][0]["url"]
+        .as_str()
+        .context("omar's link")?
+        .to_owned();
+    let page = browser.get(&format!("{omar}?tz=Asia/Dubai")).await?;
+    let time = *page.offered().first().context("nothing for omar")?;
+    let booked = browser.post(&omar, time, "Asia/Dubai").await?;
+    anyhow::ensure!(booked.status == 303, "omar books: {}", booked.status);
+    suite.pump().await?;
+    println!(
+        "   omar books {} (Asia/Dubai); Zoom holds {} meeting(s) hosted by ivy, and her calendar",
+        local(time, "Asia/Dubai"),
+        suite
+            .sandbox
+            .zoom_meetings("hooli-zoom")
+            .iter()
+            .filter(|m| m.host_email == IVY && m.status != "deleted")
+            .count()
+    );
+    show_calendar(suite);
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! - HTTP on 127.0.0.1:${HIRESYNC_PORT:-3000}: settings-api (`/v1/...`), scheduler-api (a
 //!   seat's scheduler routes and the candidates' pages under `/s/...`), webhook-intake
 //!   (`/webhooks/...`) and `GET /healthz`, one listener as API Gateway would route them.
-//! - A provider sandbox on its own port, playing Microsoft and Google: OAuth, Graph, Gmail,
+//! - A provider sandbox on its own port, playing Microsoft, Google and Zoom: OAuth, Graph, Gmail,
 //!   Calendar, and Pub/Sub pushes signed with its own key, to the intake above.
 //! - Queue polling as Lambda's event sources do: settings-fanout on the deauthorizations
 //!   queue, directory-events on its queue, contract-purge on the purge queue, ingest on the
@@ -182,6 +182,8 @@ impl Suite {
         resources: &Resources,
     ) -> anyhow::Result<Suite> {
         let sandbox = Sandbox::new();
+        // Zoom takes only our app's credentials: the ones the template's secret holds.
+        sandbox.zoom_oauth_client("local-zoom-client", "local-zoom-secret");
         for (address, behaviour) in ACCOUNTS {
             sandbox.account(address, *behaviour);
         }
@@ -214,6 +216,10 @@ impl Suite {
             (
                 "GoogleClientSecret".to_owned(),
                 "local-google-secret".to_owned(),
+            ),
+            (
+                "ZoomClientSecret".to_owned(),
+                "local-zoom-secret".to_owned(),
             ),
             (
                 "ApiAuthKeys".to_owned(),
@@ -252,6 +258,15 @@ impl Suite {
             ("GMAIL_BASE_URL", format!("{providers}/gmail")),
             ("CALENDAR_BASE_URL", format!("{providers}/calendar")),
             ("ZOOM_BASE_URL", format!("{providers}/zoom")),
+            ("ZOOM_CLIENT_ID", "local-zoom-client".to_owned()),
+            (
+                "ZOOM_AUTHORIZE_URL",
+                format!("{providers}/zoom-oauth/authorize"),
+            ),
+            ("ZOOM_TOKEN_URL", format!("{providers}/zoom-oauth/token")),
+            ("ZOOM_REVOKE_URL", format!("{providers}/zoom-oauth/revoke")),
+            // The front end's page for Zoom's redirect; the sandbox stands in for it too.
+            ("ZOOM_REDIRECT_URL", format!("{providers}/front-end/zoom")),
             (
                 "GMAIL_PUBSUB_TOPIC",
                 "projects/local/topics/gmail-push".to_owned(),
