@@ -55,6 +55,26 @@ impl DynamoPurgeStore {
         self.table(&self.tenancy_table)
     }
 
+    /// Deletes every tenancy item of partition `pk` whose sort key starts with `prefix`,
+    /// 100 keys a page, counting each by its class.
+    async fn delete_tenancy_prefix(
+        &self,
+        pk: &str,
+        prefix: &str,
+        counts: &mut PurgeCounts,
+    ) -> Result<(), StoreError> {
+        loop {
+            let (found, more) = self.keys_of(&self.tenancy_table, pk, prefix, 100).await?;
+            self.delete(&self.tenancy_table, &found).await?;
+            for (_, sk) in &found {
+                counts.add(tenancy_class(sk), 1);
+            }
+            if !more {
+                return Ok(());
+            }
+        }
+    }
+
     /// Up to `limit` keys of `pk` under `prefix`, and whether there are more.
     async fn keys_of(
         &self,
@@ -286,16 +306,7 @@ impl PurgeStore for DynamoPurgeStore {
                 counts.add(DataClass::PushSubscriptions, doomed.len() as u64 / 2);
                 continue;
             }
-            loop {
-                let (found, more) = self.keys_of(&self.tenancy_table, &pk, prefix, 100).await?;
-                self.delete(&self.tenancy_table, &found).await?;
-                for (_, sk) in &found {
-                    counts.add(tenancy_class(sk), 1);
-                }
-                if !more {
-                    break;
-                }
-            }
+            self.delete_tenancy_prefix(&pk, prefix, &mut counts).await?;
         }
         Ok(counts)
     }
@@ -307,16 +318,7 @@ impl PurgeStore for DynamoPurgeStore {
         let pk = keys::contract_pk(contract);
         let mut counts = PurgeCounts::default();
         for prefix in keys::CONTRACT_THIRD_PARTY_PREFIXES {
-            loop {
-                let (found, more) = self.keys_of(&self.tenancy_table, &pk, prefix, 100).await?;
-                self.delete(&self.tenancy_table, &found).await?;
-                for (_, sk) in &found {
-                    counts.add(tenancy_class(sk), 1);
-                }
-                if !more {
-                    break;
-                }
-            }
+            self.delete_tenancy_prefix(&pk, prefix, &mut counts).await?;
         }
         Ok(counts)
     }
