@@ -3,7 +3,8 @@
 //! resources it names (a DynamoDB transaction, one per item; a batch, one per table), and
 //! is allowed only when a statement of the function's own role grants the action on that
 //! resource with its conditions met (`dynamodb:LeadingKeys` patterns for every partition
-//! key the call touches; the encryption-context keys of a KMS call).
+//! key the call touches; the encryption-context keys of a KMS call, and the values a
+//! `StringEquals` on `kms:EncryptionContext:<key>` asks for).
 //!
 //! A role too wide is found by reading the template; a role too narrow only by what the
 //! code really calls, which is what this checks: the local suite and the end-to-end tests
@@ -38,6 +39,8 @@ struct Statement {
     targets: Vec<Target>,
     leading_keys: Option<Vec<String>>,
     context_keys: Option<BTreeSet<String>>,
+    /// `StringEquals` on `kms:EncryptionContext:<key>`: the value each key must have.
+    context_values: BTreeMap<String, String>,
 }
 
 /// One thing a call needs allowed.
@@ -46,7 +49,8 @@ struct Need {
     action: String,
     target: Target,
     leading_keys: Vec<String>,
-    context_keys: Option<BTreeSet<String>>,
+    /// A KMS call's encryption context, key to value.
+    context: Option<BTreeMap<String, String>>,
 }
 
 fn tagged<'a>(value: &'a Value, tag: &str) -> Option<&'a Value> {
@@ -144,11 +148,22 @@ fn role_statements(template: &Template, function: &str) -> Result<Vec<Statement>
             .and_then(|c| c.get("ForAllValues:StringEquals"))
             .and_then(|c| c.get("kms:EncryptionContextKeys"))
             .map(|v| strings(Some(v)).into_iter().collect());
+        let context_values = condition
+            .and_then(|c| c.get("StringEquals"))
+            .and_then(Value::as_mapping)
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| {
+                let key = k.as_str()?.strip_prefix("kms:EncryptionContext:")?;
+                Some((key.to_owned(), v.as_str()?.to_owned()))
+            })
+            .collect();
         out.push(Statement {
             actions: strings(statement.get("Action")),
             targets,
             leading_keys,
             context_keys,
+            context_values,
         });
     }
     Ok(out)
@@ -184,12 +199,19 @@ fn allows(statement: &Statement, need: &Need) -> bool {
             .iter()
             .all(|k| patterns.iter().any(|p| like(p, k))),
     };
-    let context = match (&statement.context_keys, &need.context_keys) {
+    let context = match (&statement.context_keys, &need.context) {
         (None, _) => true,
-        (Some(allowed), Some(given)) => !given.is_empty() && given.is_subset(allowed),
+        (Some(allowed), Some(given)) => {
+            !given.is_empty() && given.keys().all(|k| allowed.contains(k))
+        }
         (Some(_), None) => false,
     };
-    action && target && keys && context
+    let values = statement.context_values.iter().all(|(k, v)| {
+        need.context
+            .as_ref()
+            .is_some_and(|given| given.get(k) == Some(v))
+    });
+    action && target && keys && context && values
 }
 
 fn reverse(map: &BTreeMap<String, String>) -> BTreeMap<&str, &str> {
@@ -239,7 +261,7 @@ fn item_need(action: &str, table: Option<&TableDef>, key: Option<&Json>) -> Need
         action: format!("dynamodb:{action}"),
         target: table.map_or(Target::Other, |t| Target::Table(t.logical_id.clone())),
         leading_keys: leading,
-        context_keys: None,
+        context: None,
     }
 }
 
@@ -280,7 +302,7 @@ fn dynamodb_needs(
                 action: format!("dynamodb:{operation}"),
                 target,
                 leading_keys: queried_key(body, &hash).into_iter().collect(),
-                context_keys: None,
+                context: None,
             }
             .into_vec()
         }
@@ -345,7 +367,7 @@ fn dynamodb_needs(
             action: format!("dynamodb:{other}"),
             target: def(table_name).map_or(Target::Other, |t| Target::Table(t.logical_id.clone())),
             leading_keys: vec![],
-            context_keys: None,
+            context: None,
         }],
     }
 }
@@ -390,17 +412,21 @@ fn needs(call: &AwsCall, template: &Template, resources: &Resources) -> Vec<Need
                 action: format!("sqs:{action}"),
                 target: named(&resources.queues, "QueueUrl"),
                 leading_keys: vec![],
-                context_keys: None,
+                context: None,
             }]
         }
         "TrentService" => vec![Need {
             action: format!("kms:{operation}"),
             target: named(&resources.keys, "KeyId"),
             leading_keys: vec![],
-            context_keys: Some(
+            context: Some(
                 body.get("EncryptionContext")
                     .and_then(Json::as_object)
-                    .map(|c| c.keys().cloned().collect())
+                    .map(|c| {
+                        c.iter()
+                            .filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                            .collect()
+                    })
                     .unwrap_or_default(),
             ),
         }],
@@ -408,13 +434,13 @@ fn needs(call: &AwsCall, template: &Template, resources: &Resources) -> Vec<Need
             action: format!("secretsmanager:{operation}"),
             target: named(&resources.secrets, "SecretId"),
             leading_keys: vec![],
-            context_keys: None,
+            context: None,
         }],
         _ => vec![Need {
             action: call.target.clone(),
             target: Target::Other,
             leading_keys: vec![],
-            context_keys: None,
+            context: None,
         }],
     }
 }
@@ -486,7 +512,63 @@ pub fn needed(template: &Template, resources: &Resources, calls: &[AwsCall]) -> 
 
 #[cfg(test)]
 mod tests {
-    use super::like;
+    use super::*;
+
+    fn kms(context_keys: &[&str], values: &[(&str, &str)]) -> Statement {
+        Statement {
+            actions: vec!["kms:Decrypt".into()],
+            targets: vec![Target::Any],
+            leading_keys: None,
+            context_keys: Some(context_keys.iter().map(|k| (*k).to_owned()).collect()),
+            context_values: values
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+
+    fn decrypt(context: &[(&str, &str)]) -> Need {
+        Need {
+            action: "kms:Decrypt".into(),
+            target: Target::Other,
+            leading_keys: vec![],
+            context: Some(
+                context
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                    .collect(),
+            ),
+        }
+    }
+
+    #[test]
+    fn a_kms_grant_holds_its_context_keys_and_the_values_it_names() {
+        let seat = kms(&["contract", "seat", "kind"], &[]);
+        let zoom = kms(
+            &["contract", "integration", "token"],
+            &[("integration", "zoom")],
+        );
+        let seat_call = decrypt(&[("contract", "acme"), ("seat", "s1"), ("kind", "email")]);
+        let zoom_call = decrypt(&[
+            ("contract", "acme"),
+            ("integration", "zoom"),
+            ("token", "refresh"),
+        ]);
+        let other = decrypt(&[
+            ("contract", "acme"),
+            ("integration", "teams"),
+            ("token", "refresh"),
+        ]);
+        assert!(allows(&seat, &seat_call));
+        assert!(!allows(&seat, &zoom_call));
+        assert!(allows(&zoom, &zoom_call));
+        assert!(
+            !allows(&zoom, &other),
+            "the value is held, not only the key"
+        );
+        assert!(!allows(&zoom, &decrypt(&[("contract", "acme")])));
+        assert!(!allows(&zoom, &decrypt(&[])));
+    }
 
     #[test]
     fn like_matches_as_iam_string_like_does() {

@@ -281,9 +281,9 @@ fn every_product_event_rule_matches_its_source_and_keeps_what_it_cannot_deliver(
 }
 
 #[test]
-fn the_token_key_serves_functions_only_to_seal_and_open_connection_tokens() {
+fn the_token_key_serves_functions_only_to_seal_and_open_connection_and_zoom_tokens() {
     let doc = template();
-    let mut grants = 0;
+    let (mut grants, mut zoom) = (0, BTreeSet::new());
     for (id, f) in of_type(&doc, "AWS::Serverless::Function") {
         for statement in role_statements(&doc, id, f) {
             let actions = actions(statement);
@@ -291,24 +291,50 @@ fn the_token_key_serves_functions_only_to_seal_and_open_connection_tokens() {
                 continue;
             }
             grants += 1;
-            let keys = statement
+            let condition = statement
                 .get("Condition")
-                .and_then(|c| c.get("ForAllValues:StringEquals"))
+                .unwrap_or_else(|| panic!("{id}'s KMS grant has no condition"));
+            let keys = condition
+                .get("ForAllValues:StringEquals")
                 .and_then(|c| c.get("kms:EncryptionContextKeys"))
                 .and_then(Value::as_sequence)
                 .unwrap_or_else(|| panic!("{id}'s KMS grant has no encryption-context condition"));
             let keys: BTreeSet<&str> = keys.iter().filter_map(Value::as_str).collect();
-            assert_eq!(keys, BTreeSet::from(["contract", "seat", "kind"]), "{id}");
-            assert!(
-                statement
-                    .get("Condition")
-                    .and_then(|c| c.get("Null"))
-                    .is_some(),
-                "{id}: a request without any context does not pass either"
+            if keys == BTreeSet::from(["contract", "seat", "kind"]) {
+                // A seat's connection tokens.
+                assert!(
+                    condition.get("Null").is_some(),
+                    "{id}: a request without any context does not pass either"
+                );
+                continue;
+            }
+            // The contract's Zoom tokens: that context, and Zoom's alone (a request
+            // without the `integration` key fails the StringEquals).
+            assert_eq!(
+                keys,
+                BTreeSet::from(["contract", "integration", "token"]),
+                "{id}"
             );
+            assert_eq!(
+                condition
+                    .get("StringEquals")
+                    .and_then(|c| c.get("kms:EncryptionContext:integration"))
+                    .and_then(Value::as_str),
+                Some("zoom"),
+                "{id}"
+            );
+            zoom.insert(id.to_owned());
         }
     }
     assert!(grants >= 4);
+    assert_eq!(
+        zoom,
+        BTreeSet::from([
+            "BookingConfirmationFunction".to_owned(),
+            "SettingsApiFunction".to_owned()
+        ]),
+        "only the functions that connect Zoom and make its meetings open its tokens"
+    );
 }
 
 /// The template's parameters given with `NoEcho`: secrets the deployer hands over.
