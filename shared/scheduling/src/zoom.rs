@@ -192,8 +192,8 @@ impl ZoomConnections {
         })
     }
 
-    /// Finishes the connection the same admin started: redeems the code, asks Zoom who
-    /// signed in, seals both tokens and stores the connection (replacing one the contract
+    /// Finishes the connection the same admin started (anyone else's attempt is refused
+    /// without using the sign-in up): redeems the code, asks Zoom who signed in, seals both tokens and stores the connection (replacing one the contract
     /// had; its grant is given back to Zoom).
     pub async fn complete(
         &self,
@@ -205,10 +205,10 @@ impl ZoomConnections {
         let (pending, verifier) = self
             .ports
             .store
-            .take_pending(contract, &callback.state)
+            .take_pending(contract, &callback.state, admin)
             .await?
             .ok_or(ZoomError::SignInStale)?;
-        if &pending.user_id != admin || pending.is_expired(now) {
+        if pending.is_expired(now) {
             return Err(ZoomError::SignInStale);
         }
         if let Some(error) = &callback.error {

@@ -172,18 +172,29 @@ fn attribute<T: Serialize>(value: T) -> Result<AttributeValue, StoreError> {
 }
 
 impl DynamoZoomStore {
-    /// Deletes the item at (`pk`, `sk`) and hands back what it was.
-    async fn delete_returning(&self, pk: &str, sk: &str) -> Result<Option<Item>, StoreError> {
-        let out = self
+    /// Deletes the item at (`pk`, `sk`), when given only if its `user_id` is `by`, and
+    /// hands back what it was; `None` when there was none or it is someone else's.
+    async fn delete_returning(
+        &self,
+        pk: &str,
+        sk: &str,
+        by: Option<&UserId>,
+    ) -> Result<Option<Item>, StoreError> {
+        let mut request = self
             .client
             .delete_item()
             .table_name(&self.table)
             .set_key(Some(key(pk, sk)))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await
-            .map_err(|e| dynamo("DynamoDB DeleteItem", e))?;
-        Ok(out.attributes)
+            .return_values(ReturnValue::AllOld);
+        if let Some(user) = by {
+            request = request
+                .condition_expression("attribute_not_exists(pk) OR user_id = :user")
+                .expression_attribute_values(":user", AttributeValue::S(user.as_str().to_owned()));
+        }
+        match conditional("DynamoDB DeleteItem", request.send().await)? {
+            Ok(out) => Ok(out.attributes),
+            Err(_someone_elses) => Ok(None),
+        }
     }
 }
 
@@ -209,15 +220,21 @@ impl ZoomStore for DynamoZoomStore {
         self.items().create(&record).await
     }
 
-    /// A DeleteItem returning what it deleted: a second take of the same id finds nothing,
-    /// so a replayed redirect cannot redeem a code twice. Expired or not: the caller checks.
+    /// A DeleteItem returning what it deleted, on the condition that `admin` started it: a
+    /// second take of the same id finds nothing, so a replayed redirect cannot redeem a
+    /// code twice. Expired or not: the caller checks.
     async fn take_pending(
         &self,
         contract: &ContractId,
         id: &str,
+        admin: &UserId,
     ) -> Result<Option<(PendingZoom, SecretString)>, StoreError> {
         let deleted = self
-            .delete_returning(&keys::contract_pk(contract), &keys::zoom_pending_sk(id))
+            .delete_returning(
+                &keys::contract_pk(contract),
+                &keys::zoom_pending_sk(id),
+                Some(admin),
+            )
             .await?;
         let Some(item) = deleted else {
             return Ok(None);
@@ -347,7 +364,7 @@ impl ZoomStore for DynamoZoomStore {
     }
 
     async fn remove(&self, contract: &ContractId) -> Result<Option<StoredZoom>, StoreError> {
-        self.delete_returning(&keys::contract_pk(contract), keys::ZOOM_SK)
+        self.delete_returning(&keys::contract_pk(contract), keys::ZOOM_SK, None)
             .await?
             .map(|item| Ok(decode::<ZoomRecord>(item)?.into_domain()?.value))
             .transpose()

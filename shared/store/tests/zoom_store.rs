@@ -84,13 +84,12 @@ fn refreshed(read: &Versioned<StoredZoom>, n: u8) -> StoredZoom {
     next
 }
 
+fn admin() -> UserId {
+    UserId::parse("admin-1").unwrap()
+}
+
 fn pending(c: &str, id: &str) -> PendingZoom {
-    PendingZoom::new(
-        id.into(),
-        contract(c),
-        UserId::parse("admin-1").unwrap(),
-        at(NOW),
-    )
+    PendingZoom::new(id.into(), contract(c), admin(), at(NOW))
 }
 
 fn is_conflict(result: Result<Versioned<StoredZoom>, StoreError>, found: Option<u64>) -> bool {
@@ -128,9 +127,17 @@ async fn a_sign_in_is_taken_once_with_its_verifier() {
         "{again:?}"
     );
 
+    // Another admin of the contract neither gets it nor uses it up.
+    let mallory = UserId::parse("mallory").unwrap();
+    let theirs = w
+        .store
+        .take_pending(&contract("acme"), "state-1", &mallory)
+        .await
+        .unwrap();
+    assert!(theirs.is_none());
     let (taken, verifier) = w
         .store
-        .take_pending(&contract("acme"), "state-1")
+        .take_pending(&contract("acme"), "state-1", &admin())
         .await
         .unwrap()
         .unwrap();
@@ -138,7 +145,7 @@ async fn a_sign_in_is_taken_once_with_its_verifier() {
     assert_eq!(verifier.expose_secret(), "verifier-1");
     let second = w
         .store
-        .take_pending(&contract("acme"), "state-1")
+        .take_pending(&contract("acme"), "state-1", &admin())
         .await
         .unwrap();
     assert!(second.is_none(), "a sign-in is taken once");
@@ -153,13 +160,13 @@ async fn another_contract_cannot_take_a_sign_in() {
     // GIVEN acme's sign-in WHEN globex takes its id THEN nothing is found, nor removed.
     let across = w
         .store
-        .take_pending(&contract("globex"), "state-1")
+        .take_pending(&contract("globex"), "state-1", &admin())
         .await
         .unwrap();
     assert!(across.is_none());
     let own = w
         .store
-        .take_pending(&contract("acme"), "state-1")
+        .take_pending(&contract("acme"), "state-1", &admin())
         .await
         .unwrap();
     assert_eq!(own.map(|(p, _)| p.id).as_deref(), Some("state-1"));
@@ -295,7 +302,7 @@ async fn the_contract_purge_deletes_and_counts_its_zoom_items() {
     assert!(w.store.get(&acme).await.unwrap().is_none());
     assert!(w
         .store
-        .take_pending(&acme, "state-1")
+        .take_pending(&acme, "state-1", &admin())
         .await
         .unwrap()
         .is_none());
@@ -308,7 +315,7 @@ async fn the_contract_purge_deletes_and_counts_its_zoom_items() {
     assert!(w.store.get(&globex).await.unwrap().is_some());
     assert!(w
         .store
-        .take_pending(&globex, "state-1")
+        .take_pending(&globex, "state-1", &admin())
         .await
         .unwrap()
         .is_some());

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 use thiserror::Error;
 
-use crate::ids::{ContractId, EmailAddress};
+use crate::ids::{ContractId, EmailAddress, UserId};
 use crate::zoom::{PendingZoom, StoredZoom};
 
 use super::{AuthorizationRequest, BoxError, StoreError, Versioned};
@@ -18,11 +18,14 @@ pub trait ZoomStore: Send + Sync {
     /// Keeps an admin's sign-in in progress with its PKCE verifier until it expires.
     async fn begin(&self, pending: &PendingZoom, verifier: &SecretString)
         -> Result<(), StoreError>;
-    /// Removes and returns the sign-in `id` of `contract`: a second take finds nothing.
+    /// Removes and returns the sign-in `id` of `contract` that `admin` started: a second
+    /// take finds nothing, and someone else's is left as it is (`None`), so that it cannot
+    /// be used up by anyone but the admin who started it.
     async fn take_pending(
         &self,
         contract: &ContractId,
         id: &str,
+        admin: &UserId,
     ) -> Result<Option<(PendingZoom, SecretString)>, StoreError>;
     async fn get(&self, contract: &ContractId)
         -> Result<Option<Versioned<StoredZoom>>, StoreError>;

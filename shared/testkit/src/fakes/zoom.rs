@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use hiresync_domain::ids::ContractId;
+use hiresync_domain::ids::{ContractId, UserId};
 use hiresync_domain::ports::{StoreError, Versioned, ZoomStore};
 use hiresync_domain::zoom::{PendingZoom, StoredZoom};
 use secrecy::SecretString;
@@ -124,10 +124,18 @@ impl ZoomStore for InMemoryZoomStore {
         &self,
         contract: &ContractId,
         id: &str,
+        admin: &UserId,
     ) -> Result<Option<(PendingZoom, SecretString)>, StoreError> {
         self.with(|s| {
             s.check("take_pending")?;
-            Ok(s.pending.remove(&(contract.clone(), id.to_owned())))
+            let key = (contract.clone(), id.to_owned());
+            if s.pending
+                .get(&key)
+                .is_some_and(|(p, _)| &p.user_id != admin)
+            {
+                return Ok(None);
+            }
+            Ok(s.pending.remove(&key))
         })
     }
 
@@ -195,7 +203,7 @@ impl ZoomStore for InMemoryZoomStore {
 
 #[cfg(test)]
 mod tests {
-    use hiresync_domain::ids::{EmailAddress, UserId};
+    use hiresync_domain::ids::EmailAddress;
     use hiresync_domain::sealed::Sealed;
     use hiresync_domain::zoom::{ZoomAccount, ZoomState, ZoomTokens};
     use hiresync_domain::Timestamp;
@@ -261,19 +269,26 @@ mod tests {
         );
         store.begin(&p, &SecretString::from("v")).await.unwrap();
         assert!(store.begin(&p, &SecretString::from("v")).await.is_err());
+        let u = UserId::parse("u").unwrap();
+        let other = UserId::parse("other").unwrap();
         assert!(store
-            .take_pending(&contract("globex"), "st")
+            .take_pending(&contract("globex"), "st", &u)
+            .await
+            .unwrap()
+            .is_none());
+        assert!(store
+            .take_pending(&contract("acme"), "st", &other)
             .await
             .unwrap()
             .is_none());
         let (taken, verifier) = store
-            .take_pending(&contract("acme"), "st")
+            .take_pending(&contract("acme"), "st", &u)
             .await
             .unwrap()
             .unwrap();
         assert_eq!((taken, verifier.expose_secret()), (p, "v"));
         assert!(store
-            .take_pending(&contract("acme"), "st")
+            .take_pending(&contract("acme"), "st", &u)
             .await
             .unwrap()
             .is_none());
