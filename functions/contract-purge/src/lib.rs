@@ -1,7 +1,8 @@
 //! contract-purge: `contract.suspended` marks the contract suspended and removes every piece
 //! of its third-party data (mail, skip decisions, tombstones, sync status and cursors,
 //! scheduling data, push subscriptions stopped at the provider, tokens revoked, then
-//! deleted), fanned out per seat through its own queue, with a receipt per run;
+//! deleted; the contract's Zoom grant given back), fanned out per seat through its own
+//! queue, with a receipt per run;
 //! `contract.reactivated` lets the seats connect again once that purge has finished.
 
 mod config;
@@ -15,7 +16,7 @@ use hiresync_providers::ProviderClients;
 use hiresync_runtime::outbox::{QueueUrls, SqsQueue};
 use hiresync_runtime::sqs_batch::{self, Ordering};
 use hiresync_store::DynamoPurgeStore;
-use hiresync_wiring::{connect_ports, ConnectWiring};
+use hiresync_wiring::{connect_ports, zoom_connections, ConnectWiring};
 use jiff::Timestamp;
 use tracing::{info_span, Instrument};
 
@@ -73,6 +74,13 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildEr
         queues: QueueUrls::default(),
     };
     let clients = ProviderClients::new(&config.providers)?;
+    let zoom = zoom_connections(
+        aws,
+        &config.tenancy_table,
+        &config.token_key_id,
+        &config.zoom,
+        &clients,
+    )?;
     let connector = Connector::new(connect_ports(aws, &wiring, clients));
     Ok(App {
         purger: Purger {
@@ -87,6 +95,7 @@ pub fn build(config: Config, aws: &aws_config::SdkConfig) -> Result<App, BuildEr
                 aws_sdk_sqs::Client::new(aws),
                 config.purge_queue_url,
             )),
+            integrations: Arc::new(zoom),
         },
     })
 }

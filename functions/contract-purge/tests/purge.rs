@@ -81,6 +81,7 @@ impl World {
             connector: h.connector.clone(),
             store: Arc::new(store.clone()),
             queue: Arc::new(SqsQueue::new(h.sqs.clone(), &queue)),
+            integrations: Arc::new(h.zoom_connections()),
         };
         let mail = DynamoMailStore::new(ddb, &tables["MailTable"]);
         Self {
@@ -332,9 +333,13 @@ fn suspended(c: &str, at: &str) -> PurgeMessage {
 }
 
 /// Two contracts with the same seat id and the same candidates, each with every class of
-/// data; `acme` has a second seat whose earlier deauthorization still owes the provider.
+/// data (a Zoom connection included); `acme` has a second seat whose earlier
+/// deauthorization still owes the provider.
 async fn filled(label: &str) -> World {
     let w = World::new(label).await;
+    w.h.zoom_answers("zoom-account", "admin@example.com").await;
+    let zoom = w.h.zoom_connections();
+    let admin = UserId::parse("admin").unwrap();
     w.h.microsoft_tenant(
         "ms-refresh-token-purge",
         "Mail.Read Mail.Send User.Read openid profile email",
@@ -355,6 +360,16 @@ async fn filled(label: &str) -> World {
             .await
             .unwrap();
         w.put("TenancyTable", &format!("DIR#{c}"), "CAND#p1").await;
+        let start = zoom.start(&c, &admin, ts(FILLED)).await.unwrap();
+        let state = common::query(&start.url)["state"].clone();
+        let callback = hiresync_scheduling::zoom::ZoomCallback {
+            state,
+            code: Some("zoom-code".into()),
+            error: None,
+        };
+        zoom.complete(&c, &admin, &callback, ts(FILLED))
+            .await
+            .unwrap();
     }
     let acme = contract("acme");
     w.connect(&acme, "s2", "s2@acme.example", FILLED)
@@ -376,7 +391,7 @@ async fn a_suspended_contract_loses_all_its_third_party_data_and_nothing_else() 
     let acme_before = w.of("acme").await;
     for class in [
         "T#t1", "MID#", "PID#", "SKIP#", "GONE#", "LINK#", "TOKEN#", "SYNC#", "SUBREF#", "RETIRE#",
-        "LEARNED#",
+        "LEARNED#", "ZOOM",
     ] {
         assert!(
             acme_before.iter().any(|k| k.contains(class)),
@@ -461,6 +476,8 @@ async fn a_suspended_contract_loses_all_its_third_party_data_and_nothing_else() 
         2 * per_mailbox,
         "s2's kept by its deauthorization, s1's: all stopped by the purge"
     );
+    // and acme's Zoom grant given back (globex's stays)
+    assert_eq!(w.h.requests_to("POST", "/zoom-oauth/revoke").await.len(), 1);
 
     // AND the receipt counts what went, per class and seat, and found nothing afterwards
     let receipt = w.store.latest_run(&acme).await.unwrap().unwrap();
@@ -500,6 +517,7 @@ async fn a_suspended_contract_loses_all_its_third_party_data_and_nothing_else() 
         "the earlier deauthorization finished"
     );
     assert_eq!(receipt.deleted.get(DataClass::ProviderLimits), 1);
+    assert_eq!(receipt.deleted.get(DataClass::Zoom), 1, "the connection");
     assert_eq!(receipt.deleted.get(DataClass::Messages), 8);
 
     // AND the same event again changes nothing and queues nothing

@@ -16,7 +16,6 @@ use common::{query, ts, Harness, NOW};
 use hiresync_domain::ids::{ContractId, EmailAddress, SeatId, UserId};
 use hiresync_domain::mail::{Direction, Message, SkipRecord, Thread, Visibility};
 use hiresync_domain::ports::{SkipLog, ThreadStore};
-use hiresync_providers::zoom_oauth::ZoomOAuthSettings;
 use http_body_util::BodyExt;
 use jsonwebtoken::{EncodingKey, Header};
 use serde_json::{json, Value};
@@ -114,22 +113,7 @@ impl Api {
             aws_sdk_dynamodb::Client::new(&aws),
             harness.resources.table("MailTable").unwrap(),
         );
-        let base = harness.server.uri();
-        let zoom = hiresync_wiring::zoom_connections(
-            &aws,
-            harness.resources.table("TenancyTable").unwrap(),
-            harness.resources.key("TokenKey").unwrap(),
-            &ZoomOAuthSettings {
-                client_id: "zoom-client".into(),
-                client_secret: "zoom-client-secret-value".to_owned().into(),
-                authorize_url: format!("{base}/zoom-oauth/authorize"),
-                token_url: format!("{base}/zoom-oauth/token"),
-                revoke_url: format!("{base}/zoom-oauth/revoke"),
-                redirect_url: Some("https://app.example/zoom/callback".into()),
-            },
-            &harness.clients,
-        )
-        .unwrap();
+        let zoom = harness.zoom_connections();
         let app = Arc::new(App {
             zoom: Arc::new(zoom),
             threads: Arc::new(mail.clone()),
@@ -1218,54 +1202,12 @@ async fn a_thread_is_its_holders_until_shared_even_after_the_seat_changes_hands(
     assert!(listed(successor()).await.is_empty());
 }
 
-/// Zoom's token endpoint answering a code with fresh tokens, and `users/me` with the
-/// account that granted them.
-async fn zoom_answers(server: &wiremock::MockServer) {
-    use wiremock::matchers::{body_string_contains, header, method, path};
-    use wiremock::{Mock, ResponseTemplate};
-    let basic = format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode("zoom-client:zoom-client-secret-value")
-    );
-    Mock::given(method("POST"))
-        .and(path("/zoom-oauth/token"))
-        .and(header("authorization", basic.as_str()))
-        .and(body_string_contains("grant_type=authorization_code"))
-        .and(body_string_contains("code=zoom-code"))
-        .and(body_string_contains("code_verifier="))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "access_token": "zoom-access-1",
-            "token_type": "bearer",
-            "refresh_token": "zoom-refresh-1",
-            "expires_in": 3599,
-            "scope": "meeting:write:meeting user:read:user",
-        })))
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/zoom/users/me"))
-        .and(header("authorization", "Bearer zoom-access-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
-            "id": "KDcuGIm1QgePTO8WbOqwIQ",
-            "email": "ada@acme.example",
-            "account_id": "acme-zoom-account",
-            "status": "active",
-        })))
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/zoom-oauth/revoke"))
-        .and(header("authorization", basic.as_str()))
-        .and(body_string_contains("token=zoom-refresh-1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "success"})))
-        .mount(server)
-        .await;
-}
-
 #[tokio::test]
 async fn an_admin_connects_shows_and_disconnects_the_contracts_zoom_account() {
     let api = Api::new("api-zoom").await;
-    zoom_answers(&api.harness.server).await;
+    api.harness
+        .zoom_answers("acme-zoom-account", "ada@acme.example")
+        .await;
     let zoom = "/v1/contracts/acme/zoom";
     let authorize = "/v1/contracts/acme/zoom/authorize";
     let complete = "/v1/contracts/acme/zoom/complete";

@@ -331,9 +331,10 @@ fn the_token_key_serves_functions_only_to_seal_and_open_connection_and_zoom_toke
         zoom,
         BTreeSet::from([
             "BookingConfirmationFunction".to_owned(),
+            "ContractPurgeFunction".to_owned(),
             "SettingsApiFunction".to_owned()
         ]),
-        "only the functions that connect Zoom and make its meetings open its tokens"
+        "only the functions that connect Zoom, make its meetings or give its grant back open its tokens"
     );
 }
 

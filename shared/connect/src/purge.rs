@@ -23,7 +23,9 @@ use hiresync_domain::connection::ConnectionKind;
 use hiresync_domain::contract::{Contract, Lifecycle};
 use hiresync_domain::failure::{Chain, Failure};
 use hiresync_domain::ids::{ContractId, SeatId};
-use hiresync_domain::ports::{retry_on_race, MailboxHolder, PageToken, PurgeStore, Raced};
+use hiresync_domain::ports::{
+    retry_on_race, ContractIntegrations, MailboxHolder, PageToken, PurgeStore, Raced,
+};
 use hiresync_domain::purge::{DataClass, PurgeCounts, PurgeReceipt, SeatPurge, Verification};
 use hiresync_domain::Timestamp;
 use hiresync_messages::{
@@ -56,6 +58,8 @@ pub struct Purger {
     pub connector: Connector,
     pub store: Arc<dyn PurgeStore>,
     pub queue: Arc<dyn PurgeQueue>,
+    /// The contract's own integrations (Zoom), whose grants the purge gives back.
+    pub integrations: Arc<dyn ContractIntegrations>,
 }
 
 /// How long the verification waits before its next attempt: 5 s doubling, at most 15 min.
@@ -429,8 +433,10 @@ impl Purger {
         }
         // The contract's own items, counted when an earlier verification deleted them.
         let mut deleted = PurgeCounts::default();
-        let earlier = receipt.deleted.get(DataClass::ProviderLimits);
-        deleted.add(DataClass::ProviderLimits, earlier);
+        for class in [DataClass::ProviderLimits, DataClass::Zoom] {
+            deleted.add(class, receipt.deleted.get(class));
+        }
+        deleted.add(DataClass::Zoom, self.integrations.disconnect(c).await?);
         deleted.merge(&self.store.purge_contract_records(c).await?);
         for seat in &receipt.seats {
             deleted.merge(&seat.deleted);

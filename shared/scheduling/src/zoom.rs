@@ -24,8 +24,8 @@ use hiresync_domain::contract::Contract;
 use hiresync_domain::failure::Failure;
 use hiresync_domain::ids::{ContractId, UserId};
 use hiresync_domain::ports::{
-    ContractStore, StoreError, TokenSealer, Versioned, ZoomAuthError, ZoomAuthErrorKind,
-    ZoomAuthorization, ZoomGrant, ZoomStore, RACE_ATTEMPTS,
+    ContractIntegrations, ContractStore, StoreError, TokenSealer, Versioned, ZoomAuthError,
+    ZoomAuthErrorKind, ZoomAuthorization, ZoomGrant, ZoomStore, RACE_ATTEMPTS,
 };
 use hiresync_domain::zoom::{
     seal_context, PendingZoom, StoredZoom, ZoomAccount, ZoomState, ZoomTokens,
@@ -343,6 +343,18 @@ impl ZoomConnections {
             }
         }
         Ok(())
+    }
+}
+
+/// A contract's purge gives its Zoom grant back.
+#[async_trait]
+impl ContractIntegrations for ZoomConnections {
+    async fn disconnect(&self, contract: &ContractId) -> Result<u64, Failure> {
+        match self.remove(contract).await {
+            Ok(removed) => Ok(u64::from(removed)),
+            Err(ZoomError::Failed(f)) => Err(f),
+            Err(other) => Err(Failure::internal("Zoom disconnect", other)),
+        }
     }
 }
 

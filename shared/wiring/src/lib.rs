@@ -9,6 +9,7 @@ use std::sync::Arc;
 pub mod auth;
 mod records_only;
 
+pub use hiresync_scheduling::zoom::ZoomConnections;
 pub use records_only::{NotWired, RecordsOnly};
 
 use hiresync_connect::ConnectPorts;
@@ -20,7 +21,7 @@ use hiresync_providers::ProviderClients;
 use hiresync_runtime::diagnostics::ErrorType;
 use hiresync_runtime::outbox::{sqs_queues, QueueUrls};
 use hiresync_scheduling::confirm::Wait;
-use hiresync_scheduling::zoom::{ZoomConnections, ZoomPorts};
+use hiresync_scheduling::zoom::ZoomPorts;
 use hiresync_vault::TokenVault;
 
 /// A function cannot be built from its configuration.

@@ -28,7 +28,13 @@ pub fn ts(s: &str) -> hiresync_domain::Timestamp {
 }
 
 /// Secrets every harness knows; each test's own tokens are added as it mounts them.
-const KNOWN_SECRETS: &[&str] = &["ms-client-secret-value", "google-client-secret-value"];
+const KNOWN_SECRETS: &[&str] = &[
+    "ms-client-secret-value",
+    "google-client-secret-value",
+    "zoom-client-secret-value",
+    "zoom-access-1",
+    "zoom-refresh-1",
+];
 
 /// Every test that builds a harness captures its log lines at trace level (the SDK's and
 /// the HTTP stack's included) and fails if a token or client secret appears in any.
@@ -121,6 +127,73 @@ impl Harness {
             mailbox: Arc::default(),
             logs,
         }
+    }
+
+    /// Our Zoom app pointed at this harness's stub (`/zoom-oauth/...`).
+    pub fn zoom_settings(&self) -> hiresync_providers::zoom_oauth::ZoomOAuthSettings {
+        let base = self.server.uri();
+        hiresync_providers::zoom_oauth::ZoomOAuthSettings {
+            client_id: "zoom-client".into(),
+            client_secret: "zoom-client-secret-value".to_owned().into(),
+            authorize_url: format!("{base}/zoom-oauth/authorize"),
+            token_url: format!("{base}/zoom-oauth/token"),
+            revoke_url: format!("{base}/zoom-oauth/revoke"),
+            redirect_url: Some("https://app.example/zoom/callback".into()),
+        }
+    }
+
+    /// The contract's Zoom connections as deployed, against this harness's AWS and stub.
+    pub fn zoom_connections(&self) -> hiresync_wiring::ZoomConnections {
+        hiresync_wiring::zoom_connections(
+            &self.aws,
+            self.resources.table("TenancyTable").unwrap(),
+            self.resources.key("TokenKey").unwrap(),
+            &self.zoom_settings(),
+            &self.clients,
+        )
+        .unwrap()
+    }
+
+    /// Zoom answering our app (Basic client credentials): the code `zoom-code` with tokens
+    /// `zoom-access-1` / `zoom-refresh-1`, `users/me` as `email` of account `account`, and
+    /// the revocation of that refresh token.
+    pub async fn zoom_answers(&self, account: &str, email: &str) {
+        use wiremock::matchers::{body_string_contains, header};
+        // base64 of "zoom-client:zoom-client-secret-value"
+        let basic = "Basic em9vbS1jbGllbnQ6em9vbS1jbGllbnQtc2VjcmV0LXZhbHVl";
+        Mock::given(method("POST"))
+            .and(path("/zoom-oauth/token"))
+            .and(header("authorization", basic))
+            .and(body_string_contains("grant_type=authorization_code"))
+            .and(body_string_contains("code=zoom-code"))
+            .and(body_string_contains("code_verifier="))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "access_token": "zoom-access-1",
+                "token_type": "bearer",
+                "refresh_token": "zoom-refresh-1",
+                "expires_in": 3599,
+                "scope": "meeting:write:meeting user:read:user",
+            })))
+            .mount(&self.server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/zoom/users/me"))
+            .and(header("authorization", "Bearer zoom-access-1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": "KDcuGIm1QgePTO8WbOqwIQ",
+                "email": email,
+                "account_id": account,
+                "status": "active",
+            })))
+            .mount(&self.server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/zoom-oauth/revoke"))
+            .and(header("authorization", basic))
+            .and(body_string_contains("token=zoom-refresh-1"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"status": "success"})))
+            .mount(&self.server)
+            .await;
     }
 
     /// Everything logged so far.

@@ -48,5 +48,6 @@ pub use tenancy::{
 };
 pub use tokens::AccessTokens;
 pub use zoom::{
-    ZoomAuthError, ZoomAuthErrorKind, ZoomAuthorization, ZoomGrant, ZoomStore, ZoomUser,
+    ContractIntegrations, ZoomAuthError, ZoomAuthErrorKind, ZoomAuthorization, ZoomGrant,
+    ZoomStore, ZoomUser,
 };

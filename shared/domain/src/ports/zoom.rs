@@ -7,10 +7,20 @@ use async_trait::async_trait;
 use secrecy::SecretString;
 use thiserror::Error;
 
+use crate::failure::Failure;
 use crate::ids::{ContractId, EmailAddress, UserId};
 use crate::zoom::{PendingZoom, StoredZoom};
 
 use super::{AuthorizationRequest, BoxError, StoreError, Versioned};
+
+/// The contract-level integrations (Zoom) as a contract's purge sees them.
+#[async_trait]
+pub trait ContractIntegrations: Send + Sync {
+    /// Gives the contract's grants back to their services and forgets them; how many of
+    /// our items that deleted. A grant that cannot be given back is logged, not an error:
+    /// ours is deleted either way. Having none is not an error (0).
+    async fn disconnect(&self, contract: &ContractId) -> Result<u64, Failure>;
+}
 
 /// The contract's Zoom connection and the sign-ins in progress, all under the contract.
 #[async_trait]
