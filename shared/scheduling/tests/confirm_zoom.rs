@@ -14,7 +14,7 @@ use hiresync_messages::{
 };
 use hiresync_scheduling::confirm::{Attempt, Outcome};
 use hiresync_testkit::clock::ts;
-use world::{World, CALENDAR, MONDAY_9, NOW, TUESDAY_14};
+use world::{World, CALENDAR, MONDAY_9, TUESDAY_14};
 
 const FIRST: Attempt = Attempt { number: 1, of: 5 };
 const LAST: Attempt = Attempt { number: 5, of: 5 };
@@ -51,11 +51,7 @@ async fn a_video_interview_gets_a_zoom_meeting_hosted_by_the_recruiter_with_its_
     let w = zoom_world(Provider::Microsoft365).await;
     let booking = w.book(MeetingType::Video, MONDAY_9).await;
 
-    let outcome = w
-        .confirmer()
-        .confirm(&w.job(&booking), FIRST, ts(NOW))
-        .await
-        .unwrap();
+    let outcome = w.confirm(&booking, FIRST).await.unwrap();
 
     assert!(
         matches!(
@@ -103,25 +99,17 @@ async fn a_video_interview_gets_a_zoom_meeting_hosted_by_the_recruiter_with_its_
 async fn a_reschedule_moves_the_same_zoom_meeting_and_a_retry_never_makes_a_second() {
     let w = zoom_world(Provider::GoogleWorkspace).await;
     let booking = w.book(MeetingType::Video, MONDAY_9).await;
-    let confirmer = w.confirmer();
     // The calendar fails after Zoom made the meeting: the retry must reuse it.
     w.calendar.fail_next("create", CalendarErrorKind::Temporary);
-    assert!(confirmer
-        .confirm(&w.job(&booking), FIRST, ts(NOW))
-        .await
-        .is_err());
+    assert!(w.confirm(&booking, FIRST).await.is_err());
     assert_eq!(w.meetings.count("create"), 1);
-    confirmer
-        .confirm(&w.job(&booking), Attempt { number: 2, of: 5 }, ts(NOW))
+    w.confirm(&booking, Attempt { number: 2, of: 5 })
         .await
         .unwrap();
     assert_eq!(w.meetings.count("create"), 1, "made once");
 
     let moved = w.reschedule(&booking.id, TUESDAY_14).await;
-    let outcome = confirmer
-        .confirm(&w.job(&moved), FIRST, ts(NOW))
-        .await
-        .unwrap();
+    let outcome = w.confirm(&moved, FIRST).await.unwrap();
 
     assert!(matches!(
         outcome,
@@ -150,19 +138,12 @@ async fn a_reschedule_moves_the_same_zoom_meeting_and_a_retry_never_makes_a_seco
 async fn a_meeting_deleted_in_zoom_is_made_again_on_a_reschedule() {
     let w = zoom_world(Provider::Microsoft365).await;
     let booking = w.book(MeetingType::Video, MONDAY_9).await;
-    let confirmer = w.confirmer();
-    confirmer
-        .confirm(&w.job(&booking), FIRST, ts(NOW))
-        .await
-        .unwrap();
+    w.confirm(&booking, FIRST).await.unwrap();
     let first = w.meetings.meetings()[0].id.clone();
     w.meetings.delete(&first);
 
     let moved = w.reschedule(&booking.id, TUESDAY_14).await;
-    confirmer
-        .confirm(&w.job(&moved), FIRST, ts(NOW))
-        .await
-        .unwrap();
+    w.confirm(&moved, FIRST).await.unwrap();
 
     let meetings = w.meetings.meetings();
     assert_eq!(meetings.len(), 1);
@@ -191,11 +172,7 @@ async fn each_way_zoom_refuses_is_its_row_and_the_event_is_made_without_a_link()
         w.meetings.fail_next("create", kind);
         let booking = w.book(MeetingType::Video, MONDAY_9).await;
 
-        let outcome = w
-            .confirmer()
-            .confirm(&w.job(&booking), FIRST, ts(NOW))
-            .await
-            .unwrap();
+        let outcome = w.confirm(&booking, FIRST).await.unwrap();
 
         assert!(
             matches!(outcome, Outcome::Confirmed { video_failure: Some(r), .. } if r == row),
@@ -221,20 +198,13 @@ async fn each_way_zoom_refuses_is_its_row_and_the_event_is_made_without_a_link()
 async fn a_temporary_zoom_failure_is_retried_and_reported_only_on_the_last_attempt() {
     let w = zoom_world(Provider::GoogleWorkspace).await;
     let booking = w.book(MeetingType::Video, MONDAY_9).await;
-    let confirmer = w.confirmer();
     w.meetings.fail_next("create", CalendarErrorKind::Temporary);
-    assert!(confirmer
-        .confirm(&w.job(&booking), FIRST, ts(NOW))
-        .await
-        .is_err());
+    assert!(w.confirm(&booking, FIRST).await.is_err());
     assert!(w.calendar.events().is_empty());
     assert!(video_notices(&w).is_empty());
 
     w.meetings.fail_next("create", CalendarErrorKind::Temporary);
-    let last = confirmer
-        .confirm(&w.job(&booking), LAST, ts(NOW))
-        .await
-        .unwrap();
+    let last = w.confirm(&booking, LAST).await.unwrap();
 
     assert!(matches!(
         last,
@@ -323,10 +293,7 @@ async fn an_expired_access_token_is_refreshed_once_and_the_rotated_one_kept() {
 async fn without_a_zoom_connection_or_for_a_phone_interview_zoom_is_not_called() {
     let w = World::new(Provider::Microsoft365).await;
     let video = w.book(MeetingType::Video, MONDAY_9).await;
-    w.confirmer()
-        .confirm(&w.job(&video), FIRST, ts(NOW))
-        .await
-        .unwrap();
+    w.confirm(&video, FIRST).await.unwrap();
     assert_eq!(w.calendar.events()[0].request.video, ProviderVideo::Teams);
 
     w.connect_zoom().await;
@@ -338,19 +305,13 @@ async fn without_a_zoom_connection_or_for_a_phone_interview_zoom_is_not_called()
             TUESDAY_14,
         )
         .await;
-    w.confirmer()
-        .confirm(&w.job(&phone), FIRST, ts(NOW))
-        .await
-        .unwrap();
+    w.confirm(&phone, FIRST).await.unwrap();
     assert!(w.meetings.calls().is_empty());
 
     // Removed: video is the calendar provider's again.
     assert!(w.zoom().remove(&w.contract).await.unwrap());
     let again = w.book(MeetingType::Video, "2026-03-11T09:00:00Z").await;
-    w.confirmer()
-        .confirm(&w.job(&again), FIRST, ts(NOW))
-        .await
-        .unwrap();
+    w.confirm(&again, FIRST).await.unwrap();
     assert!(w.meetings.calls().is_empty());
     assert!(w
         .calendar

@@ -19,7 +19,7 @@ use hiresync_domain::scheduler::link::{Invitee, SchedulingLink};
 use hiresync_domain::scheduler::MeetingType;
 use hiresync_domain::seat::Seat;
 use hiresync_messages::BookingJob;
-use hiresync_scheduling::confirm::{ConfirmPorts, Confirmer, Polling, Wait};
+use hiresync_scheduling::confirm::{Attempt, ConfirmPorts, Confirmer, Outcome, Polling, Wait};
 use hiresync_scheduling::zoom::{ZoomCallback, ZoomConnections, ZoomPorts};
 use hiresync_testkit::clock::ts;
 use hiresync_testkit::fakes::calendar_events::FakeCalendarEvents;
@@ -174,6 +174,17 @@ impl World {
             delay: Duration::from_secs(2),
             retry_after: Duration::from_secs(30),
         })
+    }
+
+    /// booking-confirmation runs `booking`'s job as `attempt`, at `NOW`.
+    pub async fn confirm(
+        &self,
+        booking: &Booking,
+        attempt: Attempt,
+    ) -> Result<Outcome, hiresync_domain::failure::Failure> {
+        self.confirmer()
+            .confirm(&self.job(booking), attempt, ts(NOW))
+            .await
     }
 
     fn link(&self) -> SchedulingLink {
